@@ -1,0 +1,89 @@
+package edge
+
+import (
+	"context"
+	"time"
+)
+
+// Printer names: a terminal has one label printer and one receipt printer.
+const (
+	PrinterLabel   = "label"
+	PrinterReceipt = "receipt"
+)
+
+// Print job formats.
+const (
+	FormatZPL    = "zpl"
+	FormatESCPOS = "escpos"
+)
+
+// Print job states.
+const (
+	JobPending = "pending" // waiting for its printer, possibly after failures
+	JobDone    = "done"    // the printer took every byte
+)
+
+// Label is what a carrier label shows.
+type Label struct {
+	Carrier  string
+	Tracking string
+	Dest     Address
+	RAID     string
+	Origin   RelayPoint
+	WeightG  int
+	Date     time.Time
+	Items    int
+	// QR is the text of the label's QR code.
+	QR string
+}
+
+// ReceiptDoc is what a printed proof-of-deposit receipt shows.
+type ReceiptDoc struct {
+	RelayPoint RelayPoint
+	At         time.Time
+	Tracking   string
+	RAID       string
+	WeightG    int
+	// Token is the signed receipt, printed as a QR code.
+	Token string
+}
+
+// Renderer turns documents into printer bytes.
+type Renderer interface {
+	// Label returns the ZPL II of l.
+	Label(l Label) ([]byte, error)
+	// Receipt returns the ESC/POS bytes of r.
+	Receipt(r ReceiptDoc) ([]byte, error)
+}
+
+// PrintJob is a document queued for a printer. Jobs are journalled with the
+// operation that caused them, so a printer that is off never loses a label.
+type PrintJob struct {
+	ID          string    `json:"id"`
+	OperationID string    `json:"operation_id"`
+	Printer     string    `json:"printer"`
+	Format      string    `json:"format"`
+	Data        []byte    `json:"data"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	NextAttempt time.Time `json:"next_attempt"`
+}
+
+// PrintQueue is the journal's view of print jobs.
+type PrintQueue interface {
+	// PendingJobs returns jobs not yet done, oldest first.
+	PendingJobs(ctx context.Context) ([]PrintJob, error)
+	// PrintJob returns one job; ENOTFOUND if there is none with that id.
+	PrintJob(ctx context.Context, id string) (PrintJob, error)
+	// PutPrintJob stores a job's new state durably.
+	PutPrintJob(ctx context.Context, j PrintJob) error
+}
+
+// Printer sends bytes to one physical printer (or a spool directory).
+type Printer interface {
+	// Print sends data; an error means the job must be tried again.
+	Print(ctx context.Context, jobID string, data []byte) error
+}
