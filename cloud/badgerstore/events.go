@@ -1,0 +1,207 @@
+package badgerstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// storedEvent is an event as kept under s/: the operation and when the cloud
+// received it.
+type storedEvent struct {
+	Op         edge.Operation `json:"op"`
+	ReceivedAt time.Time      `json:"received_at"`
+}
+
+// maxTrackingLen bounds the tracking numbers that get a timeline, so that a
+// terminal's odd payload cannot make huge keys.
+const maxTrackingLen = 128
+
+func eventKey(id string) []byte { return append([]byte("e/"), id...) }
+
+func seqKey(tid string, seq uint64) []byte {
+	return be8(append([]byte("s/"+tid), '/'), seq)
+}
+
+func watermarkKey(tid string) []byte { return []byte("w/" + tid) }
+
+func timelinePrefix(tracking string) []byte { return append([]byte("t/"+tracking), 0) }
+
+func timelineKey(tracking string, e cloud.TimelineEntry) []byte {
+	k := timelinePrefix(tracking)
+	k = be8(k, timeKey(e.OccurredAt))
+	k = be8(k, timeKey(e.ReceivedAt))
+	return append(k, e.EventID...)
+}
+
+// validTracking reports whether a tracking number can key a timeline.
+func validTracking(t string) bool {
+	return t != "" && len(t) <= maxTrackingLen && !bytes.ContainsAny([]byte(t), "\x00/")
+}
+
+// StoreEvents implements cloud.Store.
+func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
+	for i, ev := range events {
+		if ev.ID == "" || ev.Seq == 0 || ev.Terminal != tid {
+			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d lacks an id or a seq, or names another terminal than %q.", i, tid)
+		}
+	}
+	var res cloud.Ingested
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		res = cloud.Ingested{}
+		for _, ev := range events {
+			dup, err := storeEvent(txn, tid, ev, receivedAt)
+			if err != nil {
+				return err
+			}
+			if dup {
+				res.Duplicates++
+			} else {
+				res.Stored++
+			}
+		}
+		wm, err := advanceWatermark(txn, tid)
+		res.AckedSeq = wm
+		return err
+	})
+	if err != nil {
+		return cloud.Ingested{}, fmt.Errorf("badgerstore: store events: %w", err)
+	}
+	return res, nil
+}
+
+// storeEvent stores one event unless it is stored already, by id or by
+// terminal and seq.
+func storeEvent(txn *badger.Txn, tid string, ev edge.Operation, receivedAt time.Time) (dup bool, err error) {
+	sk := seqKey(tid, ev.Seq)
+	if ok, err := exists(txn, sk); err != nil || ok {
+		return true, err
+	}
+	ek := eventKey(ev.ID)
+	idSeen, err := exists(txn, ek)
+	if err != nil {
+		return false, err
+	}
+	// An id already stored under another seq is a terminal's bug (a reset
+	// journal, say): the seq is recorded so that the watermark moves on and
+	// the terminal stops resending, but the event counts once.
+	if err := setJSON(txn, sk, storedEvent{Op: ev, ReceivedAt: receivedAt.UTC()}); err != nil {
+		return false, err
+	}
+	if idSeen {
+		return true, nil
+	}
+	if err := txn.Set(ek, []byte(tid+"/"+strconv.FormatUint(ev.Seq, 10))); err != nil {
+		return false, err
+	}
+	if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
+		if err := setJSON(txn, timelineKey(ev.Tracking, e), e); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// advanceWatermark moves the terminal's watermark over every seq stored
+// right above it, and returns it. Seqs stored out of order wait under s/
+// until the gap below them fills.
+func advanceWatermark(txn *badger.Txn, tid string) (uint64, error) {
+	wm, err := watermark(txn, tid)
+	if err != nil {
+		return 0, err
+	}
+	start := wm
+	for {
+		ok, err := exists(txn, seqKey(tid, wm+1))
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		wm++
+	}
+	if wm != start {
+		if err := txn.Set(watermarkKey(tid), be8(nil, wm)); err != nil {
+			return 0, err
+		}
+	}
+	return wm, nil
+}
+
+func watermark(txn *badger.Txn, tid string) (uint64, error) {
+	item, err := txn.Get(watermarkKey(tid))
+	if err == badger.ErrKeyNotFound {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var wm uint64
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return fmt.Errorf("watermark of %s: %d bytes", tid, len(b))
+		}
+		wm = binary.BigEndian.Uint64(b)
+		return nil
+	})
+	return wm, err
+}
+
+// AddTimelineEntry implements cloud.Store.
+func (s *Store) AddTimelineEntry(ctx context.Context, tracking string, e cloud.TimelineEntry) (bool, error) {
+	if !validTracking(tracking) || e.EventID == "" || !e.Status.Valid() {
+		return false, edge.Errorf(edge.EINVALID, "A timeline entry needs a tracking number, an event id and a known status.")
+	}
+	var added bool
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		added = false
+		xk := append([]byte("x/"), e.EventID...)
+		if ok, err := exists(txn, xk); err != nil || ok {
+			return err
+		}
+		if err := txn.Set(xk, nil); err != nil {
+			return err
+		}
+		added = true
+		return setJSON(txn, timelineKey(tracking, e), e)
+	})
+	if err != nil {
+		return false, fmt.Errorf("badgerstore: add timeline entry: %w", err)
+	}
+	return added, nil
+}
+
+// Timeline implements cloud.Store. Keys sort by occurred_at then
+// received_at, so the iteration order is the timeline's.
+func (s *Store) Timeline(ctx context.Context, tracking string) ([]cloud.TimelineEntry, error) {
+	out := []cloud.TimelineEntry{}
+	if !validTracking(tracking) {
+		return out, nil
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		prefix := timelinePrefix(tracking)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var e cloud.TimelineEntry
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: timeline: %w", err)
+	}
+	return out, nil
+}

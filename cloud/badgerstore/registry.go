@@ -1,0 +1,224 @@
+package badgerstore
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+func returnKey(id string) []byte   { return []byte("r/" + id) }
+func terminalKey(id string) []byte { return []byte("m/" + id) }
+func apiKeyKey(hash []byte) []byte { return []byte("k/" + hex.EncodeToString(hash)) }
+
+// CreateReturn implements cloud.Store.
+func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
+	if r.ID == "" {
+		return edge.Errorf(edge.EINVALID, "A return needs an id.")
+	}
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		if ok, err := exists(txn, returnKey(r.ID)); err != nil {
+			return err
+		} else if ok {
+			return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
+		}
+		return setJSON(txn, returnKey(r.ID), r)
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: create return: %w", err)
+	}
+	return nil
+}
+
+// FindReturn implements cloud.Store.
+func (s *Store) FindReturn(ctx context.Context, id string) (cloud.Return, error) {
+	var r cloud.Return
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		found, err = getJSON(txn, returnKey(id), &r)
+		return err
+	})
+	if err != nil {
+		return r, fmt.Errorf("badgerstore: find return: %w", err)
+	} else if !found {
+		return r, cloud.ErrNotFound("return", id)
+	}
+	return r, nil
+}
+
+// CreateTerminal implements cloud.Store.
+func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
+	if t.ID == "" {
+		return edge.Errorf(edge.EINVALID, "A terminal needs an id.")
+	}
+	t.AckedSeq = 0 // derived from the watermark, never stored
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		if ok, err := exists(txn, terminalKey(t.ID)); err != nil {
+			return err
+		} else if ok {
+			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+		}
+		return setJSON(txn, terminalKey(t.ID), t)
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: create terminal: %w", err)
+	}
+	return nil
+}
+
+// FindTerminal implements cloud.Store.
+func (s *Store) FindTerminal(ctx context.Context, id string) (cloud.Terminal, error) {
+	var t cloud.Terminal
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		if found, err = getJSON(txn, terminalKey(id), &t); err != nil || !found {
+			return err
+		}
+		t.AckedSeq, err = watermark(txn, id)
+		return err
+	})
+	if err != nil {
+		return t, fmt.Errorf("badgerstore: find terminal: %w", err)
+	} else if !found {
+		return t, cloud.ErrNotFound("terminal", id)
+	}
+	return t, nil
+}
+
+// Terminals implements cloud.Store.
+func (s *Store) Terminals(ctx context.Context) ([]cloud.Terminal, error) {
+	out := []cloud.Terminal{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("m/"), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var t cloud.Terminal
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &t) }); err != nil {
+				return err
+			}
+			wm, err := watermark(txn, t.ID)
+			if err != nil {
+				return err
+			}
+			t.AckedSeq = wm
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: terminals: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateTerminalStatus implements cloud.Store.
+func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.StatusUpdate) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		var t cloud.Terminal
+		found, err := getJSON(txn, terminalKey(id), &t)
+		if err != nil {
+			return err
+		} else if !found {
+			return cloud.ErrNotFound("terminal", id)
+		}
+		t.Online = u.Online
+		if u.Status != nil {
+			t.Status = u.Status
+		}
+		if !u.SeenAt.IsZero() && u.SeenAt.After(t.LastSeen) {
+			t.LastSeen = u.SeenAt.UTC()
+		}
+		t.AckedSeq = 0
+		return setJSON(txn, terminalKey(id), t)
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: update terminal status: %w", err)
+	}
+	return nil
+}
+
+// AddDeadLetter implements cloud.Store.
+func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
+	if d.At.IsZero() {
+		d.At = time.Now()
+	}
+	d.At = d.At.UTC()
+	key := append(be8([]byte("d/"), timeKey(d.At)), randomSuffix()...)
+	err := s.update(ctx, func(txn *badger.Txn) error { return setJSON(txn, key, d) })
+	if err != nil {
+		return fmt.Errorf("badgerstore: add dead letter: %w", err)
+	}
+	return nil
+}
+
+// DeadLetters implements cloud.Store.
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
+	out := []cloud.DeadLetter{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("d/"), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+			var d cloud.DeadLetter
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// PutAPIKey implements cloud.Store.
+func (s *Store) PutAPIKey(ctx context.Context, k cloud.APIKey) error {
+	if len(k.Hash) == 0 || !k.Role.Valid() {
+		return edge.Errorf(edge.EINVALID, "An API key needs a hash and a known role.")
+	}
+	err := s.update(ctx, func(txn *badger.Txn) error { return setJSON(txn, apiKeyKey(k.Hash), k) })
+	if err != nil {
+		return fmt.Errorf("badgerstore: put api key: %w", err)
+	}
+	return nil
+}
+
+// FindAPIKey implements cloud.Store.
+func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (cloud.APIKey, error) {
+	var k cloud.APIKey
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		found, err = getJSON(txn, apiKeyKey(hash), &k)
+		return err
+	})
+	if err != nil {
+		return k, fmt.Errorf("badgerstore: find api key: %w", err)
+	} else if !found {
+		return k, edge.Errorf(edge.ENOTFOUND, "No such API key.")
+	}
+	return k, nil
+}
+
+// CountAPIKeys implements cloud.Store.
+func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("k/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("badgerstore: count api keys: %w", err)
+	}
+	return n, nil
+}

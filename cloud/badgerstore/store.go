@@ -1,0 +1,125 @@
+// Package badgerstore implements cloud.Store on Badger, an embedded
+// key-value store: the cloud's default store, with nothing to run beside it.
+//
+// Keys, all under one-letter prefixes:
+//
+//	e/{event id}                         -> {tid}/{seq}   idempotence by id
+//	s/{tid}/{seq:8}                      -> event JSON    idempotence by terminal+seq
+//	w/{tid}                              -> {seq:8}       contiguous watermark (acked_seq)
+//	t/{tracking}\x00{occ:8}{recv:8}{id}  -> timeline entry JSON
+//	x/{event id}                         -> ""            idempotence of API timeline entries
+//	r/{ra id}                            -> return JSON
+//	m/{tid}                              -> terminal JSON
+//	d/{at:8}{rand:8}                     -> dead letter JSON
+//	k/{hash hex}                         -> API key JSON
+//
+// Numbers are big-endian so that keys sort as their values.
+package badgerstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+// Store is a cloud.Store on a Badger database.
+type Store struct {
+	db *badger.DB
+}
+
+var _ cloud.Store = (*Store)(nil)
+
+// Open opens (or creates) the store in dir. Writes are synced to disk
+// before they return (SyncWrites), since the cloud acks what it stored.
+func Open(dir string) (*Store, error) {
+	opts := badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{slog.Default().With("component", "badgerstore")}).
+		WithLoggingLevel(badger.WARNING).
+		WithNumVersionsToKeep(1)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: open %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("badgerstore: close: %w", err)
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction, retried when another
+// transaction wrote the same keys first.
+func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	for {
+		err := s.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// getJSON decodes the value of key into v; found is false when key is
+// absent.
+func getJSON(txn *badger.Txn, key []byte, v any) (found bool, err error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// exists reports whether key is present.
+func exists(txn *badger.Txn, key []byte) (bool, error) {
+	_, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func setJSON(txn *badger.Txn, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(key, b)
+}
+
+// be8 appends n big-endian.
+func be8(dst []byte, n uint64) []byte { return binary.BigEndian.AppendUint64(dst, n) }
+
+// timeKey orders times, including those before 1970, as unsigned keys.
+func timeKey(t time.Time) uint64 { return uint64(t.UnixNano()) ^ (1 << 63) }
+
+func randomSuffix() []byte {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// badgerLogger sends Badger's log to slog.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...)) }

@@ -1,0 +1,76 @@
+package badgerstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
+	"github.com/comptoir/comptoir/cloud/storetest"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// MustOpen opens a store on a temporary directory.
+func MustOpen(tb testing.TB) *badgerstore.Store {
+	tb.Helper()
+	s, err := badgerstore.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) cloud.Store { return MustOpen(t) })
+}
+
+// TestReopen checks that stored events and the watermark survive a restart.
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := badgerstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at), storetest.Op("t-1", 3, edge.OpReturnRefused, "", at)}, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = badgerstore.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at), storetest.Op("t-1", 2, edge.OpReturnRefused, "", at)}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 1 || res.Duplicates != 1 || res.AckedSeq != 3 {
+		t.Fatalf("after reopen = %+v, want 1 stored, 1 duplicate, acked 3", res)
+	}
+}
+
+// BenchmarkStoreEvents measures durable ingest of batches of 256 events.
+func BenchmarkStoreEvents(b *testing.B) {
+	s := MustOpen(b)
+	defer s.Close()
+	at := time.Now()
+	ctx := context.Background()
+	seq := uint64(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs := make([]edge.Operation, 256)
+		for j := range evs {
+			seq++
+			evs[j] = storetest.Op("t-1", seq, edge.OpReturnDeposited, fmt.Sprintf("XY%09dFR", seq), at)
+		}
+		if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,34 @@
+// Package cloud is the domain of the Comptoir cloud service: the tracking
+// timeline of parcels built from the terminals' operations, the return
+// authorisations it issues, the registry of enrolled terminals, the dead
+// letters of the ingest, API keys and their roles, and the Store that keeps
+// them.
+//
+// It imports the standard library, edge and sync/wire only. Badger, MQTT and
+// HTTP live in subpackages (badgerstore, broker, ingest, httpapi) that depend
+// on this package; server wires them and cmd/comptoir-cloud runs the server.
+package cloud
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+)
+
+// RandomSecret returns n random bytes encoded as base64url without padding:
+// MQTT passwords and API keys.
+func RandomSecret(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("cloud: random: " + err.Error()) // crypto/rand never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashSecret returns the SHA-256 of a secret. Secrets are 32 random bytes,
+// so a fast hash is enough: nothing can be guessed from it, and only the
+// hash is stored.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}

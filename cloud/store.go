@@ -1,0 +1,68 @@
+package cloud
+
+import (
+	"context"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Store keeps the cloud's state: events and timelines, returns, the fleet
+// registry, dead letters and API keys. Badger implements it
+// (cloud/badgerstore); a PostgreSQL implementation may follow, and
+// cloud/storetest holds the contract suite that every implementation passes.
+//
+// Every write is durable (synced to disk) when the method returns, because
+// the ingest acks events to terminals right after StoreEvents.
+type Store interface {
+	// StoreEvents stores the events of terminal tid received at receivedAt,
+	// idempotently by event id and by terminal and seq: a resent event is
+	// counted as a duplicate and changes nothing. Events that mark a status
+	// are added to their parcel's timeline. It returns an *edge.Error with
+	// code EINVALID when an event has no id or seq or names another
+	// terminal.
+	StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (Ingested, error)
+
+	// AddTimelineEntry adds e to the timeline of tracking, idempotently by
+	// e.EventID; added is false for a duplicate.
+	AddTimelineEntry(ctx context.Context, tracking string, e TimelineEntry) (added bool, err error)
+
+	// Timeline returns the timeline of tracking ordered by occurred_at then
+	// received_at; it is empty (not an error) for an unknown tracking.
+	Timeline(ctx context.Context, tracking string) ([]TimelineEntry, error)
+
+	// CreateReturn stores r. It returns ECONFLICT if its id exists.
+	CreateReturn(ctx context.Context, r Return) error
+	// FindReturn returns the return of id, or ENOTFOUND.
+	FindReturn(ctx context.Context, id string) (Return, error)
+
+	// CreateTerminal enrols t. It returns ECONFLICT if its id exists.
+	CreateTerminal(ctx context.Context, t Terminal) error
+	// FindTerminal returns terminal id with its AckedSeq, or ENOTFOUND.
+	FindTerminal(ctx context.Context, id string) (Terminal, error)
+	// Terminals returns every terminal, sorted by id.
+	Terminals(ctx context.Context) ([]Terminal, error)
+	// UpdateTerminalStatus records a status message of terminal id, or
+	// returns ENOTFOUND.
+	UpdateTerminalStatus(ctx context.Context, id string, u StatusUpdate) error
+
+	// AddDeadLetter keeps a message the ingest refused.
+	AddDeadLetter(ctx context.Context, d DeadLetter) error
+	// DeadLetters returns up to limit dead letters, oldest first.
+	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+
+	// PutAPIKey stores k, replacing a key of the same hash.
+	PutAPIKey(ctx context.Context, k APIKey) error
+	// FindAPIKey returns the key whose hash is hash, or ENOTFOUND.
+	FindAPIKey(ctx context.Context, hash []byte) (APIKey, error)
+	// CountAPIKeys returns how many API keys exist.
+	CountAPIKeys(ctx context.Context) (int, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// ErrNotFound returns the ENOTFOUND error of a missing thing.
+func ErrNotFound(what, id string) error {
+	return edge.Errorf(edge.ENOTFOUND, "No %s %q.", what, id)
+}

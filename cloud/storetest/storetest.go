@@ -1,0 +1,288 @@
+// Package storetest is the contract suite of cloud.Store: every
+// implementation runs it, so that they behave alike.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Run runs the contract suite; open returns a new, empty store, closed by
+// the suite.
+func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s cloud.Store)
+	}{
+		{"IdempotentByID", testIdempotentByID},
+		{"IdempotentByTerminalSeq", testIdempotentByTerminalSeq},
+		{"WatermarkOutOfOrder", testWatermarkOutOfOrder},
+		{"WatermarkPerTerminal", testWatermarkPerTerminal},
+		{"RefusesForeignEvents", testRefusesForeignEvents},
+		{"TimelineOrder", testTimelineOrder},
+		{"TimelineEntryIdempotent", testTimelineEntryIdempotent},
+		{"Returns", testReturns},
+		{"Terminals", testTerminals},
+		{"DeadLetters", testDeadLetters},
+		{"APIKeys", testAPIKeys},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tt.fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// Op returns an operation of terminal tid with the given seq, type and
+// tracking; its id is derived from tid and seq.
+func Op(tid string, seq uint64, typ edge.OpType, tracking string, at time.Time) edge.Operation {
+	return edge.Operation{
+		ID: fmt.Sprintf("%s-%d", tid, seq), Terminal: tid, Seq: seq, Type: typ,
+		OccurredAt: at, Tracking: tracking, Data: json.RawMessage(`{}`),
+	}
+}
+
+func mustStore(t *testing.T, s cloud.Store, tid string, evs ...edge.Operation) cloud.Ingested {
+	t.Helper()
+	res, err := s.StoreEvents(context.Background(), tid, evs, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("StoreEvents: %v", err)
+	}
+	return res
+}
+
+func testIdempotentByID(t *testing.T, s cloud.Store) {
+	a := Op("t-1", 1, edge.OpReturnDeposited, "XY1", t0)
+	b := Op("t-1", 2, edge.OpReturnRefused, "", t0)
+	if got := mustStore(t, s, "t-1", a, b); got.Stored != 2 || got.Duplicates != 0 || got.AckedSeq != 2 {
+		t.Fatalf("first store = %+v, want 2 stored, acked 2", got)
+	}
+	if got := mustStore(t, s, "t-1", a, b); got.Stored != 0 || got.Duplicates != 2 || got.AckedSeq != 2 {
+		t.Fatalf("resend = %+v, want 2 duplicates", got)
+	}
+	// The same id under a new seq counts once in the timeline.
+	c := a
+	c.Seq = 3
+	if got := mustStore(t, s, "t-1", c); got.Duplicates != 1 || got.AckedSeq != 3 {
+		t.Fatalf("same id, new seq = %+v, want a duplicate and acked 3", got)
+	}
+	tl, err := s.Timeline(context.Background(), "XY1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl) != 1 || tl[0].Status != cloud.StatusDeposited || tl[0].EventID != a.ID {
+		t.Fatalf("timeline = %+v, want one deposited entry", tl)
+	}
+}
+
+func testIdempotentByTerminalSeq(t *testing.T, s cloud.Store) {
+	a := Op("t-1", 1, edge.OpReturnDeposited, "XY1", t0)
+	mustStore(t, s, "t-1", a)
+	b := a
+	b.ID = "another-id"
+	if got := mustStore(t, s, "t-1", b); got.Stored != 0 || got.Duplicates != 1 {
+		t.Fatalf("same seq, new id = %+v, want a duplicate", got)
+	}
+	// A duplicate within one batch counts once.
+	c := Op("t-1", 2, edge.OpReturnRefused, "", t0)
+	if got := mustStore(t, s, "t-1", c, c); got.Stored != 1 || got.Duplicates != 1 {
+		t.Fatalf("batch with a repeat = %+v, want 1 stored, 1 duplicate", got)
+	}
+}
+
+func testWatermarkOutOfOrder(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	if err := s.CreateTerminal(ctx, cloud.Terminal{ID: "t-1", Name: "T"}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		seqs []uint64
+		want uint64
+	}{
+		{[]uint64{2, 3}, 0},
+		{[]uint64{5}, 0},
+		{[]uint64{1}, 3},
+		{[]uint64{6}, 3},
+		{[]uint64{4}, 6},
+		{[]uint64{3, 7}, 7},
+	}
+	for i, st := range steps {
+		var evs []edge.Operation
+		for _, q := range st.seqs {
+			evs = append(evs, Op("t-1", q, edge.OpReturnRefused, "", t0))
+		}
+		if got := mustStore(t, s, "t-1", evs...); got.AckedSeq != st.want {
+			t.Fatalf("step %d (%v): acked_seq = %d, want %d", i, st.seqs, got.AckedSeq, st.want)
+		}
+	}
+	term, err := s.FindTerminal(ctx, "t-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if term.AckedSeq != 7 {
+		t.Fatalf("FindTerminal acked_seq = %d, want 7", term.AckedSeq)
+	}
+}
+
+func testWatermarkPerTerminal(t *testing.T, s cloud.Store) {
+	mustStore(t, s, "t-1", Op("t-1", 1, edge.OpReturnRefused, "", t0), Op("t-1", 2, edge.OpReturnRefused, "", t0))
+	if got := mustStore(t, s, "t-10", Op("t-10", 2, edge.OpReturnRefused, "", t0)); got.AckedSeq != 0 {
+		t.Fatalf("t-10 acked_seq = %d, want 0 (its seq 1 is missing)", got.AckedSeq)
+	}
+}
+
+func testRefusesForeignEvents(t *testing.T, s cloud.Store) {
+	_, err := s.StoreEvents(context.Background(), "t-1", []edge.Operation{Op("t-2", 1, edge.OpReturnRefused, "", t0)}, t0)
+	if edge.ErrorCode(err) != edge.EINVALID {
+		t.Fatalf("err = %v, want EINVALID", err)
+	}
+}
+
+func testTimelineOrder(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	// Events arrive out of order; the timeline follows occurred_at.
+	mustStore(t, s, "t-1", Op("t-1", 2, edge.OpParcelHandedOver, "XY1", t0.Add(2*time.Hour)))
+	mustStore(t, s, "t-1", Op("t-1", 1, edge.OpReturnDeposited, "XY1", t0.Add(time.Hour)))
+	mustStore(t, s, "t-1", Op("t-1", 3, edge.OpManifestClosed, "XY1", t0.Add(3*time.Hour)))
+	if _, err := s.AddTimelineEntry(ctx, "XY1", cloud.TimelineEntry{Status: cloud.StatusCreated, OccurredAt: t0, ReceivedAt: t0, Source: cloud.SourceIssuer, EventID: "ra-1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Same occurred_at: received_at decides.
+	late := cloud.TimelineEntry{Status: cloud.StatusInTransit, OccurredAt: t0.Add(4 * time.Hour), ReceivedAt: t0.Add(6 * time.Hour), Source: cloud.SourcePartner, EventID: "p-2"}
+	early := cloud.TimelineEntry{Status: cloud.StatusReceivedAtWarehouse, OccurredAt: t0.Add(4 * time.Hour), ReceivedAt: t0.Add(5 * time.Hour), Source: cloud.SourcePartner, EventID: "p-1"}
+	for _, e := range []cloud.TimelineEntry{late, early} {
+		if _, err := s.AddTimelineEntry(ctx, "XY1", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl, err := s.Timeline(ctx, "XY1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []cloud.Status
+	for _, e := range tl {
+		got = append(got, e.Status)
+	}
+	want := []cloud.Status{cloud.StatusCreated, cloud.StatusDeposited, cloud.StatusHandedOver, cloud.StatusReceivedAtWarehouse, cloud.StatusInTransit}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("timeline = %v, want %v", got, want)
+	}
+	if tl[1].Source != "terminal:t-1" || tl[1].Location != "t-1" || !tl[1].ReceivedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("deposited entry = %+v", tl[1])
+	}
+	if other, err := s.Timeline(ctx, "XY"); err != nil || len(other) != 0 {
+		t.Fatalf("timeline of a prefix = %v, %v; want empty", other, err)
+	}
+}
+
+func testTimelineEntryIdempotent(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	e := cloud.TimelineEntry{Status: cloud.StatusInTransit, OccurredAt: t0, ReceivedAt: t0, Source: cloud.SourcePartner, EventID: "p-1"}
+	for i, want := range []bool{true, false} {
+		added, err := s.AddTimelineEntry(ctx, "XY1", e)
+		if err != nil || added != want {
+			t.Fatalf("add %d = %v, %v; want %v", i, added, err, want)
+		}
+	}
+	if _, err := s.AddTimelineEntry(ctx, "XY1", cloud.TimelineEntry{Status: "lost", EventID: "p-2"}); edge.ErrorCode(err) != edge.EINVALID {
+		t.Fatalf("unknown status: err = %v, want EINVALID", err)
+	}
+}
+
+func testReturns(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	r := cloud.Return{ID: "ra-1", Tracking: "XY1", Token: "tok", CreatedAt: t0}
+	if err := s.CreateReturn(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateReturn(ctx, r); edge.ErrorCode(err) != edge.ECONFLICT {
+		t.Fatalf("second create: %v, want CONFLICT", err)
+	}
+	got, err := s.FindReturn(ctx, "ra-1")
+	if err != nil || got.Token != "tok" || got.Tracking != "XY1" {
+		t.Fatalf("FindReturn = %+v, %v", got, err)
+	}
+	if _, err := s.FindReturn(ctx, "ra-2"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("missing return: %v, want NOT_FOUND", err)
+	}
+}
+
+func testTerminals(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"t-2", "t-1"} {
+		if err := s.CreateTerminal(ctx, cloud.Terminal{ID: id, Name: "Shop " + id, PasswordHash: cloud.HashSecret("pw-" + id), EnrolledAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateTerminal(ctx, cloud.Terminal{ID: "t-1"}); edge.ErrorCode(err) != edge.ECONFLICT {
+		t.Fatalf("re-enrol: %v, want CONFLICT", err)
+	}
+	status := json.RawMessage(`{"v":1,"online":true,"outbox_pending":4}`)
+	if err := s.UpdateTerminalStatus(ctx, "t-1", cloud.StatusUpdate{Online: true, Status: status, SeenAt: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	// A last will marks it offline and keeps the last status.
+	if err := s.UpdateTerminalStatus(ctx, "t-1", cloud.StatusUpdate{Online: false}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindTerminal(ctx, "t-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Online || got.WireStatus().OutboxPending != 4 || !got.LastSeen.Equal(t0.Add(time.Minute)) || string(got.PasswordHash) != string(cloud.HashSecret("pw-t-1")) {
+		t.Fatalf("terminal = %+v", got)
+	}
+	if err := s.UpdateTerminalStatus(ctx, "t-9", cloud.StatusUpdate{Online: true}); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("status of unknown terminal: %v, want NOT_FOUND", err)
+	}
+	all, err := s.Terminals(ctx)
+	if err != nil || len(all) != 2 || all[0].ID != "t-1" || all[1].ID != "t-2" {
+		t.Fatalf("Terminals = %+v, %v", all, err)
+	}
+}
+
+func testDeadLetters(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	for i, reason := range []string{"MALFORMED", "WRONG_TERMINAL", "MALFORMED"} {
+		if err := s.AddDeadLetter(ctx, cloud.DeadLetter{Terminal: "t-1", Reason: reason, Payload: []byte("x"), At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DeadLetters(ctx, 2)
+	if err != nil || len(got) != 2 || got[0].Reason != "MALFORMED" || got[1].Reason != "WRONG_TERMINAL" || string(got[0].Payload) != "x" {
+		t.Fatalf("DeadLetters = %+v, %v", got, err)
+	}
+}
+
+func testAPIKeys(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	if n, err := s.CountAPIKeys(ctx); err != nil || n != 0 {
+		t.Fatalf("CountAPIKeys = %d, %v; want 0", n, err)
+	}
+	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k1"), Role: cloud.RoleOperator}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k2"), Role: "root"}); edge.ErrorCode(err) != edge.EINVALID {
+		t.Fatalf("unknown role: %v, want INVALID", err)
+	}
+	k, err := s.FindAPIKey(ctx, cloud.HashSecret("k1"))
+	if err != nil || k.Role != cloud.RoleOperator {
+		t.Fatalf("FindAPIKey = %+v, %v", k, err)
+	}
+	if _, err := s.FindAPIKey(ctx, cloud.HashSecret("k3")); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("unknown key: %v, want NOT_FOUND", err)
+	}
+	if n, err := s.CountAPIKeys(ctx); err != nil || n != 1 {
+		t.Fatalf("CountAPIKeys = %d, %v; want 1", n, err)
+	}
+}
