@@ -1,0 +1,317 @@
+package uplink_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/sync/uplink"
+	"github.com/comptoir/comptoir/sync/wire"
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+func TestNewChecksConfig(t *testing.T) {
+	out := newOutbox("t-1", 0)
+	tests := []struct {
+		name string
+		cfg  uplink.Config
+		ok   bool
+	}{
+		{"tcp", uplink.Config{BrokerURL: "tcp://127.0.0.1:1883", Terminal: "t-1"}, true},
+		{"mqtts", uplink.Config{BrokerURL: "mqtts://broker.example:8883", Terminal: "t-1"}, true},
+		{"bad terminal", uplink.Config{BrokerURL: "tcp://127.0.0.1:1883", Terminal: "T_1"}, false},
+		{"no host", uplink.Config{BrokerURL: "tcp://", Terminal: "t-1"}, false},
+		{"bad scheme", uplink.Config{BrokerURL: "http://127.0.0.1:1883", Terminal: "t-1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := uplink.New(tt.cfg, out)
+			if got := err == nil; got != tt.ok {
+				t.Fatalf("New: err = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+	if _, err := uplink.New(tests[0].cfg, nil); err == nil {
+		t.Fatal("New with nil outbox: no error")
+	}
+}
+
+// testDrain drains a backlog through the broker at addr and checks that every
+// op arrived and was acked into the outbox by exactly one Ack call.
+func testDrain(t *testing.T, addr string, n int) {
+	tid := uniqueTID("drain")
+	cl := newCloud(t, addr, tid)
+	out := newOutbox(tid, n)
+	// A long ack timeout: no resend, so exactly one Ack per op.
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: time.Hour}, out)
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	cl.checkAll(t, n)
+	out.checkAckedOnce(t)
+	if batches, _ := cl.stats(); batches < (n+wire.MaxBatchEvents-1)/wire.MaxBatchEvents {
+		t.Fatalf("%d batches for %d ops: more than %d events in a batch", batches, n, wire.MaxBatchEvents)
+	}
+	if !u.Connected() {
+		t.Fatal("Connected() = false after draining")
+	}
+
+	// Later appends are sent on Notify.
+	out.add(tid, 10)
+	u.Notify()
+	waitFor(t, "appended ops drained", func() bool { return out.left() == 0 })
+	cl.checkAll(t, n+10)
+}
+
+func TestDrainEmbedded(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	testDrain(t, addr, 5000)
+}
+
+func TestDrainMosquitto(t *testing.T) {
+	addr := testenv.Mosquitto(t)
+	tid := uniqueTID("drain")
+	cleanupTerminal(t, addr, tid)
+	cl := newCloud(t, addr, tid)
+	out := newOutbox(tid, 5000)
+	startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: time.Hour}, out)
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	cl.checkAll(t, 5000)
+	out.checkAckedOnce(t)
+}
+
+func TestWindowLimit(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("window")
+	cl := newCloud(t, addr, tid)
+	cl.setHold(func(wire.Batch) bool { return true })
+	const window = 3
+	out := newOutbox(tid, 20*wire.MaxBatchEvents)
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Window: window, AckTimeout: time.Hour}, out)
+	waitFor(t, "a full window", func() bool { b, _ := cl.stats(); return b >= window })
+	// Give a sender that ignores the window every chance to show it.
+	for range 5 {
+		u.Notify()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if b, _ := cl.stats(); b != window {
+		t.Fatalf("%d batches sent without acks, want the window of %d", b, window)
+	}
+	cl.release()
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	cl.mu.Lock()
+	maxOut := cl.maxOut
+	cl.mu.Unlock()
+	if maxOut > window {
+		t.Fatalf("%d batches were unacked at once, window is %d", maxOut, window)
+	}
+	out.checkAckedOnce(t)
+}
+
+func TestResendAfterAckTimeout(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("resend")
+	cl := newCloud(t, addr, tid)
+	var once sync.Once
+	cl.setHold(func(b wire.Batch) bool {
+		held := false
+		if b.Events[0].Seq == 1 {
+			once.Do(func() { held = true })
+		}
+		return held
+	})
+	out := newOutbox(tid, 600)
+	startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: 100 * time.Millisecond}, out)
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	if got := cl.times(1); got < 2 {
+		t.Fatalf("seq 1 delivered %d times, want a resend after its ack was withheld", got)
+	}
+	cl.checkAll(t, 600)
+	out.checkAckedOnce(t)
+}
+
+func TestBrokerRestartMidDrain(t *testing.T) {
+	stop, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("restart")
+	cl := newCloud(t, addr, tid)
+	const n = 5000
+	// Hold acks past the first thousand seqs, so that the restart comes
+	// mid-drain with batches in flight.
+	cl.setHold(func(b wire.Batch) bool { return b.Events[0].Seq > 1000 })
+	out := newOutbox(tid, n)
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Window: 4, AckTimeout: 2 * time.Second}, out)
+	waitFor(t, "batches held in flight", func() bool {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		return len(cl.held) > 0
+	})
+
+	stop()
+	waitFor(t, "uplink sees the broker gone", func() bool { return !u.Connected() })
+	startBroker(t, addr)
+	// Acks of the held batches go nowhere: the resend must bring them.
+	cl.setHold(nil)
+	cl.mu.Lock()
+	cl.held = nil
+	cl.mu.Unlock()
+
+	waitFor(t, "backlog drained after restart", func() bool { return out.left() == 0 })
+	cl.checkAll(t, n)
+	if left := out.left(); left != 0 {
+		t.Fatalf("%d ops left", left)
+	}
+}
+
+func TestLastWill(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("will")
+	p := newProxy(t, addr)
+	status := observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus))
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + p.addr(), Terminal: tid, Version: "1.2.3"}, newOutbox(tid, 3))
+
+	st := nextStatus(t, status)
+	if !st.Online || st.Version != "1.2.3" || st.OutboxPending != 3 || st.V != wire.Version {
+		t.Fatalf("status on connect = %+v, want online, version 1.2.3, 3 pending", st)
+	}
+	if !u.Connected() {
+		t.Fatal("Connected() = false with status published")
+	}
+	p.close() // the network dies, and no reconnection is possible
+	for st.Online {
+		st = nextStatus(t, status)
+	}
+
+	// A client that subscribes now gets the will as the retained status.
+	m := <-observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus))
+	if !m.Retained() || string(m.Payload()) != `{"v":1,"online":false}` {
+		t.Fatalf("retained status = %q (retained %v), want the last will", m.Payload(), m.Retained())
+	}
+	waitFor(t, "Connected() false", func() bool { return !u.Connected() })
+}
+
+func nextStatus(t *testing.T, ch <-chan paho.Message) wire.Status {
+	t.Helper()
+	select {
+	case m := <-ch:
+		var st wire.Status
+		if err := json.Unmarshal(m.Payload(), &st); err != nil {
+			t.Fatalf("status %q: %v", m.Payload(), err)
+		}
+		return st
+	case <-time.After(waitLimit):
+		t.Fatal("no status message")
+	}
+	return wire.Status{}
+}
+
+func TestStatusFuncAndPublishStatus(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("status")
+	status := observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus))
+	u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Version: "9", Logger: quiet(t)}, newOutbox(tid, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	shelf := 1
+	u.SetStatusFunc(func() wire.Status {
+		mu.Lock()
+		defer mu.Unlock()
+		return wire.Status{Shelf: shelf, DiskFreeBytes: 42}
+	})
+	runUplink(t, u)
+	if st := nextStatus(t, status); !st.Online || st.Shelf != 1 || st.DiskFreeBytes != 42 || st.Version != "9" || st.At.IsZero() {
+		t.Fatalf("status = %+v, want online, shelf 1, disk 42, version 9, at set", st)
+	}
+	mu.Lock()
+	shelf = 7
+	mu.Unlock()
+	u.PublishStatus()
+	for st := nextStatus(t, status); st.Shelf != 7; st = nextStatus(t, status) {
+	}
+}
+
+func TestTrustAndCommands(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("cmds")
+	trustSet := []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"shop-1","x":"AAAA"}],"revoked":[]}`)
+	publish(t, addr, wire.TrustTopic, true, trustSet)
+
+	p := newProxy(t, addr)
+	u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + p.addr(), Terminal: tid, Logger: quiet(t)}, newOutbox(tid, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusts := make(chan []byte, 16)
+	cmds := make(chan wire.Command, 16)
+	u.OnTrust(func(b []byte) { trusts <- b })
+	u.OnCommand(func(c wire.Command) { cmds <- c })
+	runUplink(t, u)
+
+	if got := recv(t, trusts); string(got) != string(trustSet) {
+		t.Fatalf("trust payload = %s, want %s", got, trustSet)
+	}
+	waitFor(t, "connected", u.Connected)
+
+	topic := wire.TerminalTopic(tid, wire.KindCommands)
+	for _, bad := range []string{`not json`, `{"v":2,"id":"x","type":"ping"}`, `{"v":1,"type":"ping"}`} {
+		publish(t, addr, topic, false, []byte(bad))
+	}
+	publish(t, addr, topic, false, []byte(`{"v":1,"id":"c-1","type":"ping"}`))
+	publish(t, addr, topic, false, []byte(`{"v":1,"id":"c-2","type":"revocations.add","revocations":["ra-9"]}`))
+	got := []wire.Command{recv(t, cmds), recv(t, cmds)}
+	slices.SortFunc(got, func(a, b wire.Command) int { return strings.Compare(a.ID, b.ID) })
+	if got[0].ID != "c-1" || got[0].Type != wire.CmdPing || got[1].ID != "c-2" || !slices.Equal(got[1].Revocations, []string{"ra-9"}) {
+		t.Fatalf("commands = %+v, want c-1 ping and c-2 revocations.add [ra-9]", got)
+	}
+
+	// On reconnection the subscriptions are renewed and the trust list
+	// applied again.
+	p.drop()
+	if got := recv(t, trusts); string(got) != string(trustSet) {
+		t.Fatalf("trust payload after reconnect = %s, want %s", got, trustSet)
+	}
+	waitFor(t, "reconnected", u.Connected)
+	publish(t, addr, topic, false, []byte(`{"v":1,"id":"c-3","type":"ping"}`))
+	// c-1 or c-2 may come again (QoS 1, a PUBACK cut with the connection):
+	// the uplink drops repeats of recent ids.
+	if c := recv(t, cmds); c.ID != "c-3" {
+		t.Fatalf("command after reconnect = %+v, want c-3 only", c)
+	}
+	publish(t, addr, wire.TrustTopic, true, nil)
+}
+
+func TestMalformedAckDoesNotStopDrain(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("badack")
+	cl := newCloud(t, addr, tid)
+	acks := wire.TerminalTopic(tid, wire.KindAcks)
+	var once sync.Once
+	// Before the first real ack, the uplink gets garbage on its acks topic.
+	cl.setHold(func(b wire.Batch) bool {
+		once.Do(func() {
+			for _, bad := range []string{`}{`, `{"v":9,"ranges":[[1,5]]}`, `{"v":1,"ranges":[[5,2]]}`, `{"v":1,"ranges":[[0,3]]}`, `{"v":1}x`} {
+				cl.client.Publish(acks, 1, false, []byte(bad))
+			}
+		})
+		return false
+	})
+	out := newOutbox(tid, 2000)
+	startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: time.Hour}, out)
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	out.checkAckedOnce(t)
+}
+
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitLimit):
+		t.Fatal("nothing received")
+	}
+	var zero T
+	return zero
+}
