@@ -1,0 +1,69 @@
+// Package printer turns the counter's documents into printer bytes and sends
+// them to printers.
+//
+// Renderer writes carrier labels in ZPL II (4x6 in, 203 or 300 dpi) and
+// proof-of-deposit receipts in ESC/POS (58 or 80 mm paper). Every piece of text
+// that comes from a code or from configuration is escaped so that it prints as
+// text and can never become a printer command. Open picks a transport from a
+// URL: a spool directory, a raw TCP port, a USB printer device, a CUPS queue,
+// or nothing.
+package printer
+
+import (
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Supported resolutions and paper widths.
+const (
+	DPI203 = 203
+	DPI300 = 300
+
+	Paper80mm = "80mm"
+	Paper58mm = "58mm"
+)
+
+// Renderer renders labels and receipts. The zero value renders 203 dpi labels
+// and 80 mm receipts with times in the local time zone.
+type Renderer struct {
+	// DPI is the label printer's resolution: 203 (default) or 300.
+	DPI int
+	// Paper is the receipt paper width: "80mm" (default) or "58mm".
+	Paper string
+	// Location is the time zone of the receipt's date; nil means time.Local.
+	// Labels always show UTC.
+	Location *time.Location
+}
+
+var _ edge.Renderer = Renderer{}
+
+// dpi returns the label resolution, or an EINVALID error.
+func (r Renderer) dpi() (int, error) {
+	switch r.DPI {
+	case 0, DPI203:
+		return DPI203, nil
+	case DPI300:
+		return DPI300, nil
+	}
+	return 0, edge.Errorf(edge.EINVALID, "label printer resolution %d dpi is not supported (203 or 300)", r.DPI)
+}
+
+// columns returns the receipt's characters per line in font A, or an
+// EINVALID error.
+func (r Renderer) columns() (int, error) {
+	switch r.Paper {
+	case "", Paper80mm:
+		return 48, nil
+	case Paper58mm:
+		return 32, nil
+	}
+	return 0, edge.Errorf(edge.EINVALID, "receipt paper %q is not supported (80mm or 58mm)", r.Paper)
+}
+
+func (r Renderer) location() *time.Location {
+	if r.Location != nil {
+		return r.Location
+	}
+	return time.Local
+}

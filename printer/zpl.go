@@ -1,0 +1,281 @@
+package printer
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Label geometry in dots at 203 dpi; zplLabel scales every coordinate to the
+// printer's resolution, so the layout is written once.
+const (
+	labelWidth  = 812  // 4 in
+	labelHeight = 1218 // 6 in
+	margin      = 30
+)
+
+// hexIndicator is the ^FH escape character. Text never contains it raw: it
+// is itself escaped, as are ^ and ~ and every control or non-printable byte.
+const hexIndicator = '_'
+
+// Label returns the ZPL II of l: one 4x6 in label between ^XA and ^XZ, with
+// UTF-8 text (^CI28) and every field escaped with ^FH. It returns EINVALID for
+// an unsupported resolution, a tracking number that Code 128 cannot carry or
+// a QR text too long for a QR code.
+func (r Renderer) Label(l edge.Label) ([]byte, error) {
+	dpi, err := r.dpi()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTracking(l.Tracking); err != nil {
+		return nil, err
+	}
+	if len(l.QR) > qrCapacityQ[len(qrCapacityQ)-1] {
+		return nil, edge.Errorf(edge.EINVALID, "label: QR text of %d bytes is too long", len(l.QR))
+	}
+	z := zplLabel{dpi: dpi, b: make([]byte, 0, 2048)}
+	z.raw("^XA\n^CI28\n")
+	z.raw("^PW" + strconv.Itoa(z.s(labelWidth)) + "\n^LL" + strconv.Itoa(z.s(labelHeight)) + "\n^LH0,0\n")
+
+	// Carrier and date: what the driver looks at first.
+	z.text(margin, 30, 70, labelWidth-2*margin, l.Carrier)
+	z.text(margin, 110, 28, labelWidth-2*margin, "Date : "+l.Date.UTC().Format("2006-01-02 15:04")+" UTC")
+	z.line(150)
+
+	// Origin: the relay point where the parcel was dropped off.
+	y := 165
+	z.text(margin, y, 24, labelWidth-2*margin, "DE :")
+	y += 30
+	z.text(margin, y, 30, labelWidth-2*margin, l.Origin.Name)
+	y += 36
+	for _, s := range addressLines(l.Origin.Address, false) {
+		z.text(margin, y, 24, labelWidth-2*margin, s)
+		y += 28
+	}
+	z.line(330)
+
+	// Destination: the return warehouse, in the largest text.
+	y = 345
+	z.text(margin, y, 28, labelWidth-2*margin, "À :")
+	y += 38
+	for _, s := range addressLines(l.Dest, true) {
+		z.text(margin, y, 48, labelWidth-2*margin, s)
+		y += 54
+	}
+	z.line(620)
+
+	z.code128(640, 160, l.Tracking)
+	z.line(880)
+
+	// The RA id across the label, then the facts of the deposit on the
+	// left and the QR on the right.
+	ra := l.RAID
+	if ra == "" {
+		ra = "-"
+	}
+	z.text(margin, 895, 28, labelWidth-2*margin, "RA : "+ra)
+	const colWidth = 500
+	z.text(margin, 960, 34, colWidth, "Poids : "+formatKg(l.WeightG, '.'))
+	z.text(margin, 1010, 34, colWidth, "Articles : "+strconv.Itoa(l.Items))
+	if l.QR != "" {
+		z.qr(560, 940, labelWidth-560-margin, labelHeight-940-margin, l.QR)
+	}
+	z.raw("^XZ\n")
+	return z.b, nil
+}
+
+// zplLabel accumulates ZPL commands; coordinates are given at 203 dpi.
+type zplLabel struct {
+	dpi int
+	b   []byte
+}
+
+// s scales a length in 203-dpi dots to the label's resolution.
+func (z *zplLabel) s(n int) int { return (n*z.dpi + DPI203/2) / DPI203 }
+
+func (z *zplLabel) raw(s string) { z.b = append(z.b, s...) }
+
+func (z *zplLabel) fo(x, y int) {
+	z.b = append(z.b, "^FO"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(x)), 10)
+	z.b = append(z.b, ',')
+	z.b = strconv.AppendInt(z.b, int64(z.s(y)), 10)
+}
+
+// text writes s in the scalable font, h dots high, cut to fit width dots.
+func (z *zplLabel) text(x, y, h, width int, s string) {
+	if s == "" {
+		return
+	}
+	z.fo(x, y)
+	z.b = append(z.b, "^A0N,"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(h)), 10)
+	z.b = append(z.b, ',')
+	z.b = strconv.AppendInt(z.b, int64(z.s(h)), 10)
+	z.field(truncate(s, fitRunes(width, h)))
+}
+
+// field writes escaped field data, ^FH_^FD...^FS.
+func (z *zplLabel) field(s string) {
+	z.b = append(z.b, "^FH"...)
+	z.b = append(z.b, hexIndicator)
+	z.b = append(z.b, "^FD"...)
+	z.b = appendEscaped(z.b, s)
+	z.b = append(z.b, "^FS\n"...)
+}
+
+// line draws a full-width rule at y.
+func (z *zplLabel) line(y int) {
+	z.fo(0, y)
+	z.b = append(z.b, "^GB"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(labelWidth)), 10)
+	z.b = append(z.b, ",3,3^FS\n"...)
+}
+
+// code128 draws tracking as a centred Code 128 barcode h dots high with its
+// human-readable line, with the widest module that fits the label.
+func (z *zplLabel) code128(y, h int, tracking string) {
+	// Start, check and stop symbols plus the data, 11 modules each, and
+	// the 2-module termination bar.
+	modules := 11*(len(tracking)+3) + 2
+	m := clamp(z.s(labelWidth-2*margin)/modules, 1, z.s(3))
+	x := max((z.s(labelWidth)-modules*m)/2, 0)
+	z.b = append(z.b, "^FO"...)
+	z.b = strconv.AppendInt(z.b, int64(x), 10)
+	z.b = append(z.b, ',')
+	z.b = strconv.AppendInt(z.b, int64(z.s(y)), 10)
+	z.b = append(z.b, "^BY"...)
+	z.b = strconv.AppendInt(z.b, int64(m), 10)
+	z.b = append(z.b, ",3,"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(h)), 10)
+	z.b = append(z.b, "^BCN,"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(h)), 10)
+	z.b = append(z.b, ",Y,N,N"...)
+	z.field(code128Data(tracking))
+}
+
+// qr draws text as a QR code (model 2, error correction Q, automatic data
+// mode) at the largest magnification up to 6 (at 203 dpi) that fits w x h.
+func (z *zplLabel) qr(x, y, w, h int, text string) {
+	n := qrModules(len(text))
+	mag := clamp(min(z.s(w), z.s(h))/n, 1, min(10, z.s(6)))
+	z.fo(x, y)
+	z.b = append(z.b, "^BQN,2,"...)
+	z.b = strconv.AppendInt(z.b, int64(mag), 10)
+	z.field("QA," + text)
+}
+
+// escapeField returns s as ^FH field data: the hex indicator, ^, ~, every
+// control character, every byte of a non-printable rune and every byte that
+// is not valid UTF-8 become _XX, so that no text can end the field or start
+// a command. Everything else is left as UTF-8 for ^CI28.
+func escapeField(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	return string(appendEscaped(make([]byte, 0, len(s)+16), s))
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '^' || c == '~' || c == hexIndicator {
+			return true
+		}
+	}
+	return false
+}
+
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == '^' || c == '~' || c == hexIndicator {
+				b = appendHex(b, c)
+			} else {
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !unicode.IsPrint(r) {
+			for j := range size {
+				b = appendHex(b, s[i+j])
+			}
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}
+
+func appendHex(b []byte, c byte) []byte {
+	const digits = "0123456789ABCDEF"
+	return append(b, hexIndicator, digits[c>>4], digits[c&0xf])
+}
+
+// code128Data returns tracking as ^BC field data: ^BC reads > as the start
+// of an invocation code, and >< is how it spells a literal >.
+func code128Data(tracking string) string {
+	return strings.ReplaceAll(tracking, ">", "><")
+}
+
+// checkTracking returns EINVALID unless tracking is printable ASCII that
+// Code 128 (subset B) can encode.
+func checkTracking(tracking string) error {
+	if tracking == "" {
+		return edge.Errorf(edge.EINVALID, "label: no tracking number")
+	}
+	if len(tracking) > 48 {
+		return edge.Errorf(edge.EINVALID, "label: tracking number of %d characters is too long for a barcode", len(tracking))
+	}
+	for i := 0; i < len(tracking); i++ {
+		if c := tracking[i]; c < 0x20 || c > 0x7e {
+			return edge.Errorf(edge.EINVALID, "label: tracking number has a character a barcode cannot carry")
+		}
+	}
+	return nil
+}
+
+// qrCapacityQ holds the byte-mode capacity of QR versions 1 to 40 at error
+// correction level Q.
+var qrCapacityQ = [...]int{
+	11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394, 442, 482,
+	509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283, 1351, 1423, 1499, 1579, 1663,
+}
+
+// qrModules returns the width in modules of the smallest QR code (level Q,
+// byte mode) that holds n bytes, plus a 4-module quiet zone on each side.
+func qrModules(n int) int {
+	v := len(qrCapacityQ)
+	for i, c := range qrCapacityQ {
+		if n <= c {
+			v = i + 1
+			break
+		}
+	}
+	return 17 + 4*v + 8
+}
+
+// fitRunes estimates how many characters of the scalable font h dots high
+// fit in width dots; the font is proportional, so it assumes a broad average.
+func fitRunes(width, h int) int { return max(width*20/(h*11), 1) }
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for range n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i]
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
