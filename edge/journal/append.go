@@ -1,0 +1,271 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+)
+
+var errTxnTooBig = badger.ErrTxnTooBig
+
+// appendReq is an operation made ready for the writer: validated, its data
+// decoded where a projection needs it and its jobs encoded, all in the
+// caller's goroutine so that the writer only assigns seqs and writes.
+type appendReq struct {
+	op      edge.Operation
+	jobs    []jobEntry
+	deposit *edge.DepositData
+	cancel  string           // deposit id a return.cancelled takes off the shelf
+	reason  edge.RefusalCode // reason of a return.refused
+	size    int64
+	result  edge.Operation
+}
+
+type jobEntry struct {
+	job edge.PrintJob
+	raw []byte
+}
+
+// Append assigns op the terminal id, the next seq, and an id (UUID v7) and
+// time when it has none, then writes it with jobs and its projections in one
+// transaction, synced to disk before Append returns. Concurrent appends share
+// one transaction and one sync. It returns STORAGE_FULL for a deposit when
+// the disk budget is spent, INVALID for malformed data, UNAVAILABLE once the
+// journal is closed or its disk failed.
+func (j *Journal) Append(ctx context.Context, op edge.Operation, jobs ...edge.PrintJob) (edge.Operation, error) {
+	a, err := j.prepare(op, jobs)
+	if err != nil {
+		return edge.Operation{}, fmt.Errorf("journal append: %w", err)
+	}
+	r := newRequest(ctx)
+	r.app = a
+	if err := j.send(ctx, r); err != nil {
+		if _, ok := err.(*edge.Error); ok {
+			return edge.Operation{}, err
+		}
+		return edge.Operation{}, fmt.Errorf("journal append: %w", err)
+	}
+	return a.result, nil
+}
+
+func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, error) {
+	if op.Type == "" {
+		return nil, edge.Errorf(edge.EINVALID, "An operation needs a type.")
+	}
+	if op.ID == "" {
+		op.ID = newID()
+	}
+	if op.OccurredAt.IsZero() {
+		op.OccurredAt = time.Now()
+	}
+	op.OccurredAt = op.OccurredAt.UTC()
+	op.Terminal, op.Seq = j.cfg.Terminal, 0
+	if len(op.Data) == 0 {
+		op.Data = json.RawMessage("{}")
+	} else if !json.Valid(op.Data) {
+		return nil, edge.Errorf(edge.EINVALID, "The data of the operation is not valid JSON.")
+	}
+	a := &appendReq{op: op, size: int64(len(op.Data)) + 320}
+
+	switch op.Type {
+	case edge.OpReturnDeposited:
+		var d edge.DepositData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the deposit is malformed.")
+		}
+		a.deposit = &d
+		a.size += 256
+	case edge.OpReturnCancelled:
+		var d edge.CancelledData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the cancellation is malformed.")
+		}
+		a.cancel = d.DepositID
+	case edge.OpReturnRefused:
+		var d edge.RefusedData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the refusal is malformed.")
+		}
+		a.reason = d.Reason
+	}
+
+	for _, job := range jobs {
+		if job.ID == "" {
+			job.ID = newID()
+		}
+		if job.OperationID == "" {
+			job.OperationID = op.ID
+		}
+		if job.State == "" {
+			job.State = edge.JobPending
+		}
+		if job.CreatedAt.IsZero() {
+			job.CreatedAt = op.OccurredAt
+		}
+		if job.UpdatedAt.IsZero() {
+			job.UpdatedAt = job.CreatedAt
+		}
+		raw, err := json.Marshal(job)
+		if err != nil {
+			return nil, fmt.Errorf("encode print job: %w", err)
+		}
+		a.jobs = append(a.jobs, jobEntry{job, raw})
+		a.size += int64(len(raw)) + 128
+	}
+	return a, nil
+}
+
+// writeAppends writes reqs in one transaction and commits it. Deposits over
+// the disk budget are refused first, taking no seq. When reqs do not fit in
+// one transaction, the tail is returned as carry for the next round. It
+// returns the batch written (nil if none) and the requests in it.
+func (j *Journal) writeAppends(reqs []*request) (b *batch, written, carry []*request, err error) {
+	full := j.cfg.DiskBudgetBytes > 0 && j.usage.Load() > j.cfg.DiskBudgetBytes
+	admitted := make([]*request, 0, len(reqs))
+	for _, r := range reqs {
+		if full && r.app.op.Type == edge.OpReturnDeposited {
+			r.done <- edge.Refuse(edge.StorageFull, "%s", edge.RefusalMessage(edge.StorageFull))
+			continue
+		}
+		admitted = append(admitted, r)
+	}
+	reqs = admitted
+	for len(reqs) > 0 {
+		b = j.newBatch()
+		n, err := b.build(reqs)
+		if isTooBig(err) {
+			b.txn.Discard()
+			if n == 0 {
+				reqs[0].done <- edge.Errorf(edge.ETOOLARGE, "The operation is too large to journal.")
+				reqs = reqs[1:]
+				continue
+			}
+			carry = append(append([]*request(nil), reqs[n:]...), carry...)
+			reqs = reqs[:n]
+			continue
+		}
+		if err != nil {
+			b.txn.Discard()
+			return nil, reqs, carry, err
+		}
+		if err := b.txn.Commit(); err != nil {
+			return nil, reqs, carry, err
+		}
+		return b, reqs, carry, nil
+	}
+	return nil, nil, carry, nil
+}
+
+// batch is one transaction of appends being built by the writer.
+type batch struct {
+	j       *Journal
+	txn     *badger.Txn
+	seq     uint64 // last seq assigned
+	n       int
+	types   map[edge.OpType]int64
+	reasons map[edge.RefusalCode]int64
+	bytes   int64
+}
+
+func (j *Journal) newBatch() *batch {
+	return &batch{
+		j: j, txn: j.db.NewTransaction(true), seq: j.lastSeq.Load(),
+		types: make(map[edge.OpType]int64), reasons: make(map[edge.RefusalCode]int64),
+	}
+}
+
+// build applies reqs to the transaction and adds the counters. On error it
+// returns the index of the request that failed.
+func (b *batch) build(reqs []*request) (int, error) {
+	for i, r := range reqs {
+		if err := b.apply(r.app); err != nil {
+			return i, err
+		}
+	}
+	// The writer alone changes the counters, so it may read them unlocked.
+	for t, d := range b.types {
+		if err := b.set(strKey(prefixTypeCt, string(t)), u64(uint64(b.j.byType[t]+d))); err != nil {
+			return len(reqs) - 1, err
+		}
+	}
+	for c, d := range b.reasons {
+		if err := b.set(strKey(prefixReasonC, string(c)), u64(uint64(b.j.refusals[c]+d))); err != nil {
+			return len(reqs) - 1, err
+		}
+	}
+	if err := b.set(keyLastSeq, u64(b.seq)); err != nil {
+		return len(reqs) - 1, err
+	}
+	return len(reqs), nil
+}
+
+// apply writes one operation, its outbox marker, its jobs and its effect on
+// the shelf.
+func (b *batch) apply(a *appendReq) error {
+	op := a.op
+	op.Seq = b.seq + 1
+	raw, err := json.Marshal(op)
+	if err != nil {
+		return fmt.Errorf("encode operation: %w", err)
+	}
+	if err := b.set(seqKey(prefixOp, op.Seq), raw); err != nil {
+		return err
+	}
+	if err := b.set(seqKey(prefixOutbox, op.Seq), u64(uint64(op.OccurredAt.UnixNano()))); err != nil {
+		return err
+	}
+	for _, je := range a.jobs {
+		if err := b.set(strKey(prefixJob, je.job.ID), je.raw); err != nil {
+			return err
+		}
+		if je.job.State != edge.JobDone {
+			if err := b.set(jobQueueKey(je.job.CreatedAt, je.job.ID), nil); err != nil {
+				return err
+			}
+		}
+	}
+	switch {
+	case a.deposit != nil:
+		err = b.shelve(op, a.deposit)
+	case op.Type == edge.OpReturnCancelled && a.cancel != "":
+		err = b.unshelve(prefixDepIdx, a.cancel)
+	case op.Type == edge.OpParcelHandedOver && op.Tracking != "":
+		err = b.unshelve(prefixTrkIdx, op.Tracking)
+	}
+	if err != nil {
+		return err
+	}
+	b.seq, b.n = op.Seq, b.n+1
+	b.types[op.Type]++
+	if a.reason != "" {
+		b.reasons[a.reason]++
+	}
+	a.result = op
+	return nil
+}
+
+func (b *batch) set(k, v []byte) error {
+	b.bytes += int64(len(k) + len(v))
+	return b.txn.Set(k, v)
+}
+
+// commitMemory publishes a committed and synced batch to readers.
+func (j *Journal) commitMemory(b *batch) {
+	j.mu.Lock()
+	j.pending += b.n
+	for t, d := range b.types {
+		j.byType[t] += d
+	}
+	for c, d := range b.reasons {
+		j.refusals[c] += d
+	}
+	j.mu.Unlock()
+	j.lastSeq.Store(b.seq)
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }

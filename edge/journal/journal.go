@@ -1,0 +1,208 @@
+// Package journal is the terminal's durable journal on Badger: the
+// append-only record of operations, the shelf projection, the outbox the
+// uplink drains, the print queue and the staff accounts.
+//
+// Every append goes through one writer goroutine that commits whatever has
+// queued up meanwhile in one Badger transaction and syncs it once (group
+// commit), so that many concurrent appends cost one fsync and seqs stay
+// gap-free: a batch that fails to commit consumes no seq.
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/dgraph-io/badger/v4"
+)
+
+var (
+	_ edge.Journal    = (*Journal)(nil)
+	_ edge.PrintQueue = (*Journal)(nil)
+	_ edge.StaffStore = (*Journal)(nil)
+)
+
+// ErrClosed is returned by writes to a closed journal.
+var ErrClosed = edge.Errorf(edge.EUNAVAILABLE, "The journal is closed.")
+
+// Config configures a Journal.
+type Config struct {
+	// Terminal is the terminal id stamped on every operation. Required.
+	Terminal string
+	// Logger receives the journal's and Badger's warnings; slog.Default()
+	// when nil.
+	Logger *slog.Logger
+	// DiskBudgetBytes caps the disk the journal may use before it refuses
+	// new deposits with STORAGE_FULL; other operations are still appended,
+	// since nothing is ever dropped. 0 means no limit.
+	DiskBudgetBytes int64
+}
+
+// Journal is the terminal's journal. It is safe for concurrent use.
+type Journal struct {
+	db     *badger.DB
+	dir    string
+	cfg    Config
+	logger *slog.Logger
+
+	// reqs feeds the writer goroutine; closeMu guards sending on it against
+	// Close, which closes it.
+	reqs    chan *request
+	closeMu sync.RWMutex
+	closed  bool
+	done    chan struct{}
+
+	// lastSeq is the last durable seq: readers never see an op beyond it.
+	lastSeq atomic.Uint64
+	// usage is the estimated disk usage in bytes (see usage.go).
+	usage atomic.Int64
+
+	// mu guards the projections kept in memory. Only the writer goroutine
+	// changes them, after a successful commit and sync.
+	mu       sync.Mutex
+	pending  int
+	byType   map[edge.OpType]int64
+	refusals map[edge.RefusalCode]int64
+	// broken is set when a sync failed: what was written may not be on
+	// disk, so the journal takes no more writes until it is reopened.
+	broken error
+
+	// measuredAt is when usage was last measured; the writer owns it.
+	measuredAt time.Time
+}
+
+// Open opens (or creates) the journal in dir and starts its writer.
+func Open(dir string, cfg Config) (*Journal, error) {
+	if cfg.Terminal == "" {
+		return nil, fmt.Errorf("journal open: Config.Terminal is required")
+	}
+	if cfg.DiskBudgetBytes < 0 {
+		return nil, fmt.Errorf("journal open: Config.DiskBudgetBytes is negative")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("component", "journal")
+
+	db, err := badger.Open(badgerOptions(dir, logger))
+	if err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	j := &Journal{
+		db: db, dir: dir, cfg: cfg, logger: logger,
+		reqs:     make(chan *request, 1024),
+		done:     make(chan struct{}),
+		byType:   make(map[edge.OpType]int64),
+		refusals: make(map[edge.RefusalCode]int64),
+	}
+	if err := j.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	j.measure()
+	go j.run()
+	return j, nil
+}
+
+// Close stops the writer after it has answered every queued request, then
+// closes Badger (which flushes its memtable to a table).
+func (j *Journal) Close() error {
+	j.closeMu.Lock()
+	if j.closed {
+		j.closeMu.Unlock()
+		return nil
+	}
+	j.closed = true
+	close(j.reqs)
+	j.closeMu.Unlock()
+	<-j.done
+	if err := j.db.Close(); err != nil {
+		return fmt.Errorf("journal close: %w", err)
+	}
+	return nil
+}
+
+// load rebuilds the in-memory state from the database: the last seq, the
+// number of unacked ops and the counters.
+func (j *Journal) load() error {
+	return j.db.View(func(txn *badger.Txn) error {
+		last := uint64(0)
+		if item, err := txn.Get(keyLastSeq); err == nil {
+			if err := item.Value(func(v []byte) error { last = getU64(v); return nil }); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		// The last op key is the authority should mt/seq ever lag behind;
+		// both are written in the same transaction, so they agree.
+		opts := badger.IteratorOptions{Reverse: true, Prefix: prefixOp}
+		it := txn.NewIterator(opts)
+		it.Seek(seqKey(prefixOp, ^uint64(0)))
+		if it.Valid() {
+			last = max(last, keySeq(it.Item().Key()))
+		}
+		it.Close()
+		j.lastSeq.Store(last)
+
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox})
+		for it.Rewind(); it.Valid(); it.Next() {
+			j.pending++
+		}
+		it.Close()
+
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte("ct/"), PrefetchValues: true, PrefetchSize: 32})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			var n int64
+			if err := it.Item().Value(func(v []byte) error { n = int64(getU64(v)); return nil }); err != nil {
+				return err
+			}
+			switch {
+			case hasPrefix(k, prefixTypeCt):
+				j.byType[edge.OpType(k[len(prefixTypeCt):])] = n
+			case hasPrefix(k, prefixReasonC):
+				j.refusals[edge.RefusalCode(k[len(prefixReasonC):])] = n
+			}
+		}
+		return nil
+	})
+}
+
+// LastSeq returns the seq of the last durable operation, 0 when none.
+func (j *Journal) LastSeq() uint64 { return j.lastSeq.Load() }
+
+// Counts returns the number of operations journalled by type, and of
+// refusals by reason (the reason of each return.refused).
+func (j *Journal) Counts() (byType map[edge.OpType]int64, refusals map[edge.RefusalCode]int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	byType = make(map[edge.OpType]int64, len(j.byType))
+	for k, v := range j.byType {
+		byType[k] = v
+	}
+	refusals = make(map[edge.RefusalCode]int64, len(j.refusals))
+	for k, v := range j.refusals {
+		refusals[k] = v
+	}
+	return byType, refusals
+}
+
+func hasPrefix(k, p []byte) bool {
+	return len(k) >= len(p) && string(k[:len(p)]) == string(p)
+}
+
+// ctxErr returns ctx's error wrapped for op, or nil.
+func ctxErr(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("journal %s: %w", op, err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Print jobs live under pj/<id>; a job not done also has an index key
+// pq/<created><id>, so PendingJobs reads only the jobs still to print, oldest
+// first. Jobs are written with their operation by Append, then updated by the
+// print runner through PutPrintJob.
+
+// PendingJobs returns the jobs not yet done, oldest first.
+func (j *Journal) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
+	if err := ctxErr(ctx, "pending jobs"); err != nil {
+		return nil, err
+	}
+	jobs := []edge.PrintJob{}
+	err := j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixJobQ})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id := string(it.Item().Key()[len(prefixJobQ)+8:])
+			job, ok, err := getJob(txn, id)
+			if err != nil {
+				return err
+			} else if ok {
+				jobs = append(jobs, job)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal pending jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// PrintJob returns the job with id; ENOTFOUND if there is none.
+func (j *Journal) PrintJob(ctx context.Context, id string) (edge.PrintJob, error) {
+	if err := ctxErr(ctx, "print job"); err != nil {
+		return edge.PrintJob{}, err
+	}
+	var job edge.PrintJob
+	var ok bool
+	err := j.db.View(func(txn *badger.Txn) (err error) {
+		job, ok, err = getJob(txn, id)
+		return err
+	})
+	if err != nil {
+		return edge.PrintJob{}, fmt.Errorf("journal print job: %w", err)
+	} else if !ok {
+		return edge.PrintJob{}, edge.Errorf(edge.ENOTFOUND, "Print job %q not found.", id)
+	}
+	return job, nil
+}
+
+// PutPrintJob creates or replaces a job, durably. INVALID if it has no id.
+func (j *Journal) PutPrintJob(ctx context.Context, job edge.PrintJob) error {
+	if job.ID == "" {
+		return edge.Errorf(edge.EINVALID, "A print job needs an id.")
+	}
+	if job.State == "" {
+		job.State = edge.JobPending
+	}
+	if job.CreatedAt.IsZero() {
+		job.CreatedAt = time.Now().UTC()
+	}
+	raw, err := json.Marshal(job)
+	if err != nil {
+		return fmt.Errorf("journal put print job: %w", err)
+	}
+	err = j.write(ctx, true, func() error {
+		return j.db.Update(func(txn *badger.Txn) error {
+			// The queue key holds the creation time, which a caller may
+			// have changed: drop the old one before writing the new.
+			old, ok, err := getJob(txn, job.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := txn.Delete(jobQueueKey(old.CreatedAt, old.ID)); err != nil {
+					return err
+				}
+			}
+			if err := txn.Set(strKey(prefixJob, job.ID), raw); err != nil {
+				return err
+			}
+			if job.State != edge.JobDone {
+				return txn.Set(jobQueueKey(job.CreatedAt, job.ID), nil)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("journal put print job: %w", err)
+	}
+	return nil
+}
+
+func getJob(txn *badger.Txn, id string) (edge.PrintJob, bool, error) {
+	var job edge.PrintJob
+	item, err := txn.Get(strKey(prefixJob, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return job, false, nil
+	} else if err != nil {
+		return job, false, err
+	}
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &job) }); err != nil {
+		return job, false, fmt.Errorf("decode print job %q: %w", id, err)
+	}
+	return job, true, nil
+}
