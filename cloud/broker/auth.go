@@ -1,0 +1,84 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// authHook authenticates clients and enforces the topic rules.
+type authHook struct {
+	mqtt.HookBase
+	passwords    Passwords
+	internalPass string
+	log          *slog.Logger
+}
+
+func (h *authHook) ID() string { return "comptoir-auth" }
+
+func (h *authHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+}
+
+// OnConnectAuthenticate admits the internal user with its password, and a
+// terminal whose username is its id, whose client id is that same id (so
+// that no terminal takes over another's session), whose password matches
+// the registry's hash, and whose will, if any, is its own status.
+func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	user := string(pk.Connect.Username)
+	pass := pk.Connect.Password
+	if user == InternalUser {
+		return subtle.ConstantTimeCompare(pass, []byte(h.internalPass)) == 1
+	}
+	if !wire.ValidTerminalID(user) || cl.ID != user {
+		h.log.Warn("mqtt connection refused", "username", user, "client", cl.ID, "reason", "bad username or client id")
+		return false
+	}
+	if pk.Connect.WillFlag && pk.Connect.WillTopic != wire.TerminalTopic(user, wire.KindStatus) {
+		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "will topic not its status")
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hash, err := h.passwords.PasswordHash(ctx, user)
+	if err != nil || len(hash) == 0 {
+		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "not enrolled")
+		return false
+	}
+	if subtle.ConstantTimeCompare(cloud.HashSecret(string(pass)), hash) != 1 {
+		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "bad password")
+		return false
+	}
+	return true
+}
+
+// OnACLCheck lets the internal user do anything; a terminal may publish to
+// its own events and status topics, and subscribe to its own acks and
+// commands and to the trust topic. Anything else is refused.
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	return Allowed(string(cl.Properties.Username), topic, write)
+}
+
+// Allowed reports whether the authenticated user may publish (write) to or
+// subscribe to topic. Topic filters are matched exactly: a terminal
+// subscribing with a wildcard is refused.
+func Allowed(user, topic string, write bool) bool {
+	if user == InternalUser {
+		return true
+	}
+	if !wire.ValidTerminalID(user) {
+		return false
+	}
+	if write {
+		return topic == wire.TerminalTopic(user, wire.KindEvents) || topic == wire.TerminalTopic(user, wire.KindStatus)
+	}
+	return topic == wire.TerminalTopic(user, wire.KindAcks) || topic == wire.TerminalTopic(user, wire.KindCommands) || topic == wire.TrustTopic
+}

@@ -1,0 +1,152 @@
+// Package broker embeds an MQTT broker (mochi-mqtt) in the cloud, with the
+// authentication and access rules of DESIGN.md: each terminal logs in with
+// its own credentials and may only publish under its own topics and read its
+// own acks and commands and the trust topic; the cloud's own clients log in
+// as an internal user whose random password lives in memory only.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"syscall"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+// InternalUser is the MQTT username of the cloud's own clients. It is not a
+// valid terminal id (the underscore), so no terminal can be enrolled as it.
+const InternalUser = "_comptoir-cloud"
+
+// DefaultAddr is the default listen address; 1883 is left to a Mosquitto
+// that development machines often run.
+const DefaultAddr = "127.0.0.1:1884"
+
+// Passwords finds the hash of a terminal's MQTT password (cloud.HashSecret).
+// It returns an error (ENOTFOUND) for a terminal that is not enrolled.
+type Passwords interface {
+	PasswordHash(ctx context.Context, tid string) ([]byte, error)
+}
+
+// PasswordsFunc adapts a function to Passwords.
+type PasswordsFunc func(ctx context.Context, tid string) ([]byte, error)
+
+// PasswordHash calls f.
+func (f PasswordsFunc) PasswordHash(ctx context.Context, tid string) ([]byte, error) {
+	return f(ctx, tid)
+}
+
+// StorePasswords returns the Passwords of the terminals of a store.
+func StorePasswords(s cloud.Store) Passwords {
+	return PasswordsFunc(func(ctx context.Context, tid string) ([]byte, error) {
+		t, err := s.FindTerminal(ctx, tid)
+		if err != nil {
+			return nil, err
+		}
+		return t.PasswordHash, nil
+	})
+}
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	// Addr is the TCP address to listen on (DefaultAddr when empty; port 0
+	// picks a free port, see Addr after Open).
+	Addr string
+	// Logger receives the broker's log.
+	Logger *slog.Logger
+
+	passwords    Passwords
+	internalPass string
+	server       *mqtt.Server
+	listener     *listeners.TCP
+}
+
+// New returns a broker that checks terminals' passwords with p. It generates
+// the internal user's password.
+func New(p Passwords) *Broker {
+	return &Broker{Addr: DefaultAddr, Logger: slog.Default(), passwords: p, internalPass: cloud.RandomSecret(32)}
+}
+
+// Open listens and starts serving. An address already in use is reported as
+// such, naming the address.
+func (b *Broker) Open() error {
+	logger := b.Logger.With("component", "broker")
+	// mochi logs every connection at Info; only its warnings are kept.
+	quiet := slog.New(levelHandler{Handler: logger.Handler(), min: slog.LevelWarn})
+	b.server = mqtt.New(&mqtt.Options{Logger: quiet, InlineClient: false})
+	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger}, nil); err != nil {
+		return fmt.Errorf("broker: add hook: %w", err)
+	}
+	b.listener = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Addr})
+	if err := b.server.AddListener(b.listener); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("broker: MQTT address %s is already in use: %w", b.Addr, err)
+		}
+		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+	}
+	if err := b.server.Serve(); err != nil {
+		return fmt.Errorf("broker: serve: %w", err)
+	}
+	logger.Info("mqtt broker listening", "addr", b.listener.Address())
+	return nil
+}
+
+// ListenAddr returns the address the broker listens on, with the actual port.
+func (b *Broker) ListenAddr() string {
+	if b.listener == nil {
+		return b.Addr
+	}
+	return b.listener.Address()
+}
+
+// URL returns the broker's address as an MQTT URL, tcp://host:port.
+func (b *Broker) URL() string {
+	host, port, err := net.SplitHostPort(b.ListenAddr())
+	if err != nil {
+		return "tcp://" + b.ListenAddr()
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "tcp://" + net.JoinHostPort(host, port)
+}
+
+// InternalCredentials returns the username and password of the cloud's own
+// clients. They are never written anywhere.
+func (b *Broker) InternalCredentials() (user, pass string) {
+	return InternalUser, b.internalPass
+}
+
+// Close disconnects every client and stops listening.
+func (b *Broker) Close() error {
+	if b.server == nil {
+		return nil
+	}
+	if err := b.server.Close(); err != nil {
+		return fmt.Errorf("broker: close: %w", err)
+	}
+	return nil
+}
+
+// levelHandler drops records below min.
+type levelHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelHandler{Handler: h.Handler.WithAttrs(a), min: h.min}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
+}
