@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks behind DESIGN.md's targets. Each runs several
+# times; benchstat prints medians with their spread. Figures go in closing
+# notes as medians and as ratios against a peer run in the same command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${COUNT:-5}
+out=${BENCH_OUT:-.run/bench.txt}
+mkdir -p "$(dirname "$out")"
+: >"$out"
+
+run() { # package, benchmark regexp, benchtime
+  echo "== $1 $2" >&2
+  go test -run='^$' -bench="$2" -benchtime="$3" -count="$COUNT" "$1" | tee -a "$out" | grep -E '^Benchmark' >&2 || true
+}
+
+run ./edge/journal/ 'BenchmarkAppend' 2s
+run ./edge/cmd/comptoir-edge/ 'BenchmarkDeposit$' 2000x
+run ./printer/ '.' 1s
+run ./scanner/ 'BenchmarkDecode' 1s
+run ./sync/uplink/ 'BenchmarkDrain' 1x
+
+echo "== medians (benchstat)" >&2
+go run golang.org/x/perf/cmd/benchstat@latest "$out" 2>/dev/null || \
+  echo "(benchstat unavailable: raw results in $out)"

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/edge/journal"
+	"github.com/comptoir/comptoir/printer"
+	"github.com/comptoir/comptoir/scanner"
+	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/sync/uplink"
+	"github.com/comptoir/comptoir/sync/wire"
+	"github.com/comptoir/comptoir/ui"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// Main is the terminal agent: it wires the journal, the Desk, the scanner,
+// the printers, the uplink and the kiosk server. Tests build one on port 0 in
+// a temp dir and call Run, as cmd/comptoir-edge does.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Stdout io.Writer
+
+	enrollment Enrollment
+	journal    *journal.Journal
+	trust      *token.TrustList
+	desk       *edge.Desk
+	runner     *edge.PrintRunner
+	uplink     *uplink.Uplink
+	server     *ui.Server
+	metrics    *metrics
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a Main with the default config.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Logger: slog.Default(), Stdout: io.Discard}
+}
+
+// ParseFlags reads the flags of `comptoir-edge run` and the config file.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	configPath := fs.String("config", "", "JSON config file")
+	dir := fs.String("data", "", "data directory (default "+m.Config.DataDir+")")
+	addr := fs.String("http", "", "kiosk and local API address (default "+m.Config.HTTPAddr+")")
+	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN 9999")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *configPath != "" {
+		if err := m.Config.ReadConfigFile(*configPath); err != nil {
+			return err
+		}
+	}
+	if *dir != "" {
+		m.Config.DataDir = *dir
+	}
+	if *addr != "" {
+		m.Config.HTTPAddr = *addr
+	}
+	m.Config.Demo = m.Config.Demo || *demo
+	return m.Config.Validate()
+}
+
+func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
+
+// Run opens everything and starts the background loops and the server. It
+// returns once the kiosk listens; Close stops it all.
+func (m *Main) Run(ctx context.Context) (err error) {
+	cfg := &m.Config
+	log := m.Logger.With("component", "agent")
+	if m.enrollment, err = readEnrollment(cfg.DataDir); err != nil {
+		return err
+	}
+	tid := m.enrollment.Terminal
+	if cfg.RelayPoint.ID == "" {
+		cfg.RelayPoint.ID = tid
+	}
+	if cfg.RelayPoint.Name == "" {
+		cfg.RelayPoint.Name = m.enrollment.Name
+	}
+
+	key, _, err := token.LoadOrCreateKey(filepath.Join(cfg.DataDir, receiptKeyFile), tid)
+	if err != nil {
+		return fmt.Errorf("receipt key: %w", err)
+	}
+	if m.trust, err = m.loadTrust(); err != nil {
+		return err
+	}
+	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
+		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if cfg.Demo {
+		if err := m.demoStaff(ctx); err != nil {
+			return err
+		}
+	}
+
+	m.metrics = newMetrics(m)
+	printers := map[string]edge.Printer{}
+	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
+		p, err := printer.Open(cfg.printerURL(name))
+		if err != nil {
+			return fmt.Errorf("printer %s: %w", name, err)
+		}
+		printers[name] = p
+	}
+	m.runner = &edge.PrintRunner{
+		Queue: m.journal, Printers: printers, Logger: m.Logger.With("component", "print"),
+		Observe: m.metrics.observePrint,
+	}
+
+	m.uplink, err = uplink.New(uplink.Config{
+		BrokerURL: m.enrollment.MQTT.URL, Terminal: tid,
+		Username: m.enrollment.MQTT.Username, Password: m.enrollment.MQTT.Password,
+		Version: Version, Logger: m.Logger.With("component", "uplink"),
+	}, m.journal)
+	if err != nil {
+		return fmt.Errorf("uplink: %w", err)
+	}
+	m.uplink.SetStatusFunc(m.wireStatus)
+	m.uplink.OnTrust(m.applyTrust)
+	m.uplink.OnCommand(m.applyCommand)
+
+	m.desk = edge.NewDesk(cfg.Rules)
+	m.desk.Terminal, m.desk.RelayPoint = tid, cfg.RelayPoint
+	m.desk.Journal = m.journal
+	m.desk.Codes = &scanner.Reader{Trust: m.trust}
+	m.desk.Signer = token.ReceiptSigner{Key: key}
+	m.desk.Renderer = printer.Renderer{}
+	m.desk.Appended = func(edge.Operation) {
+		m.runner.Notify()
+		m.uplink.Notify()
+	}
+
+	m.server = ui.New(ui.Config{
+		Addr: cfg.HTTPAddr, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
+	}, ui.Deps{
+		Desk:    m.desk,
+		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
+		Journal: m.journal, Prints: m.runner, QR: encodeQR,
+		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
+		Metrics: m.metrics.handler(),
+	})
+	if err := m.server.Open(); err != nil {
+		return err
+	}
+
+	loopCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() { defer m.wg.Done(); m.runner.Run(loopCtx) }()
+	go func() {
+		defer m.wg.Done()
+		if err := m.uplink.Run(loopCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("uplink stopped", "error", err)
+		}
+	}()
+	log.Info("terminal ready", "terminal", tid, "http", m.server.URL(), "broker", m.enrollment.MQTT.URL)
+	return nil
+}
+
+// Close stops the loops, the server and the journal, in that order.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		errs = append(errs, m.server.Close())
+	}
+	if m.cancel != nil {
+		m.cancel()
+		m.wg.Wait()
+	}
+	if m.journal != nil {
+		errs = append(errs, m.journal.Close())
+		m.journal = nil
+	}
+	return errors.Join(errs...)
+}
+
+// URL is the kiosk's base URL.
+func (m *Main) URL() string { return m.server.URL() }
+
+// Terminal is the enrolled terminal id.
+func (m *Main) Terminal() string { return m.enrollment.Terminal }
+
+func (m *Main) demoStaff(ctx context.Context) error {
+	staff, err := m.journal.ListStaff(ctx)
+	if err != nil || len(staff) > 0 {
+		return err
+	}
+	if _, err := addStaff(ctx, m.journal, "Démo Clerc", edge.RoleClerk, "1234"); err != nil {
+		return err
+	}
+	_, err = addStaff(ctx, m.journal, "Démo Gérant", edge.RoleManager, "9999")
+	return err
+}
+
+// loadTrust reads the trust list saved at enrolment or from the last
+// retained trust message, so that codes verify offline from the first start.
+func (m *Main) loadTrust() (*token.TrustList, error) {
+	path := filepath.Join(m.Config.DataDir, trustFile)
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		m.Logger.Warn("no trust list yet: return codes will be refused until the cloud sends one", "path", path)
+		return token.NewTrustList(), nil
+	}
+	t, err := token.LoadTrustFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("trust list: %w", err)
+	}
+	return t, nil
+}
+
+// applyTrust replaces the trust list with the cloud's retained one and keeps
+// it on disk for the next start.
+func (m *Main) applyTrust(payload []byte) {
+	if err := m.trust.LoadJWKS(payload); err != nil {
+		m.Logger.Warn("trust list refused", "error", err)
+		return
+	}
+	if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), payload); err != nil {
+		m.Logger.Error("save trust list", "error", err)
+	}
+}
+
+// applyCommand carries out a cloud command and journals command.applied.
+func (m *Main) applyCommand(cmd wire.Command) {
+	ctx := context.Background()
+	switch cmd.Type {
+	case wire.CmdPing:
+	case wire.CmdRevocationsAdd:
+		m.trust.Revoke(cmd.Revocations...)
+		if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), m.trust.MarshalJWKS()); err != nil {
+			m.Logger.Error("save trust list", "error", err)
+		}
+	case wire.CmdConfigSet:
+		var c struct {
+			Rules *edge.Rules `json:"rules"`
+		}
+		if err := json.Unmarshal(cmd.Config, &c); err != nil || c.Rules == nil {
+			m.Logger.Warn("config.set ignored", "command", cmd.ID, "error", err)
+			return
+		}
+		if err := m.desk.SetRules(*c.Rules); err != nil {
+			m.Logger.Warn("config.set refused", "command", cmd.ID, "error", err)
+			return
+		}
+	default:
+		m.Logger.Warn("unknown command", "command", cmd.ID, "type", cmd.Type)
+		return
+	}
+	op := edge.NewOperation(edge.OpCommandApplied, time.Now(), "", "", edge.CommandData{CommandID: cmd.ID, Type: cmd.Type})
+	if _, err := m.journal.Append(ctx, op); err != nil {
+		m.Logger.Error("journal command", "command", cmd.ID, "error", err)
+		return
+	}
+	m.uplink.Notify()
+}
+
+// Status is the body of GET /api/status.
+type Status struct {
+	Terminal         string                        `json:"terminal"`
+	Version          string                        `json:"version"`
+	Online           bool                          `json:"online"`
+	OutboxPending    int                           `json:"outbox_pending"`
+	OutboxOldestAgeS float64                       `json:"outbox_oldest_age_s"`
+	Printers         map[string]wire.PrinterStatus `json:"printers"`
+	DiskFreeBytes    uint64                        `json:"disk_free_bytes"`
+	Shelf            int                           `json:"shelf"`
+	LastSeq          uint64                        `json:"last_seq"`
+}
+
+func (m *Main) status(ctx context.Context) (Status, error) {
+	pending, oldest, err := m.journal.OutboxStats(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	shelf, err := m.journal.Shelf(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{
+		Terminal: m.Terminal(), Version: Version, Online: m.uplink.Connected(),
+		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
+		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
+	}
+	if pending > 0 && !oldest.IsZero() {
+		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
+	}
+	jobs, _ := m.journal.PendingJobs(ctx)
+	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
+		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
+		for _, j := range jobs {
+			if j.Printer == name {
+				ps.Pending++
+			}
+		}
+		if !ps.Up {
+			ps.State = "offline"
+		}
+		st.Printers[name] = ps
+	}
+	return st, nil
+}
+
+func (m *Main) wireStatus() wire.Status {
+	st, err := m.status(context.Background())
+	if err != nil {
+		m.Logger.Warn("status", "error", err)
+	}
+	return wire.Status{
+		Version: Version, OutboxPending: st.OutboxPending, OutboxOldestAgeS: st.OutboxOldestAgeS,
+		Printers: st.Printers, DiskFreeBytes: st.DiskFreeBytes, Shelf: st.Shelf,
+	}
+}
+
+func diskFree(dir string) uint64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0
+	}
+	return st.Bavail * uint64(st.Bsize)
+}
+
+// encodeQR draws text as a QR code PNG of about size pixels, error
+// correction M, with a quiet zone.
+func encodeQR(text string, size int) ([]byte, error) {
+	hints := map[gozxing.EncodeHintType]any{
+		gozxing.EncodeHintType_ERROR_CORRECTION: "M",
+		gozxing.EncodeHintType_MARGIN:           4,
+	}
+	bm, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, size, size, hints)
+	if err != nil {
+		return nil, fmt.Errorf("qr: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, bm); err != nil {
+		return nil, fmt.Errorf("qr: %w", err)
+	}
+	return buf.Bytes(), nil
+}

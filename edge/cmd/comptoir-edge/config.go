@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Config is the terminal agent's configuration: defaults, then the file given
+// with --config (JSON), then flags.
+type Config struct {
+	DataDir    string          `json:"data_dir"`
+	HTTPAddr   string          `json:"http_addr"`
+	RelayPoint edge.RelayPoint `json:"relay_point"`
+	Rules      edge.Rules      `json:"rules"`
+	// Printers maps "label" and "receipt" to transport URLs (spool://DIR,
+	// tcp://host:9100, file:///dev/usb/lp0, cups://QUEUE, none).
+	Printers map[string]string `json:"printers"`
+	// DiskBudgetBytes caps the journal; deposits are refused past it.
+	DiskBudgetBytes int64 `json:"disk_budget_bytes"`
+	// MaxImagePixels bounds camera frames before they are decoded.
+	MaxImagePixels int `json:"max_image_pixels"`
+	// SessionIdle signs clerks out after this long without activity.
+	SessionIdle Duration `json:"session_idle"`
+	Demo        bool     `json:"demo"`
+}
+
+// Duration is a time.Duration written as "15m" in the config file.
+type Duration time.Duration
+
+// UnmarshalJSON reads "15m"-style durations.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// DefaultConfig returns the defaults of DESIGN.md.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         "data/edge",
+		HTTPAddr:        "127.0.0.1:8081",
+		Rules:           edge.DefaultRules(),
+		DiskBudgetBytes: 2 << 30,
+		MaxImagePixels:  40_000_000,
+		SessionIdle:     Duration(15 * time.Minute),
+	}
+}
+
+// ReadConfigFile overlays the JSON file at path onto c; unknown fields are
+// errors so that a typo does not go unnoticed.
+func (c *Config) ReadConfigFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate names the first field that is wrong.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("config: data_dir is required")
+	}
+	if c.HTTPAddr == "" {
+		return fmt.Errorf("config: http_addr is required")
+	}
+	if err := c.Rules.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if c.SessionIdle <= 0 {
+		return fmt.Errorf("config: session_idle must be positive")
+	}
+	return nil
+}
+
+// printerURL returns the transport of printer name, spooling into the data
+// dir by default.
+func (c *Config) printerURL(name string) string {
+	if u := c.Printers[name]; u != "" {
+		return u
+	}
+	dir, _ := filepath.Abs(filepath.Join(c.DataDir, "spool", name))
+	return "spool://" + dir
+}

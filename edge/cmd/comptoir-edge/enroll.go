@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// Enrollment is what the cloud gave this terminal, kept in DIR/enrollment.json
+// with owner-only permissions (it holds the MQTT password).
+type Enrollment struct {
+	Terminal string `json:"terminal"`
+	Name     string `json:"name"`
+	Cloud    string `json:"cloud"`
+	MQTT     struct {
+		URL      string `json:"url"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"mqtt"`
+}
+
+const (
+	enrollmentFile = "enrollment.json"
+	receiptKeyFile = "receipt.key"
+	trustFile      = "trust.json"
+)
+
+func readEnrollment(dir string) (Enrollment, error) {
+	var e Enrollment
+	b, err := os.ReadFile(filepath.Join(dir, enrollmentFile))
+	if os.IsNotExist(err) {
+		return e, fmt.Errorf("terminal not enrolled in %s: run comptoir-edge enroll first", dir)
+	} else if err != nil {
+		return e, fmt.Errorf("read enrollment: %w", err)
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("read enrollment %s: %w", filepath.Join(dir, enrollmentFile), err)
+	}
+	return e, nil
+}
+
+// writePrivate writes a file readable by its owner only, atomically.
+func writePrivate(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	cloud := fs.String("cloud", "", "cloud base URL, e.g. http://127.0.0.1:8080")
+	key := fs.String("operator-key", "", "operator API key")
+	tid := fs.String("terminal", "", "terminal id ([a-z0-9-]{3,64})")
+	name := fs.String("name", "", "relay point name shown on receipts")
+	dir := fs.String("data", DefaultConfig().DataDir, "data directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *cloud == "" || *key == "" || *tid == "":
+		return fmt.Errorf("enroll: --cloud, --operator-key and --terminal are required")
+	case !wire.ValidTerminalID(*tid):
+		return fmt.Errorf("enroll: terminal id %q must match [a-z0-9-]{3,64}", *tid)
+	}
+	if *name == "" {
+		*name = *tid
+	}
+	e, err := Enroll(ctx, *cloud, *key, *tid, *name, *dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enrolled terminal %s with %s; broker %s; data in %s\n", e.Terminal, e.Cloud, e.MQTT.URL, *dir)
+	return nil
+}
+
+// Enroll registers terminal tid and its receipt-signing public key with the
+// cloud, and stores the credentials and trust list it answers in dir.
+func Enroll(ctx context.Context, cloudURL, operatorKey, tid, name, dir string) (Enrollment, error) {
+	key, _, err := token.LoadOrCreateKey(filepath.Join(dir, receiptKeyFile), tid)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: receipt key: %w", err)
+	}
+	body, _ := json.Marshal(map[string]string{
+		"id": tid, "name": name, "receipt_public_key": token.EncodePublicKey(key.Public()),
+	})
+	cloudURL = strings.TrimRight(cloudURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cloudURL+"/v1/terminals", bytes.NewReader(body))
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+operatorKey)
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: cloud unreachable: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: %w", err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return Enrollment{}, fmt.Errorf("enroll: cloud answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	var ans struct {
+		Enrollment
+		Trust json.RawMessage `json:"trust"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: bad answer: %w", err)
+	}
+	e := ans.Enrollment
+	e.Name, e.Cloud = name, cloudURL
+	b, _ := json.MarshalIndent(e, "", "  ")
+	if err := writePrivate(filepath.Join(dir, enrollmentFile), b); err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: %w", err)
+	}
+	if len(ans.Trust) > 0 {
+		if err := writePrivate(filepath.Join(dir, trustFile), ans.Trust); err != nil {
+			return Enrollment{}, fmt.Errorf("enroll: %w", err)
+		}
+	}
+	return e, nil
+}

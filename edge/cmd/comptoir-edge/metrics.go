@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/ui"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics holds the terminal's Prometheus registry. Queue depths, counts and
+// disk space are read from the journal at scrape time (a collector), so they
+// cannot drift from the truth; only events with no state behind them (print
+// attempts, decode times) are counted as they happen.
+type metrics struct {
+	m        *Main
+	reg      *prometheus.Registry
+	prints   *prometheus.CounterVec
+	decode   prometheus.Histogram
+	opsDesc  *prometheus.Desc
+	refDesc  *prometheus.Desc
+	pendDesc *prometheus.Desc
+	ageDesc  *prometheus.Desc
+	mqttDesc *prometheus.Desc
+	upDesc   *prometheus.Desc
+	shelf    *prometheus.Desc
+	disk     *prometheus.Desc
+	budget   *prometheus.Desc
+}
+
+func newMetrics(m *Main) *metrics {
+	x := &metrics{
+		m:   m,
+		reg: prometheus.NewRegistry(),
+		prints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comptoir_edge_print_jobs_total", Help: "Print attempts by printer and result (ok, error).",
+		}, []string{"printer", "result"}),
+		decode: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "comptoir_edge_scan_decode_seconds", Help: "Time to find barcodes in one camera frame.",
+			Buckets: []float64{.002, .005, .01, .02, .05, .1, .2, .5, 1, 2},
+		}),
+		opsDesc:  prometheus.NewDesc("comptoir_edge_operations_total", "Operations journalled, by type.", []string{"type"}, nil),
+		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused deposits journalled, by reason.", []string{"reason"}, nil),
+		pendDesc: prometheus.NewDesc("comptoir_edge_outbox_pending", "Operations not yet acknowledged by the cloud.", nil, nil),
+		ageDesc:  prometheus.NewDesc("comptoir_edge_outbox_oldest_age_seconds", "Age of the oldest unacknowledged operation.", nil, nil),
+		mqttDesc: prometheus.NewDesc("comptoir_edge_mqtt_connected", "1 when connected to the broker.", nil, nil),
+		upDesc:   prometheus.NewDesc("comptoir_edge_printer_up", "1 when the printer's last job went through.", []string{"printer"}, nil),
+		shelf:    prometheus.NewDesc("comptoir_edge_shelf_parcels", "Parcels on the shelf waiting for the carrier.", nil, nil),
+		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
+		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "comptoir_build_info", Help: "Build of the running binary.",
+		ConstLabels: prometheus.Labels{"version": Version, "goarch": runtime.GOARCH},
+	})
+	build.Set(1)
+	x.reg.MustRegister(x.prints, x.decode, build, x,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return x
+}
+
+func (x *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{})
+}
+
+func (x *metrics) observePrint(printer, result string) {
+	x.prints.WithLabelValues(printer, result).Inc()
+}
+
+// Describe implements prometheus.Collector.
+func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.disk, x.budget} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector, reading the journal's projections.
+func (x *metrics) Collect(ch chan<- prometheus.Metric) {
+	m, ctx := x.m, context.Background()
+	byType, byReason := m.journal.Counts()
+	for t, n := range byType {
+		ch <- prometheus.MustNewConstMetric(x.opsDesc, prometheus.CounterValue, float64(n), string(t))
+	}
+	for r, n := range byReason {
+		ch <- prometheus.MustNewConstMetric(x.refDesc, prometheus.CounterValue, float64(n), string(r))
+	}
+	if pending, oldest, err := m.journal.OutboxStats(ctx); err == nil {
+		age := 0.0
+		if pending > 0 && !oldest.IsZero() {
+			age = time.Since(oldest).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(x.pendDesc, prometheus.GaugeValue, float64(pending))
+		ch <- prometheus.MustNewConstMetric(x.ageDesc, prometheus.GaugeValue, age)
+	}
+	connected := 0.0
+	if m.uplink != nil && m.uplink.Connected() {
+		connected = 1
+	}
+	ch <- prometheus.MustNewConstMetric(x.mqttDesc, prometheus.GaugeValue, connected)
+	for _, p := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
+		up := 0.0
+		if m.runner != nil && m.runner.Up(p) {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(x.upDesc, prometheus.GaugeValue, up, p)
+	}
+	if shelf, err := m.journal.Shelf(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(x.shelf, prometheus.GaugeValue, float64(len(shelf)))
+	}
+	ch <- prometheus.MustNewConstMetric(x.disk, prometheus.GaugeValue, float64(diskFree(m.Config.DataDir)))
+	ch <- prometheus.MustNewConstMetric(x.budget, prometheus.GaugeValue, float64(m.journal.DiskUsage()))
+}
+
+// timeDecode wraps an image decoder to observe its duration.
+func (x *metrics) timeDecode(d ui.ImageDecoder) ui.ImageDecoder {
+	return timedDecoder{d, x.decode}
+}
+
+type timedDecoder struct {
+	ui.ImageDecoder
+	h prometheus.Histogram
+}
+
+func (t timedDecoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error) {
+	start := time.Now()
+	syms, err := t.ImageDecoder.Decode(ctx, data)
+	t.h.Observe(time.Since(start).Seconds())
+	return syms, err
+}

@@ -1,0 +1,260 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/gofiber/fiber/v2"
+)
+
+func decodeJSON(c *fiber.Ctx, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadJSON(err)
+	}
+	return nil
+}
+
+func (s *Server) postSession(c *fiber.Ctx) error {
+	var req struct {
+		PIN string `json:"pin"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	id, sess, err := s.sessions.signIn(ctxOf(c), s.deps.Journal, req.PIN)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: cookieName, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
+	})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(*sess)})
+}
+
+func sessionJSON(s Session) fiber.Map {
+	return fiber.Map{"id": s.StaffID, "name": s.Name, "role": s.Role}
+}
+
+func (s *Server) getSession(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"staff": sessionJSON(session(c))})
+}
+
+func (s *Server) deleteSession(c *fiber.Ctx) error {
+	s.sessions.signOut(c.Cookies(cookieName))
+	c.ClearCookie(cookieName)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// scanAnswer is the body of /api/scan and /api/scan/image.
+type scanAnswer struct {
+	Kind     edge.CodeKind      `json:"kind"`
+	Eligible bool               `json:"eligible"`
+	Refusals []edge.RefusalCode `json:"refusals"`
+	Code     edge.Code          `json:"code"`
+	Text     string             `json:"text,omitempty"`
+	Symbols  []edge.Symbol      `json:"symbols"`
+}
+
+func answer(chk edge.Check, text string, symbols []edge.Symbol) scanAnswer {
+	if chk.Refusals == nil {
+		chk.Refusals = []edge.RefusalCode{}
+	}
+	if symbols == nil {
+		symbols = []edge.Symbol{}
+	}
+	return scanAnswer{Kind: chk.Kind, Eligible: chk.Eligible, Refusals: chk.Refusals, Code: chk.Code, Text: text, Symbols: symbols}
+}
+
+func (s *Server) postScan(c *fiber.Ctx) error {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	chk, err := s.deps.Desk.Check(ctxOf(c), req.Code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(answer(chk, "", nil))
+}
+
+// postScanImage decodes a camera frame and checks the first symbol that is
+// an eligible code, else the first one found. The decoded text is returned
+// so that the kiosk can deposit it.
+func (s *Server) postScanImage(c *fiber.Ctx) error {
+	symbols, err := s.deps.Decoder.Decode(ctxOf(c), c.Body())
+	if err != nil {
+		if edge.ErrorCode(err) == string(edge.Unreadable) {
+			return c.JSON(scanAnswer{Refusals: []edge.RefusalCode{edge.Unreadable}, Symbols: []edge.Symbol{}})
+		}
+		return err
+	}
+	var first *scanAnswer
+	for _, sym := range symbols {
+		chk, err := s.deps.Desk.Check(ctxOf(c), sym.Text)
+		if err != nil {
+			return err
+		}
+		a := answer(chk, sym.Text, symbols)
+		if chk.Eligible {
+			return c.JSON(a)
+		}
+		if first == nil {
+			first = &a
+		}
+	}
+	if first == nil {
+		return c.JSON(scanAnswer{Refusals: []edge.RefusalCode{edge.Unreadable}, Symbols: []edge.Symbol{}})
+	}
+	return c.JSON(first)
+}
+
+func (s *Server) postDeposit(c *fiber.Ctx) error {
+	var req struct {
+		Code    string `json:"code"`
+		WeightG int    `json:"weight_g"`
+		DimsMM  []int  `json:"dims_mm"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	dep, err := s.deps.Desk.Deposit(ctxOf(c), edge.DepositRequest{
+		Code: req.Code, WeightG: req.WeightG, DimsMM: req.DimsMM, Operator: session(c).StaffID,
+	})
+	if err != nil {
+		return err
+	}
+	s.receipts.put(dep.Receipt.ID, dep.ReceiptToken)
+	deposit := fiber.Map{
+		"id": dep.Operation.ID, "seq": dep.Operation.Seq, "tracking": dep.Operation.Tracking,
+		"occurred_at": dep.Operation.OccurredAt, "operator": dep.Operation.Operator,
+		"ra_id": dep.Data.RAID, "carrier": dep.Data.Carrier, "verified": dep.Data.Verified,
+		"mode": dep.Data.Mode, "weight_g": dep.Data.WeightG, "dims_mm": dep.Data.DimsMM,
+		"shelf_slot": dep.Data.ShelfSlot, "items": dep.Data.Items,
+	}
+	receipt := fiber.Map{
+		"id": dep.Receipt.ID, "token": dep.ReceiptToken,
+		"png_url":    "/api/receipts/" + dep.Receipt.ID + "/qr.png",
+		"escpos_url": "/api/print-jobs/" + dep.ReceiptJob + "/data",
+		"job_id":     dep.ReceiptJob,
+	}
+	var label any
+	if dep.LabelJob != "" {
+		label = fiber.Map{
+			"job_id":  dep.LabelJob,
+			"zpl_url": "/api/print-jobs/" + dep.LabelJob + "/data",
+		}
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"deposit": deposit, "receipt": receipt, "label": label})
+}
+
+// getReceiptQR draws the receipt token as a QR for customers who want no
+// paper. Tokens of the last deposits are kept in memory only.
+func (s *Server) getReceiptQR(c *fiber.Ctx) error {
+	token, ok := s.receipts.get(c.Params("id"))
+	if !ok {
+		return edge.Errorf(edge.ENOTFOUND, "No recent receipt with that id: reprint the receipt instead.")
+	}
+	png, err := s.deps.QR(token, 360)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/png")
+	return c.Send(png)
+}
+
+func (s *Server) getPrintJobData(c *fiber.Ctx) error {
+	job, err := s.deps.Journal.PrintJob(ctxOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/octet-stream")
+	if job.Format == edge.FormatZPL {
+		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	}
+	return c.Send(job.Data)
+}
+
+func (s *Server) postPrintRetry(c *fiber.Ctx) error {
+	job, err := s.deps.Prints.Retry(ctxOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	job.Data = nil
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"job": job})
+}
+
+func (s *Server) getShelf(c *fiber.Ctx) error {
+	shelf, err := s.deps.Journal.Shelf(ctxOf(c))
+	if err != nil {
+		return err
+	}
+	if shelf == nil {
+		shelf = []edge.ShelfParcel{}
+	}
+	return c.JSON(fiber.Map{"parcels": shelf, "count": len(shelf), "capacity": s.deps.Desk.Rules().ShelfCapacity})
+}
+
+func (s *Server) getOperations(c *fiber.Ctx) error {
+	after, err := strconv.ParseUint(c.Query("after", "0"), 10, 64)
+	if err != nil {
+		return edge.Errorf(edge.EINVALID, "after must be a sequence number.")
+	}
+	limit, err := strconv.Atoi(c.Query("limit", "100"))
+	if err != nil || limit < 1 || limit > 1000 {
+		return edge.Errorf(edge.EINVALID, "limit must be between 1 and 1000.")
+	}
+	ops, err := s.deps.Journal.Operations(ctxOf(c), after, limit)
+	if err != nil {
+		return err
+	}
+	if ops == nil {
+		ops = []edge.Operation{}
+	}
+	return c.JSON(fiber.Map{"operations": ops})
+}
+
+func (s *Server) getStatus(c *fiber.Ctx) error {
+	st, err := s.deps.Status(ctxOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+// recentReceipts keeps the tokens of the last deposits so that the kiosk can
+// show the receipt as a QR code without paper.
+type recentReceipts struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	m     map[string]string
+}
+
+func newRecentReceipts(max int) *recentReceipts {
+	return &recentReceipts{max: max, m: map[string]string{}}
+}
+
+func (r *recentReceipts) put(id, token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.order) >= r.max {
+		delete(r.m, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.order = append(r.order, id)
+	r.m[id] = token
+}
+
+func (r *recentReceipts) get(id string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.m[id]
+	return t, ok
+}

@@ -1,0 +1,57 @@
+// Package ui serves the terminal's kiosk web UI and its local JSON API
+// (DESIGN.md, "Terminal HTTP API") with Fiber. It knows the counter only
+// through the small interfaces below, which the agent's main wires to the
+// Desk, the journal, the scanner and the print runner.
+package ui
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Desk is the part of edge.Desk the UI drives.
+type Desk interface {
+	Check(ctx context.Context, text string) (edge.Check, error)
+	Deposit(ctx context.Context, req edge.DepositRequest) (edge.Deposit, error)
+	Rules() edge.Rules
+}
+
+// ImageDecoder finds barcodes in a JPEG or PNG frame.
+type ImageDecoder interface {
+	// Decode returns the symbols found, best first, or an *edge.Error
+	// (UNREADABLE, TOO_LARGE).
+	Decode(ctx context.Context, data []byte) ([]edge.Symbol, error)
+}
+
+// Journal is what the UI reads of the journal.
+type Journal interface {
+	edge.StaffStore
+	Shelf(ctx context.Context) ([]edge.ShelfParcel, error)
+	Operations(ctx context.Context, afterSeq uint64, limit int) ([]edge.Operation, error)
+	PrintJob(ctx context.Context, id string) (edge.PrintJob, error)
+}
+
+// PrintRetrier queues a print job again.
+type PrintRetrier interface {
+	Retry(ctx context.Context, id string) (edge.PrintJob, error)
+}
+
+// QREncoder draws a QR code as a PNG.
+type QREncoder func(text string, size int) ([]byte, error)
+
+// Deps are the collaborators of the Server.
+type Deps struct {
+	Desk    Desk
+	Decoder ImageDecoder
+	Journal Journal
+	Prints  PrintRetrier
+	QR      QREncoder
+	// Status returns the JSON document of GET /api/status.
+	Status func(ctx context.Context) (any, error)
+	// Ready reports an error while the agent cannot take deposits.
+	Ready func() error
+	// Metrics serves GET /metrics; nil leaves the route out.
+	Metrics http.Handler
+}
