@@ -52,20 +52,16 @@ func (r Renderer) Receipt(d edge.ReceiptDoc) ([]byte, error) {
 
 	p.cmd(esc, 'a', 0) // left
 	p.wrapped("Date : "+d.At.In(r.location()).Format("02/01/2006 15:04"), cols)
-	p.wrapped("Suivi : "+d.Tracking, cols)
+	p.fact("Suivi : ", d.Tracking)
 	if d.RAID != "" {
-		p.wrapped("Retour : "+d.RAID, cols)
+		p.fact("Retour : ", d.RAID)
 	}
 	p.wrapped("Poids : "+formatKg(d.WeightG, ','), cols)
 	p.rule()
 
 	p.cmd(esc, 'a', 1)
 	if d.Token != "" {
-		module := byte(6)
-		if cols < 48 {
-			module = 4
-		}
-		p.qr(d.Token, module)
+		p.qr(d.Token, qrModuleSize(len(d.Token), cols))
 		p.cmd(lf)
 	}
 	p.wrapped("Conservez ce reçu : il prouve votre dépôt.", cols)
@@ -99,6 +95,27 @@ func (p *escpos) wrapped(s string, width int) {
 	p.b = appendWrapped(p.b, appendCP858(buf[:0], s), width)
 }
 
+// fact prints label and value on one line when they fit, else the label on a
+// line of its own and the value under it, in the narrower font B when that
+// keeps an identifier such as a UUID on 58 mm paper in one piece.
+func (p *escpos) fact(label, value string) {
+	var buf [256]byte
+	line := appendCP858(appendCP858(buf[:0], label), value)
+	v := line[len(line)-len(appendCP858(nil, value)):]
+	if len(line) <= p.cols || bytes.IndexByte(v, ' ') >= 0 || len(v) > fontBColumns(p.cols) {
+		p.b = appendWrapped(p.b, line, p.cols)
+		return
+	}
+	p.wrapped(label, p.cols)
+	p.cmd(esc, 'M', 1)
+	p.b = append(append(p.b, v...), lf)
+	p.cmd(esc, 'M', 0)
+}
+
+// fontBColumns returns the characters per line in font B (9 dots wide) on
+// paper where font A (12 dots) has cols.
+func fontBColumns(cols int) int { return cols * 4 / 3 }
+
 // appendWrapped appends text (one byte per character) in lines of at most
 // width characters, each ended by LF.
 func appendWrapped(b, text []byte, width int) []byte {
@@ -120,6 +137,25 @@ func appendWrapped(b, text []byte, width int) []byte {
 		text = text[n:]
 	}
 	return b
+}
+
+// qrCapacityM holds the byte-mode capacity of QR versions 1 to 40 at error
+// correction level M.
+var qrCapacityM = [...]int{
+	14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+	711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911, 1989, 2099, 2213, 2331,
+}
+
+// qrModuleSize returns the module size in dots for a QR code of n bytes:
+// 6 on 80 mm paper and 4 on 58 mm for tokens of usual size (version 15 or
+// less), smaller when a larger code would not fit the printable width (576
+// or 384 dots at 203 dpi).
+func qrModuleSize(n, cols int) byte {
+	dots, size := 576, 6
+	if cols < 48 {
+		dots, size = 384, 4
+	}
+	return byte(clamp(dots/qrModules(n, qrCapacityM[:]), 1, size))
 }
 
 // qr prints data as a QR code, model 2, error correction M, with modules of

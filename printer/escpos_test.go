@@ -199,3 +199,17 @@ func TestReceiptErrors(t *testing.T) {
 		t.Errorf("a receipt without token has a QR")
 	}
 }
+
+func TestQRModuleSize(t *testing.T) {
+	for _, tt := range []struct {
+		n, cols int
+		want    byte
+	}{
+		{300, 48, 6}, {412, 48, 6}, {300, 32, 4}, {412, 32, 4},
+		{1000, 48, 4}, {1000, 32, 2}, {2331, 48, 3}, {2331, 32, 2},
+	} {
+		if got := qrModuleSize(tt.n, tt.cols); got != tt.want {
+			t.Errorf("qrModuleSize(%d, %d) = %d, want %d", tt.n, tt.cols, got, tt.want)
+		}
+	}
+}

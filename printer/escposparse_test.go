@@ -13,25 +13,27 @@ type escposDoc struct {
 	cmds  []string // command names, such as "ESC @" or "GS ( k"
 	lines []string // printed lines, decoded
 	wide  []bool   // whether each line was printed double width
+	fontB []bool   // whether each line was printed in font B
 	qr    []string // data stored for QR codes
 }
 
 // escposArgs is the number of argument bytes of each known command.
 var escposArgs = map[string]int{
-	"ESC @": 0, "ESC t": 1, "ESC a": 1, "ESC E": 1, "ESC d": 1, "GS !": 1,
+	"ESC @": 0, "ESC t": 1, "ESC M": 1, "ESC a": 1, "ESC E": 1, "ESC d": 1, "GS !": 1,
 }
 
 func parseESCPOS(t testing.TB, b []byte) escposDoc {
 	t.Helper()
 	var doc escposDoc
 	var line strings.Builder
-	wide := false
+	wide, fontB := false, false
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch {
 		case c == lf:
 			doc.lines = append(doc.lines, line.String())
 			doc.wide = append(doc.wide, wide)
+			doc.fontB = append(doc.fontB, fontB)
 			line.Reset()
 			i++
 		case c == esc || c == gs:
@@ -63,8 +65,11 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 				if !ok {
 					t.Fatalf("unexpected command %s at %d", name, i-2)
 				}
-				if name == "GS !" {
+				switch name {
+				case "GS !":
 					wide = b[i]&0x70 != 0
+				case "ESC M":
+					fontB = b[i] == 1
 				}
 				i += args
 			}
@@ -101,11 +106,14 @@ func (d escposDoc) count(name string) int {
 func (d escposDoc) checkWidth(t testing.TB, cols int) {
 	t.Helper()
 	for i, s := range d.lines {
-		w := len([]rune(s))
+		w, max := len([]rune(s)), cols
 		if d.wide[i] {
 			w *= 2
 		}
-		if w > cols {
+		if d.fontB[i] {
+			max = fontBColumns(cols)
+		}
+		if w > max {
 			t.Errorf("line %q is %d columns wide, more than %d", s, w, cols)
 		}
 	}

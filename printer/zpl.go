@@ -160,7 +160,7 @@ func (z *zplLabel) code128(y, h int, tracking string) {
 // qr draws text as a QR code (model 2, error correction Q, automatic data
 // mode) at the largest magnification up to 6 (at 203 dpi) that fits w x h.
 func (z *zplLabel) qr(x, y, w, h int, text string) {
-	n := qrModules(len(text))
+	n := qrModules(len(text), qrCapacityQ[:])
 	mag := clamp(min(z.s(w), z.s(h))/n, 1, min(10, z.s(6)))
 	z.fo(x, y)
 	z.b = append(z.b, "^BQN,2,"...)
@@ -248,11 +248,12 @@ var qrCapacityQ = [...]int{
 	509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283, 1351, 1423, 1499, 1579, 1663,
 }
 
-// qrModules returns the width in modules of the smallest QR code (level Q,
-// byte mode) that holds n bytes, plus a 4-module quiet zone on each side.
-func qrModules(n int) int {
-	v := len(qrCapacityQ)
-	for i, c := range qrCapacityQ {
+// qrModules returns the width in modules of the smallest QR code that holds
+// n bytes in byte mode, given the capacity of each version at the chosen
+// error correction level, plus a 4-module quiet zone on each side.
+func qrModules(n int, capacity []int) int {
+	v := len(capacity)
+	for i, c := range capacity {
 		if n <= c {
 			v = i + 1
 			break

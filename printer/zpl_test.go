@@ -248,7 +248,7 @@ func TestFormatKg(t *testing.T) {
 
 func TestQRModules(t *testing.T) {
 	for _, tt := range []struct{ n, want int }{{0, 29}, {11, 29}, {12, 33}, {151, 65}, {1663, 185}} {
-		if got := qrModules(tt.n); got != tt.want {
+		if got := qrModules(tt.n, qrCapacityQ[:]); got != tt.want {
 			t.Errorf("qrModules(%d) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
