@@ -28,6 +28,9 @@ func (s *Spool) Print(ctx context.Context, jobID string, data []byte) error {
 	if !validName(jobID) {
 		return edge.Errorf(edge.EINVALID, "print spool: job id %q is not a file name", jobID)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("print spool: %w", err)
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("print spool: %w", err)
 	}

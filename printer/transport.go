@@ -118,6 +118,9 @@ type File struct {
 
 // Print opens the file for appending, writes data and closes it.
 func (p *File) Print(ctx context.Context, jobID string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("print file: %w", err)
+	}
 	f, err := os.OpenFile(p.Path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("print file: %w", err)
