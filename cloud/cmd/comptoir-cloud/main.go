@@ -1,0 +1,83 @@
+// Command comptoir-cloud is the Comptoir cloud service: embedded MQTT broker,
+// ingest of the terminals' operations, timelines, fleet registry and HTTP
+// API. It only wires; see package cloud/server.
+//
+//	comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
+//	                     [--store badger|postgres] [--pg DSN] [--demo]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/comptoir/comptoir/cloud/server"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+const usage = `usage:
+  comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
+                       [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
+                       [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
+  comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M   (not yet implemented)
+
+defaults: --data ./data/cloud --http 127.0.0.1:8080 --mqtt-listen 127.0.0.1:1884 --store badger
+`
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(os.Stdout, usage)
+			return
+		}
+		fmt.Fprintln(os.Stderr, "comptoir-cloud:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("a command is required")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:])
+	case "loadgen":
+		return errors.New("loadgen: not yet implemented")
+	case "help", "-h", "--help":
+		return flag.ErrHelp
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func serve(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := server.NewMain()
+	m.Config.Version = Version
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	slog.Info("comptoir-cloud ready", "http", m.HTTPURL(), "mqtt", m.MQTTURL(), "data", m.Config.DataDir)
+	if m.Config.Demo {
+		slog.Info("demo API keys are in " + m.Config.DataDir + "/demo.json")
+	}
+	<-ctx.Done()
+	slog.Info("stopping")
+	return m.Close()
+}

@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
+
+// codeStatus maps an error code to its HTTP status.
+var codeStatus = map[string]int{
+	edge.EINVALID:      fiber.StatusBadRequest,
+	edge.ENOTFOUND:     fiber.StatusNotFound,
+	edge.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	edge.EFORBIDDEN:    fiber.StatusForbidden,
+	edge.ECONFLICT:     fiber.StatusConflict,
+	edge.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	edge.ERATELIMITED:  fiber.StatusTooManyRequests,
+	edge.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
+	edge.EUNSUPPORTED:  fiber.StatusNotImplemented,
+	edge.EINTERNAL:     fiber.StatusInternalServerError,
+}
+
+// fiberCodes maps Fiber's own errors (no route, body too large) to codes.
+var fiberCodes = map[int]string{
+	fiber.StatusBadRequest:            edge.EINVALID,
+	fiber.StatusNotFound:              edge.ENOTFOUND,
+	fiber.StatusMethodNotAllowed:      edge.ENOTFOUND,
+	fiber.StatusRequestEntityTooLarge: edge.ETOOLARGE,
+}
+
+// handleError answers {"error":{"code","message"}} with the code's status.
+// Internal errors are logged and answered with a generic message.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, ok := fiberCodes[fe.Code]
+		if !ok {
+			code = edge.EINTERNAL
+		}
+		return c.Status(fe.Code).JSON(errorBody(code, fe.Message))
+	}
+	code := edge.ErrorCode(err)
+	status, ok := codeStatus[code]
+	if !ok {
+		status = fiber.StatusBadRequest // a refusal code
+	}
+	if code == edge.EINTERNAL {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return c.Status(status).JSON(errorBody(code, edge.ErrorMessage(err)))
+}
+
+func errorBody(code, message string) fiber.Map {
+	return fiber.Map{"error": fiber.Map{"code": code, "message": message}}
+}
+
+// decode parses the JSON body into v; an empty, malformed or trailing body
+// is INVALID.
+func decode(c *fiber.Ctx, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	if err := dec.Decode(v); err != nil {
+		return edge.Errorf(edge.EINVALID, "The request body is not valid JSON: %v.", err)
+	}
+	if dec.More() {
+		return edge.Errorf(edge.EINVALID, "The request body has data after its JSON value.")
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+func (s *Server) metrics() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{ErrorLog: nil})
+		return adaptor.HTTPHandler(h)(c)
+	}
+}
+
+// FleetCollector exports the fleet registry at scrape time: one scrape of
+// the cloud shows every terminal, which a shop's router would hide.
+type FleetCollector struct {
+	store  cloud.Store
+	log    *slog.Logger
+	up     *prometheus.Desc
+	outbox *prometheus.Desc
+	seen   *prometheus.Desc
+	acked  *prometheus.Desc
+}
+
+// NewFleetCollector returns a collector of the terminals of store.
+func NewFleetCollector(store cloud.Store, log *slog.Logger) *FleetCollector {
+	l := []string{"terminal"}
+	return &FleetCollector{
+		store:  store,
+		log:    log,
+		up:     prometheus.NewDesc("comptoir_fleet_terminal_up", "1 when the terminal is connected (its last status was online), else 0.", l, nil),
+		outbox: prometheus.NewDesc("comptoir_fleet_outbox_pending", "Operations waiting in the terminal's outbox, as of its last status.", l, nil),
+		seen:   prometheus.NewDesc("comptoir_fleet_last_seen_timestamp_seconds", "When the terminal was last heard from (Unix time).", l, nil),
+		acked:  prometheus.NewDesc("comptoir_fleet_acked_seq", "Highest seq up to which every event of the terminal is stored.", l, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (f *FleetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- f.up
+	ch <- f.outbox
+	ch <- f.seen
+	ch <- f.acked
+}
+
+// Collect implements prometheus.Collector.
+func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ts, err := f.store.Terminals(ctx)
+	if err != nil {
+		f.log.Error("fleet metrics", "err", err)
+		return
+	}
+	for _, t := range ts {
+		up := 0.0
+		if t.Online {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(f.up, prometheus.GaugeValue, up, t.ID)
+		ch <- prometheus.MustNewConstMetric(f.outbox, prometheus.GaugeValue, float64(t.WireStatus().OutboxPending), t.ID)
+		ch <- prometheus.MustNewConstMetric(f.acked, prometheus.GaugeValue, float64(t.AckedSeq), t.ID)
+		if !t.LastSeen.IsZero() {
+			ch <- prometheus.MustNewConstMetric(f.seen, prometheus.GaugeValue, float64(t.LastSeen.UnixNano())/1e9, t.ID)
+		}
+	}
+}
+
+// BuildInfo returns the comptoir_build_info gauge, 1 with the version and
+// architecture as labels.
+func BuildInfo(version string) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "comptoir_build_info",
+		Help: "Build of this process: always 1, labelled by version and architecture.",
+	}, []string{"version", "goarch"})
+	g.WithLabelValues(version, runtime.GOARCH).Set(1)
+	return g
+}

@@ -1,0 +1,170 @@
+// Package httpapi is the cloud's HTTP API (Fiber): return authorisations and
+// their QR codes, parcel timelines, the fleet registry and enrolment,
+// receipt verification, the trust list, a tracking page for customers,
+// health and Prometheus metrics. See DESIGN.md, "Cloud HTTP API".
+//
+// API keys travel as "Authorization: Bearer KEY" and have a role (issuer,
+// operator, partner). Public, with no key: GET /v1/returns/{id}/qr.png (the
+// RA id is a random UUID, and the QR is what a customer is sent), POST
+// /v1/receipts/verify (it tells whether a token is genuine, nothing
+// more), GET /v1/trust (public keys), GET /track/{tracking}, /healthz and
+// /metrics.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// BodyLimit bounds request bodies.
+const BodyLimit = 64 << 10
+
+// Commander sends commands to terminals over MQTT.
+type Commander interface {
+	PublishCommand(ctx context.Context, tid string, cmd wire.Command) error
+}
+
+// Server is the cloud's HTTP server.
+type Server struct {
+	Store cloud.Store
+	// IssuerKey signs return authorisations; IssuerID is their "iss".
+	IssuerKey token.Key
+	IssuerID  string
+	// Trust is the JWK set of trusted issuers and revocations, served at
+	// /v1/trust and handed to terminals at enrolment.
+	Trust *token.TrustList
+	// MQTTURL is the broker address given to terminals at enrolment.
+	MQTTURL string
+	// Commands sends terminal commands; nil answers UNAVAILABLE.
+	Commands Commander
+	// Gatherer is served at /metrics.
+	Gatherer prometheus.Gatherer
+	// Healthy reports problems for /healthz (nil: always healthy).
+	Healthy func() error
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	app *fiber.App
+	ln  net.Listener
+	log *slog.Logger
+}
+
+// NewServer returns a Server with its routes; set its fields, then Open.
+func NewServer() *Server {
+	s := &Server{IssuerID: "comptoir", Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
+	s.app = fiber.New(fiber.Config{
+		BodyLimit:             BodyLimit,
+		DisableStartupMessage: true,
+		Immutable:             true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          s.handleError,
+	})
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	a := s.app
+	a.Get("/healthz", s.healthz)
+	a.Get("/metrics", s.metrics())
+	a.Get("/track/:tracking", s.trackPage)
+
+	v1 := a.Group("/v1")
+	v1.Post("/returns", s.auth(cloud.RoleIssuer), s.createReturn)
+	v1.Get("/returns/:id/qr.png", s.returnQR)
+	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
+	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
+	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
+	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)
+	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
+	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)
+	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
+	v1.Post("/receipts/verify", s.verifyReceipt)
+	v1.Get("/trust", s.trust)
+	a.Use(func(c *fiber.Ctx) error { return errNotFound })
+}
+
+// App returns the Fiber app, for tests that call app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Open listens on addr and serves in the background. An address in use is
+// reported naming it; the caller's message names the flag that changes it.
+func (s *Server) Open(addr string) error {
+	s.log = s.Logger.With("component", "httpapi")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("httpapi: HTTP address %s is already in use: %w", addr, err)
+		}
+		return fmt.Errorf("httpapi: listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	go func() {
+		if err := s.app.Listener(ln); err != nil {
+			s.log.Error("http server", "err", err)
+		}
+	}()
+	s.log.Info("http api listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL returns http://host:port of the server.
+func (s *Server) URL() string {
+	host, port, err := net.SplitHostPort(s.Addr())
+	if err != nil {
+		return "http://" + s.Addr()
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Close stops the server, letting requests in flight finish for a few
+// seconds.
+func (s *Server) Close() error {
+	if s.ln == nil {
+		return nil
+	}
+	if err := s.app.ShutdownWithTimeout(5 * time.Second); err != nil {
+		return fmt.Errorf("httpapi: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	if s.Healthy != nil {
+		if err := s.Healthy(); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": err.Error()})
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+func (s *Server) trust(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, "application/jwk-set+json")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.Send(s.Trust.MarshalJWKS())
+}

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+type enrolRequest struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	ReceiptPublicKey string `json:"receipt_public_key"`
+}
+
+type mqttCredentials struct {
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type enrolResponse struct {
+	Terminal string          `json:"terminal"`
+	MQTT     mqttCredentials `json:"mqtt"`
+	// Trust is the current trust list, so that a terminal verifies return
+	// codes offline from its first start, before it reaches the broker.
+	Trust json.RawMessage `json:"trust"`
+}
+
+// terminalView is a terminal as the fleet API shows it; its secrets stay
+// out.
+type terminalView struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Online   bool            `json:"online"`
+	LastSeen *time.Time      `json:"last_seen"`
+	AckedSeq uint64          `json:"acked_seq"`
+	Status   json.RawMessage `json:"status"`
+}
+
+func viewOf(t cloud.Terminal) terminalView {
+	v := terminalView{ID: t.ID, Name: t.Name, Online: t.Online, AckedSeq: t.AckedSeq, Status: t.Status}
+	if !t.LastSeen.IsZero() {
+		ls := t.LastSeen
+		v.LastSeen = &ls
+	}
+	if len(v.Status) == 0 {
+		v.Status = json.RawMessage(`{}`)
+	}
+	return v
+}
+
+// enrolTerminal registers a terminal and its receipt key, and answers its
+// MQTT credentials: shown once, only their hash is kept.
+func (s *Server) enrolTerminal(c *fiber.Ctx) error {
+	var req enrolRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if !wire.ValidTerminalID(req.ID) {
+		return edge.Errorf(edge.EINVALID, "A terminal id is 3 to 64 lower-case letters, digits and dashes.")
+	}
+	if _, err := token.DecodePublicKey(req.ReceiptPublicKey); err != nil {
+		return edge.Errorf(edge.EINVALID, "receipt_public_key must be the terminal's Ed25519 public key, base64url.")
+	}
+	if req.Name == "" {
+		req.Name = req.ID
+	}
+	if len(req.Name) > 200 {
+		return edge.Errorf(edge.EINVALID, "The name is longer than 200 bytes.")
+	}
+	password := cloud.RandomSecret(32)
+	t := cloud.Terminal{
+		ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey,
+		PasswordHash: cloud.HashSecret(password), EnrolledAt: s.Now().UTC(),
+	}
+	if err := s.Store.CreateTerminal(c.UserContext(), t); err != nil {
+		return err
+	}
+	s.log.Info("terminal enrolled", "terminal", t.ID)
+	return c.Status(fiber.StatusCreated).JSON(enrolResponse{
+		Terminal: t.ID,
+		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: t.ID, Password: password},
+		Trust:    json.RawMessage(s.Trust.MarshalJWKS()),
+	})
+}
+
+func (s *Server) listTerminals(c *fiber.Ctx) error {
+	ts, err := s.Store.Terminals(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]terminalView, len(ts))
+	for i, t := range ts {
+		out[i] = viewOf(t)
+	}
+	return c.JSON(fiber.Map{"terminals": out})
+}
+
+func (s *Server) getTerminal(c *fiber.Ctx) error {
+	t, err := s.Store.FindTerminal(c.UserContext(), c.Params("tid"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewOf(t))
+}
+
+type commandRequest struct {
+	Type        string          `json:"type"`
+	Config      json.RawMessage `json:"config"`
+	Revocations []string        `json:"revocations"`
+}
+
+// postCommand sends a command to a terminal over MQTT (QoS 1). The terminal
+// applies it when it is online, and journals command.applied.
+func (s *Server) postCommand(c *fiber.Ctx) error {
+	var req commandRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	switch req.Type {
+	case wire.CmdConfigSet, wire.CmdRevocationsAdd, wire.CmdPing:
+	default:
+		return edge.Errorf(edge.EINVALID, "Unknown command type %q.", req.Type)
+	}
+	tid := c.Params("tid")
+	if _, err := s.Store.FindTerminal(c.UserContext(), tid); err != nil {
+		return err
+	}
+	if s.Commands == nil {
+		return edge.Errorf(edge.EUNAVAILABLE, "Commands cannot be sent: no MQTT connection.")
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	cmd := wire.Command{V: wire.Version, ID: id.String(), Type: req.Type, Config: req.Config, Revocations: req.Revocations}
+	if err := s.Commands.PublishCommand(c.UserContext(), tid, cmd); err != nil {
+		s.log.Error("publish command", "terminal", tid, "err", err)
+		return edge.Errorf(edge.EUNAVAILABLE, "The command could not be sent; try again.")
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": cmd.ID, "terminal": tid, "type": cmd.Type})
+}

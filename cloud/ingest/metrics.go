@@ -1,0 +1,52 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// Metrics counts what the ingest does.
+type Metrics struct {
+	Events      prometheus.Counter
+	Duplicates  prometheus.Counter
+	Batches     prometheus.Counter
+	DeadLetters *prometheus.CounterVec
+	Seconds     prometheus.Histogram
+}
+
+// NewMetrics returns the ingest's metrics, registered with reg when it is
+// not nil.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Events: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_cloud_ingest_events_total",
+			Help: "Events received from terminals and stored for the first time.",
+		}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_cloud_ingest_duplicates_total",
+			Help: "Events received again (resent by a terminal) and dropped as already stored.",
+		}),
+		Batches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_cloud_ingest_batches_total",
+			Help: "Event batches stored and acked.",
+		}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comptoir_cloud_dead_letters_total",
+			Help: "Messages refused by the ingest and kept as dead letters, by reason.",
+		}, []string{"reason"}),
+		Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "comptoir_cloud_ingest_seconds",
+			Help:    "Time from receiving an events batch to publishing its ack, storage included.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+	}
+	// Known reasons start at zero, so that rates and alerts see them.
+	for _, r := range []string{wire.ErrMalformed, wire.ErrVersion, wire.ErrTooLarge, wire.ErrWrongSender} {
+		m.DeadLetters.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Seconds)
+	}
+	return m
+}

@@ -1,0 +1,107 @@
+package ingest
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// work handles the messages of its share of terminals, one at a time.
+func (i *Ingest) work(jobs <-chan message) {
+	defer i.wg.Done()
+	for {
+		select {
+		case m := <-jobs:
+			i.handle(m)
+		case <-i.ctx.Done():
+			return
+		}
+	}
+}
+
+func (i *Ingest) handle(m message) {
+	tid, kind, ok := wire.ParseTerminalTopic(m.topic)
+	switch {
+	case !ok:
+		i.deadLetter(m, "", edge.Errorf(wire.ErrMalformed, "topic %q is not a terminal's", m.topic))
+	case kind == wire.KindEvents:
+		i.handleEvents(m, tid)
+	case kind == wire.KindStatus:
+		i.handleStatus(m, tid)
+	}
+}
+
+// handleEvents stores a batch, durably, then acks every seq of it: those
+// stored now and those stored before (a resend whose ack was lost).
+func (i *Ingest) handleEvents(m message, tid string) {
+	b, err := wire.DecodeBatch(tid, m.payload)
+	if err != nil {
+		i.deadLetter(m, tid, err)
+		return
+	}
+	res, err := i.store.StoreEvents(i.ctx, tid, b.Events, m.at)
+	if err != nil {
+		// Not acked: the terminal sends it again later.
+		i.log.Error("store events", "terminal", tid, "events", len(b.Events), "err", err)
+		return
+	}
+	seqs := make([]uint64, len(b.Events))
+	for n, ev := range b.Events {
+		seqs[n] = ev.Seq
+	}
+	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs)})
+	// The ack is not awaited: if it is lost, the terminal resends and the
+	// resend is acked as a duplicate.
+	i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false, ack)
+
+	i.metrics.Events.Add(float64(res.Stored))
+	i.metrics.Duplicates.Add(float64(res.Duplicates))
+	i.metrics.Batches.Inc()
+	i.metrics.Seconds.Observe(time.Since(m.at).Seconds())
+}
+
+// handleStatus records a status message. A retained status (replayed by the
+// broker when the ingest subscribes) does not make the terminal look seen
+// now: its own "at" is taken instead.
+func (i *Ingest) handleStatus(m message, tid string) {
+	if len(m.payload) == 0 {
+		return // a retained status being cleared
+	}
+	var st wire.Status
+	if err := json.Unmarshal(m.payload, &st); err != nil {
+		i.deadLetter(m, tid, edge.Errorf(wire.ErrMalformed, "status: %v", err))
+		return
+	} else if st.V != wire.Version {
+		i.deadLetter(m, tid, edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V))
+		return
+	}
+	u := cloud.StatusUpdate{Online: st.Online}
+	if st.Online {
+		u.Status = json.RawMessage(m.payload)
+		u.SeenAt = m.at
+		if m.retained {
+			u.SeenAt = st.At
+		}
+	}
+	if err := i.store.UpdateTerminalStatus(i.ctx, tid, u); err != nil {
+		if edge.ErrorCode(err) == edge.ENOTFOUND {
+			i.log.Warn("status of a terminal not enrolled", "terminal", tid)
+			return
+		}
+		i.log.Error("update terminal status", "terminal", tid, "err", err)
+	}
+}
+
+// deadLetter keeps a refused message and counts it.
+func (i *Ingest) deadLetter(m message, tid string, cause error) {
+	reason := edge.ErrorCode(cause)
+	i.metrics.DeadLetters.WithLabelValues(reason).Inc()
+	i.log.Warn("dead letter", "terminal", tid, "topic", m.topic, "reason", reason, "err", edge.ErrorMessage(cause))
+	d := cloud.DeadLetter{Terminal: tid, Topic: m.topic, Reason: reason, Message: edge.ErrorMessage(cause), Payload: m.payload, At: m.at}
+	if err := i.store.AddDeadLetter(i.ctx, d); err != nil {
+		i.log.Error("add dead letter", "terminal", tid, "err", err)
+	}
+}

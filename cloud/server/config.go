@@ -1,0 +1,118 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/comptoir/comptoir/cloud/broker"
+)
+
+// Config is the configuration of comptoir-cloud serve.
+type Config struct {
+	// DataDir holds the store, the issuer key and demo.json.
+	DataDir string
+	// HTTPAddr is the HTTP API's listen address.
+	HTTPAddr string
+	// MQTTListen is the embedded broker's listen address; unused when
+	// BrokerURL names an external broker.
+	MQTTListen string
+	// BrokerURL, BrokerUser and BrokerPass reach an external broker
+	// (Mosquitto, EMQX) instead of the embedded one.
+	BrokerURL, BrokerUser, BrokerPass string
+	// MQTTPublicURL is the broker address given to terminals at enrolment;
+	// by default the embedded broker's address or BrokerURL.
+	MQTTPublicURL string
+	// Store is "badger" (default) or "postgres" (not yet supported), with
+	// PGDSN its connection string.
+	Store, PGDSN string
+	// Demo creates demo API keys at first start and keeps them in
+	// DataDir/demo.json.
+	Demo bool
+	// IssuerID is the "iss" of the return authorisations this cloud signs.
+	IssuerID string
+	// Version is reported by comptoir_build_info.
+	Version string
+}
+
+// DefaultConfig returns the defaults of comptoir-cloud serve.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:    "./data/cloud",
+		HTTPAddr:   "127.0.0.1:8080",
+		MQTTListen: broker.DefaultAddr,
+		Store:      "badger",
+		IssuerID:   "comptoir",
+		Version:    "dev",
+	}
+}
+
+// ParseFlags parses the flags of "serve" (a leading "serve" is skipped) into
+// m.Config. The broker's credentials may also come from the environment,
+// COMPTOIR_BROKER_USER and COMPTOIR_BROKER_PASS, so that they stay out of
+// process listings.
+func (m *Main) ParseFlags(args []string) error {
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	}
+	c := &m.Config
+	fs := flag.NewFlagSet("comptoir-cloud serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory")
+	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "HTTP API listen address")
+	fs.StringVar(&c.MQTTListen, "mqtt-listen", c.MQTTListen, "embedded MQTT broker listen address")
+	fs.StringVar(&c.BrokerURL, "broker", c.BrokerURL, "external MQTT broker URL (tcp://host:port) instead of the embedded one")
+	fs.StringVar(&c.BrokerUser, "broker-user", envOr("COMPTOIR_BROKER_USER", c.BrokerUser), "username on the external broker")
+	fs.StringVar(&c.BrokerPass, "broker-pass", envOr("COMPTOIR_BROKER_PASS", c.BrokerPass), "password on the external broker")
+	fs.StringVar(&c.MQTTPublicURL, "mqtt-public-url", c.MQTTPublicURL, "broker URL given to terminals at enrolment")
+	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
+	fs.StringVar(&c.PGDSN, "pg", c.PGDSN, "PostgreSQL DSN (with --store postgres)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
+	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer id (iss) of the return authorisations")
+	mqttSet := false
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("serve: %w", err)
+	}
+	fs.Visit(func(f *flag.Flag) { mqttSet = mqttSet || f.Name == "mqtt-listen" })
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if mqttSet && c.BrokerURL != "" {
+		return fmt.Errorf("serve: --mqtt-listen and --broker exclude each other")
+	}
+	return c.Validate()
+}
+
+// Validate checks the configuration, naming the flag at fault.
+func (c Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return fmt.Errorf("serve: --data must name a directory")
+	case c.HTTPAddr == "":
+		return fmt.Errorf("serve: --http must be an address")
+	case c.BrokerURL == "" && c.MQTTListen == "":
+		return fmt.Errorf("serve: --mqtt-listen must be an address (or use --broker)")
+	case c.Store != "badger" && c.Store != "postgres":
+		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
+	case c.Store == "postgres" && c.PGDSN == "":
+		return fmt.Errorf("serve: --store postgres needs --pg DSN")
+	case c.IssuerID == "":
+		return fmt.Errorf("serve: --issuer-id must not be empty")
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c Config) path(name string) string { return filepath.Join(c.DataDir, name) }

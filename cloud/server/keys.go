@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/scanner/token"
+)
+
+// DemoKeys are the API keys of demo.json, written exactly in this form.
+type DemoKeys struct {
+	IssuerKey   string `json:"issuer_key"`
+	OperatorKey string `json:"operator_key"`
+	PartnerKey  string `json:"partner_key"`
+}
+
+func newKeys() DemoKeys {
+	return DemoKeys{
+		IssuerKey:   "iss_" + cloud.RandomSecret(24),
+		OperatorKey: "op_" + cloud.RandomSecret(24),
+		PartnerKey:  "pt_" + cloud.RandomSecret(24),
+	}
+}
+
+// Names of files in the data directory.
+const (
+	issuerKeyFile   = "issuer.key"
+	demoFile        = "demo.json"
+	initialKeysFile = "initial-keys.json"
+	storeDir        = "store"
+)
+
+// loadIssuerKey reads the issuer's signing key, creating it at first start.
+func (m *Main) loadIssuerKey() (token.Key, error) {
+	path := m.Config.path(issuerKeyFile)
+	kid := ""
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		kid = "issuer-" + cloud.RandomSecret(6)
+	}
+	k, created, err := token.LoadOrCreateKey(path, kid)
+	if err != nil {
+		return token.Key{}, fmt.Errorf("issuer key: %w", err)
+	}
+	if created {
+		m.log.Info("issuer key created", "path", path, "kid", k.ID)
+	}
+	return k, nil
+}
+
+// setupKeys makes sure API keys exist. With --demo, the keys of demo.json
+// (created at first start) are stored; without, a first start creates one
+// key of each role and writes them to initial-keys.json, readable by the
+// owner only, for the administrator to take and delete. Keys are never
+// logged.
+func (m *Main) setupKeys(ctx context.Context) error {
+	if m.Config.Demo {
+		keys, err := loadOrCreateKeysFile(m.Config.path(demoFile))
+		if err != nil {
+			return err
+		}
+		m.demo = keys
+		return m.putKeys(ctx, keys)
+	}
+	n, err := m.store.CountAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	path := m.Config.path(initialKeysFile)
+	keys, err := loadOrCreateKeysFile(path)
+	if err != nil {
+		return err
+	}
+	m.log.Warn("API keys created; take them from the file and delete it", "path", path)
+	return m.putKeys(ctx, keys)
+}
+
+func (m *Main) putKeys(ctx context.Context, k DemoKeys) error {
+	for _, ak := range []struct {
+		key  string
+		role cloud.Role
+	}{{k.IssuerKey, cloud.RoleIssuer}, {k.OperatorKey, cloud.RoleOperator}, {k.PartnerKey, cloud.RolePartner}} {
+		if err := m.store.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret(ak.key), Role: ak.role, Name: string(ak.role)}); err != nil {
+			return fmt.Errorf("api keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadOrCreateKeysFile reads a keys file, or creates it (0600) with new
+// keys.
+func loadOrCreateKeysFile(path string) (DemoKeys, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		var k DemoKeys
+		if err := json.Unmarshal(data, &k); err != nil || k.IssuerKey == "" || k.OperatorKey == "" || k.PartnerKey == "" {
+			return DemoKeys{}, fmt.Errorf("api keys: %s is not a valid keys file; remove it to make new keys", path)
+		}
+		return k, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return DemoKeys{}, fmt.Errorf("api keys: %w", err)
+	}
+	k := newKeys()
+	data, err = json.Marshal(k)
+	if err != nil {
+		return DemoKeys{}, fmt.Errorf("api keys: %w", err)
+	}
+	if err := writeFileSync(path, data, 0o600); err != nil {
+		return DemoKeys{}, fmt.Errorf("api keys: %w", err)
+	}
+	return k, nil
+}
+
+// writeFileSync writes a file through a temporary one and a rename, synced,
+// so that a crash leaves the old file or the new one.
+func writeFileSync(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

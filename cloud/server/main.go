@@ -1,0 +1,221 @@
+// Package server wires the cloud: store, issuer key and API keys, embedded
+// broker (or an external one), ingest, HTTP API and metrics. Main has the
+// shape of wtf's: ParseFlags, Run (which returns once everything listens,
+// so that tests run a whole cloud in-process on port 0), Close.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
+	"github.com/comptoir/comptoir/cloud/broker"
+	"github.com/comptoir/comptoir/cloud/httpapi"
+	"github.com/comptoir/comptoir/cloud/ingest"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
+)
+
+// Main is the cloud service.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	log         *slog.Logger
+	store       cloud.Store
+	issuer      token.Key
+	trust       *token.TrustList
+	broker      *broker.Broker
+	ingest      *ingest.Ingest
+	http        *httpapi.Server
+	registry    *prometheus.Registry
+	metrics     *ingest.Metrics
+	mqttURL     string
+	httpURL     string
+	demo        DemoKeys
+	ingestCreds [2]string
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Logger: slog.Default()}
+}
+
+// Run starts the store, the broker, the ingest and the HTTP API, and
+// returns once they all listen. It does not block: call Close to stop. On
+// error, what was started is closed again.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	m.log = m.Logger.With("component", "cloud")
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := m.openStore(); err != nil {
+		return err
+	}
+	if m.issuer, err = m.loadIssuerKey(); err != nil {
+		return err
+	}
+	if err := m.setupKeys(ctx); err != nil {
+		return err
+	}
+	m.trust = token.NewTrustList()
+	m.trust.AddKey(m.issuer.ID, m.issuer.Public())
+
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		httpapi.NewFleetCollector(m.store, m.log),
+		httpapi.BuildInfo(m.Config.Version),
+	)
+	m.metrics = ingest.NewMetrics(m.registry)
+
+	if err := m.openBroker(); err != nil {
+		return err
+	}
+	if err := m.openIngest(ctx); err != nil {
+		return err
+	}
+	return m.openHTTP()
+}
+
+func (m *Main) openStore() error {
+	switch m.Config.Store {
+	case "postgres":
+		return edge.Errorf(edge.EUNSUPPORTED, "The PostgreSQL store is not yet supported; use --store badger.")
+	default:
+		s, err := badgerstore.Open(m.Config.path(storeDir))
+		if err != nil {
+			return err
+		}
+		m.store = s
+		return nil
+	}
+}
+
+func (m *Main) openBroker() error {
+	user, pass := m.Config.BrokerUser, m.Config.BrokerPass
+	if m.Config.BrokerURL != "" {
+		m.mqttURL = m.Config.BrokerURL
+	} else {
+		m.broker = broker.New(broker.StorePasswords(m.store))
+		m.broker.Addr = m.Config.MQTTListen
+		m.broker.Logger = m.Logger
+		if err := m.broker.Open(); err != nil {
+			return withFlag(err, "--mqtt-listen")
+		}
+		m.mqttURL = m.broker.URL()
+		user, pass = m.broker.InternalCredentials()
+	}
+	m.ingestCreds = [2]string{user, pass}
+	return nil
+}
+
+func (m *Main) openIngest(ctx context.Context) error {
+	m.ingest = ingest.New(m.store, m.metrics, ingest.Config{
+		BrokerURL: m.mqttURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
+		Shared: true, Logger: m.Logger,
+	})
+	if err := m.ingest.SetTrust(m.trust.MarshalJWKS()); err != nil {
+		return err
+	}
+	if err := m.ingest.Open(ctx); err != nil {
+		if m.Config.BrokerURL != "" {
+			return fmt.Errorf("%w (check --broker, --broker-user, --broker-pass)", err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (m *Main) openHTTP() error {
+	s := httpapi.NewServer()
+	s.Store = m.store
+	s.IssuerKey = m.issuer
+	s.IssuerID = m.Config.IssuerID
+	s.Trust = m.trust
+	s.MQTTURL = m.mqttURL
+	if m.Config.MQTTPublicURL != "" {
+		s.MQTTURL = m.Config.MQTTPublicURL
+	}
+	s.Commands = m.ingest
+	s.Gatherer = m.registry
+	s.Logger = m.Logger
+	s.Healthy = func() error {
+		if !m.ingest.Connected() {
+			return errors.New("ingest not connected to the MQTT broker")
+		}
+		return nil
+	}
+	m.http = s
+	if err := s.Open(m.Config.HTTPAddr); err != nil {
+		return withFlag(err, "--http")
+	}
+	m.httpURL = s.URL()
+	return nil
+}
+
+// withFlag adds to an address-in-use error the flag that picks another.
+func withFlag(err error, flag string) error {
+	if strings.Contains(err.Error(), "already in use") {
+		return fmt.Errorf("%w; choose another with %s ADDR", err, flag)
+	}
+	return err
+}
+
+// HTTPURL returns the HTTP API's base URL, with the port actually bound.
+func (m *Main) HTTPURL() string { return m.httpURL }
+
+// MQTTURL returns the broker's URL (tcp://host:port), with the port
+// actually bound when the broker is embedded.
+func (m *Main) MQTTURL() string { return m.mqttURL }
+
+// Demo returns the demo API keys (with Config.Demo).
+func (m *Main) Demo() (issuer, operator, partner string) {
+	return m.demo.IssuerKey, m.demo.OperatorKey, m.demo.PartnerKey
+}
+
+// Store returns the cloud's store, for tests and tools.
+func (m *Main) Store() cloud.Store { return m.store }
+
+// IssuerKey returns the key that signs return authorisations.
+func (m *Main) IssuerKey() token.Key { return m.issuer }
+
+// Close stops the HTTP API, the ingest, the broker and the store, in that
+// order.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		errs = append(errs, m.http.Close())
+		m.http = nil
+	}
+	if m.ingest != nil {
+		errs = append(errs, m.ingest.Close())
+		m.ingest = nil
+	}
+	if m.broker != nil {
+		errs = append(errs, m.broker.Close())
+		m.broker = nil
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+		m.store = nil
+	}
+	return errors.Join(errs...)
+}
