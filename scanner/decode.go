@@ -76,26 +76,32 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 // DecodeImage returns the symbols found in an already decoded image, with the
 // same errors as Decoder.Decode except the limits, which it does not check.
 func DecodeImage(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
-	src := newGrey(img)
-	syms, err := scan(ctx, src, nil)
+	syms, err := decodeGrey(ctx, newGrey(img, lumaEven))
+	if err == nil && len(syms) == 0 && isColour(img) {
+		syms, err = decodeGrey(ctx, newGrey(img, lumaJava))
+	}
 	if err != nil {
 		return []edge.Symbol{}, err
-	}
-	if len(syms) == 0 {
-		// Nothing at first sight: look harder (more rows, the barcode
-		// turned by 90 degrees), then for light codes on a dark screen.
-		hard := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-		if syms, err = scan(ctx, src, hard); err == nil && len(syms) == 0 {
-			syms, err = scan(ctx, src.Invert(), hard)
-		}
-		if err != nil {
-			return []edge.Symbol{}, err
-		}
 	}
 	if len(syms) == 0 {
 		return []edge.Symbol{}, edge.Refuse(edge.Unreadable, "No QR code or barcode was found in the image.")
 	}
 	return syms, nil
+}
+
+// decodeGrey looks for symbols in src: at first sight, then harder (more
+// rows, the barcode turned by 90 degrees), then for light codes on a dark
+// screen.
+func decodeGrey(ctx context.Context, src *grey) ([]edge.Symbol, error) {
+	syms, err := scan(ctx, src, nil)
+	if err != nil || len(syms) > 0 {
+		return syms, err
+	}
+	hard := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	if syms, err = scan(ctx, src, hard); err != nil || len(syms) > 0 {
+		return syms, err
+	}
+	return scan(ctx, src.Invert(), hard)
 }
 
 // scan runs the QR and the Code 128 readers over src once each.

@@ -1,0 +1,110 @@
+package scanner_test
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner"
+)
+
+// corpusCase is one image of the real-world corpus and its expected text.
+type corpusCase struct {
+	set, name string
+	img       image.Image
+	want      string
+}
+
+// loadCorpus reads every image of ../shared/corpus that has an expected
+// text, or skips when the corpus is absent.
+func loadCorpus(tb testing.TB) []corpusCase {
+	dir := testenv.Corpus(tb)
+	var cases []corpusCase
+	for _, set := range []string{"qrcode-1", "qrcode-2", "qrcode-3", "code128-1"} {
+		pngs, _ := filepath.Glob(filepath.Join(dir, set, "*.png"))
+		for _, p := range pngs {
+			want, err := os.ReadFile(strings.TrimSuffix(p, ".png") + ".txt")
+			if err != nil {
+				continue
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			img, _, err := image.Decode(f)
+			f.Close()
+			if err != nil {
+				tb.Fatalf("%s: %v", p, err)
+			}
+			cases = append(cases, corpusCase{set: set, name: filepath.Base(p), img: img, want: string(want)})
+		}
+	}
+	if len(cases) == 0 {
+		testenv.Skip(tb, "no images with expected texts in "+dir)
+	}
+	return cases
+}
+
+// stockDecode is gozxing's default use, the reference of the corpus README.
+func stockDecode(img image.Image) []string {
+	var out []string
+	for _, r := range []gozxing.Reader{qrcode.NewQRCodeReader(), oned.NewCode128Reader()} {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			continue
+		}
+		if res, err := r.Decode(bmp, nil); err == nil {
+			out = append(out, res.GetText())
+		}
+	}
+	return out
+}
+
+// TestCorpus records how much of the real-world corpus the decoder reads,
+// beside stock gozxing. It sets no threshold yet: the figures go in the log
+// (go test -run TestCorpus -v ./scanner/).
+func TestCorpus(t *testing.T) {
+	cases := loadCorpus(t)
+	type tally struct {
+		n, ours, stock int
+		times          []time.Duration
+	}
+	sets := map[string]*tally{}
+	var order []string
+	for _, c := range cases {
+		s := sets[c.set]
+		if s == nil {
+			s = &tally{}
+			sets[c.set] = s
+			order = append(order, c.set)
+		}
+		s.n++
+		start := time.Now()
+		syms, _ := scanner.DecodeImage(context.Background(), c.img)
+		s.times = append(s.times, time.Since(start))
+		if slices.ContainsFunc(syms, func(sym edge.Symbol) bool { return sym.Text == c.want }) {
+			s.ours++
+		} else {
+			t.Logf("%s/%s: not read (got %d symbols)", c.set, c.name, len(syms))
+		}
+		if slices.Contains(stockDecode(c.img), c.want) {
+			s.stock++
+		}
+	}
+	for _, set := range order {
+		s := sets[set]
+		slices.Sort(s.times)
+		t.Logf("%-10s scanner %2d/%2d (median %v)   stock gozxing %2d/%2d", set, s.ours, s.n, s.times[len(s.times)/2].Round(10*time.Microsecond), s.stock, s.n)
+	}
+}

@@ -1,0 +1,96 @@
+package scanner
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"testing"
+)
+
+// TestNewGrey checks each fast path against the generic conversion through
+// image.At, on an image whose bounds do not start at the origin.
+func TestNewGrey(t *testing.T) {
+	r := image.Rect(3, 5, 3+17, 5+11)
+	at := func(x, y int) color.NRGBA {
+		return color.NRGBA{R: uint8(x * 13), G: uint8(y * 29), B: uint8(x*y + 7), A: uint8(255 - (x+y)%3*100)}
+	}
+	nrgba := image.NewNRGBA(r)
+	rgba := image.NewRGBA(r)
+	gray := image.NewGray(r)
+	pal := image.NewPaletted(r, color.Palette{color.Black, color.White, color.NRGBA{R: 200, G: 10, B: 30, A: 128}})
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			c := at(x, y)
+			nrgba.SetNRGBA(x, y, c)
+			rgba.Set(x, y, c)
+			gray.SetGray(x, y, color.Gray{Y: uint8(x + y*7)})
+			pal.SetColorIndex(x, y, uint8((x+y)%3))
+			ycc.Y[ycc.YOffset(x, y)] = uint8(x * y)
+		}
+	}
+	for _, img := range []image.Image{nrgba, rgba, gray, pal, ycc} {
+		got := newGrey(img, lumaJava)
+		if got.Width != r.Dx() || got.Height != r.Dy() {
+			t.Fatalf("%T: size %dx%d", img, got.Width, got.Height)
+		}
+		for y := 0; y < r.Dy(); y++ {
+			for x := 0; x < r.Dx(); x++ {
+				want := lumaJava.colorLuma(img.At(r.Min.X+x, r.Min.Y+y))
+				if _, ok := img.(*image.YCbCr); ok {
+					want = ycc.Y[ycc.YOffset(r.Min.X+x, r.Min.Y+y)]
+				}
+				if d := int(got.pix[y*got.Width+x]) - int(want); d < -1 || d > 1 {
+					t.Fatalf("%T at (%d,%d): got %d, want %d", img, x, y, got.pix[y*got.Width+x], want)
+				}
+			}
+		}
+	}
+}
+
+func TestGrey_CropRotate(t *testing.T) {
+	// 4x3:  0  1  2  3
+	//       4  5  6  7
+	//       8  9 10 11
+	img := image.NewGray(image.Rect(0, 0, 4, 3))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	g := newGrey(img, lumaEven)
+	if !bytes.Equal(g.GetMatrix(), img.Pix) {
+		t.Errorf("matrix %v", g.GetMatrix())
+	}
+
+	c, err := g.Crop(1, 1, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.GetMatrix(); !bytes.Equal(got, []byte{5, 6, 9, 10}) {
+		t.Errorf("crop matrix %v", got)
+	}
+	if row, _ := c.GetRow(1, nil); !bytes.Equal(row[:2], []byte{9, 10}) {
+		t.Errorf("crop row %v", row)
+	}
+	if _, err := g.Crop(3, 0, 2, 1); err == nil {
+		t.Error("crop outside: no error")
+	}
+	if _, err := g.GetRow(3, nil); err == nil {
+		t.Error("row outside: no error")
+	}
+
+	// Counter-clockwise: the right column becomes the top row.
+	rot, _ := g.RotateCounterClockwise()
+	if rot.GetWidth() != 3 || rot.GetHeight() != 4 {
+		t.Fatalf("rotated size %dx%d", rot.GetWidth(), rot.GetHeight())
+	}
+	if got := rot.GetMatrix(); !bytes.Equal(got, []byte{3, 7, 11, 2, 6, 10, 1, 5, 9, 0, 4, 8}) {
+		t.Errorf("rotated %v", got)
+	}
+	crot, _ := c.RotateCounterClockwise()
+	if got := crot.GetMatrix(); !bytes.Equal(got, []byte{6, 10, 5, 9}) {
+		t.Errorf("cropped and rotated %v", got)
+	}
+	if got := g.Invert().GetMatrix(); got[0] != 255 || got[11] != 244 {
+		t.Errorf("inverted %v", got)
+	}
+}
