@@ -1,11 +1,22 @@
 // Package uplink is the terminal's side of the MQTT protocol (DESIGN.md, "MQTT
 // protocol"), over paho. It drains the journal's outbox to the cloud in
 // batches, keeps its own window of batches in flight, and has the journal
-// forget an operation only when the cloud's ack names it, never on a PUBACK:
-// paho can report a publish as done when the connection dropped before
-// delivery, so the terminal owns delivery and resends until acked. It also
-// keeps the retained status message, and hands the cloud's commands and
-// trust list to callbacks.
+// forget an operation only when the cloud's ack names it, never on a PUBACK.
+// It also keeps the retained status message, and hands the cloud's commands
+// and trust list to callbacks.
+//
+// The design works around known paho traps:
+//   - a publish token can report success although the connection dropped
+//     before delivery: tokens are never trusted, only the cloud's acks;
+//   - old versions did not resend QoS 1 messages after an auto-reconnect:
+//     the uplink reconnects itself, with a new paho client (and an empty
+//     store) for each connection, and resends every batch in flight;
+//   - more than 65,535 queued QoS 1 messages exhaust packet ids: at most
+//     Window batches are ever in flight;
+//   - a blocking handler with ordered delivery stalls every message: order
+//     does not matter, and handlers only decode and hand off to a worker;
+//   - a restarted broker forgets subscriptions: they are renewed on every
+//     connect.
 package uplink
 
 import (

@@ -1,6 +1,7 @@
 package uplink_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -141,11 +142,16 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 	// mid-drain with batches in flight.
 	cl.setHold(func(b wire.Batch) bool { return b.Events[0].Seq > 1000 })
 	out := newOutbox(tid, n)
-	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Window: 4, AckTimeout: 2 * time.Second}, out)
+	// No ack timeout in sight: only the reconnection may trigger the resend.
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Window: 4, AckTimeout: time.Hour}, out)
+	var heldSeq uint64
 	waitFor(t, "batches held in flight", func() bool {
 		cl.mu.Lock()
 		defer cl.mu.Unlock()
-		return len(cl.held) > 0
+		if len(cl.held) > 0 {
+			heldSeq = cl.held[0].Events[0].Seq
+		}
+		return heldSeq != 0
 	})
 
 	stop()
@@ -159,9 +165,67 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 
 	waitFor(t, "backlog drained after restart", func() bool { return out.left() == 0 })
 	cl.checkAll(t, n)
-	if left := out.left(); left != 0 {
-		t.Fatalf("%d ops left", left)
+	if got := cl.times(heldSeq); got < 2 {
+		t.Fatalf("seq %d, in flight at the restart, delivered %d times, want a resend", heldSeq, got)
 	}
+}
+
+func TestResumeFromOutboxAfterRestart(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("resume")
+	cl := newCloud(t, addr, tid)
+	cl.setHold(func(b wire.Batch) bool { return b.Events[0].Seq > 1000 })
+	const n = 3000
+	out := newOutbox(tid, n)
+	cfg := uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: time.Hour, Logger: quiet(t)}
+	first, err := uplink.New(cfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	waitFor(t, "held batches", func() bool {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		return len(cl.held) > 0
+	})
+	cancel()
+	if err := recv(t, (<-chan error)(done)); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.left() == 0 {
+		t.Fatal("everything acked before the restart: the test proves nothing")
+	}
+
+	// The acks of the held batches reach the broker while the terminal is
+	// away; its persistent session keeps them. A new uplink, knowing only
+	// the outbox, finishes the job.
+	cl.release()
+	startUplink(t, cfg, out)
+	waitFor(t, "backlog drained by the second run", func() bool { return out.left() == 0 })
+	cl.checkAll(t, n)
+}
+
+func TestBatchesSplitByBytes(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("split")
+	cl := newCloud(t, addr, tid)
+	const n = 300
+	out := newOutbox(tid, n)
+	pad, _ := json.Marshal(map[string]string{"pad": strings.Repeat("x", 2000)})
+	for i := range out.ops {
+		out.ops[i].Data = pad
+	}
+	startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, AckTimeout: time.Hour}, out)
+	waitFor(t, "backlog drained", func() bool { return out.left() == 0 })
+	cl.checkAll(t, n) // the cloud's DecodeBatch refuses a batch over 128 KiB
+	// 300 ops of 2 KiB make 600 KiB: at least 5 batches, though 2 would do
+	// by count.
+	if b, _ := cl.stats(); b < 5 {
+		t.Fatalf("%d batches for %d KiB, want at least 5 of at most 128 KiB", b, n*2)
+	}
+	out.checkAckedOnce(t)
 }
 
 func TestLastWill(t *testing.T) {
@@ -184,7 +248,7 @@ func TestLastWill(t *testing.T) {
 	}
 
 	// A client that subscribes now gets the will as the retained status.
-	m := <-observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus))
+	m := recv(t, observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus)))
 	if !m.Retained() || string(m.Payload()) != `{"v":1,"online":false}` {
 		t.Fatalf("retained status = %q (retained %v), want the last will", m.Payload(), m.Retained())
 	}
@@ -314,4 +378,33 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 	}
 	var zero T
 	return zero
+}
+
+func TestOfflineStatusOnShutdown(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("bye")
+	u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Logger: quiet(t)}, newOutbox(tid, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- u.Run(ctx) }()
+	if st := nextStatus(t, status); !st.Online {
+		t.Fatalf("status on connect = %+v, want online", st)
+	}
+	cancel()
+	if err := recv(t, (<-chan error)(done)); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if u.Connected() {
+		t.Fatal("Connected() = true after Run returned")
+	}
+	// A clean disconnect sends no will: the uplink leaves the offline
+	// status itself.
+	m := recv(t, observe(t, addr, wire.TerminalTopic(tid, wire.KindStatus)))
+	if !m.Retained() || string(m.Payload()) != `{"v":1,"online":false}` {
+		t.Fatalf("retained status after shutdown = %q (retained %v), want offline", m.Payload(), m.Retained())
+	}
 }

@@ -1,0 +1,37 @@
+package uplink_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/sync/uplink"
+)
+
+// BenchmarkDrain100k drains a backlog of 100,000 operations through the
+// embedded broker to a cloud that acks every batch (DESIGN.md target: under
+// 10 s over loopback).
+func BenchmarkDrain100k(b *testing.B) {
+	const n = 100_000
+	_, addr := startBroker(b, "127.0.0.1:0")
+	var total time.Duration
+	for range b.N {
+		b.StopTimer()
+		tid := uniqueTID("bench")
+		newCloud(b, addr, tid)
+		out := newOutbox(tid, n)
+		u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Logger: quiet(b)}, out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		runUplink(b, u)
+		for out.left() > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	secs := total.Seconds() / float64(b.N)
+	b.ReportMetric(secs, "s/drain")
+	b.ReportMetric(n/secs, "events/s")
+}
