@@ -29,6 +29,9 @@ type header struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
 	Typ string `json:"typ"`
+	// Crit names extensions a verifier must understand (RFC 7515 4.1.11);
+	// this package understands none, so a token that has it is refused.
+	Crit []string `json:"crit,omitempty"`
 }
 
 // sign returns the compact JWT of claims, signed by k with EdDSA.
@@ -97,7 +100,7 @@ func (p parsed) check(typ string, lookup func(string) (ed25519.PublicKey, bool))
 	if p.header.Alg != jwt.SigningMethodEdDSA.Alg() {
 		return edge.Refuse(edge.BadSignature, "The code is signed with an algorithm this counter does not accept.")
 	}
-	if p.header.Typ != typ {
+	if p.header.Typ != typ || p.header.Crit != nil {
 		return edge.Refuse(edge.BadSignature, "The code is a signed token of another kind.")
 	}
 	pub, ok := lookup(p.header.Kid)

@@ -177,6 +177,7 @@ func TestVerifyRA_Refusals(t *testing.T) {
 		{"alg none signed anyway", forge(`{"alg":"none","kid":"iss-1","typ":"comptoir-ra+jwt"}`, string(okClaims), &k, nil), now, edge.BadSignature},
 		{"alg HS256 with public key as secret", hs256, now, edge.BadSignature},
 		{"wrong typ", forge(`{"alg":"EdDSA","kid":"iss-1","typ":"JWT"}`, string(okClaims), &k, nil), now, edge.BadSignature},
+		{"crit header", forge(`{"alg":"EdDSA","kid":"iss-1","typ":"comptoir-ra+jwt","crit":["b64"],"b64":false}`, string(okClaims), &k, nil), now, edge.BadSignature},
 		{"receipt typ", forge(`{"alg":"EdDSA","kid":"iss-1","typ":"comptoir-receipt+jwt"}`, string(okClaims), &k, nil), now, edge.BadSignature},
 		{"claims not json", forge(raHeader, `{"iss":`, &k, nil), now, edge.BadSignature},
 		{"missing trk", forge(raHeader, `{"iss":"i","jti":"j","exp":9999999999}`, &k, nil), now, edge.BadSignature},
