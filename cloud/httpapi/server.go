@@ -64,6 +64,7 @@ type Server struct {
 // NewServer returns a Server with its routes; set its fields, then Open.
 func NewServer() *Server {
 	s := &Server{IssuerID: "comptoir", Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
+	s.log = s.Logger.With("component", "httpapi")
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,

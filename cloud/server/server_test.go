@@ -1,0 +1,414 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/comptoir/comptoir/cloud/server"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// MustRun starts a demo cloud on free ports in dir.
+func MustRun(tb testing.TB, dir string) *server.Main {
+	tb.Helper()
+	m := server.NewMain()
+	m.Logger = slog.New(slog.DiscardHandler)
+	if err := m.ParseFlags([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	return m
+}
+
+// call makes an HTTP request with a JSON body and decodes a JSON answer
+// into out (when not nil); it returns the status.
+func call(tb testing.TB, method, url, key string, body any, out any) int {
+	tb.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type enrolment struct {
+	Terminal string `json:"terminal"`
+	MQTT     struct {
+		URL, Username, Password string
+	} `json:"mqtt"`
+	Trust json.RawMessage `json:"trust"`
+}
+
+// terminal is a paho client acting as an enrolled terminal; acks arrive on
+// its channel.
+type terminal struct {
+	c    paho.Client
+	acks chan wire.Acks
+}
+
+func connectTerminal(tb testing.TB, e enrolment) *terminal {
+	tb.Helper()
+	t := &terminal{acks: make(chan wire.Acks, 16)}
+	o := paho.NewClientOptions().AddBroker(e.MQTT.URL).SetClientID(e.MQTT.Username).
+		SetUsername(e.MQTT.Username).SetPassword(e.MQTT.Password).SetCleanSession(false).
+		SetAutoReconnect(false)
+	t.c = paho.NewClient(o)
+	wait(tb, t.c.Connect())
+	tb.Cleanup(func() { t.c.Disconnect(0) })
+	wait(tb, t.c.Subscribe(wire.TerminalTopic(e.Terminal, wire.KindAcks), 1, func(_ paho.Client, m paho.Message) {
+		a, err := wire.DecodeAcks(m.Payload())
+		if err != nil {
+			tb.Errorf("ack %s: %v", m.Payload(), err)
+			return
+		}
+		t.acks <- a
+	}))
+	return t
+}
+
+func wait(tb testing.TB, tok paho.Token) {
+	tb.Helper()
+	if !tok.WaitTimeout(10 * time.Second) {
+		tb.Fatal("mqtt token timed out")
+	}
+	if err := tok.Error(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (t *terminal) publish(tb testing.TB, tid string, payload []byte) {
+	tb.Helper()
+	wait(tb, t.c.Publish(wire.TerminalTopic(tid, wire.KindEvents), 1, false, payload))
+}
+
+func (t *terminal) ack(tb testing.TB) string {
+	tb.Helper()
+	select {
+	case a := <-t.acks:
+		return fmt.Sprint(a.Ranges)
+	case <-time.After(15 * time.Second):
+		tb.Fatal("no ack")
+		return ""
+	}
+}
+
+func batch(tid string, evs ...edge.Operation) []byte {
+	return wire.Marshal(wire.Batch{V: wire.Version, Terminal: tid, Events: evs})
+}
+
+func op(tid string, seq uint64, typ edge.OpType, tracking string) edge.Operation {
+	o := edge.NewOperation(typ, time.Now().Add(time.Duration(seq)*time.Second), "clerk-1", tracking, map[string]any{"seq": seq})
+	o.ID = fmt.Sprintf("%s-ev-%d", tid, seq)
+	o.Terminal, o.Seq = tid, seq
+	return o
+}
+
+// metric returns the value of one sample line of /metrics.
+func metric(tb testing.TB, m *server.Main, sample string) string {
+	tb.Helper()
+	resp, err := http.Get(m.HTTPURL() + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			return v
+		}
+	}
+	return "absent"
+}
+
+func enrol(tb testing.TB, m *server.Main, tid string) (enrolment, token.Key) {
+	tb.Helper()
+	k, err := token.GenerateKey(tid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, op, _ := m.Demo()
+	var e enrolment
+	if st := call(tb, "POST", m.HTTPURL()+"/v1/terminals", op, map[string]string{"id": tid, "name": "Shop " + tid, "receipt_public_key": token.EncodePublicKey(k.Public())}, &e); st != http.StatusCreated {
+		tb.Fatalf("enrol %s: status %d", tid, st)
+	}
+	return e, k
+}
+
+func statuses(tb testing.TB, m *server.Main, tracking string) string {
+	tb.Helper()
+	_, _, partner := m.Demo()
+	var tl struct {
+		Timeline []struct {
+			Status string `json:"status"`
+		} `json:"timeline"`
+	}
+	if st := call(tb, "GET", m.HTTPURL()+"/v1/parcels/"+tracking+"/timeline", partner, nil, &tl); st != 200 {
+		tb.Fatalf("timeline: status %d", st)
+	}
+	var s []string
+	for _, e := range tl.Timeline {
+		s = append(s, e.Status)
+	}
+	return strings.Join(s, ",")
+}
+
+// TestIngest runs a terminal's events through the whole cloud: enrolment,
+// MQTT, store, acks, timeline, dead letters and metrics.
+func TestIngest(t *testing.T) {
+	m := MustRun(t, t.TempDir())
+	issuer, operator, _ := m.Demo()
+
+	e, _ := enrol(t, m, "shop-1")
+	if e.MQTT.URL != m.MQTTURL() || e.MQTT.Username != "shop-1" || e.MQTT.Password == "" {
+		t.Fatalf("enrolment mqtt = %+v, want url %s", e.MQTT, m.MQTTURL())
+	}
+	tl := token.NewTrustList()
+	if err := tl.LoadJWKS(e.Trust); err != nil {
+		t.Fatalf("enrolment trust: %v", err)
+	}
+
+	var ret struct{ Tracking, Token string }
+	if st := call(t, "POST", m.HTTPURL()+"/v1/returns", issuer, map[string]any{"items": []map[string]any{{"sku": "A1", "qty": 1}}}, &ret); st != 201 {
+		t.Fatalf("create return: %d", st)
+	}
+	if _, err := token.VerifyRA(tl, ret.Token, time.Now()); err != nil {
+		t.Fatalf("RA does not verify against the enrolment's trust list: %v", err)
+	}
+
+	term := connectTerminal(t, e)
+	good := batch("shop-1", op("shop-1", 1, edge.OpReturnDeposited, ret.Tracking), op("shop-1", 2, edge.OpReturnRefused, ""))
+	term.publish(t, "shop-1", good)
+	if got := term.ack(t); got != "[[1 2]]" {
+		t.Fatalf("ack = %s, want [[1 2]]", got)
+	}
+	if got := statuses(t, m, ret.Tracking); got != "created,deposited" {
+		t.Fatalf("timeline = %s, want created,deposited", got)
+	}
+
+	// A resend is acked again and stored once.
+	term.publish(t, "shop-1", good)
+	if got := term.ack(t); got != "[[1 2]]" {
+		t.Fatalf("ack of resend = %s, want [[1 2]]", got)
+	}
+	if got := statuses(t, m, ret.Tracking); got != "created,deposited" {
+		t.Fatalf("timeline after resend = %s", got)
+	}
+	if got := metric(t, m, "comptoir_cloud_ingest_events_total"); got != "2" {
+		t.Fatalf("events_total = %s, want 2", got)
+	}
+	if got := metric(t, m, "comptoir_cloud_ingest_duplicates_total"); got != "2" {
+		t.Fatalf("duplicates_total = %s, want 2", got)
+	}
+
+	// Malformed, and naming another terminal: dead letters; the stream goes
+	// on.
+	term.publish(t, "shop-1", []byte(`{"v":1,"terminal":"shop-1","events":[`))
+	term.publish(t, "shop-1", batch("shop-2", op("shop-2", 3, edge.OpReturnDeposited, ret.Tracking)))
+	term.publish(t, "shop-1", batch("shop-1", op("shop-1", 3, edge.OpParcelHandedOver, ret.Tracking)))
+	if got := term.ack(t); got != "[[3 3]]" {
+		t.Fatalf("ack after dead letters = %s, want [[3 3]]", got)
+	}
+	if got := metric(t, m, `comptoir_cloud_dead_letters_total{reason="MALFORMED"}`); got != "1" {
+		t.Fatalf("MALFORMED dead letters = %s, want 1", got)
+	}
+	if got := metric(t, m, `comptoir_cloud_dead_letters_total{reason="WRONG_TERMINAL"}`); got != "1" {
+		t.Fatalf("WRONG_TERMINAL dead letters = %s, want 1", got)
+	}
+	dl, err := m.Store().DeadLetters(context.Background(), 10)
+	if err != nil || len(dl) != 2 || dl[0].Terminal != "shop-1" || dl[1].Reason != wire.ErrWrongSender {
+		t.Fatalf("dead letters = %+v, %v", dl, err)
+	}
+	if got := statuses(t, m, ret.Tracking); got != "created,deposited,handed_over" {
+		t.Fatalf("timeline = %s", got)
+	}
+
+	// Status: the fleet API and metrics show it.
+	st := wire.Status{V: 1, Online: true, Version: "test", OutboxPending: 7, At: time.Now().UTC()}
+	wait(t, term.c.Publish(wire.TerminalTopic("shop-1", wire.KindStatus), 1, true, wire.Marshal(st)))
+	var view struct {
+		ID       string      `json:"id"`
+		Online   bool        `json:"online"`
+		AckedSeq uint64      `json:"acked_seq"`
+		LastSeen *time.Time  `json:"last_seen"`
+		Status   wire.Status `json:"status"`
+	}
+	eventually(t, func() bool {
+		call(t, "GET", m.HTTPURL()+"/v1/terminals/shop-1", operator, nil, &view)
+		return view.Online
+	})
+	if view.AckedSeq != 3 || view.Status.OutboxPending != 7 || view.LastSeen == nil {
+		t.Fatalf("terminal view = %+v", view)
+	}
+	if got := metric(t, m, `comptoir_fleet_terminal_up{terminal="shop-1"}`); got != "1" {
+		t.Fatalf("terminal_up = %s", got)
+	}
+	if got := metric(t, m, `comptoir_fleet_outbox_pending{terminal="shop-1"}`); got != "7" {
+		t.Fatalf("outbox_pending = %s", got)
+	}
+}
+
+// eventually polls cond until it holds, for asynchronous effects that have
+// no ack to wait for; it fails after 15 s.
+func eventually(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatal("condition not met")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDemoKeysReused(t *testing.T) {
+	dir := t.TempDir()
+	m := MustRun(t, dir)
+	iss, op, pt := m.Demo()
+	data, err := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"issuer_key":%q,"operator_key":%q,"partner_key":%q}`, iss, op, pt)
+	if string(data) != want {
+		t.Fatalf("demo.json = %s, want %s", data, want)
+	}
+	if !regexp.MustCompile(`^\{"issuer_key":"[^"]+","operator_key":"[^"]+","partner_key":"[^"]+"\}$`).Match(data) {
+		t.Fatalf("demo.json format: %s", data)
+	}
+	for _, f := range []string{"demo.json", "issuer.key"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: mode %v, %v; want 0600", f, st.Mode().Perm(), err)
+		}
+	}
+	kid := m.IssuerKey().ID
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m2 := MustRun(t, dir)
+	iss2, op2, pt2 := m2.Demo()
+	if iss2 != iss || op2 != op || pt2 != pt || m2.IssuerKey().ID != kid {
+		t.Fatal("second start did not reuse demo.json and the issuer key")
+	}
+	if st := call(t, "POST", m2.HTTPURL()+"/v1/returns", iss2, map[string]any{"items": []map[string]any{{"sku": "A1"}}}, nil); st != 201 {
+		t.Fatalf("create return with reused key: %d", st)
+	}
+}
+
+func TestAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	tests := []struct{ flag, other string }{
+		{"--http", "--mqtt-listen"},
+		{"--mqtt-listen", "--http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			m := server.NewMain()
+			m.Logger = slog.New(slog.DiscardHandler)
+			if err := m.ParseFlags([]string{"--data", t.TempDir(), tt.flag, addr, tt.other, "127.0.0.1:0"}); err != nil {
+				t.Fatal(err)
+			}
+			err := m.Run(context.Background())
+			if err == nil {
+				m.Close()
+				t.Fatal("Run succeeded on an address in use")
+			}
+			if !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), tt.flag) {
+				t.Fatalf("error %q should name %s and %s", err, addr, tt.flag)
+			}
+		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+		check   func(server.Config) bool
+	}{
+		{nil, "", func(c server.Config) bool {
+			return c.HTTPAddr == "127.0.0.1:8080" && c.MQTTListen == "127.0.0.1:1884" && c.Store == "badger" && !c.Demo
+		}},
+		{[]string{"serve", "--demo", "--data", "/x"}, "", func(c server.Config) bool { return c.Demo && c.DataDir == "/x" }},
+		{[]string{"--broker", "tcp://127.0.0.1:1883", "--broker-user", "u"}, "", func(c server.Config) bool {
+			return c.BrokerURL == "tcp://127.0.0.1:1883" && c.BrokerUser == "u"
+		}},
+		{[]string{"--broker", "tcp://h:1", "--mqtt-listen", "127.0.0.1:1"}, "exclude", nil},
+		{[]string{"--store", "mysql"}, "--store", nil},
+		{[]string{"--store", "postgres"}, "--pg", nil},
+		{[]string{"--nope"}, "nope", nil},
+		{[]string{"extra"}, "extra", nil},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			m := server.NewMain()
+			err := m.ParseFlags(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(m.Config) {
+				t.Fatalf("config = %+v, err %v", m.Config, err)
+			}
+		})
+	}
+}
+
+func TestPostgresNotYetSupported(t *testing.T) {
+	m := server.NewMain()
+	m.Logger = slog.New(slog.DiscardHandler)
+	if err := m.ParseFlags([]string{"--data", t.TempDir(), "--store", "postgres", "--pg", "postgres://x"}); err != nil {
+		t.Fatal(err)
+	}
+	err := m.Run(context.Background())
+	if edge.ErrorCode(err) != edge.EUNSUPPORTED {
+		m.Close()
+		t.Fatalf("err = %v, want UNSUPPORTED", err)
+	}
+}
