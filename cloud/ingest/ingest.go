@@ -93,7 +93,7 @@ func (i *Ingest) Open(ctx context.Context) error {
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.jobs = make([]chan message, i.Workers)
 	for n := range i.jobs {
-		i.jobs[n] = make(chan message, 256)
+		i.jobs[n] = make(chan message, 1024)
 		i.wg.Add(1)
 		go i.work(i.jobs[n])
 	}
@@ -105,7 +105,11 @@ func (i *Ingest) Open(ctx context.Context) error {
 		SetUsername(i.Username).
 		SetPassword(i.Password).
 		SetCleanSession(true).
-		SetOrderMatters(false).
+		// Messages come to receive in order, and receive only queues them
+		// to the worker of their terminal: paho's goroutine never waits
+		// on storage, and a terminal's batches are handled in the order
+		// it sent them.
+		SetOrderMatters(true).
 		SetKeepAlive(30 * time.Second).
 		SetAutoReconnect(true).
 		SetMaxReconnectInterval(10 * time.Second).
@@ -175,8 +179,9 @@ func (i *Ingest) subscribe(c paho.Client) error {
 	return nil
 }
 
-// receive runs on paho's goroutines: it only hands the message to the
-// worker of its terminal.
+// receive runs on paho's goroutine: it only hands the message to the worker
+// of its terminal, whose queue is long enough that this waits only when the
+// store falls far behind (and then slows the broker down, as it should).
 func (i *Ingest) receive(_ paho.Client, m paho.Message) {
 	msg := message{topic: m.Topic(), payload: m.Payload(), retained: m.Retained(), at: i.now()}
 	tid, _, _ := wire.ParseTerminalTopic(msg.topic)

@@ -53,14 +53,15 @@ func (i *Ingest) handleEvents(m message, tid string) {
 		seqs[n] = ev.Seq
 	}
 	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs)})
-	// The ack is not awaited: if it is lost, the terminal resends and the
-	// resend is acked as a duplicate.
-	i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false, ack)
-
+	// Counted before the ack leaves, so that whoever sees the ack sees the
+	// counts too.
 	i.metrics.Events.Add(float64(res.Stored))
 	i.metrics.Duplicates.Add(float64(res.Duplicates))
 	i.metrics.Batches.Inc()
 	i.metrics.Seconds.Observe(time.Since(m.at).Seconds())
+	// The ack is not awaited: if it is lost, the terminal resends and the
+	// resend is acked as a duplicate.
+	i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false, ack)
 }
 
 // handleStatus records a status message. A retained status (replayed by the
