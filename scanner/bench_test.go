@@ -70,3 +70,25 @@ func BenchmarkDecodeQRStockGozxing(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeNoSymbol measures a camera frame with no code in it, the
+// most common frame at an idle counter: every fallback is tried.
+func BenchmarkDecodeNoSymbol(b *testing.B) {
+	f := Frame(image.NewGray(image.Rect(0, 0, 1, 1)), 1280, 720, 0, 0)
+	for y := 0; y < 720; y++ { // some texture, like a counter top
+		for x := 0; x < 1280; x++ {
+			f.Pix[y*f.Stride+x] = uint8(120 + (x*7+y*13)%60)
+		}
+	}
+	img, err := jpeg.Decode(bytes.NewReader(encodeJPEG(b, f, 85)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if syms, err := scanner.DecodeImage(ctx, img); err == nil || len(syms) != 0 {
+			b.Fatalf("found %v", syms)
+		}
+	}
+}

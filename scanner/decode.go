@@ -89,31 +89,49 @@ func DecodeImage(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
 	return syms, nil
 }
 
-// decodeGrey looks for symbols in src: at first sight, then harder (more
-// rows, the barcode turned by 90 degrees), then for light codes on a dark
-// screen.
+// decodeGrey looks for symbols in src: at first sight, then harder (every
+// row, the barcode turned by 90 degrees), then for a light QR code on a dark
+// screen, then for a QR code with one threshold for the whole image, which
+// reads some blurred or unevenly lit photos that the local thresholds miss.
+// The last two passes look for QR codes only: the Code 128 reader reads rows
+// with a global threshold in every pass, and light-on-dark barcodes are not
+// printed.
 func decodeGrey(ctx context.Context, src *grey) ([]edge.Symbol, error) {
-	syms, err := scan(ctx, src, nil)
-	if err != nil || len(syms) > 0 {
-		return syms, err
-	}
 	hard := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	if syms, err = scan(ctx, src, hard); err != nil || len(syms) > 0 {
-		return syms, err
+	passes := []struct {
+		src       gozxing.LuminanceSource
+		hints     map[gozxing.DecodeHintType]any
+		binarizer func(gozxing.LuminanceSource) gozxing.Binarizer
+		code128   bool
+	}{
+		{src, nil, gozxing.NewHybridBinarizer, true},
+		{src, hard, gozxing.NewHybridBinarizer, true},
+		{src.Invert(), hard, gozxing.NewHybridBinarizer, false},
+		{src, hard, gozxing.NewGlobalHistgramBinarizer, false},
 	}
-	return scan(ctx, src.Invert(), hard)
+	for _, p := range passes {
+		readers := []gozxing.Reader{qrcode.NewQRCodeReader()}
+		if p.code128 {
+			readers = append(readers, oned.NewCode128Reader())
+		}
+		syms, err := scan(ctx, p.src, p.hints, p.binarizer, readers)
+		if err != nil || len(syms) > 0 {
+			return syms, err
+		}
+	}
+	return nil, nil
 }
 
-// scan runs the QR and the Code 128 readers over src once each.
-func scan(ctx context.Context, src gozxing.LuminanceSource, hints map[gozxing.DecodeHintType]any) ([]edge.Symbol, error) {
+// scan runs each reader over src once.
+func scan(ctx context.Context, src gozxing.LuminanceSource, hints map[gozxing.DecodeHintType]any, binarizer func(gozxing.LuminanceSource) gozxing.Binarizer, readers []gozxing.Reader) ([]edge.Symbol, error) {
 	var syms []edge.Symbol
-	for _, r := range []gozxing.Reader{qrcode.NewQRCodeReader(), oned.NewCode128Reader()} {
+	for _, r := range readers {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
 		// Each reader gets its own bitmap: the binarizer caches its
 		// matrix, and the 1D reader asks it for rows, not the matrix.
-		bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+		bmp, err := gozxing.NewBinaryBitmap(binarizer(src))
 		if err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
