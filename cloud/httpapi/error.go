@@ -51,7 +51,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status = fiber.StatusBadRequest // a refusal code
 	}
 	if code == edge.EINTERNAL {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		s.log().Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	return c.Status(status).JSON(errorBody(code, edge.ErrorMessage(err)))
 }

@@ -58,13 +58,13 @@ type Server struct {
 
 	app *fiber.App
 	ln  net.Listener
-	log *slog.Logger
 }
+
+func (s *Server) log() *slog.Logger { return s.Logger.With("component", "httpapi") }
 
 // NewServer returns a Server with its routes; set its fields, then Open.
 func NewServer() *Server {
 	s := &Server{IssuerID: "comptoir", Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
-	s.log = s.Logger.With("component", "httpapi")
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
@@ -105,7 +105,6 @@ func (s *Server) App() *fiber.App { return s.app }
 // Open listens on addr and serves in the background. An address in use is
 // reported naming it; the caller's message names the flag that changes it.
 func (s *Server) Open(addr string) error {
-	s.log = s.Logger.With("component", "httpapi")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -116,10 +115,10 @@ func (s *Server) Open(addr string) error {
 	s.ln = ln
 	go func() {
 		if err := s.app.Listener(ln); err != nil {
-			s.log.Error("http server", "err", err)
+			s.log().Error("http server", "err", err)
 		}
 	}()
-	s.log.Info("http api listening", "addr", ln.Addr().String())
+	s.log().Info("http api listening", "addr", ln.Addr().String())
 	return nil
 }
 

@@ -83,7 +83,7 @@ func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	if err := s.Store.CreateTerminal(c.UserContext(), t); err != nil {
 		return err
 	}
-	s.log.Info("terminal enrolled", "terminal", t.ID)
+	s.log().Info("terminal enrolled", "terminal", t.ID)
 	return c.Status(fiber.StatusCreated).JSON(enrolResponse{
 		Terminal: t.ID,
 		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: t.ID, Password: password},
@@ -142,7 +142,7 @@ func (s *Server) postCommand(c *fiber.Ctx) error {
 	}
 	cmd := wire.Command{V: wire.Version, ID: id.String(), Type: req.Type, Config: req.Config, Revocations: req.Revocations}
 	if err := s.Commands.PublishCommand(c.UserContext(), tid, cmd); err != nil {
-		s.log.Error("publish command", "terminal", tid, "err", err)
+		s.log().Error("publish command", "terminal", tid, "err", err)
 		return edge.Errorf(edge.EUNAVAILABLE, "The command could not be sent; try again.")
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": cmd.ID, "terminal": tid, "type": cmd.Type})

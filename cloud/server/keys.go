@@ -40,7 +40,7 @@ func (m *Main) loadIssuerKey() (token.Key, error) {
 	path := m.Config.path(issuerKeyFile)
 	kid := ""
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		kid = "issuer-" + cloud.RandomSecret(6)
+		kid = "iss-" + cloud.RandomSecret(3) // short: it is in every RA's QR code
 	}
 	k, created, err := token.LoadOrCreateKey(path, kid)
 	if err != nil {

@@ -1,0 +1,442 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	_ "image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+	"github.com/makiuchi-d/gozxing/qrcode/encoder"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
+	"github.com/comptoir/comptoir/cloud/httpapi"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
+)
+
+// API keys of MustServer, one per role.
+const (
+	issuerKey   = "test-issuer-key"
+	operatorKey = "test-operator-key"
+	partnerKey  = "test-partner-key"
+)
+
+// MustServer returns a server on a Badger store in a temporary directory,
+// with one API key of each role. Requests go through app.Test.
+func MustServer(tb testing.TB) *httpapi.Server {
+	tb.Helper()
+	store, err := badgerstore.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	for key, role := range map[string]cloud.Role{issuerKey: cloud.RoleIssuer, operatorKey: cloud.RoleOperator, partnerKey: cloud.RolePartner} {
+		if err := store.PutAPIKey(context.Background(), cloud.APIKey{Hash: cloud.HashSecret(key), Role: role}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	k, err := token.GenerateKey("iss-1")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := httpapi.NewServer()
+	s.Store, s.IssuerKey, s.IssuerID = store, k, "comptoir-test"
+	s.Trust = token.NewTrustList()
+	s.Trust.AddKey(k.ID, k.Public())
+	s.MQTTURL = "tcp://127.0.0.1:1884"
+	s.Logger = slog.New(slog.DiscardHandler)
+	return s
+}
+
+type response struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r response) decode(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// errCode returns the code of an error answer.
+func (r response) errCode() string {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+func do(tb testing.TB, s *httpapi.Server, method, path, key, body string) response {
+	tb.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := s.App().Test(req, 10000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, b, resp.Header}
+}
+
+type created struct {
+	RAID     string `json:"ra_id"`
+	Tracking string `json:"tracking"`
+	Token    string `json:"token"`
+	QRPNGURL string `json:"qr_png_url"`
+}
+
+func mustCreate(tb testing.TB, s *httpapi.Server, body string) created {
+	tb.Helper()
+	r := do(tb, s, "POST", "/v1/returns", issuerKey, body)
+	if r.status != 201 {
+		tb.Fatalf("create return: %d %s", r.status, r.body)
+	}
+	var c created
+	r.decode(tb, &c)
+	return c
+}
+
+func TestCreateReturn_Errors(t *testing.T) {
+	s := MustServer(t)
+	item := `{"items":[{"sku":"A1"}]}`
+	tests := []struct {
+		name, key, body string
+		status          int
+		code            string
+	}{
+		{"no key", "", item, 401, edge.EUNAUTHORIZED},
+		{"unknown key", "guess", item, 401, edge.EUNAUTHORIZED},
+		{"operator key", operatorKey, item, 403, edge.EFORBIDDEN},
+		{"partner key", partnerKey, item, 403, edge.EFORBIDDEN},
+		{"malformed JSON", issuerKey, `{"items":[`, 400, edge.EINVALID},
+		{"trailing data", issuerKey, item + `{}`, 400, edge.EINVALID},
+		{"empty body", issuerKey, "", 400, edge.EINVALID},
+		{"no items", issuerKey, `{"carrier":"X"}`, 400, edge.EINVALID},
+		{"item without sku", issuerKey, `{"items":[{"qty":1}]}`, 400, edge.EINVALID},
+		{"unknown reason", issuerKey, `{"items":[{"sku":"A","reason":"BORED"}]}`, 400, edge.EINVALID},
+		{"unknown mode", issuerKey, `{"items":[{"sku":"A"}],"mode":"drone"}`, 400, edge.EINVALID},
+		{"bad check digit", issuerKey, `{"items":[{"sku":"A"}],"tracking":"RR123456784FR"}`, 400, edge.EINVALID},
+		{"bad tracking", issuerKey, `{"items":[{"sku":"A"}],"tracking":"x y"}`, 400, edge.EINVALID},
+		{"too long", issuerKey, `{"items":[{"sku":"A"}],"valid_days":400}`, 400, edge.EINVALID},
+		{"bad dims", issuerKey, `{"items":[{"sku":"A"}],"dims_mm":[1,2]}`, 400, edge.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, s, "POST", "/v1/returns", tt.key, tt.body)
+			if r.status != tt.status || r.errCode() != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+func TestCreateReturn(t *testing.T) {
+	s := MustServer(t)
+	c := mustCreate(t, s, `{"items":[{"sku":"A1","name":"Shoes","qty":1,"reason":"WRONG_SIZE"}]}`)
+	if !cloud.ValidS10(c.Tracking) || !strings.HasSuffix(c.Tracking, "FR") {
+		t.Fatalf("generated tracking %q is not a valid S10 of FR", c.Tracking)
+	}
+	if c.QRPNGURL != "http://example.com/v1/returns/"+c.RAID+"/qr.png" {
+		t.Fatalf("qr_png_url = %s", c.QRPNGURL)
+	}
+	// The token is a valid RA of this issuer with the defaults.
+	ra, err := token.VerifyRA(s.Trust, c.Token, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ra.ID != c.RAID || ra.Tracking != c.Tracking || ra.Issuer != "comptoir-test" || ra.Carrier != httpapi.DefaultCarrier ||
+		ra.Mode != edge.ModeLabelAtCounter || ra.Dest != httpapi.DefaultDest || len(ra.Items) != 1 {
+		t.Fatalf("RA = %+v", ra)
+	}
+	if days := ra.ExpiresAt.Sub(ra.IssuedAt).Hours() / 24; days != httpapi.DefaultValidDays {
+		t.Fatalf("RA valid %v days, want %d", days, httpapi.DefaultValidDays)
+	}
+	// A typical token of the defaults (warehouse id, one item) stays a QR
+	// code a phone shows: the bound of scanner/token's "typical with a
+	// warehouse id".
+	qr, err := encoder.Encoder_encodeWithoutHint(c.Token, decoder.ErrorCorrectionLevel_M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("typical token: %d bytes, QR version %d-M", len(c.Token), qr.GetVersion().GetVersionNumber())
+	if v := qr.GetVersion().GetVersionNumber(); v > 19 {
+		t.Errorf("typical token of %d bytes needs QR version %d-M, above 19", len(c.Token), v)
+	}
+
+	// The given tracking is kept, and its timeline starts with "created".
+	c2 := mustCreate(t, s, `{"items":[{"sku":"A1"}],"tracking":"RR123456785FR","valid_days":7,"mode":"prelabelled","carrier":"LPOST"}`)
+	if c2.Tracking != "RR123456785FR" {
+		t.Fatalf("tracking = %s", c2.Tracking)
+	}
+	r := do(t, s, "GET", "/v1/parcels/RR123456785FR/timeline", partnerKey, "")
+	var tl struct {
+		Tracking string                `json:"tracking"`
+		Timeline []cloud.TimelineEntry `json:"timeline"`
+	}
+	r.decode(t, &tl)
+	if r.status != 200 || tl.Tracking != "RR123456785FR" || len(tl.Timeline) != 1 || tl.Timeline[0].Status != cloud.StatusCreated || tl.Timeline[0].EventID != c2.RAID {
+		t.Fatalf("timeline = %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "GET", "/v1/parcels/RR123456785FR/timeline", "", ""); r.status != 401 {
+		t.Fatalf("timeline without key: %d", r.status)
+	}
+	if r := do(t, s, "GET", "/v1/returns/"+c2.RAID, issuerKey, ""); r.status != 200 || !bytes.Contains(r.body, []byte(c2.Token)) {
+		t.Fatalf("get return: %d %s", r.status, r.body)
+	}
+}
+
+func TestReturnQR(t *testing.T) {
+	s := MustServer(t)
+	c := mustCreate(t, s, `{"items":[{"sku":"A1","qty":2,"reason":"DAMAGED"}]}`)
+	r := do(t, s, "GET", "/v1/returns/"+c.RAID+"/qr.png", "", "")
+	if r.status != 200 || r.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("qr.png: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	img, _, err := image.Decode(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decode QR: %v", err)
+	}
+	if res.GetText() != c.Token {
+		t.Fatalf("QR holds %q, want the token", res.GetText())
+	}
+	if w := img.Bounds().Dx(); w%8 != 0 {
+		t.Fatalf("QR width %d is not a whole number of 8 px modules", w)
+	}
+	if r := do(t, s, "GET", "/v1/returns/nope/qr.png", "", ""); r.status != 404 || r.errCode() != edge.ENOTFOUND {
+		t.Fatalf("unknown RA: %d %s", r.status, r.body)
+	}
+}
+
+func enrol(tb testing.TB, s *httpapi.Server, id string) token.Key {
+	tb.Helper()
+	k, err := token.GenerateKey(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := do(tb, s, "POST", "/v1/terminals", operatorKey, `{"id":"`+id+`","name":"Tabac du Coin","receipt_public_key":"`+token.EncodePublicKey(k.Public())+`"}`)
+	if r.status != 201 {
+		tb.Fatalf("enrol: %d %s", r.status, r.body)
+	}
+	return k
+}
+
+func TestEnrolTerminal(t *testing.T) {
+	s := MustServer(t)
+	k, _ := token.GenerateKey("x")
+	pub := token.EncodePublicKey(k.Public())
+	r := do(t, s, "POST", "/v1/terminals", operatorKey, `{"id":"shop-1","name":"Tabac","receipt_public_key":"`+pub+`"}`)
+	var e struct {
+		Terminal string `json:"terminal"`
+		MQTT     struct{ URL, Username, Password string }
+		Trust    json.RawMessage `json:"trust"`
+	}
+	r.decode(t, &e)
+	if r.status != 201 || e.Terminal != "shop-1" || e.MQTT.URL != "tcp://127.0.0.1:1884" || e.MQTT.Username != "shop-1" || len(e.MQTT.Password) < 40 {
+		t.Fatalf("enrol: %d %s", r.status, r.body)
+	}
+	tl := token.NewTrustList()
+	if err := tl.LoadJWKS(e.Trust); err != nil {
+		t.Fatalf("trust: %v", err)
+	}
+	if _, ok := tl.Key("iss-1"); !ok {
+		t.Fatal("trust lacks the issuer key")
+	}
+	// Only the password's hash is stored.
+	term, err := s.Store.FindTerminal(context.Background(), "shop-1")
+	if err != nil || !bytes.Equal(term.PasswordHash, cloud.HashSecret(e.MQTT.Password)) {
+		t.Fatalf("stored terminal = %+v, %v", term, err)
+	}
+
+	tests := []struct {
+		name, key, body string
+		status          int
+	}{
+		{"again", operatorKey, `{"id":"shop-1","receipt_public_key":"` + pub + `"}`, 409},
+		{"bad id", operatorKey, `{"id":"Shop_1","receipt_public_key":"` + pub + `"}`, 400},
+		{"short id", operatorKey, `{"id":"ab","receipt_public_key":"` + pub + `"}`, 400},
+		{"bad key", operatorKey, `{"id":"shop-2","receipt_public_key":"abc"}`, 400},
+		{"issuer key", issuerKey, `{"id":"shop-2","receipt_public_key":"` + pub + `"}`, 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := do(t, s, "POST", "/v1/terminals", tt.key, tt.body); r.status != tt.status {
+				t.Fatalf("got %d %s, want %d", r.status, r.body, tt.status)
+			}
+		})
+	}
+
+	r = do(t, s, "GET", "/v1/terminals/shop-1", operatorKey, "")
+	var v map[string]any
+	r.decode(t, &v)
+	if r.status != 200 || v["id"] != "shop-1" || v["online"] != false || v["acked_seq"] != 0.0 || v["last_seen"] != nil || v["password_hash"] != nil {
+		t.Fatalf("terminal view: %d %s", r.status, r.body)
+	}
+	r = do(t, s, "GET", "/v1/terminals", operatorKey, "")
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"id":"shop-1"`)) {
+		t.Fatalf("terminals: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "GET", "/v1/terminals/shop-9", operatorKey, ""); r.status != 404 {
+		t.Fatalf("unknown terminal: %d", r.status)
+	}
+}
+
+func TestVerifyReceipt(t *testing.T) {
+	s := MustServer(t)
+	k := enrol(t, s, "shop-1")
+	at := time.Date(2026, 11, 22, 10, 15, 3, 0, time.UTC)
+	tok, err := token.SignReceipt(k, edge.Receipt{ID: "r-1", Tracking: "RR123456785FR", RAID: "ra-1", RelayPoint: "shop-1", At: at, WeightG: 1200, Parcels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _ := token.GenerateKey("shop-2")
+	forged, _ := token.SignReceipt(stranger, edge.Receipt{ID: "r-2", Tracking: "X", At: at})
+	impostor := token.Key{ID: "shop-1", Private: stranger.Private}
+	badSig, _ := token.SignReceipt(impostor, edge.Receipt{ID: "r-3", Tracking: "X", At: at})
+
+	r := do(t, s, "POST", "/v1/receipts/verify", "", `{"token":"`+tok+`"}`)
+	var ok struct {
+		Valid    bool   `json:"valid"`
+		Terminal string `json:"terminal"`
+		Receipt  struct {
+			ID, Tracking string
+			RAID         string    `json:"ra_id"`
+			At           time.Time `json:"at"`
+			WeightG      int       `json:"weight_g"`
+		} `json:"receipt"`
+	}
+	r.decode(t, &ok)
+	if r.status != 200 || !ok.Valid || ok.Terminal != "shop-1" || ok.Receipt.ID != "r-1" || ok.Receipt.RAID != "ra-1" || !ok.Receipt.At.Equal(at) || ok.Receipt.WeightG != 1200 {
+		t.Fatalf("valid receipt: %d %s", r.status, r.body)
+	}
+	tests := []struct{ name, token, reason string }{
+		{"unknown terminal", forged, string(edge.UnknownIssuer)},
+		{"wrong key", badSig, string(edge.BadSignature)},
+		{"tampered", tok[:len(tok)-4] + "AAAA", string(edge.BadSignature)},
+		{"not a token", "hello", string(edge.BadSignature)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, s, "POST", "/v1/receipts/verify", "", `{"token":"`+tt.token+`"}`)
+			var v struct {
+				Valid  bool   `json:"valid"`
+				Reason string `json:"reason"`
+			}
+			r.decode(t, &v)
+			if r.status != 200 || v.Valid || v.Reason != tt.reason {
+				t.Fatalf("got %d %s, want valid:false reason %s", r.status, r.body, tt.reason)
+			}
+		})
+	}
+	if r := do(t, s, "POST", "/v1/receipts/verify", "", `{}`); r.status != 400 {
+		t.Fatalf("no token: %d", r.status)
+	}
+}
+
+func TestPartnerEvents(t *testing.T) {
+	s := MustServer(t)
+	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
+	ev := `{"events":[{"id":"w-1","tracking":"` + c.Tracking + `","status":"received_at_warehouse","occurred_at":"2099-01-02T10:00:00Z","location":"Lyon"},
+	{"id":"c-1","tracking":"` + c.Tracking + `","status":"in_transit","occurred_at":"2099-01-01T10:00:00Z"}]}`
+	r := do(t, s, "POST", "/v1/events", partnerKey, ev)
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"added":2`)) {
+		t.Fatalf("post events: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "POST", "/v1/events", partnerKey, ev); !bytes.Contains(r.body, []byte(`"duplicates":2`)) {
+		t.Fatalf("resend: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "POST", "/v1/events", partnerKey, `{"events":[{"id":"x","tracking":"T","status":"deposited","occurred_at":"2099-01-01T10:00:00Z"}]}`); r.status != 400 {
+		t.Fatalf("terminal status from a partner: %d", r.status)
+	}
+	if r := do(t, s, "POST", "/v1/events", issuerKey, ev); r.status != 403 {
+		t.Fatalf("issuer posting events: %d", r.status)
+	}
+	r = do(t, s, "GET", "/v1/parcels/"+c.Tracking+"/timeline", operatorKey, "")
+	var tl struct {
+		Timeline []cloud.TimelineEntry `json:"timeline"`
+	}
+	r.decode(t, &tl)
+	var got []string
+	for _, e := range tl.Timeline {
+		got = append(got, string(e.Status))
+	}
+	if strings.Join(got, ",") != "created,in_transit,received_at_warehouse" {
+		t.Fatalf("timeline = %v", got)
+	}
+}
+
+func TestTrackPage(t *testing.T) {
+	s := MustServer(t)
+	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
+	r := do(t, s, "GET", "/track/"+c.Tracking, "", "")
+	if r.status != 200 || !bytes.Contains(r.body, []byte("Return authorised")) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("track page: %d %s", r.status, r.body)
+	}
+	// Browsers percent-encode < and > in paths; quotes and & come through.
+	r = do(t, s, "GET", `/track/x&y"z'`, "", "")
+	if bytes.Contains(r.body, []byte(`x&y"z'`)) || !bytes.Contains(r.body, []byte("x&amp;y&#34;z&#39;")) {
+		t.Fatalf("tracking not escaped: %s", r.body)
+	}
+}
+
+func TestMiscRoutes(t *testing.T) {
+	s := MustServer(t)
+	if r := do(t, s, "GET", "/healthz", "", ""); r.status != 200 {
+		t.Fatalf("healthz: %d", r.status)
+	}
+	r := do(t, s, "GET", "/v1/trust", "", "")
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"kid":"iss-1"`)) {
+		t.Fatalf("trust: %d %s", r.status, r.body)
+	}
+	if r := do(t, s, "GET", "/v1/nothing", "", ""); r.status != 404 || r.errCode() != edge.ENOTFOUND {
+		t.Fatalf("unknown route: %d %s", r.status, r.body)
+	}
+	// The body limit is enforced by the listener, so this one goes over TCP.
+	if err := s.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := `{"items":[{"sku":"` + strings.Repeat("x", httpapi.BodyLimit) + `"}]}`
+	resp, err := http.Post(s.URL()+"/v1/returns", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("large body: %d", resp.StatusCode)
+	}
+	if r := do(t, s, "POST", "/v1/terminals/shop-1/commands", operatorKey, `{"type":"ping"}`); r.status != 404 {
+		t.Fatalf("command to unknown terminal: %d %s", r.status, r.body)
+	}
+}
