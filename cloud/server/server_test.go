@@ -215,6 +215,17 @@ func TestIngest(t *testing.T) {
 	}
 
 	term := connectTerminal(t, e)
+	// The retained trust list reaches the terminal when it subscribes.
+	trust := make(chan []byte, 1)
+	wait(t, term.c.Subscribe(wire.TrustTopic, 1, func(_ paho.Client, m paho.Message) { trust <- m.Payload() }))
+	select {
+	case b := <-trust:
+		if string(b) != string(e.Trust) {
+			t.Fatalf("trust topic = %s, want the enrolment's %s", b, e.Trust)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no retained trust list")
+	}
 	good := batch("shop-1", op("shop-1", 1, edge.OpReturnDeposited, ret.Tracking), op("shop-1", 2, edge.OpReturnRefused, ""))
 	term.publish(t, "shop-1", good)
 	if got := term.ack(t); got != "[[1 2]]" {
@@ -284,6 +295,78 @@ func TestIngest(t *testing.T) {
 	if got := metric(t, m, `comptoir_fleet_outbox_pending{terminal="shop-1"}`); got != "7" {
 		t.Fatalf("outbox_pending = %s", got)
 	}
+
+	// Commands reach the terminal.
+	cmds := make(chan wire.Command, 1)
+	wait(t, term.c.Subscribe(wire.TerminalTopic("shop-1", wire.KindCommands), 1, func(_ paho.Client, m paho.Message) {
+		c, err := wire.DecodeCommand(m.Payload())
+		if err != nil {
+			t.Errorf("command: %v", err)
+		}
+		cmds <- c
+	}))
+	var sent struct{ ID string }
+	if st := call(t, "POST", m.HTTPURL()+"/v1/terminals/shop-1/commands", operator, map[string]any{"type": "ping"}, &sent); st != 202 {
+		t.Fatalf("post command: %d", st)
+	}
+	select {
+	case c := <-cmds:
+		if c.Type != wire.CmdPing || c.ID != sent.ID {
+			t.Fatalf("command = %+v, want ping %s", c, sent.ID)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no command")
+	}
+
+	// The last will marks the terminal offline, keeping its last status.
+	wait(t, term.c.Publish(wire.TerminalTopic("shop-1", wire.KindStatus), 1, true, []byte(`{"v":1,"online":false}`)))
+	eventually(t, func() bool {
+		call(t, "GET", m.HTTPURL()+"/v1/terminals/shop-1", operator, nil, &view)
+		return !view.Online
+	})
+	if view.Status.OutboxPending != 7 {
+		t.Fatalf("status after will = %+v", view.Status)
+	}
+}
+
+// BenchmarkIngest measures events a second through the whole cloud: 20
+// terminals over MQTT, batches of 256 events, each batch awaited until its
+// ack (as a terminal's sender with one batch in flight would).
+func BenchmarkIngest(b *testing.B) {
+	m := MustRun(b, b.TempDir())
+	const terminals, perBatch = 20, 256
+	var terms []*terminal
+	for i := range terminals {
+		e, _ := enrol(b, m, fmt.Sprintf("bench-%02d", i))
+		terms = append(terms, connectTerminal(b, e))
+	}
+	b.ResetTimer()
+	var next [terminals]uint64
+	done := make(chan struct{}, terminals)
+	batches := b.N
+	for i, term := range terms {
+		tid := fmt.Sprintf("bench-%02d", i)
+		n := batches / terminals
+		if i < batches%terminals {
+			n++
+		}
+		go func() {
+			for range n {
+				evs := make([]edge.Operation, perBatch)
+				for j := range evs {
+					next[i]++
+					evs[j] = op(tid, next[i], edge.OpReturnDeposited, fmt.Sprintf("BN%09dFR", next[i]))
+				}
+				term.c.Publish(wire.TerminalTopic(tid, wire.KindEvents), 1, false, batch(tid, evs...))
+				<-term.acks
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range terminals {
+		<-done
+	}
+	b.ReportMetric(float64(b.N*perBatch)/b.Elapsed().Seconds(), "events/s")
 }
 
 // eventually polls cond until it holds, for asynchronous effects that have
