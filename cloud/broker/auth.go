@@ -20,12 +20,24 @@ type authHook struct {
 	passwords    Passwords
 	internalPass string
 	log          *slog.Logger
+	onDisconnect func(tid string)
 }
 
 func (h *authHook) ID() string { return "comptoir-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnDisconnect}, []byte{b})
+}
+
+// OnDisconnect tells that a terminal left, unless a new connection of the
+// same terminal took its session over. A terminal that disconnects cleanly
+// sends no will, so this is how the registry learns it is offline.
+func (h *authHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
+	user := string(cl.Properties.Username)
+	if h.onDisconnect == nil || user == InternalUser || !wire.ValidTerminalID(user) || cl.IsTakenOver() {
+		return
+	}
+	h.onDisconnect(user)
 }
 
 // OnConnectAuthenticate admits the internal user with its password, and a

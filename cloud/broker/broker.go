@@ -59,6 +59,9 @@ type Broker struct {
 	Addr string
 	// Logger receives the broker's log.
 	Logger *slog.Logger
+	// OnTerminalDisconnect, when set, is called (on the broker's
+	// goroutine) when a terminal's connection ends.
+	OnTerminalDisconnect func(tid string)
 
 	passwords    Passwords
 	internalPass string
@@ -79,7 +82,7 @@ func (b *Broker) Open() error {
 	// mochi logs every connection at Info; only its warnings are kept.
 	quiet := slog.New(levelHandler{Handler: logger.Handler(), min: slog.LevelWarn})
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, InlineClient: false})
-	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger}, nil); err != nil {
+	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}
 	b.listener = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Addr})

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -42,6 +44,7 @@ type Main struct {
 	httpURL     string
 	demo        DemoKeys
 	ingestCreds [2]string
+	closing     atomic.Bool
 }
 
 // NewMain returns a Main with the default configuration.
@@ -114,9 +117,15 @@ func (m *Main) openBroker() error {
 	if m.Config.BrokerURL != "" {
 		m.mqttURL = m.Config.BrokerURL
 	} else {
+		// The embedded broker starts with no terminal connected: the
+		// registry is told so, then kept right by disconnections.
+		if err := m.markAllOffline(); err != nil {
+			return err
+		}
 		m.broker = broker.New(broker.StorePasswords(m.store))
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
+		m.broker.OnTerminalDisconnect = m.terminalDisconnected
 		if err := m.broker.Open(); err != nil {
 			return withFlag(err, "--mqtt-listen")
 		}
@@ -171,6 +180,36 @@ func (m *Main) openHTTP() error {
 	return nil
 }
 
+// markAllOffline records every terminal as offline.
+func (m *Main) markAllOffline() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ts, err := m.store.Terminals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.Online {
+			if err := m.store.UpdateTerminalStatus(ctx, t.ID, cloud.StatusUpdate{Online: false}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// terminalDisconnected records that a terminal left the embedded broker.
+func (m *Main) terminalDisconnected(tid string) {
+	if m.closing.Load() {
+		return // every terminal is marked offline at the next start
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.store.UpdateTerminalStatus(ctx, tid, cloud.StatusUpdate{Online: false}); err != nil && edge.ErrorCode(err) != edge.ENOTFOUND {
+		m.log.Error("mark terminal offline", "terminal", tid, "err", err)
+	}
+}
+
 // withFlag adds to an address-in-use error the flag that picks another.
 func withFlag(err error, flag string) error {
 	if strings.Contains(err.Error(), "already in use") {
@@ -200,6 +239,7 @@ func (m *Main) IssuerKey() token.Key { return m.issuer }
 // Close stops the HTTP API, the ingest, the broker and the store, in that
 // order.
 func (m *Main) Close() error {
+	m.closing.Store(true)
 	var errs []error
 	if m.http != nil {
 		errs = append(errs, m.http.Close())

@@ -495,3 +495,37 @@ func TestPostgresNotYetSupported(t *testing.T) {
 		t.Fatalf("err = %v, want UNSUPPORTED", err)
 	}
 }
+
+// TestTerminalOffline checks that a terminal that disconnects cleanly (no
+// will) is shown offline, and that a restarted cloud, whose embedded broker
+// has no connection yet, shows every terminal offline.
+func TestTerminalOffline(t *testing.T) {
+	dir := t.TempDir()
+	m := MustRun(t, dir)
+	_, operator, _ := m.Demo()
+	online := func(m *server.Main, tid string) bool {
+		var v struct{ Online bool }
+		if st := call(t, "GET", m.HTTPURL()+"/v1/terminals/"+tid, operator, nil, &v); st != 200 {
+			t.Fatalf("get terminal: %d", st)
+		}
+		return v.Online
+	}
+	status := wire.Marshal(wire.Status{V: 1, Online: true})
+	for _, tid := range []string{"shop-1", "shop-2"} {
+		e, _ := enrol(t, m, tid)
+		term := connectTerminal(t, e)
+		wait(t, term.c.Publish(wire.TerminalTopic(tid, wire.KindStatus), 1, true, status))
+		eventually(t, func() bool { return online(m, tid) })
+		if tid == "shop-1" {
+			term.c.Disconnect(100)
+			eventually(t, func() bool { return !online(m, tid) })
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m2 := MustRun(t, dir)
+	if online(m2, "shop-2") {
+		t.Fatal("after a restart, shop-2 is still shown online")
+	}
+}
