@@ -17,6 +17,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/sync/wire"
 )
 
 // InternalUser is the MQTT username of the cloud's own clients. It is not a
@@ -26,6 +27,9 @@ const InternalUser = "_comptoir-cloud"
 // DefaultAddr is the default listen address; 1883 is left to a Mosquitto
 // that development machines often run.
 const DefaultAddr = "127.0.0.1:1884"
+
+// MaxPacketSize bounds an MQTT packet: four times a maximal events batch.
+const MaxPacketSize = 4 * wire.MaxBatchBytes
 
 // Passwords finds the hash of a terminal's MQTT password (cloud.HashSecret).
 // It returns an error (ENOTFOUND) for a terminal that is not enrolled.
@@ -81,7 +85,12 @@ func (b *Broker) Open() error {
 	logger := b.Logger.With("component", "broker")
 	// mochi logs every connection at Info; only its warnings are kept.
 	quiet := slog.New(levelHandler{Handler: logger.Handler(), min: slog.LevelWarn})
-	b.server = mqtt.New(&mqtt.Options{Logger: quiet, InlineClient: false})
+	caps := mqtt.NewDefaultServerCapabilities()
+	// Room for any valid message, so that a batch over the protocol's
+	// limit is still read and dead-lettered as TOO_LARGE; beyond, the
+	// client is disconnected.
+	caps.MaximumPacketSize = MaxPacketSize
+	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
 	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}

@@ -254,6 +254,7 @@ func TestIngest(t *testing.T) {
 	// on.
 	term.publish(t, "shop-1", []byte(`{"v":1,"terminal":"shop-1","events":[`))
 	term.publish(t, "shop-1", batch("shop-2", op("shop-2", 3, edge.OpReturnDeposited, ret.Tracking)))
+	term.publish(t, "shop-1", bytes.Repeat([]byte(" "), wire.MaxBatchBytes+1))
 	term.publish(t, "shop-1", batch("shop-1", op("shop-1", 3, edge.OpParcelHandedOver, ret.Tracking)))
 	if got := term.ack(t); got != "[[3 3]]" {
 		t.Fatalf("ack after dead letters = %s, want [[3 3]]", got)
@@ -264,8 +265,11 @@ func TestIngest(t *testing.T) {
 	if got := metric(t, m, `comptoir_cloud_dead_letters_total{reason="WRONG_TERMINAL"}`); got != "1" {
 		t.Fatalf("WRONG_TERMINAL dead letters = %s, want 1", got)
 	}
+	if got := metric(t, m, `comptoir_cloud_dead_letters_total{reason="TOO_LARGE"}`); got != "1" {
+		t.Fatalf("TOO_LARGE dead letters = %s, want 1", got)
+	}
 	dl, err := m.Store().DeadLetters(context.Background(), 10)
-	if err != nil || len(dl) != 2 || dl[0].Terminal != "shop-1" || dl[1].Reason != wire.ErrWrongSender {
+	if err != nil || len(dl) != 3 || dl[0].Terminal != "shop-1" || dl[0].Reason != wire.ErrMalformed || dl[1].Reason != wire.ErrWrongSender {
 		t.Fatalf("dead letters = %+v, %v", dl, err)
 	}
 	if got := statuses(t, m, ret.Tracking); got != "created,deposited,handed_over" {
