@@ -51,6 +51,12 @@ type Store interface {
 	// DeadLetters returns up to limit dead letters, oldest first.
 	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
 
+	// Revoke adds the RA id to the revocation list; revoking twice is no
+	// error.
+	Revoke(ctx context.Context, raID string) error
+	// Revocations returns the revoked RA ids, sorted.
+	Revocations(ctx context.Context) ([]string, error)
+
 	// PutAPIKey stores k, replacing a key of the same hash.
 	PutAPIKey(ctx context.Context, k APIKey) error
 	// FindAPIKey returns the key whose hash is hash, or ENOTFOUND.

@@ -222,3 +222,32 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Revoke implements cloud.Store.
+func (s *Store) Revoke(ctx context.Context, raID string) error {
+	if raID == "" {
+		return edge.Errorf(edge.EINVALID, "A revocation needs an RA id.")
+	}
+	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set([]byte("v/"+raID), nil) })
+	if err != nil {
+		return fmt.Errorf("badgerstore: revoke: %w", err)
+	}
+	return nil
+}
+
+// Revocations implements cloud.Store.
+func (s *Store) Revocations(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("v/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			out = append(out, string(it.Item().Key()[2:]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: revocations: %w", err)
+	}
+	return out, nil
+}

@@ -12,6 +12,7 @@
 //	m/{tid}                              -> terminal JSON
 //	d/{at:8}{rand:8}                     -> dead letter JSON
 //	k/{hash hex}                         -> API key JSON
+//	v/{ra id}                            -> ""            revoked RA
 //
 // Numbers are big-endian so that keys sort as their values.
 package badgerstore

@@ -169,6 +169,28 @@ func (s *Server) getReturn(c *fiber.Ctx) error {
 	return c.JSON(r)
 }
 
+// revokeReturn adds a return to the revocation list of the trust topic, so
+// that terminals refuse its code (REVOKED), online or, once they have heard
+// of it, offline.
+func (s *Server) revokeReturn(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	r, err := s.Store.FindReturn(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.Store.Revoke(ctx, r.ID); err != nil {
+		return err
+	}
+	s.Trust.Revoke(r.ID)
+	if s.TrustChanged != nil {
+		if err := s.TrustChanged(); err != nil {
+			// Stored: it goes out with the next publication of the trust list.
+			s.log().Error("publish trust list", "err", err)
+		}
+	}
+	return c.JSON(fiber.Map{"ra_id": r.ID, "revoked": true})
+}
+
 // returnQR answers the QR code of a return's token as a PNG.
 func (s *Server) returnQR(c *fiber.Ctx) error {
 	r, err := s.Store.FindReturn(c.UserContext(), c.Params("id"))

@@ -45,6 +45,9 @@ type Server struct {
 	// Trust is the JWK set of trusted issuers and revocations, served at
 	// /v1/trust and handed to terminals at enrolment.
 	Trust *token.TrustList
+	// TrustChanged publishes Trust again after a change (a revocation);
+	// nil does nothing.
+	TrustChanged func() error
 	// MQTTURL is the broker address given to terminals at enrolment.
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
@@ -88,6 +91,7 @@ func (s *Server) routes() {
 	v1.Post("/returns", s.auth(cloud.RoleIssuer), s.createReturn)
 	v1.Get("/returns/:id/qr.png", s.returnQR)
 	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
+	v1.Post("/returns/:id/revoke", s.auth(cloud.RoleIssuer), s.revokeReturn)
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)

@@ -79,6 +79,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.trust = token.NewTrustList()
 	m.trust.AddKey(m.issuer.ID, m.issuer.Public())
+	revoked, err := m.store.Revocations(ctx)
+	if err != nil {
+		return err
+	}
+	m.trust.Revoke(revoked...)
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(
@@ -164,6 +169,7 @@ func (m *Main) openHTTP() error {
 		s.MQTTURL = m.Config.MQTTPublicURL
 	}
 	s.Commands = m.ingest
+	s.TrustChanged = func() error { return m.ingest.SetTrust(m.trust.MarshalJWKS()) }
 	s.Gatherer = m.registry
 	s.Logger = m.Logger
 	s.Healthy = func() error {

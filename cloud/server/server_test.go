@@ -533,3 +533,53 @@ func TestTerminalOffline(t *testing.T) {
 		t.Fatal("after a restart, shop-2 is still shown online")
 	}
 }
+
+// TestRevocation revokes a return: the retained trust list that terminals
+// read names it, and a restarted cloud still does.
+func TestRevocation(t *testing.T) {
+	dir := t.TempDir()
+	m := MustRun(t, dir)
+	issuer, _, _ := m.Demo()
+	var ret struct {
+		RAID  string `json:"ra_id"`
+		Token string `json:"token"`
+	}
+	if st := call(t, "POST", m.HTTPURL()+"/v1/returns", issuer, map[string]any{"items": []map[string]any{{"sku": "A1"}}}, &ret); st != 201 {
+		t.Fatalf("create return: %d", st)
+	}
+	if st := call(t, "POST", m.HTTPURL()+"/v1/returns/"+ret.RAID+"/revoke", issuer, nil, nil); st != 200 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if st := call(t, "POST", m.HTTPURL()+"/v1/returns/nope/revoke", issuer, nil, nil); st != 404 {
+		t.Fatalf("revoke unknown: %d", st)
+	}
+
+	e, _ := enrol(t, m, "shop-1")
+	term := connectTerminal(t, e)
+	trust := make(chan []byte, 4)
+	wait(t, term.c.Subscribe(wire.TrustTopic, 1, func(_ paho.Client, msg paho.Message) { trust <- msg.Payload() }))
+	tl := token.NewTrustList()
+	select {
+	case b := <-trust:
+		if err := tl.LoadJWKS(b); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no trust list")
+	}
+	if _, err := token.VerifyRA(tl, ret.Token, time.Now()); edge.ErrorCode(err) != string(edge.Revoked) {
+		t.Fatalf("verify revoked RA: %v, want REVOKED", err)
+	}
+
+	m.Close()
+	m2 := MustRun(t, dir)
+	resp, err := http.Get(m2.HTTPURL() + "/v1/trust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !bytes.Contains(b, []byte(ret.RAID)) {
+		t.Fatalf("trust after restart = %s, want %s revoked", b, ret.RAID)
+	}
+}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Terminals", testTerminals},
 		{"DeadLetters", testDeadLetters},
 		{"APIKeys", testAPIKeys},
+		{"Revocations", testRevocations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,5 +285,21 @@ func testAPIKeys(t *testing.T, s cloud.Store) {
 	}
 	if n, err := s.CountAPIKeys(ctx); err != nil || n != 1 {
 		t.Fatalf("CountAPIKeys = %d, %v; want 1", n, err)
+	}
+}
+
+func testRevocations(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"ra-2", "ra-1", "ra-2"} {
+		if err := s.Revoke(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Revocations(ctx)
+	if err != nil || fmt.Sprint(got) != "[ra-1 ra-2]" {
+		t.Fatalf("Revocations = %v, %v; want [ra-1 ra-2]", got, err)
+	}
+	if err := s.Revoke(ctx, ""); edge.ErrorCode(err) != edge.EINVALID {
+		t.Fatalf("empty id: %v, want INVALID", err)
 	}
 }
