@@ -1,0 +1,155 @@
+package ingest_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
+	"github.com/comptoir/comptoir/cloud/broker"
+	"github.com/comptoir/comptoir/cloud/ingest"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// fixture is an embedded broker, a Badger store with terminal t-1 enrolled
+// (password "pw"), and an ingest between them.
+type fixture struct {
+	store   *badgerstore.Store
+	broker  *broker.Broker
+	ingest  *ingest.Ingest
+	metrics *ingest.Metrics
+}
+
+func mustFixture(tb testing.TB) *fixture {
+	tb.Helper()
+	f := &fixture{}
+	var err error
+	if f.store, err = badgerstore.Open(tb.TempDir()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.store.Close() })
+	if err := f.store.CreateTerminal(context.Background(), cloud.Terminal{ID: "t-1", PasswordHash: cloud.HashSecret("pw")}); err != nil {
+		tb.Fatal(err)
+	}
+	f.broker = broker.New(broker.StorePasswords(f.store))
+	f.broker.Addr = "127.0.0.1:0"
+	f.broker.Logger = slog.New(slog.DiscardHandler)
+	if err := f.broker.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.broker.Close() })
+	user, pass := f.broker.InternalCredentials()
+	f.metrics = ingest.NewMetrics(nil)
+	f.ingest = ingest.New(f.store, f.metrics, ingest.Config{BrokerURL: f.broker.URL(), Username: user, Password: pass, Shared: true, Logger: slog.New(slog.DiscardHandler)})
+	if err := f.ingest.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.ingest.Close() })
+	return f
+}
+
+func (f *fixture) terminal(tb testing.TB) paho.Client {
+	tb.Helper()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(f.broker.URL()).SetClientID("t-1").SetUsername("t-1").SetPassword("pw"))
+	wait(tb, c.Connect())
+	tb.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+func wait(tb testing.TB, tok paho.Token) {
+	tb.Helper()
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		tb.Fatalf("mqtt: %v", tok.Error())
+	}
+}
+
+func eventually(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatal("condition not met")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStatus checks status messages: a bad version is a dead letter, an
+// online status is recorded with last_seen, and a retained one replayed to a
+// new ingest keeps the terminal's own time as last_seen.
+func TestStatus(t *testing.T) {
+	f := mustFixture(t)
+	c := f.terminal(t)
+	topic := wire.TerminalTopic("t-1", wire.KindStatus)
+	wait(t, c.Publish(topic, 1, false, `{"v":2,"online":true}`))
+	eventually(t, func() bool { return testutil.ToFloat64(f.metrics.DeadLetters.WithLabelValues(wire.ErrVersion)) == 1 })
+
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, OutboxPending: 3, At: at})))
+	var term cloud.Terminal
+	eventually(t, func() bool {
+		term, _ = f.store.FindTerminal(context.Background(), "t-1")
+		return term.Online
+	})
+	if term.WireStatus().OutboxPending != 3 || term.LastSeen.Before(time.Now().Add(-time.Minute)) {
+		t.Fatalf("terminal = %+v, want outbox 3 and last_seen now", term)
+	}
+
+	// A second ingest is replayed the retained status: the terminal shows
+	// online again, but last_seen is not moved to now (the status's own
+	// time, older, loses to what is stored).
+	if err := f.store.UpdateTerminalStatus(context.Background(), "t-1", cloud.StatusUpdate{Online: false}); err != nil {
+		t.Fatal(err)
+	}
+	before := term.LastSeen
+	user, pass := f.broker.InternalCredentials()
+	i2 := ingest.New(f.store, ingest.NewMetrics(nil), ingest.Config{BrokerURL: f.broker.URL(), Username: user, Password: pass, Logger: slog.New(slog.DiscardHandler)})
+	if err := i2.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer i2.Close()
+	eventually(t, func() bool {
+		term, _ = f.store.FindTerminal(context.Background(), "t-1")
+		return term.Online
+	})
+	if !term.LastSeen.Equal(before) {
+		t.Fatalf("last_seen moved from %v to %v on a retained replay", before, term.LastSeen)
+	}
+}
+
+// TestEventsAck checks that a batch is acked with the ranges of its seqs,
+// out-of-order seqs included, and counted.
+func TestEventsAck(t *testing.T) {
+	f := mustFixture(t)
+	c := f.terminal(t)
+	acks := make(chan wire.Acks, 4)
+	wait(t, c.Subscribe(wire.TerminalTopic("t-1", wire.KindAcks), 1, func(_ paho.Client, m paho.Message) {
+		a, _ := wire.DecodeAcks(m.Payload())
+		acks <- a
+	}))
+	payload := []byte(`{"v":1,"terminal":"t-1","events":[
+		{"id":"a","terminal":"t-1","seq":5,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}},
+		{"id":"b","terminal":"t-1","seq":2,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}},
+		{"id":"c","terminal":"t-1","seq":3,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}}]}`)
+	wait(t, c.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, payload))
+	select {
+	case a := <-acks:
+		if len(a.Ranges) != 2 || a.Ranges[0] != [2]uint64{2, 3} || a.Ranges[1] != [2]uint64{5, 5} {
+			t.Fatalf("ack ranges = %v, want [[2 3] [5 5]]", a.Ranges)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no ack")
+	}
+	if got := testutil.ToFloat64(f.metrics.Events); got != 3 {
+		t.Fatalf("events = %v, want 3", got)
+	}
+	term, err := f.store.FindTerminal(context.Background(), "t-1")
+	if err != nil || term.AckedSeq != 0 {
+		t.Fatalf("acked_seq = %d, %v; want 0 (seq 1 missing)", term.AckedSeq, err)
+	}
+}
