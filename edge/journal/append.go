@@ -7,11 +7,17 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/sync/wire"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 )
 
 var errTxnTooBig = badger.ErrTxnTooBig
+
+// MaxDataBytes bounds the data of one operation: every operation must travel
+// to the cloud in one batch of at most wire.MaxBatchBytes, beside others.
+// Print jobs have no such bound; they stay on the terminal.
+const MaxDataBytes = wire.MaxBatchBytes / 2
 
 // appendReq is an operation made ready for the writer: validated, its data
 // decoded where a projection needs it and its jobs encoded, all in the
@@ -35,7 +41,8 @@ type jobEntry struct {
 // time when it has none, then writes it with jobs and its projections in one
 // transaction, synced to disk before Append returns. Concurrent appends share
 // one transaction and one sync. It returns STORAGE_FULL for a deposit when
-// the disk budget is spent, INVALID for malformed data, UNAVAILABLE once the
+// the disk budget is spent, INVALID for malformed data, TOO_LARGE for data
+// over MaxDataBytes, UNAVAILABLE once the
 // journal is closed or its disk failed.
 func (j *Journal) Append(ctx context.Context, op edge.Operation, jobs ...edge.PrintJob) (edge.Operation, error) {
 	a, err := j.prepare(op, jobs)
@@ -65,6 +72,9 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 	}
 	op.OccurredAt = op.OccurredAt.UTC()
 	op.Terminal, op.Seq = j.cfg.Terminal, 0
+	if len(op.Data) > MaxDataBytes {
+		return nil, edge.Errorf(edge.ETOOLARGE, "The data of the operation is over %d bytes.", MaxDataBytes)
+	}
 	if len(op.Data) == 0 {
 		op.Data = json.RawMessage("{}")
 	} else if !json.Valid(op.Data) {

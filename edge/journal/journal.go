@@ -61,6 +61,8 @@ type Journal struct {
 	lastSeq atomic.Uint64
 	// usage is the estimated disk usage in bytes (see usage.go).
 	usage atomic.Int64
+	// syncs counts the writer's successful syncs (tests check batching).
+	syncs atomic.Int64
 
 	// mu guards the projections kept in memory. Only the writer goroutine
 	// changes them, after a successful commit and sync.

@@ -170,6 +170,7 @@ func (j *Journal) round(reqs []*request) (carry []*request) {
 func (j *Journal) sync(answers []answered) bool {
 	err := j.db.Sync()
 	if err == nil {
+		j.syncs.Add(1)
 		return true
 	}
 	// After a failed fsync the kernel may have dropped the dirty pages:
