@@ -26,7 +26,10 @@ const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
-  comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M   (not yet implemented)
+  comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
+                         [--cloud URL --operator-key KEY] [--batch N]
+      (with --cloud, each simulated terminal is enrolled first, as the embedded
+       broker requires; the operator key may come from COMPTOIR_OPERATOR_KEY)
 
 defaults: --data ./data/cloud --http 127.0.0.1:8080 --mqtt-listen 127.0.0.1:1884 --store badger
 `
@@ -52,7 +55,7 @@ func run(args []string) error {
 	case "serve":
 		return serve(args[1:])
 	case "loadgen":
-		return errors.New("loadgen: not yet implemented")
+		return loadgenCmd(args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	default:

@@ -11,7 +11,7 @@ func TestRun(t *testing.T) {
 		want string
 	}{
 		{nil, "a command is required"},
-		{[]string{"loadgen", "--terminals", "10"}, "not yet implemented"},
+		{[]string{"loadgen", "--terminals", "10"}, "--broker URL"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"serve", "--store", "mysql"}, "--store must be badger or postgres"},
 		{[]string{"serve", "--broker", "tcp://h:1", "--mqtt-listen", "127.0.0.1:1"}, "exclude each other"},

@@ -1,0 +1,256 @@
+// Package loadgen simulates terminals over real MQTT to measure a cloud's
+// ingest: each simulated terminal sends its events in batches on its events
+// topic, waits for the cloud's acks, and resends a batch whose ack does not
+// come in time, as a terminal's uplink does (DESIGN.md, "Commands",
+// comptoir-cloud loadgen).
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/sync/wire"
+)
+
+// Config configures a load run.
+type Config struct {
+	// BrokerURL is the MQTT broker; with Cloud set, the broker URL the
+	// cloud answers at enrolment is used when BrokerURL is empty.
+	BrokerURL string
+	// Cloud and OperatorKey, when set, enrol each simulated terminal first
+	// (an embedded broker admits enrolled terminals only). Without them,
+	// terminals connect with their id as username and no password.
+	Cloud, OperatorKey string
+	Terminals          int
+	EventsPerTerminal  int
+	// BatchSize is the number of events a batch (default 256).
+	BatchSize int
+	// AckTimeout is how long a batch waits for its ack before it is sent
+	// again (default 5 s).
+	AckTimeout time.Duration
+	// Prefix starts every terminal id; a random one by default, so that
+	// runs do not collide.
+	Prefix string
+}
+
+// Result is the outcome of a run, printed as one JSON line.
+type Result struct {
+	Terminals       int     `json:"terminals"`
+	Sent            int64   `json:"sent"`
+	Acked           int64   `json:"acked"`
+	Resent          int64   `json:"resent"`
+	Seconds         float64 `json:"seconds"`
+	EventsPerSecond float64 `json:"events_per_second"`
+	P50AckMS        float64 `json:"p50_ack_ms"`
+	P99AckMS        float64 `json:"p99_ack_ms"`
+}
+
+// Run simulates the terminals until every event is acked or ctx ends.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Terminals <= 0 || cfg.EventsPerTerminal <= 0 {
+		return Result{}, fmt.Errorf("loadgen: --terminals and --events-per-terminal must be positive")
+	}
+	if cfg.BatchSize <= 0 || cfg.BatchSize > wire.MaxBatchEvents {
+		cfg.BatchSize = wire.MaxBatchEvents
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 5 * time.Second
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "lg-" + strings.ToLower(strings.NewReplacer("_", "0", "-", "0").Replace(cloud.RandomSecret(3)))
+	}
+
+	terms := make([]*sim, cfg.Terminals)
+	for i := range terms {
+		s := &sim{cfg: cfg, id: fmt.Sprintf("%s-%04d", cfg.Prefix, i), acks: make(chan wire.Acks, 16)}
+		s.user = s.id
+		if cfg.Cloud != "" {
+			if err := s.enrol(ctx); err != nil {
+				return Result{}, err
+			}
+		}
+		if s.broker == "" || cfg.BrokerURL != "" {
+			s.broker = cfg.BrokerURL
+		}
+		if err := s.connect(); err != nil {
+			closeAll(terms[:i])
+			return Result{}, err
+		}
+		terms[i] = s
+	}
+	defer closeAll(terms)
+
+	var res Result
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	errs := make(chan error, len(terms))
+	start := time.Now()
+	for _, s := range terms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := s.run(ctx, &res)
+			mu.Lock()
+			lat = append(lat, l...)
+			mu.Unlock()
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	res.Seconds = time.Since(start).Seconds()
+	res.Terminals = len(terms)
+	res.EventsPerSecond = float64(res.Acked) / res.Seconds
+	slices.Sort(lat)
+	res.P50AckMS = percentile(lat, 0.50)
+	res.P99AckMS = percentile(lat, 0.99)
+	select {
+	case err := <-errs:
+		return res, err
+	default:
+		return res, nil
+	}
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+func closeAll(terms []*sim) {
+	for _, s := range terms {
+		if s != nil && s.client != nil {
+			s.client.Disconnect(100)
+		}
+	}
+}
+
+// sim is one simulated terminal.
+type sim struct {
+	cfg            Config
+	id, user, pass string
+	broker         string
+	client         paho.Client
+	acks           chan wire.Acks
+}
+
+// enrol registers the terminal with the cloud and keeps its credentials.
+func (s *sim) enrol(ctx context.Context) error {
+	body, _ := json.Marshal(map[string]string{
+		"id": s.id, "name": "loadgen " + s.id,
+		// Receipts are not verified in a load run: any 32 bytes will do.
+		"receipt_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.cfg.Cloud, "/")+"/v1/terminals", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("loadgen: enrol: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.cfg.OperatorKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("loadgen: enrol: %w", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("loadgen: enrol %s: cloud answered %s: %s", s.id, resp.Status, bytes.TrimSpace(data))
+	}
+	var e struct {
+		MQTT struct{ URL, Username, Password string } `json:"mqtt"`
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return fmt.Errorf("loadgen: enrol: %w", err)
+	}
+	s.broker, s.user, s.pass = e.MQTT.URL, e.MQTT.Username, e.MQTT.Password
+	return nil
+}
+
+func (s *sim) connect() error {
+	o := paho.NewClientOptions().AddBroker(s.broker).SetClientID(s.id).
+		SetUsername(s.user).SetPassword(s.pass).SetCleanSession(true).
+		SetAutoReconnect(false).SetOrderMatters(false).SetConnectTimeout(10 * time.Second)
+	s.client = paho.NewClient(o)
+	if tok := s.client.Connect(); !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("loadgen: connect %s to %s: %v", s.id, s.broker, tok.Error())
+	}
+	tok := s.client.Subscribe(wire.TerminalTopic(s.id, wire.KindAcks), 1, func(_ paho.Client, m paho.Message) {
+		if a, err := wire.DecodeAcks(m.Payload()); err == nil {
+			s.acks <- a
+		}
+	})
+	if !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return fmt.Errorf("loadgen: subscribe %s: %v", s.id, tok.Error())
+	}
+	return nil
+}
+
+// run sends the terminal's events one batch at a time, each until acked,
+// and returns the ack latencies.
+func (s *sim) run(ctx context.Context, res *Result) ([]time.Duration, error) {
+	var lat []time.Duration
+	topic := wire.TerminalTopic(s.id, wire.KindEvents)
+	base := time.Now().UTC()
+	for first := 1; first <= s.cfg.EventsPerTerminal; first += s.cfg.BatchSize {
+		last := min(first+s.cfg.BatchSize-1, s.cfg.EventsPerTerminal)
+		evs := make([]edge.Operation, 0, last-first+1)
+		for q := first; q <= last; q++ {
+			o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", s.id[len(s.id)-4:], q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
+			o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", s.id, q), s.id, uint64(q)
+			evs = append(evs, o)
+		}
+		payload := wire.Marshal(wire.Batch{V: wire.Version, Terminal: s.id, Events: evs})
+		sent := time.Now()
+		for acked := false; !acked; {
+			s.client.Publish(topic, 1, false, payload)
+			atomic.AddInt64(&res.Sent, int64(len(evs)))
+			timeout := time.After(s.cfg.AckTimeout)
+		wait:
+			for {
+				select {
+				case a := <-s.acks:
+					if covers(a, uint64(first), uint64(last)) {
+						acked = true
+						break wait
+					}
+				case <-timeout:
+					atomic.AddInt64(&res.Resent, int64(len(evs)))
+					break wait
+				case <-ctx.Done():
+					return lat, ctx.Err()
+				}
+			}
+		}
+		lat = append(lat, time.Since(sent))
+		atomic.AddInt64(&res.Acked, int64(len(evs)))
+	}
+	return lat, nil
+}
+
+// covers reports whether the ranges of a name every seq of [first, last].
+func covers(a wire.Acks, first, last uint64) bool {
+	for _, r := range a.Ranges {
+		if r[0] <= first && last <= r[1] {
+			return true
+		}
+	}
+	return false
+}
