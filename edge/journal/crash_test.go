@@ -1,0 +1,256 @@
+package journal
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// The crash test runs the test binary again as a child process that appends
+// from several goroutines and prints each seq once Append has returned; the
+// parent kills it with SIGKILL at a random moment, reopens the journal and
+// checks that every printed operation is there, intact, with seqs gap-free
+// and projections that match the operations.
+
+const (
+	crashDirEnv   = "COMPTOIR_JOURNAL_CRASH_DIR"
+	crashRoundEnv = "COMPTOIR_JOURNAL_CRASH_ROUND"
+	crashWriters  = 4
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashDirEnv); dir != "" {
+		crashChild(dir, os.Getenv(crashRoundEnv))
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// crashOp is the operation writer w appends i-th in a round: deposits (with a
+// print job), handovers of the writer's deposit two steps before, refusals.
+func crashOp(round string, w, i int) (edge.Operation, []edge.PrintJob) {
+	at := t0.Add(time.Duration(i) * time.Millisecond)
+	operator := fmt.Sprintf("r%s-w%d-i%d", round, w, i)
+	tracking := func(i int) string { return fmt.Sprintf("C%s-%d-%d", round, w, i) }
+	switch i % 4 {
+	case 0, 1:
+		op := edge.NewOperation(edge.OpReturnDeposited, at, operator, tracking(i), edge.DepositData{
+			Carrier: "colis", Mode: "prelabelled", WeightG: i, ReceiptID: "r-" + tracking(i), ShelfSlot: strconv.Itoa(i),
+		})
+		return op, []edge.PrintJob{{ID: "J-" + tracking(i), Printer: edge.PrinterReceipt, Data: []byte(tracking(i))}}
+	case 2:
+		return edge.NewOperation(edge.OpParcelHandedOver, at, operator, tracking(i-2), edge.HandedOverData{ManifestID: "m", Carrier: "colis"}), nil
+	default:
+		return edge.NewOperation(edge.OpReturnRefused, at, operator, "", edge.RefusedData{Reason: edge.Overweight, Digest: operator}), nil
+	}
+}
+
+// crashChild appends until it is killed (or for 30 s at most).
+func crashChild(dir, round string) {
+	j, err := Open(dir, Config{Terminal: testTerminal, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(2)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var wg sync.WaitGroup
+	for w := range crashWriters {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				op, jobs := crashOp(round, w, i)
+				got, err := j.Append(context.Background(), op, jobs...)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "child append:", err)
+					os.Exit(2)
+				}
+				// One write per line: a pipe write under 4 KiB is atomic.
+				fmt.Fprintf(os.Stdout, "OK %s %d %d %d %s END\n", round, w, i, got.Seq, got.ID)
+			}
+		})
+	}
+	wg.Wait()
+	j.Close()
+	os.Exit(0)
+}
+
+type printed struct {
+	round string
+	w, i  int
+	seq   uint64
+	id    string
+}
+
+func parsePrinted(line string) (printed, bool) {
+	f := strings.Fields(line)
+	if len(f) != 7 || f[0] != "OK" || f[6] != "END" {
+		return printed{}, false
+	}
+	w, err1 := strconv.Atoi(f[2])
+	i, err2 := strconv.Atoi(f[3])
+	seq, err3 := strconv.ParseUint(f[4], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return printed{}, false
+	}
+	return printed{round: f[1], w: w, i: i, seq: seq, id: f[5]}, true
+}
+
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test re-executes the test binary; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	const rounds = 8
+	total := 0
+	for round := range rounds {
+		lines := runAndKill(t, dir, strconv.Itoa(round), time.Duration(rand.IntN(400))*time.Millisecond)
+		total += len(lines)
+		checkAfterCrash(t, dir, lines)
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d rounds, %d acknowledged appends checked", rounds, total)
+}
+
+// runAndKill starts a child appending in dir, lets it run for after its
+// first append plus wait, kills it with SIGKILL and returns what it printed.
+func runAndKill(t *testing.T, dir, round string, wait time.Duration) []printed {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashRoundEnv+"="+round)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	var lines []printed
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if p, ok := parsePrinted(sc.Text()); ok {
+				if len(lines) == 0 {
+					close(first)
+				}
+				lines = append(lines, p)
+			}
+		}
+	}()
+	select {
+	case <-first:
+	case <-readDone:
+		cmd.Wait()
+		t.Fatalf("round %s: the child printed nothing", round)
+	}
+	time.Sleep(wait)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-readDone
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("round %s: the child ended by itself (%v), not by SIGKILL", round, err)
+	}
+	return lines
+}
+
+// checkAfterCrash reopens the journal and checks it against what the child
+// printed and against itself.
+func checkAfterCrash(t *testing.T, dir string, lines []printed) {
+	t.Helper()
+	ctx := context.Background()
+	j := MustOpen(t, dir, Config{})
+	defer j.Close()
+
+	last := j.LastSeq()
+	ops, err := j.Operations(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(ops)) != last {
+		t.Fatalf("%d operations for last seq %d", len(ops), last)
+	}
+	for k, op := range ops {
+		if op.Seq != uint64(k+1) {
+			t.Fatalf("operation %d has seq %d: seqs are not gap-free", k, op.Seq)
+		}
+	}
+	for _, p := range lines {
+		if p.seq > last {
+			t.Errorf("printed seq %d is beyond the last seq %d after the crash", p.seq, last)
+			continue
+		}
+		op := ops[p.seq-1]
+		want, jobs := crashOp(p.round, p.w, p.i)
+		want.ID, want.Terminal, want.Seq = p.id, testTerminal, p.seq
+		if !sameOp(op, want) {
+			t.Errorf("seq %d after the crash: got %+v, want %+v", p.seq, op, want)
+		}
+		for _, job := range jobs {
+			if got, err := j.PrintJob(ctx, job.ID); err != nil || string(got.Data) != string(job.Data) {
+				t.Errorf("print job %s of seq %d: got %q, %v", job.ID, p.seq, got.Data, err)
+			}
+		}
+	}
+
+	// The projections match a replay of the operations.
+	type entry struct{ tracking, id string }
+	var shelf []entry
+	counts := map[edge.OpType]int64{}
+	for _, op := range ops {
+		counts[op.Type]++
+		switch op.Type {
+		case edge.OpReturnDeposited:
+			shelf = append(shelf, entry{op.Tracking, op.ID})
+		case edge.OpParcelHandedOver:
+			for k := len(shelf) - 1; k >= 0; k-- {
+				if shelf[k].tracking == op.Tracking {
+					shelf = append(shelf[:k], shelf[k+1:]...)
+					break
+				}
+			}
+		}
+	}
+	got, err := j.Shelf(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(shelf) {
+		t.Fatalf("shelf after the crash: %d parcels, replay gives %d", len(got), len(shelf))
+	}
+	for k := range got {
+		if got[k].Tracking != shelf[k].tracking || got[k].DepositID != shelf[k].id {
+			t.Fatalf("shelf parcel %d: got %s/%s, replay gives %s/%s", k, got[k].Tracking, got[k].DepositID, shelf[k].tracking, shelf[k].id)
+		}
+	}
+	byType, refusals := j.Counts()
+	for typ, n := range counts {
+		if byType[typ] != n {
+			t.Errorf("count of %s: got %d, replay gives %d", typ, byType[typ], n)
+		}
+	}
+	if refusals[edge.Overweight] != counts[edge.OpReturnRefused] {
+		t.Errorf("refusals: got %v, want %d OVERWEIGHT", refusals, counts[edge.OpReturnRefused])
+	}
+	if pending, _, _ := j.OutboxStats(ctx); uint64(pending) != last {
+		t.Errorf("outbox pending %d, want %d (nothing acked)", pending, last)
+	}
+}
