@@ -71,7 +71,7 @@ func New(store cloud.Store, m *Metrics, cfg Config) *Ingest {
 		cfg.ClientID = "_comptoir-cloud-" + cloud.RandomSecret(6)
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = 16
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
