@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
+	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
 	a.Use(func(c *fiber.Ctx) error { return errNotFound })
@@ -165,6 +166,20 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// deadLetters lists the messages the ingest refused, oldest first
+// (?limit=N, at most 1000).
+func (s *Server) deadLetters(c *fiber.Ctx) error {
+	limit := c.QueryInt("limit", 100)
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	dl, err := s.Store.DeadLetters(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"dead_letters": dl})
 }
 
 func (s *Server) trust(c *fiber.Ctx) error {

@@ -13,6 +13,9 @@ type Metrics struct {
 	Batches     prometheus.Counter
 	DeadLetters *prometheus.CounterVec
 	Seconds     prometheus.Histogram
+	// StoreErrors counts batches that could not be stored (and so were
+	// not acked: the terminals send them again).
+	StoreErrors prometheus.Counter
 }
 
 // NewMetrics returns the ingest's metrics, registered with reg when it is
@@ -35,6 +38,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "comptoir_cloud_dead_letters_total",
 			Help: "Messages refused by the ingest and kept as dead letters, by reason.",
 		}, []string{"reason"}),
+		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_cloud_ingest_store_errors_total",
+			Help: "Event batches the store failed to take; they are not acked, and terminals resend them.",
+		}),
 		Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "comptoir_cloud_ingest_seconds",
 			Help:    "Time from receiving an events batch to publishing its ack, storage included.",
@@ -46,7 +53,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.DeadLetters.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Seconds)
+		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Seconds, m.StoreErrors)
 	}
 	return m
 }

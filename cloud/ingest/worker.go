@@ -45,6 +45,7 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	res, err := i.store.StoreEvents(i.ctx, tid, b.Events, m.at)
 	if err != nil {
 		// Not acked: the terminal sends it again later.
+		i.metrics.StoreErrors.Inc()
 		i.log.Error("store events", "terminal", tid, "events", len(b.Events), "err", err)
 		return
 	}

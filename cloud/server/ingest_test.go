@@ -94,6 +94,12 @@ func TestIngest(t *testing.T) {
 	if got := metric(t, m, `comptoir_cloud_dead_letters_total{reason="TOO_LARGE"}`); got != "1" {
 		t.Fatalf("TOO_LARGE dead letters = %s, want 1", got)
 	}
+	var listed struct {
+		DeadLetters []struct{ Reason string } `json:"dead_letters"`
+	}
+	if st := call(t, "GET", m.HTTPURL()+"/v1/dead-letters?limit=2", operator, nil, &listed); st != 200 || len(listed.DeadLetters) != 2 || listed.DeadLetters[0].Reason != wire.ErrMalformed {
+		t.Fatalf("GET /v1/dead-letters: %d %+v", st, listed)
+	}
 	dl, err := m.Store().DeadLetters(context.Background(), 10)
 	if err != nil || len(dl) != 3 || dl[0].Terminal != "shop-1" || dl[0].Reason != wire.ErrMalformed || dl[1].Reason != wire.ErrWrongSender {
 		t.Fatalf("dead letters = %+v, %v", dl, err)
