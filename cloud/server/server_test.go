@@ -1,15 +1,20 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
@@ -126,5 +131,30 @@ func TestPostgresNotYetSupported(t *testing.T) {
 	if edge.ErrorCode(err) != edge.EUNSUPPORTED {
 		m.Close()
 		t.Fatalf("err = %v, want UNSUPPORTED", err)
+	}
+}
+
+// TestMetricsLint checks /metrics with Prometheus's own linter (what
+// promtool check metrics runs), with a terminal in the fleet view.
+func TestMetricsLint(t *testing.T) {
+	m := MustRun(t, t.TempDir())
+	enrol(t, m, "shop-1")
+	resp, err := http.Get(m.HTTPURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, name := range []string{"comptoir_build_info", "comptoir_fleet_terminal_up", "comptoir_fleet_outbox_pending", "comptoir_cloud_ingest_seconds_bucket", "comptoir_cloud_ingest_events_total"} {
+		if !bytes.Contains(body, []byte("\n"+name)) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	problems, err := promlint.New(bytes.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint %s: %s", p.Metric, p.Text)
 	}
 }
