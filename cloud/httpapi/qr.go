@@ -20,10 +20,38 @@ const (
 )
 
 // QRPNG returns a PNG of the QR code of text.
+//
+// Stock zxing-family detectors (gozxing among them) fail on a few percent of
+// perfectly printed codes of versions 16 and 17, where the data happens to
+// look like a finder pattern. So the code is read back with gozxing's usual
+// detector, and when it cannot be, the other mask patterns are tried: the
+// mask changes the data's look, not its content.
 func QRPNG(text string) ([]byte, error) {
+	var first *image.Gray
+	for mask := -1; mask < 8; mask++ {
+		img, err := qrImage(text, mask)
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = img
+		}
+		if readsBack(img, text) {
+			return encodePNG(img)
+		}
+	}
+	return encodePNG(first)
+}
+
+// qrImage renders text with the given mask pattern (-1: the encoder's
+// choice).
+func qrImage(text string, mask int) (*image.Gray, error) {
 	hints := map[gozxing.EncodeHintType]any{
 		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
 		gozxing.EncodeHintType_MARGIN:           qrQuietZone,
+	}
+	if mask >= 0 {
+		hints[gozxing.EncodeHintType_QR_MASK_PATTERN] = mask
 	}
 	// Asking for size 0 gives one pixel a module, quiet zone included.
 	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
@@ -41,6 +69,21 @@ func QRPNG(text string) ([]byte, error) {
 			img.SetGray(x, y, c)
 		}
 	}
+	return img, nil
+}
+
+// readsBack reports whether gozxing's detector, without hints, reads text
+// from img.
+func readsBack(img image.Image, text string) bool {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return false
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	return err == nil && res.GetText() == text
+}
+
+func encodePNG(img image.Image) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	if err := enc.Encode(&buf, img); err != nil {
