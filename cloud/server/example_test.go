@@ -32,4 +32,5 @@ func ExampleMain() {
 	// key; its answer carries the MQTT URL (m.MQTTURL()) and credentials.
 	// Create a return: POST m.HTTPURL()+"/v1/returns" with the issuer key.
 	fmt.Println(m.HTTPURL() != "", m.MQTTURL() != "", issuer != "", operator != "")
+	// Output: true true true true
 }
