@@ -120,7 +120,7 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 		if job.UpdatedAt.IsZero() {
 			job.UpdatedAt = job.CreatedAt
 		}
-		raw, err := json.Marshal(job)
+		raw, err := encodeJob(job)
 		if err != nil {
 			return nil, fmt.Errorf("encode print job: %w", err)
 		}
