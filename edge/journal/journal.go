@@ -6,6 +6,17 @@
 // queued up meanwhile in one Badger transaction and syncs it once (group
 // commit), so that many concurrent appends cost one fsync and seqs stay
 // gap-free: a batch that fails to commit consumes no seq.
+//
+// The agent's main wires one Journal into every consumer:
+//
+//	j, err := journal.Open(filepath.Join(dataDir, "journal"), journal.Config{
+//		Terminal: terminalID, Logger: logger, DiskBudgetBytes: 2 << 30,
+//	})
+//	if err != nil { ... }
+//	defer j.Close()
+//	desk.Journal = j // edge.Journal; also edge.PrintQueue and edge.StaffStore
+//	// the uplink uses Pending, Ack, OutboxStats and LastSeq; metrics use
+//	// Counts, OutboxStats, DiskUsage; a daily job calls Compact.
 package journal
 
 import (

@@ -178,3 +178,52 @@ func BenchmarkDiskPerOp(b *testing.B) {
 	b.ReportMetric(float64(dirUsage(dir))/float64(ops), "bytes/op-disk")
 	b.ReportMetric(float64(ops), "ops")
 }
+
+// BenchmarkDrain measures how fast the uplink can drain the outbox: Pending
+// in batches of wire.MaxBatchEvents, each acked at once, as if the cloud
+// answered instantly. Each iteration is one operation; filling the outbox is
+// not timed.
+func BenchmarkDrain(b *testing.B) {
+	ctx := context.Background()
+	j := MustOpen(b, "", Config{})
+	var n atomic.Int64
+	done := make(chan struct{})
+	for range 64 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := n.Add(1); i <= int64(b.N); i = n.Add(1) {
+				if _, err := j.Append(ctx, benchDeposit(i)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 64 {
+		<-done
+	}
+	b.ResetTimer()
+	drained, after := 0, uint64(0)
+	for {
+		ops, err := j.Pending(ctx, after, 256)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ops) == 0 {
+			break
+		}
+		first, last := ops[0].Seq, ops[len(ops)-1].Seq
+		if err := j.Ack(ctx, first, last); err != nil {
+			b.Fatal(err)
+		}
+		drained, after = drained+len(ops), last
+	}
+	b.StopTimer()
+	if drained != b.N {
+		b.Fatalf("drained %d operations, want %d", drained, b.N)
+	}
+	if pending, _, _ := j.OutboxStats(ctx); pending != 0 {
+		b.Fatalf("%d operations still pending", pending)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
