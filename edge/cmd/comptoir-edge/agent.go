@@ -133,7 +133,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.uplink, err = uplink.New(uplink.Config{
 		BrokerURL: m.enrollment.MQTT.URL, Terminal: tid,
 		Username: m.enrollment.MQTT.Username, Password: m.enrollment.MQTT.Password,
-		Version: Version, Logger: m.Logger.With("component", "uplink"),
+		Version: Version, Logger: m.Logger,
 	}, m.journal)
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)

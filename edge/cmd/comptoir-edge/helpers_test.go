@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,11 @@ func (c *client) do(method, path string, body, out any) int {
 		}
 		r = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
+	target := path
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		target = c.base + path
+	}
+	req, err := http.NewRequest(method, target, r)
 	if err != nil {
 		c.tb.Fatal(err)
 	}
