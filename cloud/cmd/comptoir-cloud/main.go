@@ -26,6 +26,7 @@ const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
+  comptoir-cloud demo-return [--cloud URL] [--data DIR | --issuer-key KEY] [--out FILE.png]
   comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
                          [--cloud URL --operator-key KEY] [--batch N]
       (with --cloud, each simulated terminal is enrolled first, as the embedded
@@ -56,6 +57,8 @@ func run(args []string) error {
 		return serve(args[1:])
 	case "loadgen":
 		return loadgenCmd(args[1:], os.Stdout)
+	case "demo-return":
+		return demoReturnCmd(args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	default:
