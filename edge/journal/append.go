@@ -77,11 +77,10 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 	}
 	if len(op.Data) == 0 {
 		op.Data = json.RawMessage("{}")
-	} else if !json.Valid(op.Data) {
-		return nil, edge.Errorf(edge.EINVALID, "The data of the operation is not valid JSON.")
 	}
 	a := &appendReq{op: op, size: int64(len(op.Data)) + 320}
 
+	// Decoding the data a projection needs also checks that it is JSON.
 	switch op.Type {
 	case edge.OpReturnDeposited:
 		var d edge.DepositData
@@ -102,6 +101,10 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 			return nil, edge.Errorf(edge.EINVALID, "The data of the refusal is malformed.")
 		}
 		a.reason = d.Reason
+	default:
+		if !json.Valid(op.Data) {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the operation is not valid JSON.")
+		}
 	}
 
 	for _, job := range jobs {

@@ -114,6 +114,7 @@ func TestAppend(t *testing.T) {
 		},
 		{name: "no type", op: edge.Operation{Data: json.RawMessage(`{}`)}, wantCode: edge.EINVALID},
 		{name: "data not JSON", op: edge.Operation{Type: edge.OpCommandApplied, Data: json.RawMessage(`{"x":`)}, wantCode: edge.EINVALID},
+		{name: "refusal data not JSON", op: edge.Operation{Type: edge.OpReturnRefused, Data: json.RawMessage(`{"reason":`)}, wantCode: edge.EINVALID},
 		{name: "deposit data malformed", op: edge.Operation{Type: edge.OpReturnDeposited, Data: json.RawMessage(`{"weight_g":"heavy"}`)}, wantCode: edge.EINVALID},
 	}
 	j := MustOpen(t, "", Config{})
