@@ -74,6 +74,8 @@ type Journal struct {
 	usage atomic.Int64
 	// syncs counts the writer's successful syncs (tests check batching).
 	syncs atomic.Int64
+	// syncDB is db.Sync; tests replace it to make the disk fail.
+	syncDB func() error
 
 	// mu guards the projections kept in memory. Only the writer goroutine
 	// changes them, after a successful commit and sync.
@@ -114,6 +116,7 @@ func Open(dir string, cfg Config) (*Journal, error) {
 		byType:   make(map[edge.OpType]int64),
 		refusals: make(map[edge.RefusalCode]int64),
 	}
+	j.syncDB = db.Sync
 	if err := j.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal open: %w", err)

@@ -172,7 +172,7 @@ func (j *Journal) round(reqs []*request) (carry []*request) {
 // sync makes everything written so far durable. When it fails, the journal
 // is broken and every answer becomes the error.
 func (j *Journal) sync(answers []answered) bool {
-	err := j.db.Sync()
+	err := j.syncDB()
 	if err == nil {
 		j.syncs.Add(1)
 		return true

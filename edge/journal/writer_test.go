@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -167,5 +168,33 @@ func TestAppendWithJobsIsOneWrite(t *testing.T) {
 	var data edge.DepositData
 	if err := json.Unmarshal(op.Data, &data); err != nil || data.ShelfSlot != "001" {
 		t.Errorf("deposit data: got %+v, %v", data, err)
+	}
+}
+
+func TestSyncFailure(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, "", Config{})
+	MustAppend(t, j, refusedOp(edge.Expired))
+	// The writer is held: swapping its sync is no data race.
+	release := holdWriter(t, j)
+	j.syncDB = func() error { return errors.New("EIO") }
+	c := appendAsync(j, refusedOp(edge.Expired))
+	waitQueued(t, j, 1)
+	release()
+	if r := <-c; edge.ErrorCode(r.err) != edge.EUNAVAILABLE {
+		t.Fatalf("append whose sync failed: got %v, want code %s", r.err, edge.EUNAVAILABLE)
+	}
+	// Nothing unsynced is shown, and the journal takes no more writes.
+	if got := j.LastSeq(); got != 1 {
+		t.Errorf("last seq after a failed sync: got %d, want 1", got)
+	}
+	if ops, _ := j.Pending(ctx, 0, 0); len(ops) != 1 {
+		t.Errorf("pending after a failed sync: got seqs %v, want [1]", seqs(ops))
+	}
+	if _, err := j.Append(ctx, refusedOp(edge.Expired)); edge.ErrorCode(err) != edge.EUNAVAILABLE {
+		t.Errorf("append after a failed sync: got %v, want code %s", err, edge.EUNAVAILABLE)
+	}
+	if err := j.PutStaff(ctx, edge.Staff{ID: "s", Role: edge.RoleClerk}); edge.ErrorCode(err) != edge.EUNAVAILABLE {
+		t.Errorf("put staff after a failed sync: got %v, want code %s", err, edge.EUNAVAILABLE)
 	}
 }
