@@ -57,9 +57,23 @@ func startBroker(tb testing.TB, addr string) (stop func(), _ string) {
 			tb.Errorf("broker serve: %v", err)
 		}
 	}()
-	stop = sync.OnceFunc(func() { srv.Close() })
+	stop = sync.OnceFunc(func() { stopBroker(srv, "t1") })
 	tb.Cleanup(stop)
 	return stop, l.Address()
+}
+
+// stopBroker closes srv without its Close closing the clients, which can
+// deadlock in mochi v2.7.9 (Clients.GetByListener read-locks twice; a client
+// leaving meanwhile waits for the write lock: mochi-mqtt/server#488). It
+// closes the listeners (a no-op closer marks them ended), then the clients.
+func stopBroker(srv *mochi.Server, listenerIDs ...string) {
+	for _, id := range listenerIDs {
+		srv.Listeners.Close(id, func(string) {})
+	}
+	for _, cl := range srv.Clients.GetAll() {
+		cl.Stop(packets.ErrServerShuttingDown)
+	}
+	srv.Close()
 }
 
 // allowHook lets every client connect and use every topic, as mochi's
@@ -191,6 +205,7 @@ type cloud struct {
 	outstanding map[uint64]bool // first seq of batches received and not acked
 	maxOut      int             // most distinct batches outstanding at once
 	bad         []error
+	subscribed  int // sessions whose subscription is up
 }
 
 // newCloud connects a cloud to the broker at addr (host:port).
@@ -201,7 +216,12 @@ func newCloud(tb testing.TB, addr, tid string) *cloud {
 		SetClientID(uniqueTID("cloud")).SetCleanSession(true).SetOrderMatters(false).
 		SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
 		SetOnConnectHandler(func(pc paho.Client) {
-			pc.Subscribe(wire.TerminalTopic(tid, wire.KindEvents), 1, c.onEvents)
+			tok := pc.Subscribe(wire.TerminalTopic(tid, wire.KindEvents), 1, c.onEvents)
+			if tok.WaitTimeout(waitLimit) && tok.Error() == nil {
+				c.mu.Lock()
+				c.subscribed++
+				c.mu.Unlock()
+			}
 		})
 	c.client = paho.NewClient(o)
 	if tok := c.client.Connect(); !tok.WaitTimeout(waitLimit) || tok.Error() != nil {
@@ -393,6 +413,7 @@ type proxy struct {
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
+	paused bool // refuse connections for now
 }
 
 func newProxy(tb testing.TB, target string) *proxy {
@@ -415,6 +436,13 @@ func (p *proxy) serve() {
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
+		paused := p.paused
+		p.mu.Unlock()
+		if paused {
+			in.Close()
+			continue
+		}
 		out, err := net.Dial("tcp", p.target)
 		if err != nil {
 			in.Close()
@@ -436,6 +464,20 @@ func (p *proxy) drop() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// pause cuts every connection and refuses new ones until resume.
+func (p *proxy) pause() {
+	p.mu.Lock()
+	p.paused = true
+	p.mu.Unlock()
+	p.drop()
+}
+
+func (p *proxy) resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = false
 }
 
 // close stops accepting and cuts every connection.

@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +50,7 @@ func TestTLS(t *testing.T) {
 		}
 	}
 	go srv.Serve()
-	t.Cleanup(sync.OnceFunc(func() { srv.Close() }))
+	t.Cleanup(func() { stopBroker(srv, "plain", "tls") })
 
 	tid := uniqueTID("tls")
 	cl := newCloud(t, plain.Address(), tid)

@@ -142,8 +142,11 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 	// mid-drain with batches in flight.
 	cl.setHold(func(b wire.Batch) bool { return b.Events[0].Seq > 1000 })
 	out := newOutbox(tid, n)
-	// No ack timeout in sight: only the reconnection may trigger the resend.
-	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Window: 4, AckTimeout: time.Hour}, out)
+	// The uplink goes through a proxy only so that it comes back after the
+	// test cloud, which would otherwise miss the resent batches; and no ack
+	// timeout is in sight, so only the reconnection can cause the resend.
+	p := newProxy(t, addr)
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + p.addr(), Terminal: tid, Window: 4, AckTimeout: time.Hour}, out)
 	var heldSeq uint64
 	waitFor(t, "batches held in flight", func() bool {
 		cl.mu.Lock()
@@ -154,14 +157,20 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 		return heldSeq != 0
 	})
 
+	p.pause()
 	stop()
 	waitFor(t, "uplink sees the broker gone", func() bool { return !u.Connected() })
 	startBroker(t, addr)
-	// Acks of the held batches go nowhere: the resend must bring them.
-	cl.setHold(nil)
+	// Acks of the held batches went nowhere: the resend must bring them.
 	cl.mu.Lock()
-	cl.held = nil
+	cl.hold, cl.held = nil, nil
 	cl.mu.Unlock()
+	waitFor(t, "cloud back on the new broker", func() bool {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		return cl.subscribed >= 2
+	})
+	p.resume()
 
 	waitFor(t, "backlog drained after restart", func() bool { return out.left() == 0 })
 	cl.checkAll(t, n)
