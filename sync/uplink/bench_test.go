@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/sync/uplink"
 )
 
@@ -11,12 +12,24 @@ import (
 // embedded broker to a cloud that acks every batch (DESIGN.md target: under
 // 10 s over loopback).
 func BenchmarkDrain100k(b *testing.B) {
-	const n = 100_000
 	_, addr := startBroker(b, "127.0.0.1:0")
+	benchDrain(b, addr, false)
+}
+
+// BenchmarkDrain100kMosquitto is the same through Mosquitto.
+func BenchmarkDrain100kMosquitto(b *testing.B) {
+	benchDrain(b, testenv.Mosquitto(b), true)
+}
+
+func benchDrain(b *testing.B, addr string, shared bool) {
+	const n = 100_000
 	var total time.Duration
 	for range b.N {
 		b.StopTimer()
 		tid := uniqueTID("bench")
+		if shared {
+			cleanupTerminal(b, addr, tid)
+		}
 		newCloud(b, addr, tid)
 		out := newOutbox(tid, n)
 		u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Logger: quiet(b)}, out)

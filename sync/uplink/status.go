@@ -90,7 +90,9 @@ func (u *Uplink) status(ctx context.Context) wire.Status {
 }
 
 // callbackLoop calls the trust and command callbacks on a goroutine of its
-// own, so that a slow callback never holds paho's.
+// own, so that a slow callback never holds paho's. What arrives before its
+// callback is set waits for it (the trust list, and up to maxQueuedCommands
+// commands).
 func (u *Uplink) callbackLoop(ctx context.Context) {
 	for {
 		select {
@@ -98,27 +100,29 @@ func (u *Uplink) callbackLoop(ctx context.Context) {
 			return
 		case <-u.cbWake:
 		}
-		for {
+		for ctx.Err() == nil {
 			u.mu.Lock()
-			trust, cmds := u.trust, u.commands
-			u.trust, u.commands = nil, nil
 			onTrust, onCommand := u.onTrust, u.onCommand
+			var trust []byte
+			var cmds []wire.Command
+			if onTrust != nil {
+				trust, u.trust = u.trust, nil
+			}
+			if onCommand != nil {
+				cmds, u.commands = u.commands, nil
+			}
 			u.mu.Unlock()
 			if trust == nil && len(cmds) == 0 {
 				break
 			}
-			if trust != nil && onTrust != nil {
+			if trust != nil {
 				onTrust(trust)
 			}
 			for _, c := range cmds {
 				if ctx.Err() != nil {
 					return
 				}
-				if onCommand != nil {
-					onCommand(c)
-				} else {
-					u.log.Warn("command ignored: no handler", "command", c.ID, "type", c.Type)
-				}
+				onCommand(c)
 			}
 		}
 	}

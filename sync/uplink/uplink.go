@@ -233,22 +233,26 @@ func (u *Uplink) SetStatusFunc(f func() wire.Status) {
 }
 
 // OnTrust sets the callback given the payload of the retained trust topic.
-// It is called again on every (re)connect, from a worker goroutine.
+// It is called again on every (re)connect, from a worker goroutine; a trust
+// list that came before f was set is given to f.
 func (u *Uplink) OnTrust(f func(payload []byte)) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.onTrust = f
+	signal(u.cbWake)
 }
 
 // OnCommand sets the callback given each decoded command, from a worker
 // goroutine; commands wait in order while it runs, so it should not block
-// long. Malformed commands are logged and dropped, and so are repeats of a
+// long. Commands that come before f is set wait for it (up to 1,024).
+// Malformed commands are logged and dropped, and so are repeats of a
 // recent command id; QoS 1 may still deliver a command twice across a
 // restart, so f must apply commands idempotently (by ID).
 func (u *Uplink) OnCommand(f func(wire.Command)) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.onCommand = f
+	signal(u.cbWake)
 }
 
 // signal wakes the reader of c without blocking; c has a buffer of one, so

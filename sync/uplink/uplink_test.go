@@ -417,3 +417,19 @@ func TestOfflineStatusOnShutdown(t *testing.T) {
 		t.Fatalf("retained status after shutdown = %q (retained %v), want offline", m.Payload(), m.Retained())
 	}
 }
+
+func TestTrustKeptUntilCallbackSet(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("late")
+	trustSet := []byte(`{"keys":[],"revoked":["ra-1"]}`)
+	publish(t, addr, wire.TrustTopic, true, trustSet)
+	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid}, newOutbox(tid, 0))
+	waitFor(t, "connected", u.Connected)
+	time.Sleep(50 * time.Millisecond) // let the retained trust list arrive first
+	trusts := make(chan []byte, 1)
+	u.OnTrust(func(b []byte) { trusts <- b })
+	if got := recv(t, trusts); string(got) != string(trustSet) {
+		t.Fatalf("trust payload = %s, want %s", got, trustSet)
+	}
+	publish(t, addr, wire.TrustTopic, true, nil)
+}
