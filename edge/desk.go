@@ -148,11 +148,11 @@ func (d *Desk) Deposit(ctx context.Context, req DepositRequest) (Deposit, error)
 	}
 	var slot string
 	if len(refusals) == 0 {
-		shelf, err := d.Journal.Shelf(ctx)
+		taken, err := d.Journal.ShelfSlots(ctx)
 		if err != nil {
 			return Deposit{}, fmt.Errorf("deposit: %w", err)
 		}
-		if slot = freeSlot(shelf, rules.ShelfCapacity); slot == "" {
+		if slot = freeSlot(taken, rules.ShelfCapacity); slot == "" {
 			refusals = append(refusals, ShelfFull)
 		}
 	}
@@ -262,13 +262,13 @@ func newJob(opID, printer, format string, data []byte, now time.Time) PrintJob {
 
 // freeSlot returns the lowest shelf slot number not taken, or "" when the
 // shelf holds capacity parcels already.
-func freeSlot(shelf []ShelfParcel, capacity int) string {
-	if len(shelf) >= capacity {
+func freeSlot(slots []string, capacity int) string {
+	if len(slots) >= capacity {
 		return ""
 	}
-	taken := make(map[string]bool, len(shelf))
-	for _, p := range shelf {
-		taken[p.Slot] = true
+	taken := make(map[string]bool, len(slots))
+	for _, s := range slots {
+		taken[s] = true
 	}
 	for i := 1; ; i++ {
 		if s := fmt.Sprintf("%03d", i); !taken[s] {

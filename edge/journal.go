@@ -31,6 +31,6 @@ type Journal interface {
 	// equals raID (when not empty) or whose tracking equals tracking.
 	FindDeposit(ctx context.Context, raID, tracking string) (ShelfParcel, bool, error)
 
-	// Shelf returns the parcels on the shelf, oldest first.
-	Shelf(ctx context.Context) ([]ShelfParcel, error)
+	// ShelfSlots returns the shelf slots taken by parcels on the shelf.
+	ShelfSlots(ctx context.Context) ([]string, error)
 }

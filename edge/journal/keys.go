@@ -15,6 +15,7 @@ import (
 //	sd/<deposit id>             shelf index: deposit (operation) id to seq
 //	st/<tracking>               shelf index: tracking to seq
 //	sr/<ra id>                  shelf index: RA id to seq
+//	ss/<slot>                   shelf index: slot to seq (keys alone say which slots are taken)
 //	pj/<job id>                 print job, JSON
 //	pq/<created ns><job id>     pending print jobs index, oldest first
 //	sf/<staff id>               staff account, JSON
@@ -29,6 +30,7 @@ var (
 	prefixDepIdx  = []byte("sd/")
 	prefixTrkIdx  = []byte("st/")
 	prefixRAIdx   = []byte("sr/")
+	prefixSlotIdx = []byte("ss/")
 	prefixJob     = []byte("pj/")
 	prefixJobQ    = []byte("pq/")
 	prefixStaff   = []byte("sf/")

@@ -44,6 +44,11 @@ func (b *batch) shelve(op edge.Operation, d *edge.DepositData) error {
 			return err
 		}
 	}
+	if p.Slot != "" {
+		if err := b.set(strKey(prefixSlotIdx, p.Slot), seq); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -61,7 +66,7 @@ func (b *batch) unshelve(idx []byte, key string) error {
 	for _, ix := range []struct {
 		prefix []byte
 		key    string
-	}{{prefixDepIdx, p.DepositID}, {prefixTrkIdx, p.Tracking}, {prefixRAIdx, p.RAID}} {
+	}{{prefixDepIdx, p.DepositID}, {prefixTrkIdx, p.Tracking}, {prefixRAIdx, p.RAID}, {prefixSlotIdx, p.Slot}} {
 		if ix.key == "" {
 			continue
 		}
@@ -157,4 +162,26 @@ func (j *Journal) Shelf(ctx context.Context) ([]edge.ShelfParcel, error) {
 		return nil, fmt.Errorf("journal shelf: %w", err)
 	}
 	return shelf, nil
+}
+
+// ShelfSlots returns the shelf slots taken, reading index keys only: the
+// Desk asks for them on every deposit, and decoding every parcel on a full
+// shelf would cost milliseconds.
+func (j *Journal) ShelfSlots(ctx context.Context) ([]string, error) {
+	if err := ctxErr(ctx, "shelf slots"); err != nil {
+		return nil, err
+	}
+	slots := []string{}
+	err := j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixSlotIdx})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			slots = append(slots, string(it.Item().Key()[len(prefixSlotIdx):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal shelf slots: %w", err)
+	}
+	return slots, nil
 }

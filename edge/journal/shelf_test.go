@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/comptoir/comptoir/edge"
@@ -11,7 +12,7 @@ func TestShelf(t *testing.T) {
 	// step builds an operation from the ids of the deposits made so far.
 	type step func(deposits map[string]string) edge.Operation
 	deposit := func(tracking, ra string) step {
-		return func(map[string]string) edge.Operation { return depositOp(tracking, ra, "001") }
+		return func(map[string]string) edge.Operation { return depositOp(tracking, ra, "slot-"+tracking) }
 	}
 	cancel := func(tracking string) step {
 		return func(d map[string]string) edge.Operation { return cancelOp(d[tracking]) }
@@ -62,6 +63,20 @@ func TestShelf(t *testing.T) {
 				if got[i] != tt.want[i] {
 					t.Fatalf("shelf: got %v, want %v", got, tt.want)
 				}
+			}
+			// The slots taken are exactly those of the parcels on the shelf.
+			slots, err := j.ShelfSlots(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSlots := []string{}
+			for _, g := range got {
+				wantSlots = append(wantSlots, "slot-"+g)
+			}
+			slices.Sort(slots)
+			slices.Sort(wantSlots)
+			if !slices.Equal(slots, wantSlots) {
+				t.Errorf("ShelfSlots: got %v, want %v", slots, wantSlots)
 			}
 			// FindDeposit agrees with the shelf, by tracking and RA id.
 			for tracking := range deposits {
