@@ -170,17 +170,24 @@ func DecodeBatch(tid string, payload []byte) (Batch, error) {
 
 // DecodeAcks parses an acks payload.
 func DecodeAcks(payload []byte) (Acks, error) {
-	var a Acks
-	if err := strictUnmarshal(payload, &a); err != nil {
-		return a, edge.Errorf(ErrMalformed, "acks: %v", err)
+	// Ranges are read as slices first: JSON into [2]uint64 would silently
+	// drop a third element.
+	var raw struct {
+		V      int        `json:"v"`
+		Ranges [][]uint64 `json:"ranges"`
 	}
-	if a.V != Version {
-		return a, edge.Errorf(ErrVersion, "acks: protocol version %d", a.V)
+	if err := strictUnmarshal(payload, &raw); err != nil {
+		return Acks{}, edge.Errorf(ErrMalformed, "acks: %v", err)
 	}
-	for _, r := range a.Ranges {
-		if r[0] == 0 || r[0] > r[1] {
-			return a, edge.Errorf(ErrMalformed, "acks: bad range %v", r)
+	if raw.V != Version {
+		return Acks{}, edge.Errorf(ErrVersion, "acks: protocol version %d", raw.V)
+	}
+	a := Acks{V: raw.V, Ranges: make([][2]uint64, 0, len(raw.Ranges))}
+	for _, r := range raw.Ranges {
+		if len(r) != 2 || r[0] == 0 || r[0] > r[1] {
+			return Acks{}, edge.Errorf(ErrMalformed, "acks: bad range %v", r)
 		}
+		a.Ranges = append(a.Ranges, [2]uint64{r[0], r[1]})
 	}
 	return a, nil
 }
