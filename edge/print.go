@@ -48,12 +48,32 @@ type ReceiptDoc struct {
 	Token string
 }
 
+// ManifestDoc is what a printed handover manifest shows: the list of parcels
+// a carrier's driver takes away, which the driver signs. It prints on the
+// receipt printer (ESC/POS), whose paper roll holds any number of parcels.
+type ManifestDoc struct {
+	ManifestID string
+	Carrier    string
+	RelayPoint RelayPoint
+	At         time.Time
+	// DriverRef names the driver or the vehicle, when the clerk typed it.
+	DriverRef string
+	// Operator is the member of staff who handed the parcels over.
+	Operator  string
+	Trackings []string
+}
+
 // Renderer turns documents into printer bytes.
 type Renderer interface {
-	// Label returns the ZPL II of l.
+	// Label returns the ZPL II of l; EINVALID for a tracking number a
+	// barcode cannot carry.
 	Label(l Label) ([]byte, error)
 	// Receipt returns the ESC/POS bytes of r.
 	Receipt(r ReceiptDoc) ([]byte, error)
+	// Manifest returns the ESC/POS bytes of a handover manifest (print it
+	// on PrinterReceipt with FormatESCPOS); EINVALID for a manifest id a
+	// barcode cannot carry.
+	Manifest(m ManifestDoc) ([]byte, error)
 }
 
 // PrintJob is a document queued for a printer. Jobs are journalled with the

@@ -15,11 +15,13 @@ type escposDoc struct {
 	wide  []bool   // whether each line was printed double width
 	fontB []bool   // whether each line was printed in font B
 	qr    []string // data stored for QR codes
+	bars  []string // text of Code 128 barcodes (GS k 73)
 }
 
 // escposArgs is the number of argument bytes of each known command.
 var escposArgs = map[string]int{
 	"ESC @": 0, "ESC t": 1, "ESC M": 1, "ESC a": 1, "ESC E": 1, "ESC d": 1, "GS !": 1,
+	"GS h": 1, "GS w": 1, "GS H": 1, "GS f": 1,
 }
 
 func parseESCPOS(t testing.TB, b []byte) escposDoc {
@@ -49,6 +51,13 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 				} else {
 					i++
 				}
+			case "GS k":
+				if b[i] != 73 {
+					t.Fatalf("unexpected GS k %d", b[i])
+				}
+				n := int(b[i+1])
+				doc.bars = append(doc.bars, code128Text(b[i+2:i+2+n]))
+				i += 2 + n
 			case "GS (":
 				if b[i] != 'k' {
 					t.Fatalf("unexpected GS ( %c", b[i])
