@@ -33,4 +33,44 @@ type Journal interface {
 
 	// ShelfSlots returns the shelf slots taken by parcels on the shelf.
 	ShelfSlots(ctx context.Context) ([]string, error)
+
+	// Shelf returns the parcels on the shelf, oldest first.
+	Shelf(ctx context.Context) ([]ShelfParcel, error)
+
+	// DepositByID returns the record of the deposit whose operation id is
+	// id, on the shelf or not; ENOTFOUND when there is none.
+	DepositByID(ctx context.Context, id string) (DepositRecord, error)
+
+	// DepositByTracking returns the record of the last deposit of tracking;
+	// found is false when it was never deposited.
+	DepositByTracking(ctx context.Context, tracking string) (rec DepositRecord, found bool, err error)
+
+	// InstoreReceived reports whether an instore.received of the RA raID
+	// is journalled.
+	InstoreReceived(ctx context.Context, raID string) (bool, error)
+
+	// History returns the operations that match q, in seq order.
+	History(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+}
+
+// DepositState tells where a deposited parcel is.
+type DepositState string
+
+// States of a deposit: a deposit leaves the shelf once, by a cancellation or
+// a handover, and never comes back.
+const (
+	DepositOnShelf    DepositState = "on_shelf"
+	DepositCancelled  DepositState = "cancelled"
+	DepositHandedOver DepositState = "handed_over"
+)
+
+// DepositRecord is what the journal keeps of every deposit: its shelf entry,
+// and the operation that took it off the shelf, if any.
+type DepositRecord struct {
+	Parcel ShelfParcel  `json:"parcel"`
+	State  DepositState `json:"state"`
+	// ClosedSeq is the seq of the return.cancelled or parcel.handed_over
+	// that took the parcel off the shelf.
+	ClosedSeq uint64    `json:"closed_seq,omitempty"`
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
 }

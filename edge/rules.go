@@ -29,6 +29,9 @@ type Rules struct {
 	ShelfCapacity int `json:"shelf_capacity"`
 	// CancelGrace is how long after a deposit a clerk may cancel it.
 	CancelGrace time.Duration `json:"cancel_grace"`
+	// HoldTime is how long a parcel may wait on the shelf for the carrier
+	// before it is flagged overdue.
+	HoldTime time.Duration `json:"hold_time"`
 }
 
 // DefaultRules returns the limits of DESIGN.md: 30 kg, L+W+H at most 150 cm,
@@ -40,6 +43,7 @@ func DefaultRules() Rules {
 		MaxSideCM:     100,
 		ShelfCapacity: 200,
 		CancelGrace:   15 * time.Minute,
+		HoldTime:      72 * time.Hour,
 	}
 }
 
@@ -54,6 +58,10 @@ func (r Rules) Validate() error {
 		return Errorf(EINVALID, "rules: max_side_cm must be positive")
 	case r.ShelfCapacity <= 0:
 		return Errorf(EINVALID, "rules: shelf_capacity must be positive")
+	case r.CancelGrace < 0:
+		return Errorf(EINVALID, "rules: cancel_grace must not be negative")
+	case r.HoldTime < 0:
+		return Errorf(EINVALID, "rules: hold_time must not be negative")
 	case len(r.MaxDimsCM) != 0 && len(r.MaxDimsCM) != 3:
 		return Errorf(EINVALID, "rules: max_dims_cm must have three sides")
 	}

@@ -27,6 +27,7 @@ type appendReq struct {
 	jobs    []jobEntry
 	deposit *edge.DepositData
 	cancel  string           // deposit id a return.cancelled takes off the shelf
+	instore string           // RA id of an instore.received
 	reason  edge.RefusalCode // reason of a return.refused
 	size    int64
 	result  edge.Operation
@@ -95,6 +96,12 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 			return nil, edge.Errorf(edge.EINVALID, "The data of the cancellation is malformed.")
 		}
 		a.cancel = d.DepositID
+	case edge.OpInstoreReceived:
+		var d edge.InstoreData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the in-store return is malformed.")
+		}
+		a.instore = d.RAID
 	case edge.OpReturnRefused:
 		var d edge.RefusedData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -246,9 +253,11 @@ func (b *batch) apply(a *appendReq) error {
 	case a.deposit != nil:
 		err = b.shelve(op, a.deposit)
 	case op.Type == edge.OpReturnCancelled && a.cancel != "":
-		err = b.unshelve(prefixDepIdx, a.cancel)
+		err = b.unshelve(prefixDepIdx, a.cancel, op, edge.DepositCancelled)
 	case op.Type == edge.OpParcelHandedOver && op.Tracking != "":
-		err = b.unshelve(prefixTrkIdx, op.Tracking)
+		err = b.unshelve(prefixTrkIdx, op.Tracking, op, edge.DepositHandedOver)
+	case a.instore != "":
+		err = b.set(strKey(prefixInstore, a.instore), u64(op.Seq))
 	}
 	if err != nil {
 		return err

@@ -19,6 +19,9 @@ import (
 //	pj/<job id>                 print job, JSON
 //	pq/<created ns><job id>     pending print jobs index, oldest first
 //	sf/<staff id>               staff account, JSON
+//	dd/<deposit id>             every deposit's record (shelf entry and state), JSON; never compacted
+//	dt/<tracking>               last deposit id of a tracking number
+//	ir/<ra id>                  seq of the instore.received of an RA
 //	ct/t/<op type>              count of operations of a type
 //	ct/r/<refusal code>         count of refusals of a reason
 //	mt/seq                      last seq ever assigned, so that Compact can
@@ -34,6 +37,9 @@ var (
 	prefixJob     = []byte("pj/")
 	prefixJobQ    = []byte("pq/")
 	prefixStaff   = []byte("sf/")
+	prefixDeposit = []byte("dd/")
+	prefixDepTrk  = []byte("dt/")
+	prefixInstore = []byte("ir/")
 	prefixTypeCt  = []byte("ct/t/")
 	prefixReasonC = []byte("ct/r/")
 	keyLastSeq    = []byte("mt/seq")

@@ -49,13 +49,13 @@ func (b *batch) shelve(op edge.Operation, d *edge.DepositData) error {
 			return err
 		}
 	}
-	return nil
+	return b.putDeposit(edge.DepositRecord{Parcel: p, State: edge.DepositOnShelf})
 }
 
 // unshelve takes off the shelf the parcel that index idx maps key to, if
-// any. The transaction reads its own pending writes, so a deposit and its
-// handover in one batch cancel out.
-func (b *batch) unshelve(idx []byte, key string) error {
+// any, and records that op did it. The transaction reads its own pending
+// writes, so a deposit and its handover in one batch cancel out.
+func (b *batch) unshelve(idx []byte, key string, op edge.Operation, state edge.DepositState) error {
 	p, ok, err := shelfLookup(b.txn, idx, key)
 	if err != nil || !ok {
 		return err
@@ -81,7 +81,7 @@ func (b *batch) unshelve(idx []byte, key string) error {
 			}
 		}
 	}
-	return nil
+	return b.putDeposit(edge.DepositRecord{Parcel: p, State: state, ClosedSeq: op.Seq, ClosedAt: op.OccurredAt})
 }
 
 // shelfLookup returns the shelf parcel that index idx maps key to.
