@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"syscall"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -27,6 +28,11 @@ const InternalUser = "_comptoir-cloud"
 // DefaultAddr is the default listen address; 1883 is left to a Mosquitto
 // that development machines often run.
 const DefaultAddr = "127.0.0.1:1884"
+
+// closeTimeout bounds Close: mochi's Server.Close can deadlock when a
+// client leaves while it shuts down (mochi-mqtt/server#488, not fixed as of
+// v2.7.9, the latest release).
+const closeTimeout = 5 * time.Second
 
 // MaxPacketSize bounds an MQTT packet: four times a maximal events batch.
 const MaxPacketSize = 4 * wire.MaxBatchBytes
@@ -70,7 +76,8 @@ type Broker struct {
 	passwords    Passwords
 	internalPass string
 	server       *mqtt.Server
-	listener     *listeners.TCP
+	listener     *listeners.Net
+	ln           net.Listener
 }
 
 // New returns a broker that checks terminals' passwords with p. It generates
@@ -94,11 +101,19 @@ func (b *Broker) Open() error {
 	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}
-	b.listener = listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Addr})
-	if err := b.server.AddListener(b.listener); err != nil {
+	// The broker listens on a socket of its own, so that Close stops
+	// taking connections even when mochi's Close hangs.
+	ln, err := net.Listen("tcp", b.Addr)
+	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("broker: MQTT address %s is already in use: %w", b.Addr, err)
 		}
+		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+	}
+	b.ln = ln
+	b.listener = listeners.NewNet("tcp", ln)
+	if err := b.server.AddListener(b.listener); err != nil {
+		ln.Close()
 		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
 	}
 	if err := b.server.Serve(); err != nil {
@@ -134,15 +149,31 @@ func (b *Broker) InternalCredentials() (user, pass string) {
 	return InternalUser, b.internalPass
 }
 
-// Close disconnects every client and stops listening.
+// Close stops listening, then disconnects every client. It gives up
+// after closeTimeout, should mochi deadlock (mochi-mqtt/server#488): the
+// socket is closed by then, so the address can be bound again, and the
+// process can exit.
 func (b *Broker) Close() error {
 	if b.server == nil {
 		return nil
 	}
-	if err := b.server.Close(); err != nil {
-		return fmt.Errorf("broker: close: %w", err)
+	srv := b.server
+	b.server = nil
+	if b.ln != nil {
+		b.ln.Close()
 	}
-	return nil
+	done := make(chan error, 1)
+	go func() { done <- srv.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("broker: close: %w", err)
+		}
+		return nil
+	case <-time.After(closeTimeout):
+		b.Logger.Warn("mqtt broker close timed out; giving up on its clients (mochi-mqtt/server#488)", "component", "broker")
+		return fmt.Errorf("broker: close: timed out after %s", closeTimeout)
+	}
 }
 
 // levelHandler drops records below min.
