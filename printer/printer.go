@@ -22,6 +22,11 @@ const (
 
 	Paper80mm = "80mm"
 	Paper58mm = "58mm"
+
+	// Label sizes: 4x6 in (101.6 x 152.4 mm, the default) and the metric
+	// 100x150 mm of European carriers.
+	Label4x6in     = "4x6in"
+	Label100x150mm = "100x150mm"
 )
 
 // Renderer renders labels and receipts. The zero value renders 203 dpi labels
@@ -31,6 +36,8 @@ type Renderer struct {
 	DPI int
 	// Paper is the receipt paper width: "80mm" (default) or "58mm".
 	Paper string
+	// LabelSize is "4x6in" (default) or "100x150mm".
+	LabelSize string
 	// Location is the time zone of the receipt's date; nil means time.Local.
 	// Labels always show UTC.
 	Location *time.Location
@@ -47,6 +54,18 @@ func (r Renderer) dpi() (int, error) {
 		return DPI300, nil
 	}
 	return 0, edge.Errorf(edge.EINVALID, "label printer resolution %d dpi is not supported (203 or 300)", r.DPI)
+}
+
+// labelSize returns the label's width and height in dots at 203 dpi, or an
+// EINVALID error.
+func (r Renderer) labelSize() (w, h int, err error) {
+	switch r.LabelSize {
+	case "", Label4x6in:
+		return labelWidth, labelHeight, nil
+	case Label100x150mm:
+		return 799, 1199, nil // 100 x 150 mm at 8 dots/mm (203 dpi)
+	}
+	return 0, 0, edge.Errorf(edge.EINVALID, "label size %q is not supported (4x6in or 100x150mm)", r.LabelSize)
 }
 
 // columns returns the receipt's characters per line in font A, or an

@@ -2,7 +2,6 @@ package printer
 
 import (
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,11 +16,17 @@ const (
 	margin      = 30
 )
 
+// qrShift is the ^BY bar height set before a QR code. Zebra printers (and
+// zebrash, the renderer behind zpl-renderer-js that tests use) print a ^BQ
+// code that far below its ^FO, so it must be small and known: left at the
+// Code 128's 160 dots, it pushed the QR off the bottom of the label.
+const qrShift = 10
+
 // hexIndicator is the ^FH escape character. Text never contains it raw: it
 // is itself escaped, as are ^ and ~ and every control or non-printable byte.
 const hexIndicator = '_'
 
-// Label returns the ZPL II of l: one 4x6 in label between ^XA and ^XZ, with
+// Label returns the ZPL II of l: one label of r.LabelSize between ^XA and ^XZ, with
 // UTF-8 text (^CI28) and every field escaped with ^FH. It returns EINVALID for
 // an unsupported resolution, a tracking number that Code 128 cannot carry or
 // a QR text too long for a QR code.
@@ -36,39 +41,43 @@ func (r Renderer) Label(l edge.Label) ([]byte, error) {
 	if len(l.QR) > qrCapacityQ[len(qrCapacityQ)-1] {
 		return nil, edge.Errorf(edge.EINVALID, "label: QR text of %d bytes is too long", len(l.QR))
 	}
+	w, h, err := r.labelSize()
+	if err != nil {
+		return nil, err
+	}
 	z := zplLabel{dpi: dpi, b: make([]byte, 0, 2048)}
 	z.raw("^XA\n^CI28\n")
-	z.raw("^PW" + strconv.Itoa(z.s(labelWidth)) + "\n^LL" + strconv.Itoa(z.s(labelHeight)) + "\n^LH0,0\n")
+	z.raw("^PW" + strconv.Itoa(z.s(w)) + "\n^LL" + strconv.Itoa(z.s(h)) + "\n^LH0,0\n")
 
 	// Carrier and date: what the driver looks at first.
-	z.text(margin, 30, 70, labelWidth-2*margin, l.Carrier)
-	z.text(margin, 110, 28, labelWidth-2*margin, "Date : "+l.Date.UTC().Format("2006-01-02 15:04")+" UTC")
-	z.line(150)
+	z.text(margin, 30, 70, w-2*margin, l.Carrier)
+	z.text(margin, 110, 28, w-2*margin, "Date : "+l.Date.UTC().Format("2006-01-02 15:04")+" UTC")
+	z.line(w, 150)
 
 	// Origin: the relay point where the parcel was dropped off.
 	y := 165
-	z.text(margin, y, 24, labelWidth-2*margin, "DE :")
+	z.text(margin, y, 24, w-2*margin, "DE :")
 	y += 30
-	z.text(margin, y, 30, labelWidth-2*margin, l.Origin.Name)
+	z.text(margin, y, 30, w-2*margin, l.Origin.Name)
 	y += 36
 	for _, s := range addressLines(l.Origin.Address, false) {
-		z.text(margin, y, 24, labelWidth-2*margin, s)
+		z.text(margin, y, 24, w-2*margin, s)
 		y += 28
 	}
-	z.line(330)
+	z.line(w, 330)
 
 	// Destination: the return warehouse, in the largest text.
 	y = 345
-	z.text(margin, y, 28, labelWidth-2*margin, "À :")
+	z.text(margin, y, 28, w-2*margin, "À :")
 	y += 38
 	for _, s := range addressLines(l.Dest, true) {
-		z.text(margin, y, 48, labelWidth-2*margin, s)
+		z.text(margin, y, 48, w-2*margin, s)
 		y += 54
 	}
-	z.line(620)
+	z.line(w, 620)
 
-	z.code128(640, 160, l.Tracking)
-	z.line(880)
+	z.code128(w, 640, 160, l.Tracking)
+	z.line(w, 880)
 
 	// The RA id across the label, then the facts of the deposit on the
 	// left and the QR on the right.
@@ -76,12 +85,12 @@ func (r Renderer) Label(l edge.Label) ([]byte, error) {
 	if ra == "" {
 		ra = "-"
 	}
-	z.text(margin, 895, 28, labelWidth-2*margin, "RA : "+ra)
+	z.text(margin, 895, 28, w-2*margin, "RA : "+ra)
 	const colWidth = 500
 	z.text(margin, 960, 34, colWidth, "Poids : "+formatKg(l.WeightG, '.'))
 	z.text(margin, 1010, 34, colWidth, "Articles : "+strconv.Itoa(l.Items))
 	if l.QR != "" {
-		z.qr(560, 940, labelWidth-560-margin, labelHeight-940-margin, l.QR)
+		z.qr(560, 940, w-560-margin, h-940-margin, l.QR)
 	}
 	z.raw("^XZ\n")
 	return z.b, nil
@@ -127,22 +136,23 @@ func (z *zplLabel) field(s string) {
 	z.b = append(z.b, "^FS\n"...)
 }
 
-// line draws a full-width rule at y.
-func (z *zplLabel) line(y int) {
+// line draws a rule at y across the label, w dots wide.
+func (z *zplLabel) line(w, y int) {
 	z.fo(0, y)
 	z.b = append(z.b, "^GB"...)
-	z.b = strconv.AppendInt(z.b, int64(z.s(labelWidth)), 10)
+	z.b = strconv.AppendInt(z.b, int64(z.s(w)), 10)
 	z.b = append(z.b, ",3,3^FS\n"...)
 }
 
-// code128 draws tracking as a centred Code 128 barcode h dots high with its
-// human-readable line, with the widest module that fits the label.
-func (z *zplLabel) code128(y, h int, tracking string) {
+// code128 draws tracking as a Code 128 barcode h dots high with its
+// human-readable line, centred on a label w dots wide, with the widest
+// module that fits.
+func (z *zplLabel) code128(w, y, h int, tracking string) {
 	// Start, check and stop symbols plus the data, 11 modules each, and
 	// the 2-module termination bar.
 	modules := 11*(len(tracking)+3) + 2
-	m := clamp(z.s(labelWidth-2*margin)/modules, 1, z.s(3))
-	x := max((z.s(labelWidth)-modules*m)/2, 0)
+	m := clamp(z.s(w-2*margin)/modules, 1, z.s(3))
+	x := max((z.s(w)-modules*m)/2, 0)
 	z.b = append(z.b, "^FO"...)
 	z.b = strconv.AppendInt(z.b, int64(x), 10)
 	z.b = append(z.b, ',')
@@ -154,14 +164,15 @@ func (z *zplLabel) code128(y, h int, tracking string) {
 	z.b = append(z.b, "^BCN,"...)
 	z.b = strconv.AppendInt(z.b, int64(z.s(h)), 10)
 	z.b = append(z.b, ",Y,N,N"...)
-	z.field(code128Data(tracking))
+	z.field(tracking)
 }
 
 // qr draws text as a QR code (model 2, error correction Q, automatic data
 // mode) at the largest magnification up to 6 (at 203 dpi) that fits w x h.
 func (z *zplLabel) qr(x, y, w, h int, text string) {
 	n := qrModules(len(text), qrCapacityQ[:])
-	mag := clamp(min(z.s(w), z.s(h))/n, 1, min(10, z.s(6)))
+	mag := clamp(min(z.s(w), z.s(h)-qrShift)/n, 1, min(10, z.s(6)))
+	z.b = append(z.b, "^BY2,3,"+strconv.Itoa(qrShift)...)
 	z.fo(x, y)
 	z.b = append(z.b, "^BQN,2,"...)
 	z.b = strconv.AppendInt(z.b, int64(mag), 10)
@@ -218,14 +229,11 @@ func appendHex(b []byte, c byte) []byte {
 	return append(b, hexIndicator, digits[c>>4], digits[c&0xf])
 }
 
-// code128Data returns tracking as ^BC field data: ^BC reads > as the start
-// of an invocation code, and >< is how it spells a literal >.
-func code128Data(tracking string) string {
-	return strings.ReplaceAll(tracking, ">", "><")
-}
-
 // checkTracking returns EINVALID unless tracking is printable ASCII that
-// Code 128 (subset B) can encode.
+// Code 128 (subset B) can encode, without '>': ^BC reads > as the start of
+// an invocation code, and renderers disagree on what the escape >< gives
+// (zebrash, behind zpl-renderer-js, prints ^ for it), so a tracking number
+// with > could scan as another parcel's.
 func checkTracking(tracking string) error {
 	if tracking == "" {
 		return edge.Errorf(edge.EINVALID, "label: no tracking number")
@@ -234,7 +242,7 @@ func checkTracking(tracking string) error {
 		return edge.Errorf(edge.EINVALID, "label: tracking number of %d characters is too long for a barcode", len(tracking))
 	}
 	for i := 0; i < len(tracking); i++ {
-		if c := tracking[i]; c < 0x20 || c > 0x7e {
+		if c := tracking[i]; c < 0x20 || c > 0x7e || c == '>' {
 			return edge.Errorf(edge.EINVALID, "label: tracking number has a character a barcode cannot carry")
 		}
 	}

@@ -144,8 +144,8 @@ func TestLabelInjection(t *testing.T) {
 			l.Carrier, l.RAID, l.QR = evil, evil, evil
 			l.Dest = edge.Address{Name: evil, Street: evil, Postcode: evil, City: "X", Country: evil}
 			l.Origin.Name, l.Origin.Address = evil, edge.Address{Street: evil, City: evil}
-			l.Tracking = "AB>1^2~3_4" + strings.Map(func(r rune) rune {
-				if r < 0x20 || r > 0x7e {
+			l.Tracking = "AB1^2~3_4" + strings.Map(func(r rune) rune {
+				if r < 0x20 || r > 0x7e || r == '>' {
 					return -1
 				}
 				return r
@@ -215,6 +215,8 @@ func TestLabelErrors(t *testing.T) {
 		{"control in tracking", Renderer{}, func(l *edge.Label) { l.Tracking = "AB\n^XZ" }},
 		{"non-ascii tracking", Renderer{}, func(l *edge.Label) { l.Tracking = "ÉTÉ123" }},
 		{"long tracking", Renderer{}, func(l *edge.Label) { l.Tracking = strings.Repeat("1", 49) }},
+		{"> in tracking", Renderer{}, func(l *edge.Label) { l.Tracking = "AB>1" }},
+		{"label size", Renderer{LabelSize: "A6"}, func(*edge.Label) {}},
 		{"long QR", Renderer{}, func(l *edge.Label) { l.QR = strings.Repeat("x", 1664) }},
 	}
 	for _, tt := range tests {
