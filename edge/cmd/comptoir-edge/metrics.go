@@ -29,6 +29,7 @@ type metrics struct {
 	mqttDesc *prometheus.Desc
 	upDesc   *prometheus.Desc
 	shelf    *prometheus.Desc
+	shelfCap *prometheus.Desc
 	disk     *prometheus.Desc
 	budget   *prometheus.Desc
 }
@@ -51,6 +52,7 @@ func newMetrics(m *Main) *metrics {
 		mqttDesc: prometheus.NewDesc("comptoir_edge_mqtt_connected", "1 when connected to the broker.", nil, nil),
 		upDesc:   prometheus.NewDesc("comptoir_edge_printer_up", "1 when the printer's last job went through.", []string{"printer"}, nil),
 		shelf:    prometheus.NewDesc("comptoir_edge_shelf_parcels", "Parcels on the shelf waiting for the carrier.", nil, nil),
+		shelfCap: prometheus.NewDesc("comptoir_edge_shelf_capacity", "Parcels the shelf holds (rules.shelf_capacity).", nil, nil),
 		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
 		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
 	}
@@ -74,7 +76,7 @@ func (x *metrics) observePrint(printer, result string) {
 
 // Describe implements prometheus.Collector.
 func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.disk, x.budget} {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget} {
 		ch <- d
 	}
 }
@@ -112,6 +114,7 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 	if shelf, err := m.journal.Shelf(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(x.shelf, prometheus.GaugeValue, float64(len(shelf)))
 	}
+	ch <- prometheus.MustNewConstMetric(x.shelfCap, prometheus.GaugeValue, float64(m.Config.Rules.ShelfCapacity))
 	ch <- prometheus.MustNewConstMetric(x.disk, prometheus.GaugeValue, float64(diskFree(m.Config.DataDir)))
 	ch <- prometheus.MustNewConstMetric(x.budget, prometheus.GaugeValue, float64(m.journal.DiskUsage()))
 }
