@@ -40,8 +40,10 @@ func (signer) SignReceipt(r edge.Receipt) (string, error) { return "receipt-" + 
 // renderer renders documents as short texts, manifests included.
 type renderer struct{}
 
-func (renderer) Label(l edge.Label) ([]byte, error)        { return []byte("ZPL " + l.Tracking), nil }
-func (renderer) Receipt(r edge.ReceiptDoc) ([]byte, error) { return []byte("ESCPOS " + r.Tracking), nil }
+func (renderer) Label(l edge.Label) ([]byte, error) { return []byte("ZPL " + l.Tracking), nil }
+func (renderer) Receipt(r edge.ReceiptDoc) ([]byte, error) {
+	return []byte("ESCPOS " + r.Tracking), nil
+}
 func (renderer) Manifest(m edge.ManifestDoc) ([]byte, error) {
 	return fmt.Appendf(nil, "MANIFEST %s %s %v", m.ManifestID, m.Carrier, m.Trackings), nil
 }

@@ -77,10 +77,14 @@ func (d *Desk) History(ctx context.Context, q HistoryQuery) (HistoryPage, error)
 	return page, nil
 }
 
+// OpDayClosed is journalled when a manager closes the day; its data is the
+// DaySummary, which the cloud keeps as the relay point's statement.
+const OpDayClosed OpType = "day.closed"
+
 func knownOpType(t OpType) bool {
 	switch t {
 	case OpReturnDeposited, OpReturnRefused, OpReturnCancelled, OpInstoreReceived,
-		OpParcelHandedOver, OpManifestClosed, OpCommandApplied:
+		OpParcelHandedOver, OpManifestClosed, OpCommandApplied, OpDayClosed:
 		return true
 	}
 	return false
@@ -124,6 +128,9 @@ func Summarize(day string, ops []Operation) DaySummary {
 		Day: day, Refusals: map[RefusalCode]int{}, Resolutions: map[Resolution]int{}, Operators: map[string]int{},
 	}
 	for _, op := range ops {
+		if op.Type == OpDayClosed {
+			continue
+		}
 		if op.Operator != "" {
 			s.Operators[op.Operator]++
 		}
@@ -150,4 +157,23 @@ func Summarize(day string, ops []Operation) DaySummary {
 		}
 	}
 	return s
+}
+
+// CloseDay journals day.closed with the summary of day. Closing a day again
+// journals a new summary, which supersedes the earlier one (late operations
+// of a terminal that was offline may have come in). Only managers close days;
+// the caller checks the role.
+func (d *Desk) CloseDay(ctx context.Context, day string, loc *time.Location, operator string) (DaySummary, Operation, error) {
+	s, err := d.DaySummary(ctx, day, loc)
+	if err != nil {
+		return DaySummary{}, Operation{}, err
+	}
+	op := NewOperation(OpDayClosed, d.now(), operator, "", s)
+	op.ID = newID()
+	op, err = d.Journal.Append(ctx, op)
+	if err != nil {
+		return DaySummary{}, Operation{}, fmt.Errorf("close day: %w", err)
+	}
+	d.appended(op)
+	return s, op, nil
 }

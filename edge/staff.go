@@ -93,3 +93,91 @@ func ValidatePIN(pin string) error {
 
 // ValidRole reports whether role is a known staff role.
 func ValidRole(role string) bool { return role == RoleClerk || role == RoleManager }
+
+// PINHasher hashes and checks PINs. The hash is a slow password hash
+// (bcrypt) from an adapter, since edge imports the standard library only;
+// HashPIN and CheckPIN above remain as the verifier of older PBKDF2 hashes.
+type PINHasher struct {
+	Hash  func(pin string) (string, error)
+	Check func(hash, pin string) bool
+}
+
+// AddStaff creates an enabled account. It returns INVALID for an empty name,
+// an unknown role or a malformed PIN, and CONFLICT when an enabled account
+// has the same PIN already: sign-in finds staff by PIN alone, so two of them
+// with one PIN could not be told apart.
+func AddStaff(ctx context.Context, store StaffStore, h PINHasher, name, role, pin string) (Staff, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "" || len(name) > 100:
+		return Staff{}, Errorf(EINVALID, "A member of staff needs a name of 1 to 100 characters.")
+	case !ValidRole(role):
+		return Staff{}, Errorf(EINVALID, "The role is clerk or manager, not %q.", role)
+	}
+	if err := ValidatePIN(pin); err != nil {
+		return Staff{}, err
+	}
+	all, err := store.ListStaff(ctx)
+	if err != nil {
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	for _, s := range all {
+		if !s.Disabled && h.Check(s.PINHash, pin) {
+			return Staff{}, Errorf(ECONFLICT, "This PIN is taken: choose another.")
+		}
+	}
+	hash, err := h.Hash(pin)
+	if err != nil {
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	st := Staff{ID: newID(), Name: name, Role: role, PINHash: hash}
+	if err := store.PutStaff(ctx, st); err != nil {
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	return st, nil
+}
+
+// DisableStaff disables the account id (found by id or, failing that, by
+// its exact name). It returns NOT_FOUND for no such account, and CONFLICT
+// when it is the last enabled manager, who alone could undo it.
+func DisableStaff(ctx context.Context, store StaffStore, id string) (Staff, error) {
+	all, err := store.ListStaff(ctx)
+	if err != nil {
+		return Staff{}, fmt.Errorf("disable staff: %w", err)
+	}
+	var byID, byName []Staff
+	managers := 0
+	for _, s := range all {
+		switch {
+		case s.ID == id:
+			byID = append(byID, s)
+		case s.Name == id:
+			byName = append(byName, s)
+		}
+		if s.Role == RoleManager && !s.Disabled {
+			managers++
+		}
+	}
+	found := byID
+	if len(found) == 0 {
+		found = byName
+	}
+	switch {
+	case len(found) == 0:
+		return Staff{}, Errorf(ENOTFOUND, "No member of staff %q.", id)
+	case len(found) > 1:
+		return Staff{}, Errorf(ECONFLICT, "Several members of staff are called %q: give the id.", id)
+	}
+	st := found[0]
+	if st.Disabled {
+		return st, nil
+	}
+	if st.Role == RoleManager && managers <= 1 {
+		return Staff{}, Errorf(ECONFLICT, "%s is the last manager: add another manager first.", st.Name)
+	}
+	st.Disabled = true
+	if err := store.PutStaff(ctx, st); err != nil {
+		return Staff{}, fmt.Errorf("disable staff: %w", err)
+	}
+	return st, nil
+}

@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"sync"
 
 	"github.com/comptoir/comptoir/edge"
@@ -188,36 +187,6 @@ func (s *Server) postPrintRetry(c *fiber.Ctx) error {
 	}
 	job.Data = nil
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"job": job})
-}
-
-func (s *Server) getShelf(c *fiber.Ctx) error {
-	shelf, err := s.deps.Journal.Shelf(ctxOf(c))
-	if err != nil {
-		return err
-	}
-	if shelf == nil {
-		shelf = []edge.ShelfParcel{}
-	}
-	return c.JSON(fiber.Map{"parcels": shelf, "count": len(shelf), "capacity": s.deps.Desk.Rules().ShelfCapacity})
-}
-
-func (s *Server) getOperations(c *fiber.Ctx) error {
-	after, err := strconv.ParseUint(c.Query("after", "0"), 10, 64)
-	if err != nil {
-		return edge.Errorf(edge.EINVALID, "after must be a sequence number.")
-	}
-	limit, err := strconv.Atoi(c.Query("limit", "100"))
-	if err != nil || limit < 1 || limit > 1000 {
-		return edge.Errorf(edge.EINVALID, "limit must be between 1 and 1000.")
-	}
-	ops, err := s.deps.Journal.Operations(ctxOf(c), after, limit)
-	if err != nil {
-		return err
-	}
-	if ops == nil {
-		ops = []edge.Operation{}
-	}
-	return c.JSON(fiber.Map{"operations": ops})
 }
 
 func (s *Server) getStatus(c *fiber.Ctx) error {

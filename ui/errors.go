@@ -21,7 +21,7 @@ func errorStatus(code string) int {
 		return http.StatusForbidden
 	case edge.ENOTFOUND:
 		return http.StatusNotFound
-	case edge.ECONFLICT:
+	case edge.ECONFLICT, edge.EHANDEDOVER, edge.ECANCELLED, edge.ENOTONSHELF:
 		return http.StatusConflict
 	case edge.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge

@@ -23,8 +23,11 @@ type Config struct {
 	SessionIdle time.Duration
 	// MaxImageBytes bounds the body of POST /api/scan/image.
 	MaxImageBytes int
-	Version       string
-	Logger        *slog.Logger
+	// Location is the zone of the shopkeeper's days (history, summaries);
+	// time.Local when nil.
+	Location *time.Location
+	Version  string
+	Logger   *slog.Logger
 }
 
 const (
@@ -94,6 +97,14 @@ func (s *Server) routes() {
 	api.Post("/print-jobs/:id/retry", s.postPrintRetry)
 	api.Get("/shelf", s.getShelf)
 	api.Get("/operations", s.getOperations)
+	api.Post("/instore-returns", s.postInstore)
+	api.Post("/deposits/:id/cancel", s.postCancel)
+	api.Post("/handovers", s.postHandover)
+	api.Get("/summary", s.getSummary)
+	api.Post("/days/:day/close", s.requireManager, s.postCloseDay)
+	api.Get("/staff", s.requireManager, s.getStaff)
+	api.Post("/staff", s.requireManager, s.postStaff)
+	api.Post("/staff/:id/disable", s.requireManager, s.postStaffDisable)
 	api.Get("/status", s.getStatus)
 	api.Use(func(c *fiber.Ctx) error { return edge.Errorf(edge.ENOTFOUND, "No such API route.") })
 	s.assets(app)

@@ -60,7 +60,7 @@ func (s *sessions) signIn(ctx context.Context, store edge.StaffStore, pin string
 		return "", nil, err
 	}
 	for _, st := range staff {
-		if !st.Disabled && edge.CheckPIN(st.PINHash, pin) {
+		if !st.Disabled && CheckPIN(st.PINHash, pin) {
 			id := newToken()
 			sess := &Session{StaffID: st.ID, Name: st.Name, Role: st.Role, lastSeen: s.now()}
 			s.mu.Lock()
@@ -100,6 +100,17 @@ func (s *sessions) get(id string) (Session, bool) {
 		sess.lastSeen = now
 	}
 	return *sess, true
+}
+
+// signOutStaff ends every session of a member of staff, who was disabled.
+func (s *sessions) signOutStaff(staffID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, sess := range s.byID {
+		if sess.StaffID == staffID {
+			delete(s.byID, id)
+		}
+	}
 }
 
 func (s *sessions) signOut(id string) {

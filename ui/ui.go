@@ -7,6 +7,7 @@ package ui
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/comptoir/comptoir/edge"
 )
@@ -16,6 +17,13 @@ type Desk interface {
 	Check(ctx context.Context, text string) (edge.Check, error)
 	Deposit(ctx context.Context, req edge.DepositRequest) (edge.Deposit, error)
 	Rules() edge.Rules
+	ReceiveInstore(ctx context.Context, req edge.InstoreRequest) (edge.InstoreReturn, error)
+	Cancel(ctx context.Context, req edge.CancelRequest) (edge.Cancellation, error)
+	Handover(ctx context.Context, req edge.HandoverRequest) (edge.Handover, error)
+	Shelf(ctx context.Context, carrier string) (edge.ShelfView, error)
+	History(ctx context.Context, q edge.HistoryQuery) (edge.HistoryPage, error)
+	DaySummary(ctx context.Context, day string, loc *time.Location) (edge.DaySummary, error)
+	CloseDay(ctx context.Context, day string, loc *time.Location, operator string) (edge.DaySummary, edge.Operation, error)
 }
 
 // ImageDecoder finds barcodes in a JPEG or PNG frame.

@@ -4,6 +4,8 @@
 //	comptoir-edge enroll --cloud URL --operator-key KEY --terminal ID [--name TEXT] [--data DIR]
 //	comptoir-edge run [--data DIR] [--http ADDR] [--demo] [--config FILE]
 //	comptoir-edge staff add --data DIR --name NAME --role clerk|manager --pin PIN
+//	comptoir-edge staff list --data DIR
+//	comptoir-edge staff disable --data DIR --id ID|NAME
 //	comptoir-edge scan [--json] FILE...
 //
 // This package only wires: the domain is in edge, the adapters in
@@ -41,7 +43,7 @@ const usage = `usage: comptoir-edge <command> [flags]
 commands:
   enroll   register this terminal with the cloud and store its credentials
   run      run the terminal agent and its kiosk UI
-  staff    manage staff accounts (staff add)
+  staff    manage staff accounts (staff add|list|disable)
   scan     decode barcodes in image files
   version  print the version
 `

@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/comptoir/comptoir/edge"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PINCost is the bcrypt cost of PIN hashes (10): about 50 ms on a laptop
+// core, a few times that on the terminal, so that a copied journal does not
+// give up four-digit PINs in an instant; the lockout protects the live
+// terminal. Sign-in checks every account's hash, so more would be felt.
+const PINCost = bcrypt.DefaultCost
+
+// HashPIN returns the bcrypt hash of pin; INVALID for a malformed PIN.
+func HashPIN(pin string) (string, error) {
+	if err := edge.ValidatePIN(pin); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), PINCost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+// CheckPIN reports whether pin matches hash: a bcrypt hash, or a PBKDF2
+// hash of an account created before PINs moved to bcrypt.
+func CheckPIN(hash, pin string) bool {
+	if strings.HasPrefix(hash, "$2") {
+		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pin)) == nil
+	}
+	return edge.CheckPIN(hash, pin)
+}
+
+// PINHasher is the edge.PINHasher of this package.
+var PINHasher = edge.PINHasher{Hash: HashPIN, Check: CheckPIN}
