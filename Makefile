@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run test lint bench cross cross-check package clean
+.PHONY: build run test lint bench bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
@@ -28,6 +28,10 @@ lint:
 # Benchmarks of DESIGN.md's targets; medians over several runs.
 bench:
 	./build/bench.sh
+
+# The scanner against stock gozxing, zbarimg and ZXingReader on ../shared/corpus.
+bench-scan:
+	$(GO) run ./build/benchscan
 
 # Static linux/arm64 terminal agent (and the cloud for amd64 and arm64).
 # Reproducible: no cgo, -trimpath, no build id, the version from git; two

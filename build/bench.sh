@@ -20,6 +20,9 @@ run ./printer/ '.' 1s
 run ./scanner/ 'BenchmarkDecode' 1s
 run ./sync/uplink/ 'BenchmarkDrain' 1x
 
+echo "== scanner on the corpus (make bench-scan)" >&2
+go run ./build/benchscan >&2
+
 echo "== medians (benchstat)" >&2
 go run golang.org/x/perf/cmd/benchstat@latest "$out" 2>/dev/null || \
   echo "(benchstat unavailable: raw results in $out)"

@@ -7,12 +7,9 @@ import (
 	"image"
 	_ "image/jpeg" // camera frames
 	_ "image/png"  // screenshots, test images
-	"log/slog"
 	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/comptoir/comptoir/edge"
 )
@@ -71,96 +68,6 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 		return []edge.Symbol{}, fmt.Errorf("decode: %w", err)
 	}
 	return DecodeImage(ctx, img)
-}
-
-// DecodeImage returns the symbols found in an already decoded image, with the
-// same errors as Decoder.Decode except the limits, which it does not check.
-func DecodeImage(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
-	syms, err := decodeGrey(ctx, newGrey(img, lumaEven))
-	if err == nil && len(syms) == 0 && isColour(img) {
-		syms, err = decodeGrey(ctx, newGrey(img, lumaJava))
-	}
-	if err != nil {
-		return []edge.Symbol{}, err
-	}
-	if len(syms) == 0 {
-		return []edge.Symbol{}, edge.Refuse(edge.Unreadable, "No QR code or barcode was found in the image.")
-	}
-	return syms, nil
-}
-
-// decodeGrey looks for symbols in src: at first sight, then harder (every
-// row, the barcode turned by 90 degrees), then for a light QR code on a dark
-// screen, then for a QR code with one threshold for the whole image, which
-// reads some blurred or unevenly lit photos that the local thresholds miss.
-// The last two passes look for QR codes only: the Code 128 reader reads rows
-// with a global threshold in every pass, and light-on-dark barcodes are not
-// printed.
-func decodeGrey(ctx context.Context, src *grey) ([]edge.Symbol, error) {
-	hard := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	passes := []struct {
-		src       gozxing.LuminanceSource
-		hints     map[gozxing.DecodeHintType]any
-		binarizer func(gozxing.LuminanceSource) gozxing.Binarizer
-		code128   bool
-	}{
-		{src, nil, gozxing.NewHybridBinarizer, true},
-		{src, hard, gozxing.NewHybridBinarizer, true},
-		{src.Invert(), hard, gozxing.NewHybridBinarizer, false},
-		{src, hard, gozxing.NewGlobalHistgramBinarizer, false},
-	}
-	for _, p := range passes {
-		readers := []gozxing.Reader{qrcode.NewQRCodeReader()}
-		if p.code128 {
-			readers = append(readers, oned.NewCode128Reader())
-		}
-		syms, err := scan(ctx, p.src, p.hints, p.binarizer, readers)
-		if err != nil || len(syms) > 0 {
-			return syms, err
-		}
-	}
-	return nil, nil
-}
-
-// scan runs each reader over src once.
-func scan(ctx context.Context, src gozxing.LuminanceSource, hints map[gozxing.DecodeHintType]any, binarizer func(gozxing.LuminanceSource) gozxing.Binarizer, readers []gozxing.Reader) ([]edge.Symbol, error) {
-	var syms []edge.Symbol
-	for _, r := range readers {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		// Each reader gets its own bitmap: the binarizer caches its
-		// matrix, and the 1D reader asks it for rows, not the matrix.
-		bmp, err := gozxing.NewBinaryBitmap(binarizer(src))
-		if err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		res := decodeSafely(r, bmp, hints)
-		if res == nil {
-			continue
-		}
-		syms = append(syms, edge.Symbol{Format: res.GetBarcodeFormat().String(), Text: text(res)})
-	}
-	return syms, nil
-}
-
-// decodeSafely runs r over bmp and returns its result, or nil when r finds
-// nothing readable. Any error of a reader (not found, bad checksum, malformed
-// data) means "no symbol here". A panic inside the decoding library, on some
-// hostile image, is also taken as "no symbol": it must not bring the terminal
-// down.
-func decodeSafely(r gozxing.Reader, bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) (res *gozxing.Result) {
-	defer func() {
-		if p := recover(); p != nil {
-			slog.Warn("barcode reader panicked", "component", "scanner", "panic", fmt.Sprint(p))
-			res = nil
-		}
-	}()
-	res, err := r.Decode(bmp, hints)
-	if err != nil {
-		return nil
-	}
-	return res
 }
 
 // text returns the text of res as valid UTF-8. gozxing's Code 128 reader

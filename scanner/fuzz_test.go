@@ -109,7 +109,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("no symbols and no error")
 		}
 		for _, s := range syms {
-			if s.Format != "QR_CODE" && s.Format != "CODE_128" {
+			if s.Format != "QR_CODE" && s.Format != "CODE_128" && s.Format != "DATA_MATRIX" {
 				t.Fatalf("format %q", s.Format)
 			}
 		}

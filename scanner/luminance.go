@@ -26,29 +26,14 @@ var _ gozxing.LuminanceSource = (*grey)(nil)
 // (r*R + g*G + b*B + round) >> 10.
 type lumaWeights struct{ r, g, b, round int }
 
-// Two ways to weigh colour into grey. Neither reads every image of the
-// real-world corpus that the other reads, so a colour image that yields
-// nothing with the first is tried with the second.
-var (
-	// lumaEven is gozxing's (R+2G+B)/4; it reads more of the corpus's
-	// phone photos (qrcode-1: 19/20 against 17/20).
-	lumaEven = lumaWeights{256, 512, 256, 0}
-	// lumaJava is Java ZXing's BufferedImageLuminanceSource (BT.601); it
-	// reads one more of qrcode-2.
-	lumaJava = lumaWeights{306, 601, 117, 0x200}
-)
+// lumaEven is gozxing's (R+2G+B)/4. It reads more of the corpus's phone
+// photos than Java ZXing's BT.601 weights (qrcode-1: 19/20 against 17/20),
+// and a second pass with those reads nothing more once the cascade has its
+// global-threshold and upscaled steps (TestCascadeSteps).
+var lumaEven = lumaWeights{256, 512, 256, 0}
 
 func (w lumaWeights) luma(r, g, b uint8) uint8 {
 	return uint8((w.r*int(r) + w.g*int(g) + w.b*int(b) + w.round) >> 10)
-}
-
-// isColour reports whether the luminances of img depend on the weights.
-func isColour(img image.Image) bool {
-	switch img.(type) {
-	case *image.YCbCr, *image.Gray:
-		return false
-	}
-	return true
 }
 
 // newGrey returns a luminance source holding the luminances of img, colours
@@ -195,3 +180,53 @@ func (g *grey) RotateCounterClockwise45() (gozxing.LuminanceSource, error) {
 func (g *grey) Invert() gozxing.LuminanceSource { return gozxing.LuminanceSourceInvert(g) }
 
 func (g *grey) String() string { return gozxing.LuminanceSourceString(g) }
+
+// at returns the luminance at (x, y) of the source, clamped to its edges.
+func (g *grey) at(x, y int) int {
+	x = min(max(x, 0), g.Width-1)
+	y = min(max(y, 0), g.Height-1)
+	return int(g.pix[(g.top+y)*g.stride+g.left+x])
+}
+
+// upscale2 returns the source at twice its size, interpolated bilinearly:
+// modules of 2 to 3 pixels become 4 to 6, which the finder-pattern search
+// and the grid sampling place better.
+func (g *grey) upscale2() *grey {
+	w, h := 2*g.Width, 2*g.Height
+	pix := make([]byte, w*h)
+	for y := 0; y < h; y++ {
+		// Output pixel centre y+0.5 maps to source (y+0.5)/2-0.5: between
+		// source rows y0 and y0+1 at a quarter or three quarters.
+		y0, fy := (y-1)>>1, 1+2*((y+1)&1) // weights of row y0+1 in quarters: 3 or 1
+		for x := 0; x < w; x++ {
+			x0, fx := (x-1)>>1, 1+2*((x+1)&1)
+			a, b := g.at(x0, y0), g.at(x0+1, y0)
+			c, d := g.at(x0, y0+1), g.at(x0+1, y0+1)
+			top := a*(4-fx) + b*fx
+			bot := c*(4-fx) + d*fx
+			pix[y*w+x] = byte((top*(4-fy) + bot*fy + 8) >> 4)
+		}
+	}
+	return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: w, Height: h}, pix: pix, stride: w}
+}
+
+// rotate45 returns the source turned by 45 degrees about its centre, on a
+// canvas large enough to hold all of it; the corners repeat the edges.
+func (g *grey) rotate45() *grey {
+	const c = 0.70710678 // cos 45 = sin 45
+	w, h := g.Width, g.Height
+	side := int(float64(w+h)*c) + 1
+	pix := make([]byte, side*side)
+	cx, cy, oc := float64(w)/2, float64(h)/2, float64(side)/2
+	for y := 0; y < side; y++ {
+		dy := float64(y) + 0.5 - oc
+		for x := 0; x < side; x++ {
+			dx := float64(x) + 0.5 - oc
+			// Inverse rotation: source = R(-45) * (dx, dy).
+			sx := c*(dx+dy) + cx
+			sy := c*(dy-dx) + cy
+			pix[y*side+x] = byte(g.at(int(sx), int(sy)))
+		}
+	}
+	return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: side, Height: side}, pix: pix, stride: side}
+}

@@ -30,13 +30,13 @@ func TestNewGrey(t *testing.T) {
 		}
 	}
 	for _, img := range []image.Image{nrgba, rgba, gray, pal, ycc} {
-		got := newGrey(img, lumaJava)
+		got := newGrey(img, lumaEven)
 		if got.Width != r.Dx() || got.Height != r.Dy() {
 			t.Fatalf("%T: size %dx%d", img, got.Width, got.Height)
 		}
 		for y := 0; y < r.Dy(); y++ {
 			for x := 0; x < r.Dx(); x++ {
-				want := lumaJava.colorLuma(img.At(r.Min.X+x, r.Min.Y+y))
+				want := lumaEven.colorLuma(img.At(r.Min.X+x, r.Min.Y+y))
 				if _, ok := img.(*image.YCbCr); ok {
 					want = ycc.Y[ycc.YOffset(r.Min.X+x, r.Min.Y+y)]
 				}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// TestScanJSON checks `scan --json`: one line per file, exactly the fields of
+// DESIGN.md, error null when the file was read.
+func TestScanJSON(t *testing.T) {
+	dir := t.TempDir()
+	bm, err := qrcode.NewQRCodeWriter().Encode("RR123456785FR", gozxing.BarcodeFormat_QR_CODE, 200, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(bm.Bounds())
+	draw.Draw(g, g.Bounds(), bm, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	good, bad := filepath.Join(dir, "qr.png"), filepath.Join(dir, "bad.png")
+	os.WriteFile(good, buf.Bytes(), 0o644)
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"scan", "--json", good, bad}, &out, &out); err != nil {
+		t.Fatalf("scan --json: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := []string{
+		`{"file":"` + good + `","symbols":[{"format":"QR_CODE","text":"RR123456785FR"}],"error":null}`,
+		`{"file":"` + bad + `","symbols":[],"error":"UNREADABLE: The image is not a readable JPEG or PNG file."}`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(lines), out.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\ngot  %s\nwant %s", i, lines[i], want[i])
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &v); err != nil || len(v) != 3 {
+			t.Errorf("line %d: not an object of three fields: %v", i, err)
+		}
+	}
+
+	out.Reset()
+	err = run(context.Background(), []string{"scan", good, bad}, &out, &out)
+	if err == nil {
+		t.Error("plain scan with an unreadable file: no error")
+	}
+	if !strings.Contains(out.String(), good+": QR_CODE RR123456785FR\n") {
+		t.Errorf("plain output:\n%s", out.String())
+	}
+}
