@@ -104,6 +104,13 @@ func (d *Desk) check(ctx context.Context, rules Rules, text string) (Check, erro
 		return Check{}, fmt.Errorf("desk check: %w", err)
 	} else if found {
 		refusals = append(refusals, Duplicate)
+	} else if raID != "" {
+		// A return taken back in a store is not on any shelf.
+		if done, err := d.Journal.InstoreReceived(ctx, raID); err != nil {
+			return Check{}, fmt.Errorf("desk check: %w", err)
+		} else if done {
+			refusals = append(refusals, Duplicate)
+		}
 	}
 	return Check{Kind: code.Kind, Eligible: len(refusals) == 0, Refusals: refusals, Code: code}, nil
 }
