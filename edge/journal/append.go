@@ -28,6 +28,7 @@ type appendReq struct {
 	deposit *edge.DepositData
 	cancel  string           // deposit id a return.cancelled takes off the shelf
 	instore string           // RA id of an instore.received
+	command string           // command id of a command.applied
 	reason  edge.RefusalCode // reason of a return.refused
 	size    int64
 	result  edge.Operation
@@ -102,6 +103,12 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 			return nil, edge.Errorf(edge.EINVALID, "The data of the in-store return is malformed.")
 		}
 		a.instore = d.RAID
+	case edge.OpCommandApplied:
+		var d edge.CommandData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, edge.Errorf(edge.EINVALID, "The data of the command applied is malformed.")
+		}
+		a.command = d.CommandID
 	case edge.OpReturnRefused:
 		var d edge.RefusedData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -258,6 +265,8 @@ func (b *batch) apply(a *appendReq) error {
 		err = b.unshelve(prefixTrkIdx, op.Tracking, op, edge.DepositHandedOver)
 	case a.instore != "":
 		err = b.set(strKey(prefixInstore, a.instore), u64(op.Seq))
+	case a.command != "":
+		err = b.set(strKey(prefixCommand, a.command), u64(op.Seq))
 	}
 	if err != nil {
 		return err

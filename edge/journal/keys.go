@@ -22,6 +22,7 @@ import (
 //	dd/<deposit id>             every deposit's record (shelf entry and state), JSON; never compacted
 //	dt/<tracking>               last deposit id of a tracking number
 //	ir/<ra id>                  seq of the instore.received of an RA
+//	ca/<command id>             seq of the command.applied of a cloud command; never compacted
 //	ct/t/<op type>              count of operations of a type
 //	ct/r/<refusal code>         count of refusals of a reason
 //	mt/seq                      last seq ever assigned, so that Compact can
@@ -40,6 +41,7 @@ var (
 	prefixDeposit = []byte("dd/")
 	prefixDepTrk  = []byte("dt/")
 	prefixInstore = []byte("ir/")
+	prefixCommand = []byte("ca/")
 	prefixTypeCt  = []byte("ct/t/")
 	prefixReasonC = []byte("ct/r/")
 	keyLastSeq    = []byte("mt/seq")
