@@ -93,7 +93,7 @@ func TestCascadeSteps(t *testing.T) {
 		n := 0
 		for _, im := range imgs {
 			start := time.Now()
-			bmp, _ := gozxing.NewBinaryBitmap(newHybrid(im.src))
+			bmp, _ := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(im.src))
 			bmp.GetBlackMatrix()
 			bin := time.Since(start)
 			start = time.Now()
@@ -111,7 +111,7 @@ func TestCascadeSteps(t *testing.T) {
 	var bin time.Duration
 	for _, im := range imgs {
 		start := time.Now()
-		bmp, _ := gozxing.NewBinaryBitmap(newHybrid(im.src))
+		bmp, _ := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(im.src))
 		bmp.GetBlackMatrix()
 		bin += time.Since(start)
 	}

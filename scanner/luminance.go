@@ -56,22 +56,13 @@ func newGrey(img image.Image, w lumaWeights) *grey {
 		}
 	case *image.NRGBA:
 		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			out := pix[y*wd : (y+1)*wd]
-			for x := range out {
-				p := row[4*x : 4*x+4 : 4*x+4]
-				out[x] = overWhite(w.luma(p[0], p[1], p[2]), p[3])
-			}
+			off := m.PixOffset(b.Min.X, b.Min.Y+y)
+			w.rows(pix[y*wd:(y+1)*wd], m.Pix[off:off+4*wd], false)
 		}
 	case *image.RGBA:
 		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			out := pix[y*wd : (y+1)*wd]
-			for x := range out {
-				p := row[4*x : 4*x+4 : 4*x+4]
-				// Premultiplied: composing over white adds the missing white.
-				out[x] = byte(min(255, int(w.luma(p[0], p[1], p[2]))+255-int(p[3])))
-			}
+			off := m.PixOffset(b.Min.X, b.Min.Y+y)
+			w.rows(pix[y*wd:(y+1)*wd], m.Pix[off:off+4*wd], true)
 		}
 	case *image.Paletted:
 		var lut [256]byte
@@ -96,6 +87,27 @@ func newGrey(img image.Image, w lumaWeights) *grey {
 		}
 	}
 	return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: wd, Height: h}, pix: pix, stride: wd}
+}
+
+// rows weighs the RGBA samples of src into out, composed over white; the
+// samples are alpha-premultiplied when pre is set. Opaque pixels, nearly
+// all of a camera's or a screenshot's, take the short way.
+func (w lumaWeights) rows(out, src []byte, pre bool) {
+	src = src[:4*len(out)]
+	wr, wg, wb, round := w.r, w.g, w.b, w.round
+	for i := range out {
+		p := src[4*i : 4*i+4 : 4*i+4]
+		l := (wr*int(p[0]) + wg*int(p[1]) + wb*int(p[2]) + round) >> 10
+		if a := p[3]; a != 0xff {
+			if pre {
+				// Premultiplied: composing over white adds the missing white.
+				l = min(255, l+255-int(a))
+			} else {
+				l = int(overWhite(byte(l), a))
+			}
+		}
+		out[i] = byte(l)
+	}
 }
 
 // overWhite composes a luminance of alpha a over a white background, as a
