@@ -21,7 +21,52 @@ const (
 const (
 	JobPending = "pending" // waiting for its printer, possibly after failures
 	JobDone    = "done"    // the printer took every byte
+	// JobSending is written durably just before the bytes go out. A job
+	// found in it at start was interrupted (crash, power cut) while its
+	// bytes were on their way: it may have printed.
+	JobSending = "sending"
+	// JobHeld is a job interrupted while sending: it is never sent again
+	// on its own, so that nothing prints twice; the clerk reprints it
+	// (POST /api/print-jobs/{id}/retry) if it did not come out.
+	JobHeld = "held"
 )
+
+// Printer status reasons, from a printer's own status (a ZPL printer's ~HS
+// answer) or from the last attempt.
+const (
+	PrinterReady       = ""
+	PrinterPaperOut    = "paper_out"
+	PrinterHeadOpen    = "head_open"
+	PrinterPaused      = "paused"
+	PrinterUnreachable = "unreachable"
+	PrinterFailing     = "failing" // the last attempt failed for another reason
+)
+
+// PrinterStatus is what is known of a printer: whether it takes jobs and,
+// when not, why, with the jobs waiting for it.
+type PrinterStatus struct {
+	Printer string `json:"printer"`
+	Up      bool   `json:"up"`
+	// Reason is one of the Printer* reasons; empty when up.
+	Reason    string    `json:"reason,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+	// Pending counts the jobs waiting for this printer (held ones too),
+	// and NextAttempt is when the runner tries the first of them again.
+	Pending     int       `json:"pending"`
+	Held        int       `json:"held"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+}
+
+// StatusPrinter is a Printer that can say whether it is ready before it is
+// sent a job, such as a ZPL printer asked for its host status (~HS).
+type StatusPrinter interface {
+	Printer
+	// Status asks the printer. An error means it could not be asked (it is
+	// unreachable); a printer that answered "paper out" is a status with
+	// Up false, not an error.
+	Status(ctx context.Context) (PrinterStatus, error)
+}
 
 // Label is what a carrier label shows.
 type Label struct {

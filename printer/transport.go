@@ -19,6 +19,9 @@ import (
 //
 //   - spool:///DIR writes each job to DIR/<job id>.<ext> (see Spool);
 //   - tcp://HOST:PORT sends raw bytes to a network printer, usually port 9100;
+//     with ?status=zpl it asks a ZPL printer for its host status (~HS)
+//     before each job and sends nothing while it is out of paper, its head
+//     is open or it is paused;
 //   - file:///dev/usb/lp0 writes to a device, such as a USB printer;
 //   - cups://QUEUE sends a raw job to a CUPS queue through lp;
 //   - none discards every job.
@@ -52,7 +55,13 @@ func Open(rawURL string) (edge.Printer, error) {
 		if err != nil || host == "" || port == "" || u.Path != "" {
 			return nil, bad("want tcp://HOST:PORT")
 		}
-		return &TCP{Addr: u.Host}, nil
+		switch u.Query().Get("status") {
+		case "", "none":
+			return &TCP{Addr: u.Host}, nil
+		case "zpl":
+			return &ZPLTCP{TCP: TCP{Addr: u.Host}}, nil
+		}
+		return nil, bad("status is zpl (ask ~HS before each job) or none")
 	case "file":
 		if u.Host != "" || !filepath.IsAbs(u.Path) {
 			return nil, bad("want an absolute path, as in file:///dev/usb/lp0")
@@ -78,10 +87,20 @@ func (Discard) Print(ctx context.Context, jobID string, data []byte) error { ret
 // (JetDirect, usually 9100).
 type TCP struct {
 	Addr string
-	// DialTimeout defaults to 5 s, WriteTimeout to 30 s.
+	// DialTimeout defaults to 5 s, WriteTimeout to 30 s, ReadTimeout (of
+	// the ~HS answer) to 3 s.
 	DialTimeout  time.Duration
 	WriteTimeout time.Duration
+	ReadTimeout  time.Duration
 }
+
+// ZPLTCP is a TCP printer that speaks ZPL: the print runner asks it for its
+// host status (~HS) before each job and while idle.
+type ZPLTCP struct {
+	TCP
+}
+
+var _ edge.StatusPrinter = (*ZPLTCP)(nil)
 
 // Print connects, writes data and closes. Any error means the printer did not
 // take the job.

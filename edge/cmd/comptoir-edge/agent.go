@@ -287,6 +287,25 @@ type Status struct {
 	DiskFreeBytes    uint64                        `json:"disk_free_bytes"`
 	Shelf            int                           `json:"shelf"`
 	LastSeq          uint64                        `json:"last_seq"`
+	// PrinterStates says why a printer is down (paper out, head open,
+	// paused, unreachable, failing) and when its next job is tried.
+	PrinterStates []edge.PrinterStatus `json:"printer_states"`
+	// PrintJobs lists the jobs not yet printed (their bytes are at
+	// /api/print-jobs/{id}/data).
+	PrintJobs []printJobView `json:"print_jobs"`
+}
+
+// printJobView is a print job in /api/status, without its bytes.
+type printJobView struct {
+	ID          string    `json:"id"`
+	OperationID string    `json:"operation_id"`
+	Printer     string    `json:"printer"`
+	Format      string    `json:"format"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 }
 
 func (m *Main) status(ctx context.Context) (Status, error) {
@@ -307,6 +326,14 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
 	}
 	jobs, _ := m.journal.PendingJobs(ctx)
+	st.PrintJobs = make([]printJobView, 0, len(jobs))
+	for _, j := range jobs {
+		st.PrintJobs = append(st.PrintJobs, printJobView{
+			ID: j.ID, OperationID: j.OperationID, Printer: j.Printer, Format: j.Format, State: j.State,
+			Attempts: j.Attempts, LastError: j.LastError, CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt,
+		})
+	}
+	st.PrinterStates = m.runner.Statuses()
 	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
 		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
 		for _, j := range jobs {
@@ -316,6 +343,11 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		}
 		if !ps.Up {
 			ps.State = "offline"
+			for _, s := range st.PrinterStates {
+				if s.Printer == name && s.Reason != "" {
+					ps.State = s.Reason
+				}
+			}
 		}
 		st.Printers[name] = ps
 	}
