@@ -49,8 +49,8 @@ cross:
 # Builds everything twice in fresh directories and compares the bytes.
 cross-check:
 	rm -rf $(DIST)/check1 $(DIST)/check2
-	$(MAKE) --no-print-directory cross DIST=$(DIST)/check1 >/dev/null
-	$(MAKE) --no-print-directory cross DIST=$(DIST)/check2 >/dev/null
+	$(MAKE) --no-print-directory cross DIST=$(DIST)/check1 VERSION=$(VERSION) >/dev/null
+	$(MAKE) --no-print-directory cross DIST=$(DIST)/check2 VERSION=$(VERSION) >/dev/null
 	cd $(DIST)/check1 && sha256sum linux-*/* | tee ../check.sha256 && cd ../check2 && sha256sum -c --quiet ../check.sha256 && echo "reproducible: identical bytes"
 
 # Debian packages (comptoir-edge, comptoir-cloud) for each of $(ARCHES),

@@ -19,6 +19,7 @@ run ./edge/cmd/comptoir-edge/ 'BenchmarkDeposit$' 2000x
 run ./printer/ '.' 1s
 run ./scanner/ 'BenchmarkDecode' 1s
 run ./sync/uplink/ 'BenchmarkDrain' 1x
+run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
 
 echo "== scanner on the corpus (make bench-scan)" >&2
 go run ./build/benchscan >&2
