@@ -142,12 +142,17 @@ func (s *Server) postDeposit(c *fiber.Ctx) error {
 		"png_url":    "/api/receipts/" + dep.Receipt.ID + "/qr.png",
 		"escpos_url": "/api/print-jobs/" + dep.ReceiptJob + "/data",
 		"job_id":     dep.ReceiptJob,
+		// A picture of the printed receipt, drawn on request.
+		"preview_url": "/api/print-jobs/" + dep.ReceiptJob + "/preview.png",
 	}
 	var label any
 	if dep.LabelJob != "" {
 		label = fiber.Map{
 			"job_id":  dep.LabelJob,
 			"zpl_url": "/api/print-jobs/" + dep.LabelJob + "/data",
+			// Drawn on request, so that a deposit does not wait for them.
+			"png_url": "/api/print-jobs/" + dep.LabelJob + "/preview.png",
+			"pdf_url": "/api/print-jobs/" + dep.LabelJob + "/label.pdf",
 		}
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"deposit": deposit, "receipt": receipt, "label": label})
@@ -178,6 +183,45 @@ func (s *Server) getPrintJobData(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	}
 	return c.Send(job.Data)
+}
+
+// getPrintJobPreview draws a PNG of what the job prints, from its bytes.
+func (s *Server) getPrintJobPreview(c *fiber.Ctx) error {
+	if s.deps.Preview == nil {
+		return edge.Errorf(edge.ENOTFOUND, "Print previews are not available.")
+	}
+	job, err := s.deps.Journal.PrintJob(ctxOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	png, err := s.deps.Preview.Preview(job.Format, job.Data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/png")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // a job's bytes never change
+	return c.Send(png)
+}
+
+// getPrintJobPDF answers an A4 PDF of a label job, for office printers.
+func (s *Server) getPrintJobPDF(c *fiber.Ctx) error {
+	if s.deps.Preview == nil {
+		return edge.Errorf(edge.ENOTFOUND, "Print previews are not available.")
+	}
+	job, err := s.deps.Journal.PrintJob(ctxOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if job.Format != edge.FormatZPL {
+		return edge.Errorf(edge.ENOTFOUND, "Only labels have a PDF.")
+	}
+	pdf, err := s.deps.Preview.LabelPDF(job.Data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="label-`+job.ID+`.pdf"`)
+	return c.Send(pdf)
 }
 
 func (s *Server) postPrintRetry(c *fiber.Ctx) error {

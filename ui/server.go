@@ -95,6 +95,8 @@ func (s *Server) routes() {
 	api.Get("/receipts/:id/qr.png", s.getReceiptQR)
 	api.Get("/print-jobs/:id/data", s.getPrintJobData)
 	api.Post("/print-jobs/:id/retry", s.postPrintRetry)
+	api.Get("/print-jobs/:id/preview.png", s.getPrintJobPreview)
+	api.Get("/print-jobs/:id/label.pdf", s.getPrintJobPDF)
 	api.Get("/shelf", s.getShelf)
 	api.Get("/operations", s.getOperations)
 	api.Post("/instore-returns", s.postInstore)

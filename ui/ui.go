@@ -46,6 +46,15 @@ type PrintRetrier interface {
 	Retry(ctx context.Context, id string) (edge.PrintJob, error)
 }
 
+// Previewer draws what print job bytes print.
+type Previewer interface {
+	// Preview returns a PNG of data, in format "zpl" or "escpos";
+	// EINVALID for bytes it cannot read.
+	Preview(format string, data []byte) ([]byte, error)
+	// LabelPDF returns an A4 PDF of a ZPL label; EINVALID as Preview.
+	LabelPDF(zpl []byte) ([]byte, error)
+}
+
 // QREncoder draws a QR code as a PNG.
 type QREncoder func(text string, size int) ([]byte, error)
 
@@ -56,6 +65,8 @@ type Deps struct {
 	Journal Journal
 	Prints  PrintRetrier
 	QR      QREncoder
+	// Preview draws print jobs; nil answers NOT_FOUND for previews.
+	Preview Previewer
 	// Status returns the JSON document of GET /api/status.
 	Status func(ctx context.Context) (any, error)
 	// Ready reports an error while the agent cannot take deposits.

@@ -158,7 +158,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}, ui.Deps{
 		Desk:    m.desk,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
-		Journal: m.journal, Prints: m.runner, QR: encodeQR,
+		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: printer.Renderer{},
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
 		Metrics: m.metrics.handler(),
 	})
