@@ -107,7 +107,9 @@ type Status struct {
 	Printers         map[string]PrinterStatus `json:"printers,omitempty"`
 	DiskFreeBytes    uint64                   `json:"disk_free_bytes"`
 	Shelf            int                      `json:"shelf"`
-	At               time.Time                `json:"at,omitzero"`
+	// DiskWarning is on when the journal uses 80 % of its disk budget.
+	DiskWarning bool      `json:"disk_warning,omitempty"`
+	At          time.Time `json:"at,omitzero"`
 }
 
 // Command types.

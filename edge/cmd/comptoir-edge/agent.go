@@ -158,7 +158,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}, ui.Deps{
 		Desk:    m.desk,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
-		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: printer.Renderer{},
+		Journal: m.journal, Prints: m.runner, QR: encodeQR,
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
 		Metrics: m.metrics.handler(),
 	})
@@ -168,8 +168,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	loopCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.runner.Run(loopCtx) }()
+	go func() { defer m.wg.Done(); m.upkeep(loopCtx) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.uplink.Run(loopCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -245,6 +246,15 @@ func (m *Main) applyTrust(payload []byte) {
 // applyCommand carries out a cloud command and journals command.applied.
 func (m *Main) applyCommand(cmd wire.Command) {
 	ctx := context.Background()
+	// QoS 1 delivers at least once, also after a restart: the journal
+	// says which commands are done.
+	if done, err := m.journal.CommandApplied(ctx, cmd.ID); err != nil {
+		m.Logger.Error("command not applied", "command", cmd.ID, "error", err)
+		return
+	} else if done {
+		m.Logger.Info("command already applied", "command", cmd.ID, "type", cmd.Type)
+		return
+	}
 	switch cmd.Type {
 	case wire.CmdPing:
 	case wire.CmdRevocationsAdd:
@@ -287,25 +297,8 @@ type Status struct {
 	DiskFreeBytes    uint64                        `json:"disk_free_bytes"`
 	Shelf            int                           `json:"shelf"`
 	LastSeq          uint64                        `json:"last_seq"`
-	// PrinterStates says why a printer is down (paper out, head open,
-	// paused, unreachable, failing) and when its next job is tried.
-	PrinterStates []edge.PrinterStatus `json:"printer_states"`
-	// PrintJobs lists the jobs not yet printed (their bytes are at
-	// /api/print-jobs/{id}/data).
-	PrintJobs []printJobView `json:"print_jobs"`
-}
-
-// printJobView is a print job in /api/status, without its bytes.
-type printJobView struct {
-	ID          string    `json:"id"`
-	OperationID string    `json:"operation_id"`
-	Printer     string    `json:"printer"`
-	Format      string    `json:"format"`
-	State       string    `json:"state"`
-	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// DiskWarning is on past 80 % of the journal's disk budget.
+	DiskWarning bool `json:"disk_warning"`
 }
 
 func (m *Main) status(ctx context.Context) (Status, error) {
@@ -321,19 +314,12 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		Terminal: m.Terminal(), Version: Version, Online: m.uplink.Connected(),
 		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
 		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
+		DiskWarning: m.journal.DiskWarning(),
 	}
 	if pending > 0 && !oldest.IsZero() {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
 	}
 	jobs, _ := m.journal.PendingJobs(ctx)
-	st.PrintJobs = make([]printJobView, 0, len(jobs))
-	for _, j := range jobs {
-		st.PrintJobs = append(st.PrintJobs, printJobView{
-			ID: j.ID, OperationID: j.OperationID, Printer: j.Printer, Format: j.Format, State: j.State,
-			Attempts: j.Attempts, LastError: j.LastError, CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt,
-		})
-	}
-	st.PrinterStates = m.runner.Statuses()
 	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
 		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
 		for _, j := range jobs {
@@ -343,11 +329,6 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		}
 		if !ps.Up {
 			ps.State = "offline"
-			for _, s := range st.PrinterStates {
-				if s.Printer == name && s.Reason != "" {
-					ps.State = s.Reason
-				}
-			}
 		}
 		st.Printers[name] = ps
 	}
@@ -362,6 +343,7 @@ func (m *Main) wireStatus() wire.Status {
 	return wire.Status{
 		Version: Version, OutboxPending: st.OutboxPending, OutboxOldestAgeS: st.OutboxOldestAgeS,
 		Printers: st.Printers, DiskFreeBytes: st.DiskFreeBytes, Shelf: st.Shelf,
+		DiskWarning: st.DiskWarning,
 	}
 }
 

@@ -22,6 +22,9 @@ type Config struct {
 	Printers map[string]string `json:"printers"`
 	// DiskBudgetBytes caps the journal; deposits are refused past it.
 	DiskBudgetBytes int64 `json:"disk_budget_bytes"`
+	// Retention is how long acked operations stay in the journal before
+	// compaction deletes them; unacked ones are never deleted.
+	Retention Duration `json:"retention"`
 	// MaxImagePixels bounds camera frames before they are decoded.
 	MaxImagePixels int `json:"max_image_pixels"`
 	// SessionIdle signs clerks out after this long without activity.
@@ -53,6 +56,7 @@ func DefaultConfig() Config {
 		HTTPAddr:        "127.0.0.1:8081",
 		Rules:           edge.DefaultRules(),
 		DiskBudgetBytes: 2 << 30,
+		Retention:       Duration(30 * 24 * time.Hour),
 		MaxImagePixels:  40_000_000,
 		SessionIdle:     Duration(15 * time.Minute),
 	}
@@ -84,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Rules.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	if c.Retention <= 0 {
+		return fmt.Errorf("config: retention must be positive")
 	}
 	if c.SessionIdle <= 0 {
 		return fmt.Errorf("config: session_idle must be positive")

@@ -32,6 +32,7 @@ type metrics struct {
 	shelfCap *prometheus.Desc
 	disk     *prometheus.Desc
 	budget   *prometheus.Desc
+	warning  *prometheus.Desc
 }
 
 func newMetrics(m *Main) *metrics {
@@ -55,6 +56,7 @@ func newMetrics(m *Main) *metrics {
 		shelfCap: prometheus.NewDesc("comptoir_edge_shelf_capacity", "Parcels the shelf holds (rules.shelf_capacity).", nil, nil),
 		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
 		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
+		warning:  prometheus.NewDesc("comptoir_edge_disk_budget_warning", "1 when the journal uses 80 % or more of its disk budget (deposits are refused at 100 %).", nil, nil),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "comptoir_build_info", Help: "Build of the running binary.",
@@ -76,7 +78,7 @@ func (x *metrics) observePrint(printer, result string) {
 
 // Describe implements prometheus.Collector.
 func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget} {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning} {
 		ch <- d
 	}
 }
@@ -117,6 +119,11 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(x.shelfCap, prometheus.GaugeValue, float64(m.Config.Rules.ShelfCapacity))
 	ch <- prometheus.MustNewConstMetric(x.disk, prometheus.GaugeValue, float64(diskFree(m.Config.DataDir)))
 	ch <- prometheus.MustNewConstMetric(x.budget, prometheus.GaugeValue, float64(m.journal.DiskUsage()))
+	warning := 0.0
+	if m.journal.DiskWarning() {
+		warning = 1
+	}
+	ch <- prometheus.MustNewConstMetric(x.warning, prometheus.GaugeValue, warning)
 }
 
 // timeDecode wraps an image decoder to observe its duration.
