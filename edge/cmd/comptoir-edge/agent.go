@@ -158,7 +158,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}, ui.Deps{
 		Desk:    m.desk,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
-		Journal: m.journal, Prints: m.runner, QR: encodeQR,
+		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: printer.Renderer{},
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
 		Metrics: m.metrics.handler(),
 	})
@@ -299,6 +299,25 @@ type Status struct {
 	LastSeq          uint64                        `json:"last_seq"`
 	// DiskWarning is on past 80 % of the journal's disk budget.
 	DiskWarning bool `json:"disk_warning"`
+	// PrinterStates says why a printer is down (paper out, head open,
+	// paused, unreachable, failing) and when its next job is tried.
+	PrinterStates []edge.PrinterStatus `json:"printer_states"`
+	// PrintJobs lists the jobs not yet printed (their bytes are at
+	// /api/print-jobs/{id}/data).
+	PrintJobs []printJobView `json:"print_jobs"`
+}
+
+// printJobView is a print job in /api/status, without its bytes.
+type printJobView struct {
+	ID          string    `json:"id"`
+	OperationID string    `json:"operation_id"`
+	Printer     string    `json:"printer"`
+	Format      string    `json:"format"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 }
 
 func (m *Main) status(ctx context.Context) (Status, error) {
@@ -320,6 +339,14 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
 	}
 	jobs, _ := m.journal.PendingJobs(ctx)
+	st.PrintJobs = make([]printJobView, 0, len(jobs))
+	for _, j := range jobs {
+		st.PrintJobs = append(st.PrintJobs, printJobView{
+			ID: j.ID, OperationID: j.OperationID, Printer: j.Printer, Format: j.Format, State: j.State,
+			Attempts: j.Attempts, LastError: j.LastError, CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt,
+		})
+	}
+	st.PrinterStates = m.runner.Statuses()
 	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
 		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
 		for _, j := range jobs {
@@ -329,6 +356,11 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		}
 		if !ps.Up {
 			ps.State = "offline"
+			for _, s := range st.PrinterStates {
+				if s.Printer == name && s.Reason != "" {
+					ps.State = s.Reason
+				}
+			}
 		}
 		st.Printers[name] = ps
 	}
