@@ -67,3 +67,15 @@ package: cross
 
 clean:
 	rm -rf $(BIN) dist $(RUN_DIR)
+
+# PNG renders of a label, a receipt and a handover manifest for the README:
+# our previews (printer.Renderer.Preview) and the label's ZPL as drawn by
+# zpl-renderer-js (npm ci --prefix build/zpl), a renderer we did not write.
+.PHONY: docs-print
+docs-print:
+	mkdir -p docs/print
+	$(GO) test -count=1 -run 'TestPreviewReadBack' ./printer -args -docs=$(CURDIR)/docs/print
+	@if [ -d build/zpl/node_modules/zpl-renderer-js ]; then \
+	  node build/zpl/render.js 101.6 152.4 8 docs/print/label_203-zpl-renderer-js.zpl && \
+	  node build/zpl/render.js 100 150 12 docs/print/label_300_100x150mm-zpl-renderer-js.zpl; \
+	else echo "zpl-renderer-js not installed (npm ci --prefix build/zpl): label not drawn by it"; fi

@@ -50,6 +50,13 @@ func TestPreviewReadBack(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(*docsDir, tt.name+".png"), png, 0o644); err != nil {
 					t.Fatal(err)
 				}
+				// The label's bytes too, for make docs-print to draw
+				// with zpl-renderer-js beside our preview.
+				if tt.format == edge.FormatZPL {
+					if err := os.WriteFile(filepath.Join(*docsDir, tt.name+"-zpl-renderer-js.zpl"), data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			c128, qr := readCodes(t, decodePNG(t, png))
 			if c128 != tt.code128 {
