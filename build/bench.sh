@@ -15,6 +15,7 @@ run() { # package, benchmark regexp, benchtime
 }
 
 run ./edge/journal/ . 1s
+run ./edge/ 'BenchmarkHandover' 20x
 run ./edge/cmd/comptoir-edge/ 'BenchmarkDeposit$' 2000x
 run ./printer/ '.' 1s
 run ./scanner/ 'BenchmarkDecode' 1s
