@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	_ "image/png"
 	"io"
@@ -197,10 +198,35 @@ func TestVerifyReceipt(t *testing.T) {
 	if r.status != 200 || !ok.Valid || ok.Terminal != "shop-1" || ok.Receipt.ID != "r-1" || ok.Receipt.RAID != "ra-1" || !ok.Receipt.At.Equal(at) || ok.Receipt.WeightG != 1200 {
 		t.Fatalf("valid receipt: %d %s", r.status, r.body)
 	}
+	// Altered receipts: the claims changed under the terminal's genuine
+	// signature, a return authorisation signed with the terminal's key
+	// presented as a receipt (wrong typ), and an unsigned token.
+	parts := strings.Split(tok, ".")
+	b64 := base64.RawURLEncoding
+	payload, _ := b64.DecodeString(parts[1])
+	alter := func(old, new string) string {
+		return parts[0] + "." + b64.EncodeToString([]byte(strings.Replace(string(payload), old, new, 1))) + "." + parts[2]
+	}
+	heavier, otherParcel := alter(`"wt":1200`, `"wt":9200`), alter(`RR123456785FR`, `RR000000000FR`)
+	if heavier == tok || otherParcel == tok {
+		t.Fatalf("the receipt's payload %s has no weight or tracking to alter", payload)
+	}
+	raWithTerminalKey, err := token.SignRA(k, edge.ReturnAuthorisation{
+		Issuer: "shop-1", ID: "r-1", IssuedAt: at, ExpiresAt: at.Add(time.Hour), Tracking: "RR123456785FR",
+		Items: []edge.Item{{SKU: "A", Qty: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned := b64.EncodeToString([]byte(`{"alg":"none","kid":"shop-1","typ":"comptoir-receipt+jwt"}`)) + "." + parts[1] + "."
 	tests := []struct{ name, token, reason string }{
 		{"unknown terminal", forged, string(edge.UnknownIssuer)},
 		{"wrong key", badSig, string(edge.BadSignature)},
 		{"tampered", tok[:len(tok)-4] + "AAAA", string(edge.BadSignature)},
+		{"weight altered", heavier, string(edge.BadSignature)},
+		{"tracking altered", otherParcel, string(edge.BadSignature)},
+		{"return authorisation, not a receipt", raWithTerminalKey, string(edge.BadSignature)},
+		{"alg none", unsigned, string(edge.BadSignature)},
 		{"not a token", "hello", string(edge.BadSignature)},
 	}
 	for _, tt := range tests {
