@@ -47,7 +47,7 @@ func BenchmarkFootprint(b *testing.B) {
 			var ready, rss []float64
 			for i := 0; b.Loop(); i++ {
 				dir := b.TempDir()
-				if _, err := Enroll(context.Background(), cloud.HTTPURL(), operatorKey, edge.NewID()[:8]+"-fp-"+arch, "Footprint", dir); err != nil {
+				if _, err := Enroll(context.Background(), cloud.HTTPURL(), operatorKey, "fp-"+arch+"-"+edge.NewID()[28:], "Footprint", dir); err != nil {
 					b.Fatal(err)
 				}
 				a := startAgent(b, argv, dir)
