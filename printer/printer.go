@@ -33,14 +33,28 @@ const (
 // and 80 mm receipts with times in the local time zone.
 type Renderer struct {
 	// DPI is the label printer's resolution: 203 (default) or 300.
-	DPI int
+	DPI int `json:"label_dpi,omitempty"`
 	// Paper is the receipt paper width: "80mm" (default) or "58mm".
-	Paper string
+	Paper string `json:"receipt_paper,omitempty"`
 	// LabelSize is "4x6in" (default) or "100x150mm".
-	LabelSize string
+	LabelSize string `json:"label_size,omitempty"`
 	// Location is the time zone of the receipt's date; nil means time.Local.
 	// Labels always show UTC.
-	Location *time.Location
+	Location *time.Location `json:"-"`
+}
+
+// Validate returns an EINVALID error naming the first setting that is not
+// supported, so that a terminal refuses to start rather than fail its
+// deposits.
+func (r Renderer) Validate() error {
+	if _, err := r.dpi(); err != nil {
+		return err
+	}
+	if _, _, err := r.labelSize(); err != nil {
+		return err
+	}
+	_, err := r.columns()
+	return err
 }
 
 var _ edge.Renderer = Renderer{}

@@ -147,7 +147,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
-	m.desk.Renderer = printer.Renderer{}
+	m.desk.Renderer = cfg.Printing
 	m.desk.Appended = func(edge.Operation) {
 		m.runner.Notify()
 		m.uplink.Notify()
@@ -158,7 +158,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}, ui.Deps{
 		Desk:    m.desk,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
-		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: printer.Renderer{},
+		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: cfg.Printing,
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
 		Metrics: m.metrics.handler(),
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/printer"
 )
 
 // Config is the terminal agent's configuration: defaults, then the file given
@@ -20,6 +21,9 @@ type Config struct {
 	// Printers maps "label" and "receipt" to transport URLs (spool://DIR,
 	// tcp://host:9100, file:///dev/usb/lp0, cups://QUEUE, none).
 	Printers map[string]string `json:"printers"`
+	// Printing sets the label printer's resolution and label size and the
+	// receipt printer's paper.
+	Printing printer.Renderer `json:"printing"`
 	// DiskBudgetBytes caps the journal; deposits are refused past it.
 	DiskBudgetBytes int64 `json:"disk_budget_bytes"`
 	// Retention is how long acked operations stay in the journal before
@@ -94,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionIdle <= 0 {
 		return fmt.Errorf("config: session_idle must be positive")
+	}
+	if err := c.Printing.Validate(); err != nil {
+		return fmt.Errorf("config: printing: %s", edge.ErrorMessage(err))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +164,36 @@ func readBarcode(t *testing.T, b []byte, r gozxing.Reader) string {
 		return ""
 	}
 	return res.GetText()
+}
+
+// TestPrintingConfig: the printing settings are read from the config file
+// and checked at start, so that a terminal with a resolution its renderer
+// does not support refuses to start instead of failing its deposits.
+func TestPrintingConfig(t *testing.T) {
+	for _, tt := range []struct {
+		json string
+		ok   bool
+	}{
+		{`{"printing":{"label_dpi":300,"label_size":"100x150mm","receipt_paper":"58mm"}}`, true},
+		{`{"printing":{}}`, true},
+		{`{"printing":{"label_dpi":600}}`, false},
+		{`{"printing":{"label_size":"A6"}}`, false},
+		{`{"printing":{"receipt_paper":"110mm"}}`, false},
+	} {
+		path := filepath.Join(t.TempDir(), "edge.json")
+		if err := os.WriteFile(path, []byte(tt.json), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		if err := cfg.ReadConfigFile(path); err != nil {
+			t.Fatalf("%s: %v", tt.json, err)
+		}
+		err := cfg.Validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Validate() = %v, want ok %v", tt.json, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "printing") {
+			t.Errorf("%s: error %q does not name the printing settings", tt.json, err)
+		}
+	}
 }
