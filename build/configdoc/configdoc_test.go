@@ -65,9 +65,10 @@ func pkgStructs(tb testing.TB, dir string) (map[string]*ast.StructType, map[stri
 }
 
 // jsonKeys lists the dotted JSON keys of struct st: nested structs of the
-// same package (pkgs[""]) or of a package named by its selector (pkgs["edge"])
-// are walked, anything else is a leaf.
-func jsonKeys(st *ast.StructType, prefix string, pkgs map[string]map[string]*ast.StructType, local string) []string {
+// same package (pkgs[local]) or of a package named by its selector
+// (pkgs["edge"], loaded by load when absent) are walked, anything else is a
+// leaf.
+func jsonKeys(st *ast.StructType, prefix string, pkgs map[string]map[string]*ast.StructType, local string, load func(string) map[string]*ast.StructType) []string {
 	var keys []string
 	for _, f := range st.Fields.List {
 		if len(f.Names) == 0 {
@@ -99,8 +100,11 @@ func jsonKeys(st *ast.StructType, prefix string, pkgs map[string]map[string]*ast
 					pkg, typ = x.Name, t.Sel.Name
 				}
 			}
+			if _, ok := pkgs[pkg]; !ok && load != nil {
+				pkgs[pkg] = load(pkg)
+			}
 			if sub, ok := pkgs[pkg][typ]; ok {
-				keys = append(keys, jsonKeys(sub, key+".", pkgs, pkg)...)
+				keys = append(keys, jsonKeys(sub, key+".", pkgs, pkg, load)...)
 			}
 		}
 	}
@@ -164,9 +168,18 @@ func same(t *testing.T, what string, code, doc []string) {
 func TestTerminalConfig(t *testing.T) {
 	root := testenv.RepoRoot()
 	mainStructs, _ := pkgStructs(t, filepath.Join(root, "edge", "cmd", "comptoir-edge"))
-	edgeStructs, _ := pkgStructs(t, filepath.Join(root, "edge"))
-	pkgs := map[string]map[string]*ast.StructType{"main": mainStructs, "edge": edgeStructs}
-	keys := jsonKeys(mainStructs["Config"], "", pkgs, "main")
+	pkgs := map[string]map[string]*ast.StructType{"main": mainStructs}
+	// Structs of the repository's packages (edge, printer, ...) are walked
+	// too; a package is found by its name as a top-level folder.
+	load := func(name string) map[string]*ast.StructType {
+		dir := filepath.Join(root, name)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil
+		}
+		structs, _ := pkgStructs(t, dir)
+		return structs
+	}
+	keys := jsonKeys(mainStructs["Config"], "", pkgs, "main", load)
 	doc, _ := section(t, readDoc(t), "Terminal: comptoir-edge run")
 	same(t, "terminal config key", keys, doc)
 }
