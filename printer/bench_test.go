@@ -48,3 +48,54 @@ func BenchmarkEscapeField(b *testing.B) {
 		_ = escapeField(s)
 	}
 }
+
+// Previews are drawn on request (GET .../preview.png), never inside a
+// deposit; the ZPL preview is our own reading of the bytes, so compare it
+// with drawing the same label's barcodes alone.
+
+func BenchmarkPreview(b *testing.B) {
+	label, _ := Renderer{}.Label(fixedLabel())
+	receipt, _ := Renderer{Location: paris}.Receipt(fixedReceipt())
+	manifest, _ := Renderer{Location: paris}.Manifest(fixedManifest())
+	for _, tt := range []struct {
+		name, format string
+		data         []byte
+	}{{"label", "zpl", label}, {"receipt", "escpos", receipt}, {"manifest", "escpos", manifest}} {
+		b.Run(tt.name, func(b *testing.B) {
+			var n int
+			b.ReportAllocs()
+			for b.Loop() {
+				png, err := Renderer{}.Preview(tt.format, tt.data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(png)
+			}
+			b.ReportMetric(float64(n), "bytes/png")
+		})
+	}
+}
+
+func BenchmarkLabelPDF(b *testing.B) {
+	label, _ := Renderer{}.Label(fixedLabel())
+	var n int
+	b.ReportAllocs()
+	for b.Loop() {
+		pdf, err := Renderer{}.LabelPDF(label)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(pdf)
+	}
+	b.ReportMetric(float64(n), "bytes/pdf")
+}
+
+func BenchmarkManifest(b *testing.B) {
+	r, m := Renderer{Location: paris}, fixedManifest()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Manifest(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

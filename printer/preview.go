@@ -3,7 +3,6 @@ package printer
 import (
 	"bytes"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/png"
 	"sync"
@@ -106,7 +105,16 @@ func drawText(dst draw.Image, face font.Face, x, y int, s string) int {
 
 // fillRect paints the rectangle black; dst may be nil.
 func fillRect(dst draw.Image, r image.Rectangle) {
-	if dst != nil {
+	switch g := dst.(type) {
+	case nil:
+	case *image.Gray:
+		// Barcodes are thousands of small rectangles: write the pixels.
+		r = r.Intersect(g.Rect)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			row := g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)]
+			clear(row)
+		}
+	default:
 		draw.Draw(dst, r, image.Black, image.Point{}, draw.Src)
 	}
 }
@@ -157,6 +165,8 @@ func decodeConfig(b []byte) image.Config {
 // newPaper returns a white image of w x h dots.
 func newPaper(w, h int) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
 	return img
 }
