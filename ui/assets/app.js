@@ -41,12 +41,15 @@ function explain(codes) {
 }
 
 function lock() {
+  document.querySelectorAll(".view").forEach((v) => { v.hidden = true; });
+  $("views").hidden = true;
   $("desk").hidden = true; $("login").hidden = false; $("logout").hidden = true;
   $("who").textContent = ""; $("pin").value = ""; $("pin").focus();
 }
 
 function unlock(staff) {
   $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
+  $("views").hidden = false; document.body.dataset.role = staff.role;
   $("who").textContent = staff.name + " (" + staff.role + ")";
   reset();
 }
