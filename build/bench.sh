@@ -20,6 +20,8 @@ run ./edge/cmd/comptoir-edge/ 'BenchmarkDeposit$' 2000x
 run ./printer/ '.' 1s
 run ./scanner/ 'BenchmarkDecode' 1s
 run ./sync/uplink/ 'BenchmarkDrain' 1x
+# 100k operations from a real journal, terminal and cloud as processes; peak RSS
+run ./build/faulttest/ 'BenchmarkDrain100k' 1x
 run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
 
 echo "== scanner on the corpus (make bench-scan)" >&2

@@ -232,7 +232,7 @@ const (
 // rig is one cloud, one terminal and the broker between them, with the
 // proxy in front of the broker on the terminal's side.
 type rig struct {
-	t       *testing.T
+	t       testing.TB
 	kind    brokerKind
 	tid     string
 	dir     string
@@ -250,7 +250,7 @@ type rig struct {
 	want map[string]string
 }
 
-func newRig(t *testing.T, kind brokerKind) *rig {
+func newRig(t testing.TB, kind brokerKind) *rig {
 	r := &rig{t: t, kind: kind, dir: t.TempDir(), want: map[string]string{}}
 	r.tid = fmt.Sprintf("ft-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano()%1e9)
 	r.tid = regexp.MustCompile(`[^a-z0-9-]`).ReplaceAllString(r.tid, "-")

@@ -1,0 +1,72 @@
+package faulttest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkDrain100k measures DESIGN.md's sync target: a backlog of
+// 100,000 operations (50,000 deposits and their handovers) in a real
+// journal on disk, drained by a real terminal process to a real cloud
+// process and acked, over loopback. The clock runs from the terminal's
+// start to its outbox being empty (every ack applied); it reports the
+// seconds, events per second, and the terminal's peak RSS (VmHWM) while
+// draining. Targets: under 10 s, under 80 MB.
+func BenchmarkDrain100k(b *testing.B) {
+	for _, kind := range []brokerKind{embedded, mosquitto} {
+		b.Run(string(kind), func(b *testing.B) {
+			const deposits = 50_000
+			var secs, hwm float64
+			for range b.N {
+				b.StopTimer()
+				r := newRig(b, kind)
+				r.seed(deposits)
+				b.StartTimer()
+				start := time.Now()
+				r.startTerminal()
+				eventually(b, "outbox drained", func() bool {
+					var st struct {
+						Pending int `json:"outbox_pending"`
+					}
+					return r.kiosk.do("GET", "/api/status", nil, &st) == 200 && st.Pending == 0
+				})
+				secs += time.Since(start).Seconds()
+				b.StopTimer()
+				if got := r.ackedSeq(); got != 2*deposits {
+					b.Fatalf("cloud's acked_seq %d, want %d", got, 2*deposits)
+				}
+				hwm = max(hwm, vmHWM(b, r.term.cmd.Process.Pid))
+				r.term.stop()
+			}
+			b.ReportMetric(secs/float64(b.N), "s/drain")
+			b.ReportMetric(2*deposits*float64(b.N)/secs, "events/s")
+			b.ReportMetric(hwm/(1<<20), "peak-RSS-MB")
+		})
+	}
+}
+
+// vmHWM returns the peak resident set size of process pid, in bytes.
+func vmHWM(tb testing.TB, pid int) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb * 1024
+		}
+	}
+	tb.Fatal("no VmHWM in /proc/pid/status")
+	return 0
+}
