@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -88,6 +89,65 @@ func parseHostStatus(b []byte) (edge.PrinterStatus, error) {
 		return edge.PrinterStatus{Reason: edge.PrinterPaperOut, Message: "paper out"}, nil
 	case flag(lines[0][2]):
 		return edge.PrinterStatus{Reason: edge.PrinterPaused, Message: "paused"}, nil
+	}
+	return edge.PrinterStatus{Up: true}, nil
+}
+
+// ESCPOSTCP is a TCP printer that speaks ESC/POS: the print runner asks it
+// for its real-time status (DLE EOT) before each job and while idle.
+type ESCPOSTCP struct {
+	TCP
+}
+
+var _ edge.StatusPrinter = (*ESCPOSTCP)(nil)
+
+// Status asks an ESC/POS printer for its real-time status with DLE EOT 1
+// (printer: offline), 2 (offline cause: cover open) and 4 (roll paper
+// sensor: paper end), one byte answered for each. It returns an error when
+// the printer cannot be reached or does not answer the three within
+// ReadTimeout (3 s by default).
+func (p *ESCPOSTCP) Status(ctx context.Context) (edge.PrinterStatus, error) {
+	d := net.Dialer{Timeout: durOr(p.DialTimeout, 5*time.Second)}
+	conn, err := d.DialContext(ctx, "tcp", p.Addr)
+	if err != nil {
+		return edge.PrinterStatus{}, fmt.Errorf("printer status: %w", err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(durOr(p.ReadTimeout, 3*time.Second))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	const dle, eot = 0x10, 0x04
+	if _, err := conn.Write([]byte{dle, eot, 1, dle, eot, 2, dle, eot, 4}); err != nil {
+		return edge.PrinterStatus{}, fmt.Errorf("printer status %s: %w", p.Addr, err)
+	}
+	var b [3]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		return edge.PrinterStatus{}, fmt.Errorf("printer status %s: %w", p.Addr, err)
+	}
+	return parseRealTimeStatus(b)
+}
+
+// parseRealTimeStatus reads the answers to DLE EOT 1, 2 and 4. Each has
+// bits 1 and 4 set and bits 0 and 7 clear; in the first, bit 3 is
+// offline; in the second, bit 2 is cover open; in the fourth, bits 5 and 6
+// are paper end.
+func parseRealTimeStatus(b [3]byte) (edge.PrinterStatus, error) {
+	for _, c := range b {
+		if c&0x93 != 0x12 {
+			return edge.PrinterStatus{}, fmt.Errorf("malformed DLE EOT answer % x", b)
+		}
+	}
+	switch {
+	case b[1]&0x04 != 0:
+		return edge.PrinterStatus{Reason: edge.PrinterHeadOpen, Message: "cover open"}, nil
+	case b[2]&0x60 != 0:
+		return edge.PrinterStatus{Reason: edge.PrinterPaperOut, Message: "paper out"}, nil
+	case b[0]&0x08 != 0:
+		return edge.PrinterStatus{Reason: edge.PrinterPaused, Message: "offline"}, nil
 	}
 	return edge.PrinterStatus{Up: true}, nil
 }

@@ -293,7 +293,95 @@ func TestOpenStatus(t *testing.T) {
 	if _, ok := p.(edge.StatusPrinter); ok {
 		t.Errorf("plain tcp: %T asks ~HS of a printer that may not speak ZPL", p)
 	}
-	if _, err := Open("tcp://127.0.0.1:9100?status=escpos"); edge.ErrorCode(err) != edge.EINVALID {
-		t.Errorf("status=escpos: error %v, want EINVALID", err)
+	if _, err := Open("tcp://127.0.0.1:9100?status=pcl"); edge.ErrorCode(err) != edge.EINVALID {
+		t.Errorf("status=pcl: error %v, want EINVALID", err)
+	}
+}
+
+func TestParseRealTimeStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		in      [3]byte
+		up      bool
+		reason  string
+		wantErr bool
+	}{
+		{"ready", [3]byte{0x12, 0x12, 0x12}, true, "", false},
+		{"paper end", [3]byte{0x12, 0x12, 0x72}, false, edge.PrinterPaperOut, false},
+		{"cover open", [3]byte{0x1A, 0x16, 0x12}, false, edge.PrinterHeadOpen, false},
+		{"offline", [3]byte{0x1A, 0x12, 0x12}, false, edge.PrinterPaused, false},
+		{"not an answer", [3]byte{'o', 'k', '!'}, false, "", true},
+	} {
+		st, err := parseRealTimeStatus(tt.in)
+		if (err != nil) != tt.wantErr || (err == nil && (st.Up != tt.up || st.Reason != tt.reason)) {
+			t.Errorf("%s: got %+v, %v; want up %v reason %q error %v", tt.name, st, err, tt.up, tt.reason, tt.wantErr)
+		}
+	}
+}
+
+// TestFakeReceiptPrinter: a network receipt printer answers DLE EOT with
+// paper end, then ready; the receipt waits, then prints exactly once.
+func TestFakeReceiptPrinter(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	asked, jobs := 0, [][]byte{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b, _ := io.ReadAll(io.LimitReader(c, 9))
+				if bytes.Equal(b, []byte{0x10, 4, 1, 0x10, 4, 2, 0x10, 4, 4}) {
+					mu.Lock()
+					paper := byte(0x72)
+					if asked > 0 {
+						paper = 0x12
+					}
+					asked++
+					mu.Unlock()
+					c.Write([]byte{0x12, 0x12, paper})
+					return
+				}
+				rest, _ := io.ReadAll(c)
+				mu.Lock()
+				jobs = append(jobs, append(b, rest...))
+				mu.Unlock()
+			}()
+		}
+	}()
+	p, err := Open("tcp://" + ln.Addr().String() + "?status=escpos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipt, err := Renderer{}.Receipt(fixedReceipt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &memQueue{}
+	q.PutPrintJob(context.Background(), edge.PrintJob{ID: "r-1", Printer: edge.PrinterReceipt, Format: edge.FormatESCPOS, Data: receipt, State: edge.JobPending})
+	r := &edge.PrintRunner{
+		Queue: q, Printers: map[string]edge.Printer{edge.PrinterReceipt: p},
+		Logger: slog.New(slog.DiscardHandler), Interval: 10 * time.Millisecond,
+	}
+	startRunner(t, r)
+	waitFor(t, "the printer to show paper out", func() bool {
+		st := r.Statuses()
+		return len(st) == 1 && st[0].Reason == edge.PrinterPaperOut
+	})
+	waitFor(t, "the receipt to print", func() bool {
+		j, _ := q.PrintJob(context.Background(), "r-1")
+		return j.State == edge.JobDone
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(jobs) != 1 || !bytes.Equal(jobs[0], receipt) {
+		t.Fatalf("printer received %d jobs, want the receipt once", len(jobs))
 	}
 }

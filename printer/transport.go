@@ -21,7 +21,8 @@ import (
 //   - tcp://HOST:PORT sends raw bytes to a network printer, usually port 9100;
 //     with ?status=zpl it asks a ZPL printer for its host status (~HS)
 //     before each job and sends nothing while it is out of paper, its head
-//     is open or it is paused;
+//     is open or it is paused; with ?status=escpos it asks an ESC/POS
+//     printer the same with DLE EOT (paper end, cover open, offline);
 //   - file:///dev/usb/lp0 writes to a device, such as a USB printer;
 //   - cups://QUEUE sends a raw job to a CUPS queue through lp;
 //   - none discards every job.
@@ -60,8 +61,10 @@ func Open(rawURL string) (edge.Printer, error) {
 			return &TCP{Addr: u.Host}, nil
 		case "zpl":
 			return &ZPLTCP{TCP: TCP{Addr: u.Host}}, nil
+		case "escpos":
+			return &ESCPOSTCP{TCP: TCP{Addr: u.Host}}, nil
 		}
-		return nil, bad("status is zpl (ask ~HS before each job) or none")
+		return nil, bad("status is zpl (ask ~HS before each job), escpos (ask DLE EOT) or none")
 	case "file":
 		if u.Host != "" || !filepath.IsAbs(u.Path) {
 			return nil, bad("want an absolute path, as in file:///dev/usb/lp0")
