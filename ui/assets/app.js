@@ -123,6 +123,15 @@ $("deposit-form").addEventListener("submit", async (e) => {
   $("r-tracking").textContent = r.data.deposit.tracking;
   $("r-slot").textContent = r.data.deposit.shelf_slot;
   $("r-qr").src = r.data.receipt.png_url;
+  // The label's preview is drawn on request: fetch it only when opened.
+  const label = r.data.label;
+  $("r-label-box").hidden = !label;
+  $("r-label-box").open = false;
+  $("r-label").removeAttribute("src");
+  if (label) {
+    $("r-label-box").ontoggle = () => { if ($("r-label-box").open) $("r-label").src = label.png_url; };
+    $("r-label-pdf").href = label.pdf_url;
+  }
   $("result").hidden = false;
   $("next").focus();
 });
@@ -143,6 +152,10 @@ async function status() {
     $("net").textContent = s.online ? "En ligne" : "Hors ligne";
     $("net").className = s.online ? "online" : "offline";
     $("backlog").textContent = s.outbox_pending ? s.outbox_pending + " en attente d'envoi" : "";
+    const why = { paper_out: "plus de papier", head_open: "capot ouvert", paused: "en pause", unreachable: "injoignable", failing: "en erreur" };
+    $("printers").textContent = (s.printer_states || []).filter((p) => !p.up)
+      .map((p) => "Imprimante " + (p.printer === "label" ? "d'étiquettes" : "de reçus") + " : " + (why[p.reason] || p.reason) +
+        (p.pending ? " (" + p.pending + " en attente, imprimé dès son retour)" : "")).join(" — ");
     if ($("login").hidden === false && r.status === 200) { /* signed in elsewhere */ }
   }
 }
