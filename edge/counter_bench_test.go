@@ -9,9 +9,9 @@ import (
 )
 
 // BenchmarkHandover hands 50 parcels to the driver at once. The Desk
-// appends the 50 parcel.handed_over together so that they share the
-// journal's fsyncs; "serial" appends the same operations one after another,
-// as a peer to compare with.
+// journals the 50 parcel.handed_over and the manifest in one durable write
+// (AppendAll); "serial" appends the same operations one after another, as a
+// peer to compare with.
 func BenchmarkHandover(b *testing.B) {
 	const parcels = 50
 	ctx := context.Background()

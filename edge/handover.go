@@ -2,11 +2,9 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // EWRONGCARRIER refuses a parcel scanned into another carrier's handover.
@@ -157,66 +155,45 @@ func (d *Desk) handoverParcels(ctx context.Context, req HandoverRequest) ([]Shel
 	return out, nil
 }
 
-// closeManifest journals the handover of ps, then the manifest. The
-// handovers are appended together so that they share the journal's fsyncs;
-// the manifest lists those that were journalled.
+// closeManifest journals the handover of ps and the manifest in one
+// durable write: a power cut never leaves parcels off the shelf without
+// their manifest, or a manifest whose parcels are still on the shelf.
 func (d *Desk) closeManifest(ctx context.Context, carrier string, req HandoverRequest, ps []ShelfParcel) (Manifest, error) {
 	now := d.now().UTC()
 	m := Manifest{ID: newID(), Carrier: carrier}
 	data := HandedOverData{ManifestID: m.ID, Carrier: carrier, DriverRef: req.DriverRef}
-	done := make([]bool, len(ps))
-	errs := make([]error, len(ps))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			op := NewOperation(OpParcelHandedOver, now, req.Operator, p.Tracking, data)
-			op.ID = newID()
-			op, errs[i] = d.Journal.Append(ctx, op)
-			if errs[i] == nil {
-				done[i] = true
-				d.appended(op)
-			}
-		}()
+	ops := make([]Operation, 0, len(ps)+1)
+	for _, p := range ps {
+		op := NewOperation(OpParcelHandedOver, now, req.Operator, p.Tracking, data)
+		op.ID = newID()
+		ops = append(ops, op)
+		m.Trackings = append(m.Trackings, p.Tracking)
 	}
-	wg.Wait()
-	for i, p := range ps {
-		if done[i] {
-			m.Trackings = append(m.Trackings, p.Tracking)
-		}
-	}
-	failed := errors.Join(errs...)
-	if len(m.Trackings) == 0 {
-		return Manifest{}, fmt.Errorf("handover: %w", failed)
-	}
-
-	var jobs []PrintJob
 	mdata := ManifestData{ManifestID: m.ID, Carrier: carrier, Count: len(m.Trackings), Trackings: m.Trackings}
 	op := NewOperation(OpManifestClosed, now, req.Operator, "", mdata)
 	op.ID = newID()
+	ops = append(ops, op)
+
+	var jobs []PrintJob
 	doc := ManifestDoc{
 		ManifestID: m.ID, Carrier: carrier, RelayPoint: d.RelayPoint, At: now,
 		DriverRef: req.DriverRef, Operator: req.Operator, Trackings: m.Trackings,
 	}
-	// A manifest that cannot be rendered must not undo the handover already
-	// journalled: the manifest is closed unprinted.
+	// A manifest that cannot be rendered must not stop the driver: the
+	// handover is journalled and the manifest closed unprinted.
 	if b, err := d.Renderer.Manifest(doc); err == nil {
 		jobs = append(jobs, newJob(op.ID, PrinterReceipt, FormatESCPOS, b, now))
+		m.PrintJob = jobs[0].ID
 	} else {
 		m.PrintError = ErrorMessage(err)
 	}
-	op, err := d.Journal.Append(ctx, op, jobs...)
+	done, err := d.Journal.AppendAll(ctx, ops, jobs...)
 	if err != nil {
-		return m, fmt.Errorf("handover: close manifest: %w", errors.Join(err, failed))
+		return Manifest{}, fmt.Errorf("handover: %w", err)
 	}
-	d.appended(op)
-	m.Operation = op
-	if len(jobs) > 0 {
-		m.PrintJob = jobs[0].ID
+	for _, op := range done {
+		d.appended(op)
 	}
-	if failed != nil {
-		return m, fmt.Errorf("handover: %w", failed)
-	}
+	m.Operation = done[len(done)-1]
 	return m, nil
 }

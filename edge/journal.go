@@ -27,6 +27,12 @@ type Journal interface {
 	// STORAGE_FULL when the journal's disk budget is spent.
 	Append(ctx context.Context, op Operation, jobs ...PrintJob) (Operation, error)
 
+	// AppendAll appends ops as Append does, in one durable write with
+	// consecutive seqs, jobs beside the last op: all of them or none. It is
+	// not for deposits (INVALID), and returns TOO_LARGE when the ops do not
+	// fit in one write.
+	AppendAll(ctx context.Context, ops []Operation, jobs ...PrintJob) ([]Operation, error)
+
 	// FindDeposit returns the shelf entry of a deposit on the shelf whose RA id
 	// equals raID (when not empty) or whose tracking equals tracking.
 	FindDeposit(ctx context.Context, raID, tracking string) (ShelfParcel, bool, error)

@@ -62,6 +62,45 @@ func (j *Journal) Append(ctx context.Context, op edge.Operation, jobs ...edge.Pr
 	return a.result, nil
 }
 
+// AppendAll appends ops in one transaction and one sync, with jobs stored
+// beside the last of them: either every op is journalled, with consecutive
+// seqs, or none is. It returns the ops as Append does, and the errors of
+// Append; TOO_LARGE when they do not fit in one transaction.
+func (j *Journal) AppendAll(ctx context.Context, ops []edge.Operation, jobs ...edge.PrintJob) ([]edge.Operation, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	reqs := make([]*appendReq, len(ops))
+	for i, op := range ops {
+		var js []edge.PrintJob
+		if i == len(ops)-1 {
+			js = jobs
+		}
+		a, err := j.prepare(op, js)
+		if err != nil {
+			return nil, fmt.Errorf("journal append all: op %d: %w", i, err)
+		}
+		if a.deposit != nil {
+			// The disk budget is checked per request on its first op.
+			return nil, edge.Errorf(edge.EINVALID, "Deposits are appended one by one.")
+		}
+		reqs[i] = a
+	}
+	r := newRequest(ctx)
+	r.app, r.more = reqs[0], reqs[1:]
+	if err := j.send(ctx, r); err != nil {
+		if _, ok := err.(*edge.Error); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("journal append all: %w", err)
+	}
+	out := make([]edge.Operation, len(reqs))
+	for i, a := range reqs {
+		out[i] = a.result
+	}
+	return out, nil
+}
+
 func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, error) {
 	if op.Type == "" {
 		return nil, edge.Errorf(edge.EINVALID, "An operation needs a type.")
@@ -212,6 +251,11 @@ func (b *batch) build(reqs []*request) (int, error) {
 	for i, r := range reqs {
 		if err := b.apply(r.app); err != nil {
 			return i, err
+		}
+		for _, a := range r.more {
+			if err := b.apply(a); err != nil {
+				return i, err
+			}
 		}
 	}
 	// The writer alone changes the counters, so it may read them unlocked.

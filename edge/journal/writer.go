@@ -13,8 +13,11 @@ import (
 // function that writes (acks, print jobs, staff, compaction) and must not
 // interleave with the commit and sync of a batch of appends.
 type request struct {
-	ctx  context.Context
-	app  *appendReq
+	ctx context.Context
+	app *appendReq
+	// more are operations appended with app in the same transaction: all
+	// of them are journalled, or none (AppendAll).
+	more []*appendReq
 	fn   func() error
 	sync bool // fn's writes must be durable before it is answered
 	done chan error
@@ -195,7 +198,11 @@ func (r *request) size() int64 {
 	if r.app == nil {
 		return 0
 	}
-	return r.app.size
+	n := r.app.size
+	for _, a := range r.more {
+		n += a.size
+	}
+	return n
 }
 
 // entries estimates the number of keys r writes in a transaction.
@@ -203,7 +210,11 @@ func (r *request) entries() int64 {
 	if r.app == nil {
 		return 0
 	}
-	return int64(8 + 2*len(r.app.jobs))
+	n := int64(8 + 2*len(r.app.jobs))
+	for _, a := range r.more {
+		n += int64(8 + 2*len(a.jobs))
+	}
+	return n
 }
 
 // isTooBig reports whether err is Badger's transaction-too-big error.
