@@ -16,7 +16,7 @@ import (
 // A manifest id too long for a Code 128 barcode on the paper (a UUID in
 // code set B needs 431 modules: one-dot modules on 80 mm paper, more than
 // 58 mm paper holds) is printed as a QR code instead, with the same
-// human-readable line. It returns EINVALID for unsupported paper or a
+// human-readable line; one whose bars would be one dot wide gets both. It returns EINVALID for unsupported paper or a
 // manifest id that is not printable ASCII of at most 48 characters.
 // Tracking numbers are printed as text, stripped of control bytes.
 func (r Renderer) Manifest(m edge.ManifestDoc) ([]byte, error) {
@@ -65,9 +65,16 @@ func (r Renderer) Manifest(m edge.ManifestDoc) ([]byte, error) {
 	p.cmd(esc, 'a', 1)
 	if module > 0 {
 		p.code128(data, module)
-	} else {
+	}
+	if module < 2 {
+		// One-dot bars (0.125 mm) are thinner than many scanners read
+		// off thermal paper: add a QR code, which any imager reads.
+		p.cmd(lf)
 		p.qr(m.ManifestID, 4)
-		p.wrapped(m.ManifestID, cols)
+		p.cmd(lf)
+		if module == 0 {
+			p.wrapped(m.ManifestID, cols)
+		}
 	}
 	p.cmd(lf)
 	p.cmd(esc, 'a', 0)

@@ -60,7 +60,7 @@ func TestManifestUUID(t *testing.T) {
 	for _, tt := range []struct {
 		paper    string
 		bars, qr int
-	}{{Paper80mm, 1, 0}, {Paper58mm, 0, 1}} {
+	}{{Paper80mm, 1, 1}, {Paper58mm, 0, 1}} {
 		b, err := Renderer{Paper: tt.paper}.Manifest(m)
 		if err != nil {
 			t.Fatal(err)
