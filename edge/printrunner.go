@@ -198,6 +198,9 @@ func (r *PrintRunner) runOnce(ctx context.Context) time.Time {
 			c.next = j.NextAttempt
 		} else {
 			c.pending--
+			if c.pending == c.held {
+				c.next = time.Time{}
+			}
 		}
 	}
 	r.pollIdle(ctx, queued)
