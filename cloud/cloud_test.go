@@ -68,6 +68,7 @@ func TestStatusOf(t *testing.T) {
 		{edge.OpReturnRefused, "", false},
 		{edge.OpManifestClosed, "", false},
 		{edge.OpCommandApplied, "", false},
+		{edge.OpDayClosed, "", false},
 	}
 	for _, tt := range tests {
 		got, ok := cloud.StatusOf(tt.op)
