@@ -257,7 +257,7 @@ func strOr(s, def string) string {
 func (r *PrintRunner) attempt(ctx context.Context, j *PrintJob) error {
 	p, ok := r.Printers[j.Printer]
 	var err error
-	result := "error"
+	result, again := "error", false
 	switch {
 	case !ok:
 		err = Errorf(EPRINTER, "no printer named %q", j.Printer)
@@ -271,13 +271,19 @@ func (r *PrintRunner) attempt(ctx context.Context, j *PrintJob) error {
 		// Mark the job sending, durably, before its bytes go out: if the
 		// terminal dies before the job is marked done, the next start
 		// holds it instead of printing it a second time.
-		j.State, j.UpdatedAt = JobSending, time.Now()
+		sendingAt := time.Now()
+		j.State, j.UpdatedAt = JobSending, sendingAt
 		if err = r.Queue.PutPrintJob(ctx, *j); err != nil {
 			j.State = JobPending
 			break
 		}
 		if err = p.Print(ctx, j.ID, j.Data); err == nil {
 			result = "ok"
+			// A reprint asked (Retry) while this one was printing must
+			// not be lost by marking the job done.
+			if cur, gerr := r.Queue.PrintJob(ctx, j.ID); gerr == nil && cur.State == JobPending && cur.UpdatedAt.After(sendingAt) {
+				again = true
+			}
 		}
 	}
 	now := time.Now()
@@ -293,6 +299,9 @@ func (r *PrintRunner) attempt(ctx context.Context, j *PrintJob) error {
 		}
 	} else {
 		j.State, j.LastError = JobDone, ""
+		if again {
+			j.State, j.NextAttempt = JobPending, now
+		}
 		r.setStatus(j.Printer, true, PrinterReady, "")
 	}
 	if r.Observe != nil {

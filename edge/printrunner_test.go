@@ -214,3 +214,33 @@ func TestPrintRunnerNoMarkNoPrint(t *testing.T) {
 		t.Fatalf("printed %d times although the job could not be marked sending", n)
 	}
 }
+
+// gatedPrinter blocks each print until the test lets it go.
+type gatedPrinter struct {
+	countingPrinter
+	started chan struct{}
+	gate    chan struct{}
+}
+
+func (p *gatedPrinter) Print(ctx context.Context, id string, data []byte) error {
+	p.started <- struct{}{}
+	<-p.gate
+	return p.countingPrinter.Print(ctx, id, data)
+}
+
+// TestPrintRunnerRetryWhilePrinting: a reprint asked while the job is
+// printing is not lost when that print ends.
+func TestPrintRunnerRetryWhilePrinting(t *testing.T) {
+	store := newJobStore(pendingJob("a"))
+	p := &gatedPrinter{started: make(chan struct{}), gate: make(chan struct{})}
+	r := &edge.PrintRunner{Queue: store, Printers: map[string]edge.Printer{edge.PrinterLabel: p}}
+	runRunner(t, r)
+	<-p.started
+	if _, err := r.Retry(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	p.gate <- struct{}{} // the first print ends
+	<-p.started          // the reprint starts
+	p.gate <- struct{}{}
+	eventually(t, "the reprint to be done", func() bool { return store.get("a").State == edge.JobDone && p.count("a") == 2 })
+}
