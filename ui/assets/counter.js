@@ -154,6 +154,35 @@ async function handover(carrier) {
   loadShelf();
 }
 
+// Handover of the parcels the driver takes, scanned one by one.
+let scanned = [];
+
+function showScanned() {
+  $("handover-list").textContent = scanned.length ? scanned.length + " scanné(s) : " + scanned.join(", ") : "";
+  $("handover-send").disabled = scanned.length === 0;
+}
+
+$("handover-scan").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const t = $("handover-code").value.trim();
+  if (t && !scanned.includes(t)) scanned.push(t);
+  $("handover-code").value = "";
+  showScanned();
+});
+
+$("handover-send").addEventListener("click", async () => {
+  const r = await api("POST", "/api/handovers", { trackings: scanned });
+  if (r.ok) {
+    const m = r.data.manifests[0];
+    $("shelf-msg").textContent = m.count + " colis remis à " + m.carrier + " (bordereau " + m.id.slice(0, 8) + ").";
+    scanned = [];
+    showScanned();
+  } else {
+    $("shelf-msg").textContent = "Refusé : " + errorText(r.data.error);
+  }
+  loadShelf();
+});
+
 // The day's summary, and closing the day (manager).
 async function loadDay() {
   const r = await api("GET", "/api/summary");

@@ -13,7 +13,8 @@ import (
 )
 
 // TestKioskShelfAndInstore runs the shelf and in-store pages in a real
-// browser: the clerk hands a carrier's parcels over from the shelf, then
+// browser: the clerk hands over a parcel she scans, then the rest of the
+// carrier's parcels from the shelf, then
 // takes a return back in store, grading its item.
 func TestKioskShelfAndInstore(t *testing.T) {
 	issuer, _ := token.GenerateKey("issuer-kiosk-counter")
@@ -22,7 +23,7 @@ func TestKioskShelfAndInstore(t *testing.T) {
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-kiosk-counter", trust)
 	m, c := startTerminal(t, dir)
-	for i := range 2 {
+	for i := range 3 {
 		if code := c.do("POST", "/api/deposits", map[string]any{"code": signRA(t, issuer, s10(880+i), nil), "weight_g": 600}, nil); code != http.StatusCreated {
 			t.Fatalf("deposit: %d", code)
 		}
@@ -36,7 +37,10 @@ func TestKioskShelfAndInstore(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
 		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.Click(chromedp.CSS(`#views button[data-view="shelf"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#shelf-parcels tr:nth-child(2)`)),
+		chromedp.WaitVisible(chromedp.CSS(`#shelf-parcels tr:nth-child(3)`)),
+		chromedp.SendKeys(chromedp.ID("handover-code"), s10(881)+kb.Enter),
+		chromedp.Click(chromedp.ID("handover-send")),
+		chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr:nth-child(3)`)),
 		chromedp.Click(chromedp.CSS(`#shelf-carriers button.handover`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr`)),
 		chromedp.Click(chromedp.CSS(`#views button[data-view="instore"]`)),
@@ -61,8 +65,8 @@ func TestKioskShelfAndInstore(t *testing.T) {
 	for len(received.Operations) == 0 && time.Now().Before(deadline) {
 		c.do("GET", "/api/operations?type=instore.received", nil, &received)
 	}
-	if len(handed.Operations) != 2 {
-		t.Errorf("handed over from the shelf page: %d parcels, want 2", len(handed.Operations))
+	if len(handed.Operations) != 3 || handed.Operations[0].Tracking != s10(881) {
+		t.Errorf("handed over from the shelf page: %+v, want %s then the 2 others", handed.Operations, s10(881))
 	}
 	if len(received.Operations) != 1 || received.Operations[0].Tracking != s10(890) {
 		t.Fatalf("in-store return from the kiosk: %+v", received.Operations)
