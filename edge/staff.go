@@ -41,7 +41,9 @@ type StaffStore interface {
 const pinIterations = 200_000
 
 // HashPIN returns a salted PBKDF2-SHA256 hash of pin, in the form
-// "pbkdf2-sha256$<iterations>$<salt>$<hash>".
+// "pbkdf2-sha256$<iterations>$<salt>$<hash>". New accounts no longer use
+// it: AddStaff takes a PINHasher, bcrypt in the agent (ui.PINHasher); it
+// stays, with CheckPIN, for the accounts created before.
 func HashPIN(pin string) (string, error) {
 	if err := ValidatePIN(pin); err != nil {
 		return "", err
