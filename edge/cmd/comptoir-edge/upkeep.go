@@ -8,8 +8,8 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-// Timings of the upkeep loop.
-const (
+// Timings of the upkeep loop (variables so that tests shorten them).
+var (
 	// compactEvery is the period of journal compaction; the first one
 	// runs compactFirst after start, out of the way of a morning rush.
 	compactEvery = 6 * time.Hour

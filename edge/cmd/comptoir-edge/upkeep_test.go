@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
@@ -74,4 +76,112 @@ func metricsText(t *testing.T, m *Main) string {
 	rec := httptest.NewRecorder()
 	m.metrics.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	return rec.Body.String()
+}
+
+// shortUpkeep makes the upkeep loop run often for the test's length; call it
+// before starting the terminal.
+func shortUpkeep(t *testing.T) {
+	first, every, check := compactFirst, compactEvery, statusCheckEvery
+	compactFirst, compactEvery, statusCheckEvery = 10*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+	t.Cleanup(func() { compactFirst, compactEvery, statusCheckEvery = first, every, check })
+}
+
+// TestUpkeepCompacts checks that the upkeep loop compacts acked operations
+// past the retention period, and keeps unacked ones however old.
+func TestUpkeepCompacts(t *testing.T) {
+	shortUpkeep(t)
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-compact", token.NewTrustList())
+	m, _ := startTerminal(t, dir, func(c *Config) { c.Retention = Duration(time.Hour) })
+	ctx := context.Background()
+	old := time.Now().Add(-2 * time.Hour)
+	var seqs []uint64
+	for i := range 2 {
+		op, err := m.journal.Append(ctx, edge.NewOperation(edge.OpParcelHandedOver, old, "", s10(900+i), edge.HandedOverData{ManifestID: "m", Carrier: "DEMO"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, op.Seq)
+	}
+	if err := m.journal.Ack(ctx, seqs[0], seqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ops, err := m.journal.Operations(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ops) == 1 {
+			if ops[0].Seq != seqs[1] {
+				t.Fatalf("left seq %d, want the unacked %d", ops[0].Seq, seqs[1])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d operations left, want the acked one compacted away", len(ops))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestUpkeepStatusRefresh checks that the retained status reaches the cloud
+// soon after the journal passes 80 % of its disk budget, not at the next
+// minute's refresh.
+func TestUpkeepStatusRefresh(t *testing.T) {
+	shortUpkeep(t)
+	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
+	defer cloud.Close()
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-refresh", "Relais", dir); err != nil {
+		t.Fatal(err)
+	}
+	// A first run makes the journal; the second gets a budget it uses 70 %
+	// of, then fills.
+	ctx := context.Background()
+	ref := strings.Repeat("x", 8<<10)
+	fill := func(m *Main, i int) {
+		t.Helper()
+		if _, err := m.journal.Append(ctx, edge.NewOperation(edge.OpParcelHandedOver, time.Now(), "", s10(i), edge.HandedOverData{ManifestID: "m", Carrier: "DEMO", DriverRef: ref})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, _ := startTerminal(t, dir)
+	for i := range 256 {
+		fill(m, i)
+	}
+	used := m.journal.DiskUsage()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = startTerminal(t, dir, func(c *Config) { c.DiskBudgetBytes = used * 10 / 7 })
+	warning := func() (on, known bool) {
+		var v struct {
+			Status *struct {
+				DiskWarning bool `json:"disk_warning"`
+			} `json:"status"`
+		}
+		operator.do("GET", "/v1/terminals/term-refresh", nil, &v)
+		if v.Status == nil {
+			return false, false
+		}
+		return v.Status.DiskWarning, true
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for on, known := warning(); !known || on; on, known = warning() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the cloud never saw the terminal's status without a disk warning (usage %d of %d)", m.journal.DiskUsage(), m.journal.DiskBudget())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := 256; !m.journal.DiskWarning(); i++ {
+		fill(m, i)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for on, _ := warning(); !on; on, _ = warning() {
+		if time.Now().After(deadline) {
+			t.Fatal("the cloud's status shows no disk warning 30 s after the journal passed 80 % of its budget")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
