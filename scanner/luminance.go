@@ -242,3 +242,18 @@ func (g *grey) rotate45() *grey {
 	}
 	return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: side, Height: side}, pix: pix, stride: side}
 }
+
+// half returns the source at half its size, each pixel the mean of four.
+func (g *grey) half() *grey {
+	w, h := g.Width/2, g.Height/2
+	pix := make([]byte, w*h)
+	for y := 0; y < h; y++ {
+		r0 := g.pix[(g.top+2*y)*g.stride+g.left:][: 2*w : 2*w]
+		r1 := g.pix[(g.top+2*y+1)*g.stride+g.left:][: 2*w : 2*w]
+		out := pix[y*w : (y+1)*w : (y+1)*w]
+		for x := range out {
+			out[x] = byte((int(r0[2*x]) + int(r0[2*x+1]) + int(r1[2*x]) + int(r1[2*x+1]) + 2) >> 2)
+		}
+	}
+	return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: w, Height: h}, pix: pix, stride: w}
+}

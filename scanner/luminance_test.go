@@ -5,6 +5,8 @@ import (
 	"image"
 	"image/color"
 	"testing"
+
+	"github.com/makiuchi-d/gozxing"
 )
 
 // TestNewGrey checks each fast path against the generic conversion through
@@ -92,5 +94,31 @@ func TestGrey_CropRotate(t *testing.T) {
 	}
 	if got := g.Invert().GetMatrix(); got[0] != 255 || got[11] != 244 {
 		t.Errorf("inverted %v", got)
+	}
+}
+
+func TestGrey_HalfUpscale(t *testing.T) {
+	src := &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: 5, Height: 3}, pix: []byte{
+		0, 4, 8, 12, 99,
+		2, 6, 10, 14, 99,
+		99, 99, 99, 99, 99,
+	}, stride: 5}
+	h := src.half()
+	if h.Width != 2 || h.Height != 1 || h.pix[0] != 3 || h.pix[1] != 11 {
+		t.Errorf("half: %dx%d %v", h.Width, h.Height, h.pix)
+	}
+	flat := &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: 3, Height: 2}, pix: []byte{50, 50, 50, 50, 50, 50}, stride: 3}
+	up := flat.upscale2()
+	if up.Width != 6 || up.Height != 4 {
+		t.Fatalf("upscale2: %dx%d", up.Width, up.Height)
+	}
+	for i, p := range up.pix {
+		if p != 50 {
+			t.Fatalf("upscale2 of a flat image: pixel %d is %d", i, p)
+		}
+	}
+	r := flat.rotate45()
+	if r.Width != r.Height || r.Width < 3 {
+		t.Errorf("rotate45: %dx%d", r.Width, r.Height)
 	}
 }

@@ -161,6 +161,8 @@ func TestDecoder_Synthetic(t *testing.T) {
 		tc{"QR mirrored and turned", Frame(rotate(mirror(small), 60), 640, 480, 100, 40), raSym},
 		tc{"Code 128 mirrored", Frame(mirror(bar), 640, 300, 100, 90), barSym},
 		tc{"Code 128 blurred", blur(Frame(bar, 640, 300, 100, 90), 1), barSym},
+		tc{"QR in a 1920x1080 frame (read at half size)", Frame(qr, 1920, 1080, 700, 300), qrSym},
+		tc{"Code 128 in a 1920x1080 frame", Frame(bar, 1920, 1080, 700, 300), barSym},
 		tc{"small QR in a 1920x1080 frame", Frame(QRImage(t, ra, 120), 1920, 1080, 1500, 800), raSym},
 		tc{"QR on a dim phone screen with glare", phone(qr, 1280, 960), qrSym},
 		tc{"turned QR on a phone screen", phone(rotate(small, 15), 800, 600), raSym},

@@ -63,6 +63,7 @@ func main() {
 	corpus := flag.String("corpus", "../shared/corpus", "folder of the corpus")
 	reps := flag.Int("reps", 5, "runs per image of the in-process decoders")
 	k := flag.Int("k", 6, "copies of an image given to one CLI process")
+	clis := flag.Bool("cli", true, "compare zbarimg and ZXingReader too")
 	flag.Parse()
 	if _, err := os.Stat(*corpus); err != nil {
 		fmt.Printf("benchscan: skipped: no corpus at %s\n", *corpus)
@@ -125,12 +126,15 @@ func main() {
 			return out
 		})},
 	}
-	if p, err := exec.LookPath("zbarimg"); err == nil {
+	if !*clis {
+		// in-process decoders only
+	} else if p, err := exec.LookPath("zbarimg"); err == nil {
 		decoders = append(decoders, decoder{"zbarimg", cli(p, []string{"-q", "--raw"}, zbarTexts, *k)})
 	} else {
 		fmt.Println("zbarimg not found (Debian zbar-tools): not compared")
 	}
-	if p, err := exec.LookPath("ZXingReader"); err == nil {
+	if !*clis {
+	} else if p, err := exec.LookPath("ZXingReader"); err == nil {
 		decoders = append(decoders, decoder{"ZXingReader", cli(p, nil, zxingTexts, *k)})
 	} else {
 		fmt.Println("ZXingReader not found (Debian zxing-cpp-tools): not compared")
@@ -146,7 +150,11 @@ func main() {
 		for _, set := range append(slices.Clone(sets), "total") {
 			tallies[d.name][set] = &tally{}
 		}
-		for _, c := range items {
+	}
+	// Image by image, every decoder in turn: a change of the machine's
+	// load hits them alike.
+	for _, c := range items {
+		for _, d := range decoders {
 			r := d.run(c)
 			for _, set := range []string{c.set, "total"} {
 				t := tallies[d.name][set]
