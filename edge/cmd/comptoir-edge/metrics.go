@@ -22,6 +22,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	prints   *prometheus.CounterVec
 	decode   prometheus.Histogram
+	scanRef  *prometheus.CounterVec
 	opsDesc  *prometheus.Desc
 	refDesc  *prometheus.Desc
 	pendDesc *prometheus.Desc
@@ -46,6 +47,9 @@ func newMetrics(m *Main) *metrics {
 			Name: "comptoir_edge_scan_decode_seconds", Help: "Time to find barcodes in one camera frame.",
 			Buckets: []float64{.002, .005, .01, .02, .05, .1, .2, .5, 1, 2},
 		}),
+		scanRef: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comptoir_edge_scan_refusals_total", Help: "Camera frames refused by the decoder, by error code (TOO_LARGE, UNREADABLE).",
+		}, []string{"reason"}),
 		opsDesc:  prometheus.NewDesc("comptoir_edge_operations_total", "Operations journalled, by type.", []string{"type"}, nil),
 		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused deposits journalled, by reason.", []string{"reason"}, nil),
 		pendDesc: prometheus.NewDesc("comptoir_edge_outbox_pending", "Operations not yet acknowledged by the cloud.", nil, nil),
@@ -63,7 +67,7 @@ func newMetrics(m *Main) *metrics {
 		ConstLabels: prometheus.Labels{"version": Version, "goarch": runtime.GOARCH},
 	})
 	build.Set(1)
-	x.reg.MustRegister(x.prints, x.decode, build, x,
+	x.reg.MustRegister(x.prints, x.decode, x.scanRef, build, x,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
@@ -128,17 +132,21 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 
 // timeDecode wraps an image decoder to observe its duration.
 func (x *metrics) timeDecode(d ui.ImageDecoder) ui.ImageDecoder {
-	return timedDecoder{d, x.decode}
+	return timedDecoder{d, x.decode, x.scanRef}
 }
 
 type timedDecoder struct {
 	ui.ImageDecoder
-	h prometheus.Histogram
+	h       prometheus.Histogram
+	refused *prometheus.CounterVec
 }
 
 func (t timedDecoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error) {
 	start := time.Now()
 	syms, err := t.ImageDecoder.Decode(ctx, data)
 	t.h.Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.refused.WithLabelValues(edge.ErrorCode(err)).Inc()
+	}
 	return syms, err
 }

@@ -14,6 +14,9 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/comptoir/comptoir/scanner"
 )
 
 // TestScanJSON checks `scan --json`: one line per file, exactly the fields of
@@ -63,5 +66,19 @@ func TestScanJSON(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), good+": QR_CODE RR123456785FR\n") {
 		t.Errorf("plain output:\n%s", out.String())
+	}
+}
+
+// TestScanRefusalMetric counts frames the decoder refuses, by code.
+func TestScanRefusalMetric(t *testing.T) {
+	x := newMetrics(nil)
+	d := x.timeDecode(&scanner.Decoder{})
+	d.Decode(context.Background(), []byte("not an image"))
+	d.Decode(context.Background(), []byte("not an image either"))
+	if got := testutil.ToFloat64(x.scanRef.WithLabelValues("UNREADABLE")); got != 2 {
+		t.Errorf("comptoir_edge_scan_refusals_total{reason=UNREADABLE} = %v, want 2", got)
+	}
+	if got := testutil.CollectAndCount(x.decode); got != 1 {
+		t.Errorf("decode histogram: %d series", got)
 	}
 }
