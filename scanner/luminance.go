@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -41,6 +42,18 @@ func (w lumaWeights) luma(r, g, b uint8) uint8 {
 func newGrey(img image.Image, w lumaWeights) *grey {
 	b := img.Bounds()
 	wd, h := b.Dx(), b.Dy()
+	// A JPEG's Y plane or a grey PNG whose rows follow each other is the
+	// luminance buffer itself: no copy. The source only reads it.
+	switch m := img.(type) {
+	case *image.YCbCr:
+		if m.YStride == wd && m.Rect == b {
+			return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: wd, Height: h}, pix: m.Y[:wd*h], stride: wd}
+		}
+	case *image.Gray:
+		if m.Stride == wd && m.Rect == b {
+			return &grey{LuminanceSourceBase: gozxing.LuminanceSourceBase{Width: wd, Height: h}, pix: m.Pix[:wd*h], stride: wd}
+		}
+	}
 	pix := make([]byte, wd*h)
 	switch m := img.(type) {
 	case *image.YCbCr:
@@ -94,6 +107,22 @@ func newGrey(img image.Image, w lumaWeights) *grey {
 // all of a camera's or a screenshot's, take the short way.
 func (w lumaWeights) rows(out, src []byte, pre bool) {
 	src = src[:4*len(out)]
+	if w == lumaEven {
+		// (R+2G+B)/4, one load a pixel: a third of the time.
+		for i := range out {
+			p := binary.LittleEndian.Uint32(src[4*i:])
+			l := (p&0xff + p>>7&0x1fe + p>>16&0xff) >> 2
+			if a := p >> 24; a != 0xff {
+				if pre {
+					l = min(255, l+255-a)
+				} else {
+					l = uint32(overWhite(byte(l), byte(a)))
+				}
+			}
+			out[i] = byte(l)
+		}
+		return
+	}
 	wr, wg, wb, round := w.r, w.g, w.b, w.round
 	for i := range out {
 		p := src[4*i : 4*i+4 : 4*i+4]

@@ -31,8 +31,13 @@ func TestNewGrey(t *testing.T) {
 			ycc.Y[ycc.YOffset(x, y)] = uint8(x * y)
 		}
 	}
-	for _, img := range []image.Image{nrgba, rgba, gray, pal, ycc} {
+	// Sub-images: rows that do not follow each other, copied.
+	sub := r.Inset(2)
+	graySub := gray.SubImage(sub).(*image.Gray)
+	yccSub := ycc.SubImage(sub).(*image.YCbCr)
+	for _, img := range []image.Image{nrgba, rgba, gray, pal, ycc, graySub, yccSub} {
 		got := newGrey(img, lumaEven)
+		r := img.Bounds()
 		if got.Width != r.Dx() || got.Height != r.Dy() {
 			t.Fatalf("%T: size %dx%d", img, got.Width, got.Height)
 		}
