@@ -32,7 +32,17 @@ func (s *Server) postSession(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{
 		Name: cookieName, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 	})
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(*sess)})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(*sess), "kiosk": s.kioskJSON()})
+}
+
+// kioskJSON is what the kiosk's script needs to know of the counter: when to
+// lock itself (the session's idle time) and the limits it shows the clerk.
+func (s *Server) kioskJSON() fiber.Map {
+	r := s.deps.Desk.Rules()
+	return fiber.Map{
+		"idle_s": int(s.cfg.SessionIdle.Seconds()), "max_weight_g": r.MaxWeightG,
+		"shelf_capacity": r.ShelfCapacity, "cancel_grace_s": int(r.CancelGrace.Seconds()),
+	}
 }
 
 func sessionJSON(s Session) fiber.Map {
@@ -40,7 +50,7 @@ func sessionJSON(s Session) fiber.Map {
 }
 
 func (s *Server) getSession(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"staff": sessionJSON(session(c))})
+	return c.JSON(fiber.Map{"staff": sessionJSON(session(c)), "kiosk": s.kioskJSON()})
 }
 
 func (s *Server) deleteSession(c *fiber.Ctx) error {

@@ -1,23 +1,8 @@
 // Kiosk script for the counter's other jobs: in-store returns, the shelf
-// (cancel a deposit, hand parcels to the carrier) and the day's summary.
-// It uses $ and api() of app.js.
+// (cancel a deposit, hand parcels to the carrier, the manifest), the history
+// and the day's summary. It uses $, api, t and the formatters of app.js and
+// i18n.js.
 "use strict";
-
-const counterMessages = {
-  ITEM_NOT_IN_RA: "Cet article n'est pas dans le retour autorisé.",
-  QTY_ABOVE_RA: "Plus d'articles que le retour n'en autorise.",
-  RA_REQUIRED: "Il faut le code de retour du client, pas un numéro de suivi.",
-  ALREADY_CANCELLED: "Dépôt déjà annulé.",
-  ALREADY_HANDED_OVER: "Colis déjà remis au transporteur.",
-  NOT_ON_SHELF: "Colis absent de l'étagère.",
-  WRONG_CARRIER: "Colis d'un autre transporteur.",
-  FORBIDDEN: "Réservé au gérant.",
-};
-
-function errorText(err) {
-  if (err.refusals && typeof explain === "function") return explain(err.refusals);
-  return counterMessages[err.code] || err.message;
-}
 
 function cell(text) {
   const td = document.createElement("td");
@@ -25,66 +10,93 @@ function cell(text) {
   return td;
 }
 
-function select(options, value) {
+function select(prefix, values, value, label) {
   const s = document.createElement("select");
-  for (const [v, label] of options) {
+  s.setAttribute("aria-label", label);
+  for (const v of values) {
     const o = document.createElement("option");
-    o.value = v; o.textContent = label; o.selected = v === value;
+    o.value = v; o.textContent = t(prefix + v); o.selected = v === value;
     s.append(o);
   }
   return s;
 }
 
+let currentView = "desk";
+
 function showView(name) {
+  currentView = name;
+  if (name !== "desk" && typeof cameraStop === "function") cameraStop();
   document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== name; });
   $("desk").hidden = name !== "desk";
   document.querySelectorAll("#views button").forEach((b) => {
     if (b.dataset.view === name) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   });
   if (name === "shelf") loadShelf();
+  if (name === "history") loadHistory();
   if (name === "day") loadDay();
   if (name === "instore") $("instore-code").focus();
+  if (name === "desk") $("code").focus();
 }
 
 document.querySelectorAll("#views button").forEach((b) => {
   b.addEventListener("click", () => showView(b.dataset.view));
 });
 
+i18n.onChange.push(() => {
+  if (document.body.dataset.locked) return;
+  if (currentView === "shelf") loadShelf();
+  if (currentView === "history") loadHistory();
+  if (currentView === "day") loadDay();
+  if (instoreRA) showInstore(instoreRA);
+  showScanned();
+});
+
 // In-store returns: scan, grade each item of the RA, choose the resolution.
-let instoreCode = null;
+let instoreCode = null, instoreRA = null;
+const conditions = ["NEW", "OPENED", "DAMAGED", "DEFECTIVE"];
+const dispositions = ["RESTOCK", "REFURBISH", "RECYCLE", "RETURN_TO_VENDOR", "DESTROY"];
 
 $("instore-scan").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("instore-code").value.trim();
-  $("instore-form").hidden = true; $("instore-msg").textContent = "";
+  $("instore-form").hidden = true; $("instore-msg").textContent = ""; instoreRA = null;
   const r = await api("POST", "/api/scan", { code: text });
-  if (!r.ok) { $("instore-msg").textContent = errorText(r.data.error); return; }
+  if (!r.ok) { $("instore-msg").textContent = t("refused", { why: errorText(r.data.error) }); return; }
   const ra = r.data.code && r.data.code.ra;
   if (!ra) {
-    $("instore-msg").textContent = r.data.refusals.length ? explain(r.data.refusals) : counterMessages.RA_REQUIRED;
+    $("instore-msg").textContent = t("refused", { why: r.data.refusals.length ? explain(r.data.refusals) : t("err_RA_REQUIRED") });
     return;
   }
   instoreCode = text;
+  showInstore(ra);
+  $("instore-form").hidden = false;
+  $("instore-items").querySelector("input").focus();
+});
+
+function showInstore(ra) {
+  instoreRA = ra;
   const body = $("instore-items");
+  const old = new Map([...body.children].map((tr) => [tr.dataset.sku, tr]));
   body.replaceChildren();
   for (const it of ra.items) {
+    const was = old.get(it.sku);
     const tr = document.createElement("tr");
     tr.dataset.sku = it.sku;
-    tr.append(cell((it.name || it.sku) + " (" + it.sku + ")"));
+    const name = (it.name || it.sku) + " (" + it.sku + ")";
+    tr.append(cell(name));
     const qty = document.createElement("input");
-    qty.type = "number"; qty.min = "0"; qty.max = String(it.qty); qty.value = String(it.qty);
-    qty.className = "qty";
+    qty.type = "number"; qty.min = "0"; qty.max = String(it.qty);
+    qty.value = was ? was.querySelector(".qty").value : String(it.qty);
+    qty.className = "qty"; qty.setAttribute("aria-label", t("qty_of", { item: name }));
     const td = document.createElement("td"); td.append(qty); tr.append(td);
-    const cond = select([["NEW", "Neuf"], ["OPENED", "Ouvert"], ["DAMAGED", "Abîmé"], ["DEFECTIVE", "Défectueux"]], "NEW");
+    const cond = select("cond_", conditions, was ? was.querySelector(".condition").value : "NEW", t("condition_of", { item: name }));
     cond.className = "condition";
-    const disp = select([["RESTOCK", "Remise en rayon"], ["REFURBISH", "Reconditionnement"], ["RECYCLE", "Recyclage"],
-      ["RETURN_TO_VENDOR", "Retour fournisseur"], ["DESTROY", "Destruction"]], "RESTOCK");
+    const disp = select("disp_", dispositions, was ? was.querySelector(".disposition").value : "RESTOCK", t("disposition_of", { item: name }));
     disp.className = "disposition";
     for (const s of [cond, disp]) { const c = document.createElement("td"); c.append(s); tr.append(c); }
     body.append(tr);
   }
-  $("instore-form").hidden = false;
-});
+}
 
 $("instore-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -96,31 +108,28 @@ $("instore-form").addEventListener("submit", async (e) => {
     }
   }
   const r = await api("POST", "/api/instore-returns", { code: instoreCode, items, resolution: $("resolution").value });
-  if (!r.ok) { $("instore-msg").textContent = "Refusé : " + errorText(r.data.error); return; }
-  $("instore-form").hidden = true; $("instore-code").value = "";
-  $("instore-msg").textContent = "Retour enregistré : " + r.data.instore_return.tracking;
+  if (!r.ok) { $("instore-msg").textContent = t("refused", { why: errorText(r.data.error) }); return; }
+  $("instore-form").hidden = true; $("instore-code").value = ""; instoreRA = null;
+  $("instore-msg").textContent = t("instore_saved", { tracking: r.data.instore_return.tracking });
 });
 
 // The shelf: parcels waiting for the carrier, cancel, hand over.
-function age(s) {
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  return h ? h + " h " + m + " min" : m + " min";
-}
-
 async function loadShelf() {
   const r = await api("GET", "/api/shelf");
   if (!r.ok) { $("shelf-msg").textContent = errorText(r.data.error); return; }
   const v = r.data;
-  const states = { ok: "", warning: " — presque pleine", full: " — pleine : dépôts refusés" };
-  $("shelf-state").textContent = v.total + " / " + v.capacity + " colis" + states[v.state] + (v.overdue ? " — " + v.overdue + " en retard" : "");
-  $("shelf-state").className = v.state === "ok" ? "" : "warning";
+  let state = tn("shelf_count", v.total, { cap: fmtNumber(v.capacity) });
+  if (v.state !== "ok") state += " — " + t("shelf_" + v.state);
+  if (v.overdue) state += " — " + t("shelf_overdue", { n: fmtNumber(v.overdue) });
+  $("shelf-state").textContent = state;
+  $("shelf-state").className = v.state === "ok" && !v.overdue ? "" : "warning";
   const carriers = $("shelf-carriers");
   carriers.replaceChildren();
   for (const [carrier, n] of Object.entries(v.carriers).sort()) {
     const b = document.createElement("button");
     b.type = "button"; b.className = "handover"; b.dataset.carrier = carrier;
-    b.textContent = "Remettre " + n + " colis à " + carrier;
-    b.addEventListener("click", () => handover(carrier));
+    b.textContent = tn("handover_all", n, { carrier });
+    b.addEventListener("click", () => handover({ carrier, all: true }));
     carriers.append(b);
   }
   const body = $("shelf-parcels");
@@ -128,9 +137,11 @@ async function loadShelf() {
   for (const p of v.parcels) {
     const tr = document.createElement("tr");
     if (p.overdue) tr.className = "overdue";
-    tr.append(cell(p.slot), cell(p.tracking), cell(p.carrier), cell(age(p.age_s)));
+    tr.append(cell(p.slot), cell(p.tracking), cell(p.carrier),
+      cell(fmtAge(p.age_s) + (p.overdue ? " — " + t("overdue") : "")));
     const b = document.createElement("button");
-    b.type = "button"; b.className = "cancel"; b.textContent = "Annuler";
+    b.type = "button"; b.className = "cancel"; b.textContent = t("cancel");
+    b.setAttribute("aria-label", t("cancel_of", { tracking: p.tracking }));
     b.addEventListener("click", () => cancelDeposit(p));
     const td = document.createElement("td"); td.append(b); tr.append(td);
     body.append(tr);
@@ -139,69 +150,97 @@ async function loadShelf() {
 
 async function cancelDeposit(p) {
   const r = await api("POST", "/api/deposits/" + encodeURIComponent(p.deposit_id) + "/cancel", { reason: "" });
-  $("shelf-msg").textContent = r.ok ? "Dépôt " + p.tracking + " annulé." : "Refusé : " + errorText(r.data.error);
+  $("shelf-msg").textContent = r.ok ? t("cancelled", { tracking: p.tracking }) : t("refused", { why: errorText(r.data.error) });
+  $("shelf-msg").className = r.ok ? "ok" : "refused";
   loadShelf();
 }
 
-async function handover(carrier) {
-  const r = await api("POST", "/api/handovers", { carrier, all: true });
+// A handover closes a manifest per carrier, printed on the receipt printer.
+let lastManifest = null;
+
+async function handover(body) {
+  const r = await api("POST", "/api/handovers", body);
   if (r.ok) {
-    const m = r.data.manifests[0];
-    $("shelf-msg").textContent = m.count + " colis remis à " + m.carrier + " (bordereau " + m.id.slice(0, 8) + ").";
+    const ms = r.data.manifests;
+    $("shelf-msg").textContent = ms.map((m) => tn("handed_over", m.count, { carrier: m.carrier, id: m.id.slice(0, 8) }) +
+      (m.print_error ? " " + t("manifest_not_printed") : " " + t("manifest_printed"))).join(" ");
+    $("shelf-msg").className = "ok";
+    lastManifest = ms.find((m) => m.print_job) || null;
+    $("manifest").hidden = !lastManifest;
+    $("manifest-box").open = false; $("manifest-img").removeAttribute("src");
   } else {
-    $("shelf-msg").textContent = "Refusé : " + errorText(r.data.error);
+    $("shelf-msg").textContent = t("refused", { why: errorText(r.data.error) });
+    $("shelf-msg").className = "refused";
   }
   loadShelf();
+  return r.ok;
 }
+
+$("manifest-box").addEventListener("toggle", () => {
+  if ($("manifest-box").open && lastManifest) $("manifest-img").src = "/api/print-jobs/" + encodeURIComponent(lastManifest.print_job) + "/preview.png";
+});
+
+$("manifest-reprint").addEventListener("click", async () => {
+  if (lastManifest) $("shelf-msg").textContent = await reprint(lastManifest.print_job);
+});
 
 // Handover of the parcels the driver takes, scanned one by one.
 let scanned = [];
 
 function showScanned() {
-  $("handover-list").textContent = scanned.length ? scanned.length + " scanné(s) : " + scanned.join(", ") : "";
+  $("handover-list").textContent = scanned.length ? t("scanned", { n: fmtNumber(scanned.length), list: scanned.join(", ") }) : "";
   $("handover-send").disabled = scanned.length === 0;
 }
 
 $("handover-scan").addEventListener("submit", (e) => {
   e.preventDefault();
-  const t = $("handover-code").value.trim();
-  if (t && !scanned.includes(t)) scanned.push(t);
+  const v = $("handover-code").value.trim();
+  if (v && !scanned.includes(v)) scanned.push(v);
   $("handover-code").value = "";
   showScanned();
 });
 
 $("handover-send").addEventListener("click", async () => {
-  const r = await api("POST", "/api/handovers", { trackings: scanned });
-  if (r.ok) {
-    const m = r.data.manifests[0];
-    $("shelf-msg").textContent = m.count + " colis remis à " + m.carrier + " (bordereau " + m.id.slice(0, 8) + ").";
-    scanned = [];
-    showScanned();
-  } else {
-    $("shelf-msg").textContent = "Refusé : " + errorText(r.data.error);
-  }
-  loadShelf();
+  if (await handover({ trackings: scanned })) { scanned = []; showScanned(); }
 });
+
+// The history of today's operations, newest first.
+async function loadHistory() {
+  const day = new Date().toLocaleDateString("sv"); // YYYY-MM-DD, local
+  const r = await api("GET", "/api/operations?limit=200&day=" + day);
+  if (!r.ok) { $("history-msg").textContent = errorText(r.data.error); return; }
+  const ops = r.data.operations.slice().reverse();
+  const body = $("history-ops");
+  body.replaceChildren();
+  for (const op of ops) {
+    const tr = document.createElement("tr");
+    const label = i18n.cat["op_" + op.type] !== undefined ? t("op_" + op.type) : op.type;
+    tr.append(cell(fmtTime(op.occurred_at)), cell(label), cell(op.tracking || ""));
+    body.append(tr);
+  }
+  $("history-msg").textContent = ops.length ? "" : t("history_empty");
+}
 
 // The day's summary, and closing the day (manager).
 async function loadDay() {
   const r = await api("GET", "/api/summary");
   if (!r.ok) { $("day-msg").textContent = errorText(r.data.error); return; }
   const s = r.data;
-  const rows = [["Jour", s.day], ["Dépôts", s.deposits], ["Annulés", s.cancelled], ["Remis au transporteur", s.handed_over],
-    ["Bordereaux", s.manifests], ["Retours magasin", s.instore_returns]];
-  for (const [reason, n] of Object.entries(s.refusals)) rows.push(["Refus " + reason, n]);
+  $("day-summary").dataset.day = s.day;
+  const rows = [[t("sum_day"), fmtDay(s.day)], [t("sum_deposits"), fmtNumber(s.deposits)], [t("sum_cancelled"), fmtNumber(s.cancelled)],
+    [t("sum_handed_over"), fmtNumber(s.handed_over)], [t("sum_manifests"), fmtNumber(s.manifests)], [t("sum_instore"), fmtNumber(s.instore_returns)]];
+  for (const [reason, n] of Object.entries(s.refusals || {})) rows.push([t("sum_refused", { why: explain([reason]) }), fmtNumber(n)]);
   const dl = $("day-summary");
   dl.replaceChildren();
   for (const [k, v] of rows) {
     const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = String(v);
+    const dd = document.createElement("dd"); dd.textContent = v;
     dl.append(dt, dd);
   }
   $("day-close").hidden = document.body.dataset.role !== "manager";
 }
 
 $("day-close").addEventListener("click", async () => {
-  const r = await api("POST", "/api/days/" + $("day-summary").querySelector("dd").textContent + "/close");
-  $("day-msg").textContent = r.ok ? "Journée clôturée." : "Refusé : " + errorText(r.data.error);
+  const r = await api("POST", "/api/days/" + encodeURIComponent($("day-summary").dataset.day) + "/close");
+  $("day-msg").textContent = r.ok ? t("day_closed") : t("refused", { why: errorText(r.data.error) });
 });

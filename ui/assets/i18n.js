@@ -1,0 +1,81 @@
+// Strings, dates, numbers and weights in the clerk's language. The catalogs
+// are ui/assets/i18n/{fr,en}.json, served by the terminal; French is the
+// default and the choice is remembered on this screen (localStorage).
+"use strict";
+
+const i18n = { lang: "fr", cat: {}, langs: ["fr", "en"], onChange: [] };
+
+// t returns the string of key with {name} replaced by vars.name.
+function t(key, vars) {
+  let s = i18n.cat[key];
+  if (s === undefined) s = key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+// tn is t for a count: key_one when the language says n is singular.
+function tn(key, n, vars) {
+  const k = key + "_" + new Intl.PluralRules(i18n.lang).select(n);
+  return t(i18n.cat[k] !== undefined ? k : key, Object.assign({ n: fmtNumber(n) }, vars));
+}
+
+function fmtNumber(n) { return new Intl.NumberFormat(i18n.lang).format(n); }
+
+// fmtWeight shows grams under a kilo, kilograms above.
+function fmtWeight(g) {
+  if (g < 1000) return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "gram" }).format(g);
+  return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "kilogram", maximumFractionDigits: 1 }).format(g / 1000);
+}
+
+function fmtBytes(b) {
+  const gb = b / 1e9;
+  if (gb >= 1) return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "gigabyte", maximumFractionDigits: 1 }).format(gb);
+  return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "megabyte", maximumFractionDigits: 0 }).format(b / 1e6);
+}
+
+function fmtTime(iso) {
+  return new Intl.DateTimeFormat(i18n.lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+function fmtDay(day) { // "2006-01-02", the terminal's local day
+  const [y, m, d] = day.split("-").map(Number);
+  return new Intl.DateTimeFormat(i18n.lang, { dateStyle: "full" }).format(new Date(y, m - 1, d));
+}
+
+// fmtAge shows a wait as "2 h 5 min" (or "2 d 3 h" past a day).
+function fmtAge(s) {
+  const nf = (n, unit) => new Intl.NumberFormat(i18n.lang, { style: "unit", unit, unitDisplay: "short" }).format(n);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d) return nf(d, "day") + " " + nf(h, "hour");
+  if (h) return nf(h, "hour") + " " + nf(m, "minute");
+  return nf(m, "minute");
+}
+
+function applyI18n() {
+  document.documentElement.lang = i18n.lang;
+  document.querySelectorAll("[data-i18n]").forEach((e) => { e.textContent = t(e.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-aria]").forEach((e) => { e.setAttribute("aria-label", t(e.dataset.i18nAria)); });
+  document.querySelectorAll("[data-i18n-alt]").forEach((e) => { e.alt = t(e.dataset.i18nAlt); });
+  const other = i18n.lang === "fr" ? "en" : "fr";
+  const b = document.getElementById("lang");
+  b.textContent = other.toUpperCase();
+  b.lang = other;
+  b.setAttribute("aria-label", t("switch_lang"));
+  document.title = t("title");
+}
+
+async function setLang(lang) {
+  if (!i18n.langs.includes(lang)) lang = "fr";
+  const res = await fetch("/i18n/" + lang + ".json", { credentials: "same-origin" });
+  i18n.cat = await res.json();
+  i18n.lang = lang;
+  try { localStorage.setItem("comptoir.lang", lang); } catch (e) { /* private mode */ }
+  applyI18n();
+  for (const f of i18n.onChange) f();
+}
+
+function savedLang() {
+  try { return localStorage.getItem("comptoir.lang") || "fr"; } catch (e) { return "fr"; }
+}
+
+document.getElementById("lang").addEventListener("click", () => setLang(i18n.lang === "fr" ? "en" : "fr"));
