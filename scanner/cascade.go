@@ -191,12 +191,16 @@ func readQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*
 // candidates): enough for four codes and some noise.
 const maxFinderCandidates = 16
 
-// readQROrWarped reads QR codes as readQR does, then as readQRWarped.
+// readQROrWarped reads QR codes as readQR does, then as readQRWarped, then
+// as readQRResized.
 func readQROrWarped(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*gozxing.Result {
 	if res := readQR(bmp, hints); len(res) > 0 {
 		return res
 	}
-	return readQRWarped(bmp, hints)
+	if res := readQRWarped(bmp, hints); len(res) > 0 {
+		return res
+	}
+	return readQRResized(bmp, hints)
 }
 
 func readCode128(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*gozxing.Result {

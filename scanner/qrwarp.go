@@ -124,3 +124,52 @@ func findAlignment(img *gozxing.BitMatrix, x, y, moduleSize float64) *detector.A
 	}
 	return nil
 }
+
+// readQRResized reads a QR code whose size in modules gozxing misjudges. At
+// about 45 degrees the module size it measures across the finder patterns
+// is off, the dimension it computes from it is no QR code's or the wrong
+// one, and it gives up; this reader tries the plausible versions in turn.
+func readQRResized(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*gozxing.Result {
+	img, err := bmp.GetBlackMatrix()
+	if err != nil {
+		return nil
+	}
+	info, err := detector.NewFinderPatternFinder(img, nil).Find(hints)
+	if err != nil {
+		return nil
+	}
+	tl, tr, bl := info.GetTopLeft(), info.GetTopRight(), info.GetBottomLeft()
+	ms := (tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 3
+	if ms < 1 {
+		return nil
+	}
+	span := (gozxing.ResultPoint_Distance(tl, tr) + gozxing.ResultPoint_Distance(tl, bl)) / 2
+	// Finder centres are dim-7 modules apart, dim is 17+4*version, and a
+	// module measured along the rows of a code turned by 45 degrees looks
+	// up to 1.41 times its size: every version whose module size lies in
+	// that range is tried.
+	for v := 1; v <= 40; v++ {
+		if m := span / float64(10+4*v); m < ms/1.5 || m > ms*1.1 {
+			continue
+		}
+		dim := 17 + 4*v
+		var al *detector.AlignmentPattern
+		if v > 1 {
+			// Where gozxing looks for the bottom-right alignment pattern:
+			// three modules in from the corner the finders imply.
+			c := 1 - 3/float64(dim-7)
+			x := tl.GetX() + c*(tr.GetX()-tl.GetX()+bl.GetX()-tl.GetX())
+			y := tl.GetY() + c*(tr.GetY()-tl.GetY()+bl.GetY()-tl.GetY())
+			al = findAlignment(img, x, y, span/float64(dim-7))
+		}
+		bits, err := detector.Detector_sampleGrid(img, detector.Detector_createTransform(tl, tr, bl, al, dim), dim)
+		if err != nil {
+			continue
+		}
+		if res, err := decoder.NewDecoder().Decode(bits, hints); err == nil {
+			pts := []gozxing.ResultPoint{bl, tl, tr}
+			return []*gozxing.Result{gozxing.NewResult(res.GetText(), res.GetRawBytes(), pts, gozxing.BarcodeFormat_QR_CODE)}
+		}
+	}
+	return nil
+}
