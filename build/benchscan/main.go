@@ -8,13 +8,17 @@
 //     default use (NewBinaryBitmapFromImage, then the QR and, for barcode
 //     sets, Code 128 readers); "gozxing grey" is its decode alone on a grey
 //     buffer made beforehand (HybridBinarizer and the same readers), the
-//     speed target of the scanner.
+//     speed target of the scanner; "comptoir grey" is the scanner on an
+//     *image.Gray made beforehand (read in place, as a JPEG's Y plane is).
 //   - zbarimg and ZXingReader: their CLIs have no timing option, so the time
 //     is the CPU time (user+system) of one process given the image -k times
 //     less that of one given it once, divided by k-1: the marginal cost of
 //     one image without process start-up, which includes reading and
-//     decoding the PNG file. "comptoir file" is the same cost for the
-//     scanner (os.ReadFile, image.Decode, DecodeImage) in this process.
+//     decoding the PNG file. "comptoir file" is the same work for the
+//     scanner (os.ReadFile, image.Decode, DecodeImage) in this process, as
+//     wall time (median of -reps runs), which is no less than CPU time.
+//     ZXingReader 1.4.0 aborts on an assertion on code128-1/4.png (and
+//     after printing code128-1/7.png's text).
 //
 // Usage: go run ./build/benchscan [-corpus ../shared/corpus] [-reps 5] [-k 6]
 package main
