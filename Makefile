@@ -79,3 +79,10 @@ docs-print:
 	  node build/zpl/render.js 101.6 152.4 8 docs/print/label_203-zpl-renderer-js.zpl && \
 	  node build/zpl/render.js 100 150 12 docs/print/label_300_100x150mm-zpl-renderer-js.zpl; \
 	else echo "zpl-renderer-js not installed (npm ci --prefix build/zpl): label not drawn by it"; fi
+
+# Screenshots of the kiosk's screens at 800x480 for the README, taken by the
+# Chromium tests (docs/kiosk/*.png).
+.PHONY: docs-kiosk
+docs-kiosk:
+	mkdir -p docs/kiosk
+	$(GO) test -count=1 -run 'TestKioskScreens|TestKioskOffline' ./edge/cmd/comptoir-edge -args -kiosk-docs=$(CURDIR)/docs/kiosk

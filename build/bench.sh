@@ -23,6 +23,8 @@ run ./sync/uplink/ 'BenchmarkDrain' 1x
 # 100k operations from a real journal, terminal and cloud as processes; peak RSS
 run ./build/faulttest/ 'BenchmarkDrain100k' 1x
 run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
+# Chromium: the scanner's Enter to the eligibility answer on the kiosk's screen
+run ./edge/cmd/comptoir-edge/ 'BenchmarkKioskScan' 100x
 
 echo "== scanner on the corpus (make bench-scan)" >&2
 go run ./build/benchscan >&2

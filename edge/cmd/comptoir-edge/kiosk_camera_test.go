@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/scanner/token"
+)
+
+// writeY4M writes a one-frame 640x480 Y4M video of a QR code of text in the
+// middle of a grey scene, for Chromium's fake camera.
+func writeY4M(t *testing.T, path, text string) {
+	t.Helper()
+	b, err := encodeQR(text, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qr, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 640, 480
+	y := bytes.Repeat([]byte{160}, w*h)
+	bounds := qr.Bounds()
+	ox, oy := (w-bounds.Dx())/2, (h-bounds.Dy())/2
+	for py := bounds.Min.Y; py < bounds.Max.Y; py++ {
+		for px := bounds.Min.X; px < bounds.Max.X; px++ {
+			r, _, _, _ := qr.At(px, py).RGBA()
+			y[(oy+py-bounds.Min.Y)*w+ox+px-bounds.Min.X] = byte(r >> 8)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriter(f)
+	fmt.Fprintf(bw, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", w, h)
+	chroma := bytes.Repeat([]byte{128}, w*h/4)
+	for range 2 {
+		bw.WriteString("FRAME\n")
+		bw.Write(y)
+		bw.Write(chroma)
+		bw.Write(chroma)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKioskCamera scans with the camera: Chromium's fake camera plays a
+// video of a parcel's QR code; the kiosk sends frames to /api/scan/image
+// until the code is read, stops the camera, flashes and shows the answer.
+func TestKioskCamera(t *testing.T) {
+	issuer, _ := token.GenerateKey("issuer-kiosk-camera")
+	trust := token.NewTrustList()
+	trust.AddKey(issuer.ID, issuer.Public())
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-kiosk-camera", trust)
+	m, _ := startTerminal(t, dir)
+	tracking := s10(4242)
+	video := filepath.Join(t.TempDir(), "qr.y4m")
+	writeY4M(t, video, tracking)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(testenv.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.WindowSize(800, 480))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel3)
+
+	signInKiosk(t, ctx, m.URL())
+	do(t, ctx, "camera",
+		chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.Evaluate[chromedp.Void](`window.flashed = false; new MutationObserver(() => { if (!document.getElementById("flash").hidden) window.flashed = true; }).observe(document.getElementById("flash"), {attributes: true})`),
+		chromedp.Click(chromedp.ID("camera-start")),
+		chromedp.WaitVisible(chromedp.CSS("#check p.ok")),
+	)
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({code: document.getElementById("code").value,
+		verdict: document.getElementById("check").textContent, flashed: window.flashed,
+		stopped: document.getElementById("camera-box").hidden, msg: document.getElementById("camera-msg").textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["code"] != tracking || got["flashed"] != true || got["stopped"] != true || got["msg"] != "" {
+		t.Errorf("after the camera read the QR: %v; want code %s, a flash, the camera stopped, no message", got, tracking)
+	}
+}
+
+// TestKioskNoCamera: a Chromium with no camera gets a plain message.
+func TestKioskNoCamera(t *testing.T) {
+	trust := token.NewTrustList()
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-kiosk-nocam", trust)
+	m, _ := startTerminal(t, dir)
+	ctx := newBrowser(t)
+	signInKiosk(t, ctx, m.URL())
+	do(t, ctx, "no camera",
+		chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.Click(chromedp.ID("camera-start")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("camera-msg").textContent !== ""`),
+	)
+	msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("camera-msg")))
+	none := "Pas de caméra sur ce terminal : utilisez le scanner ou saisissez le code."
+	denied := "L'accès à la caméra est refusé : autorisez-le dans le navigateur, ou utilisez le scanner."
+	if msg != none && msg != denied {
+		t.Errorf("no camera: message %q", msg)
+	}
+	t.Logf("without a camera the kiosk says: %s", msg)
+}
