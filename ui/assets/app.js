@@ -97,7 +97,7 @@ function showCheck(a, text) {
     p.textContent = t(a.code.verified ? "eligible_verified" : "eligible_unverified", { tracking: a.code.tracking || "" });
     const max = weightLimit(a.code);
     $("limit").textContent = max ? t("weight_max", { max: fmtWeight(max) }) : "";
-    if (max) $("weight").max = String(max); else $("weight").removeAttribute("max");
+    $("weight").dataset.max = max ? String(max) : "";
   } else {
     current = null;
     p.className = "refused";
@@ -152,7 +152,14 @@ $("frame").addEventListener("change", async () => {
 $("deposit-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   if (!current) return;
-  const r = await api("POST", "/api/deposits", { code: current, weight_g: Number($("weight").value) });
+  const g = Number($("weight").value), max = Number($("weight").dataset.max || 0);
+  if (max && g > max) { // the Desk would refuse it too: say so at once
+    showError({ refusals: ["OVERWEIGHT"] });
+    $("verdict").textContent += " (" + t("weight_max", { max: fmtWeight(max) }) + ")";
+    $("weight").select();
+    return;
+  }
+  const r = await api("POST", "/api/deposits", { code: current, weight_g: g });
   if (!r.ok) { showError(r.data.error); return; }
   lastDeposit = r.data;
   $("deposit-form").hidden = true;

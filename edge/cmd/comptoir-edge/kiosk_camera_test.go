@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -105,8 +106,10 @@ func TestKioskCamera(t *testing.T) {
 	}
 }
 
-// TestKioskNoCamera: a Chromium with no camera gets a plain message.
-func TestKioskNoCamera(t *testing.T) {
+// TestKioskNoCameraAndIdleLock: a Chromium with no camera gets a plain
+// message; then, on a terminal whose sessions last a second, the screen
+// locks itself when left alone and the session is gone on the server too.
+func TestKioskNoCameraAndIdleLock(t *testing.T) {
 	trust := token.NewTrustList()
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-kiosk-nocam", trust)
@@ -126,4 +129,19 @@ func TestKioskNoCamera(t *testing.T) {
 		t.Errorf("no camera: message %q", msg)
 	}
 	t.Logf("without a camera the kiosk says: %s", msg)
+
+	dir2 := t.TempDir()
+	offlineTerminal(t, dir2, "term-kiosk-idle", trust)
+	m2, _ := startTerminal(t, dir2, func(c *Config) { c.SessionIdle = Duration(time.Second) })
+	signInKiosk(t, ctx, m2.URL())
+	do(t, ctx, "idle lock",
+		chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.WaitVisible(chromedp.ID("pin")),
+	)
+	st, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/api/session").then((r) => r.status)`, chromedp.EvalAwaitPromise))
+	desk, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("desk").hidden && document.getElementById("views").hidden`))
+	if err != nil || st != http.StatusUnauthorized || !desk {
+		t.Errorf("after the idle time: session status %d (%v), desk hidden %v; want 401 and the desk hidden", st, err, desk)
+	}
 }

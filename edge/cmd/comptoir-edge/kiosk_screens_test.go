@@ -154,6 +154,13 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("weight limit shown %q (%v), want the RA's 5 kg", limit, err)
 		}
 		kioskShot(t, ctx, shots, sz.name, "eligible")
+		do(t, ctx, "overweight",
+			chromedp.SendKeys(chromedp.ID("weight"), "6000"+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
+		)
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused"))); got != "Refusé : Colis trop lourd. (maximum 5\u202fkg)" {
+			t.Errorf("overweight parcel: %q", got)
+		}
 		do(t, ctx, "deposit",
 			chromedp.SendKeys(chromedp.ID("weight"), "1500"+kb.Enter),
 			chromedp.WaitVisible(chromedp.ID("result")),
@@ -163,6 +170,13 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("receipt shows tracking %q, want %s", got, s10(serial+10))
 		}
 		kioskShot(t, ctx, shots, sz.name, "receipt")
+		do(t, ctx, "reprint",
+			chromedp.Click(chromedp.ID("r-reprint-receipt")),
+			chromedp.Poll[chromedp.Void](`document.getElementById("r-msg").textContent !== ""`),
+		)
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-msg"))); got != "Réimpression demandée." {
+			t.Errorf("reprint of the receipt: %q", got)
+		}
 
 		// Cancel within the grace window, from the receipt.
 		do(t, ctx, "cancel",
