@@ -26,8 +26,9 @@ type Config struct {
 	// MQTTPublicURL is the broker address given to terminals at enrolment;
 	// by default the embedded broker's address or BrokerURL.
 	MQTTPublicURL string
-	// Store is "badger" (default) or "postgres" (not yet supported), with
-	// PGDSN its connection string.
+	// Store is "badger" (default) or "postgres", with PGDSN its connection
+	// string (which may also come from COMPTOIR_PG, to keep a password out
+	// of process listings).
 	Store, PGDSN string
 	// Demo creates demo API keys at first start and keeps them in
 	// DataDir/demo.json.
@@ -69,7 +70,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.BrokerPass, "broker-pass", envOr("COMPTOIR_BROKER_PASS", c.BrokerPass), "password on the external broker")
 	fs.StringVar(&c.MQTTPublicURL, "mqtt-public-url", c.MQTTPublicURL, "broker URL given to terminals at enrolment")
 	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
-	fs.StringVar(&c.PGDSN, "pg", c.PGDSN, "PostgreSQL DSN (with --store postgres)")
+	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer id (iss) of the return authorisations")
 	mqttSet := false

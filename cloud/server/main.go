@@ -22,6 +22,7 @@ import (
 	"github.com/comptoir/comptoir/cloud/broker"
 	"github.com/comptoir/comptoir/cloud/httpapi"
 	"github.com/comptoir/comptoir/cloud/ingest"
+	"github.com/comptoir/comptoir/cloud/pgstore"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
 )
@@ -68,7 +69,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	if err := m.openStore(); err != nil {
+	if err := m.openStore(ctx); err != nil {
 		return err
 	}
 	if m.issuer, err = m.loadIssuerKey(); err != nil {
@@ -103,10 +104,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return m.openHTTP()
 }
 
-func (m *Main) openStore() error {
+func (m *Main) openStore(ctx context.Context) error {
 	switch m.Config.Store {
 	case "postgres":
-		return edge.Errorf(edge.EUNSUPPORTED, "The PostgreSQL store is not yet supported; use --store badger.")
+		s, err := pgstore.Open(ctx, m.Config.PGDSN)
+		if err != nil {
+			return fmt.Errorf("%w (check --pg)", err)
+		}
+		m.store = s
+		return nil
 	default:
 		s, err := badgerstore.Open(m.Config.path(storeDir))
 		if err != nil {

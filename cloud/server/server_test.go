@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/cloud/pgstore"
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
 )
@@ -121,16 +123,48 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestPostgresNotYetSupported(t *testing.T) {
-	m := server.NewMain()
-	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.ParseFlags([]string{"--data", t.TempDir(), "--store", "postgres", "--pg", "postgres://x"}); err != nil {
+// TestPostgresStore runs a cloud on PostgreSQL (a schema of its own):
+// a terminal enrols, its batch is stored and acked, a resend is acked as a
+// duplicate, the timeline and acked_seq show it.
+func TestPostgresStore(t *testing.T) {
+	dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	err := m.Run(context.Background())
-	if edge.ErrorCode(err) != edge.EUNSUPPORTED {
-		m.Close()
-		t.Fatalf("err = %v, want UNSUPPORTED", err)
+	t.Cleanup(func() { drop() })
+	m := server.NewMain()
+	m.Logger = slog.New(slog.DiscardHandler)
+	if err := m.ParseFlags([]string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo", "--store", "postgres", "--pg", dsn}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if _, ok := m.Store().(*pgstore.Store); !ok {
+		t.Fatalf("store is %T, want *pgstore.Store", m.Store())
+	}
+	e, _ := enrol(t, m, "shop-1")
+	term := connectTerminal(t, e)
+	b := batch("shop-1", op("shop-1", 1, edge.OpReturnDeposited, "XY123"), op("shop-1", 2, edge.OpReturnRefused, ""))
+	for range 2 {
+		term.publish(t, "shop-1", b)
+		if got := term.ack(t); got != "[[1 2]]" {
+			t.Fatalf("ack = %s, want [[1 2]]", got)
+		}
+	}
+	if got := statuses(t, m, "XY123"); got != "deposited" {
+		t.Fatalf("timeline = %s, want deposited", got)
+	}
+	_, operator, _ := m.Demo()
+	var v struct {
+		AckedSeq uint64 `json:"acked_seq"`
+	}
+	if st := call(t, "GET", m.HTTPURL()+"/v1/terminals/shop-1", operator, nil, &v); st != 200 || v.AckedSeq != 2 {
+		t.Fatalf("terminal: %d, acked_seq %d; want 200, 2", st, v.AckedSeq)
+	}
+	if got := metric(t, m, "comptoir_cloud_ingest_duplicates_total"); got != "2" {
+		t.Fatalf("duplicates = %s, want 2", got)
 	}
 }
 

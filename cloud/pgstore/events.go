@@ -1,0 +1,230 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// maxTrackingLen bounds the tracking numbers that get a timeline, as in
+// badgerstore.
+const maxTrackingLen = 128
+
+// validTracking reports whether t can name a timeline.
+func validTracking(t string) bool {
+	return t != "" && len(t) <= maxTrackingLen && !strings.ContainsAny(t, "\x00/")
+}
+
+// text makes s storable in a text column, which refuses NUL.
+func text(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
+
+// insertEvents inserts a batch in one statement; rows whose seq or id is
+// stored already are skipped, as are seqs recorded as aliases.
+const insertEvents = `
+INSERT INTO events (terminal, seq, id, type, tracking, status, occurred_at, received_at, op)
+SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), NULLIF(u.status, ''), u.occurred_at, $2, u.op::json
+FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
+     AS u(seq, id, type, tracking, status, occurred_at, op)
+WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq)
+ON CONFLICT DO NOTHING
+RETURNING seq`
+
+// insertAliases records seqs whose id is stored under another seq.
+const insertAliases = `
+INSERT INTO alias_seqs (terminal, seq, id)
+SELECT $1, u.seq, u.id FROM unnest($2::bigint[], $3::text[]) AS u(seq, id)
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.terminal = $1 AND e.seq = u.seq)
+ON CONFLICT DO NOTHING`
+
+// lockWatermark creates the terminal's watermark if need be, locks it
+// until the transaction ends (so that instances storing batches of one
+// terminal at once advance it one after the other) and returns it.
+const lockWatermark = `
+INSERT INTO watermarks (terminal, acked_seq) VALUES ($1, 0)
+ON CONFLICT (terminal) DO UPDATE SET acked_seq = watermarks.acked_seq
+RETURNING acked_seq`
+
+// seqsAbove lists the stored seqs above the watermark: those of this batch
+// and those waiting for a gap below them to fill.
+const seqsAbove = `
+SELECT seq FROM events WHERE terminal = $1 AND seq > $2
+UNION
+SELECT seq FROM alias_seqs WHERE terminal = $1 AND seq > $2
+ORDER BY 1`
+
+// StoreEvents implements cloud.Store: one transaction inserts the batch,
+// then moves the terminal's watermark over the contiguous seqs.
+func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
+	n := len(events)
+	var (
+		seqs                           = make([]int64, 0, n)
+		ids, types, trackings, statuss = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		occurred                       = make([]time.Time, 0, n)
+		ops                            = make([]string, 0, n)
+		seenSeq                        = make(map[uint64]bool, n)
+		seenID                         = make(map[string]bool, n)
+		res                            cloud.Ingested
+	)
+	for i, ev := range events {
+		if ev.ID == "" || ev.Seq == 0 || ev.Terminal != tid {
+			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d lacks an id or a seq, or names another terminal than %q.", i, tid)
+		}
+		if ev.Seq > math.MaxInt64 {
+			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d has a seq over 2^63.", i)
+		}
+		if seenSeq[ev.Seq] {
+			res.Duplicates++
+			continue
+		}
+		seenSeq[ev.Seq] = true
+		if seenID[ev.ID] {
+			// The same id twice in a batch under two seqs: the second is
+			// left to the alias step below.
+			continue
+		}
+		seenID[ev.ID] = true
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d: %v", i, err)
+		}
+		status := ""
+		if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
+			status = string(e.Status)
+		}
+		seqs = append(seqs, int64(ev.Seq))
+		ids = append(ids, text(ev.ID))
+		types = append(types, text(string(ev.Type)))
+		trackings = append(trackings, text(ev.Tracking))
+		statuss = append(statuss, status)
+		occurred = append(occurred, ev.OccurredAt.UTC())
+		ops = append(ops, string(b))
+	}
+	received := receivedAt.UTC()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertEvents, tid, received, seqs, ids, types, trackings, statuss, occurred, ops)
+		if err != nil {
+			return err
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		stored := make(map[int64]bool, len(inserted))
+		for _, q := range inserted {
+			stored[q] = true
+		}
+		// Events not inserted are duplicates; those whose seq is new (their
+		// id came under another seq) are recorded as aliases, so that the
+		// watermark moves on and the terminal stops resending.
+		var aliasSeqs []int64
+		var aliasIDs []string
+		for _, ev := range events {
+			if q := int64(ev.Seq); !stored[q] {
+				aliasSeqs = append(aliasSeqs, q)
+				aliasIDs = append(aliasIDs, text(ev.ID))
+			}
+		}
+		if len(aliasSeqs) > 0 {
+			if _, err := tx.Exec(ctx, insertAliases, tid, aliasSeqs, aliasIDs); err != nil {
+				return err
+			}
+		}
+		res.Stored = len(inserted)
+		res.Duplicates = n - len(inserted)
+
+		var wm int64
+		if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, seqsAbove, tid, wm)
+		if err != nil {
+			return err
+		}
+		above, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		start := wm
+		for _, q := range above {
+			if q != wm+1 {
+				break
+			}
+			wm = q
+		}
+		if wm != start {
+			if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, wm); err != nil {
+				return err
+			}
+		}
+		res.AckedSeq = uint64(wm)
+		return nil
+	})
+	if err != nil {
+		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
+	}
+	return res, nil
+}
+
+// AddTimelineEntry implements cloud.Store.
+func (s *Store) AddTimelineEntry(ctx context.Context, tracking string, e cloud.TimelineEntry) (bool, error) {
+	if !validTracking(tracking) || e.EventID == "" || !e.Status.Valid() {
+		return false, edge.Errorf(edge.EINVALID, "A timeline entry needs a tracking number, an event id and a known status.")
+	}
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO timeline_entries (event_id, tracking, status, occurred_at, received_at, location, source)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		text(e.EventID), tracking, string(e.Status), e.OccurredAt.UTC(), e.ReceivedAt.UTC(), text(e.Location), text(e.Source))
+	if err != nil {
+		return false, fmt.Errorf("pgstore: add timeline entry: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Timeline implements cloud.Store: the terminals' events that mark a
+// status and the API's entries, by occurred_at, received_at then event id.
+func (s *Store) Timeline(ctx context.Context, tracking string) ([]cloud.TimelineEntry, error) {
+	out := []cloud.TimelineEntry{}
+	if !validTracking(tracking) {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT status, occurred_at, received_at, terminal, 'terminal:' || terminal, id
+		FROM events WHERE tracking = $1 AND status IS NOT NULL
+		UNION ALL
+		SELECT status, occurred_at, received_at, location, source, event_id
+		FROM timeline_entries WHERE tracking = $1
+		ORDER BY 2, 3, 6`, tracking)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: timeline: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e cloud.TimelineEntry
+		var status string
+		if err := rows.Scan(&status, &e.OccurredAt, &e.ReceivedAt, &e.Location, &e.Source, &e.EventID); err != nil {
+			return nil, fmt.Errorf("pgstore: timeline: %w", err)
+		}
+		e.Status = cloud.Status(status)
+		e.OccurredAt, e.ReceivedAt = e.OccurredAt.UTC(), e.ReceivedAt.UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: timeline: %w", err)
+	}
+	return out, nil
+}
+
+// isUnique reports whether err is a unique violation.
+func isUnique(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == "23505"
+}

@@ -1,0 +1,259 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// CreateReturn implements cloud.Store.
+func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
+	if r.ID == "" {
+		return edge.Errorf(edge.EINVALID, "A return needs an id.")
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO returns (id, body) VALUES ($1, $2)`, text(r.ID), string(body))
+	if isUnique(err) {
+		return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
+	} else if err != nil {
+		return fmt.Errorf("pgstore: create return: %w", err)
+	}
+	return nil
+}
+
+// FindReturn implements cloud.Store.
+func (s *Store) FindReturn(ctx context.Context, id string) (cloud.Return, error) {
+	var r cloud.Return
+	var body string
+	err := s.pool.QueryRow(ctx, `SELECT body FROM returns WHERE id = $1`, text(id)).Scan(&body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, cloud.ErrNotFound("return", id)
+	} else if err != nil {
+		return r, fmt.Errorf("pgstore: find return: %w", err)
+	}
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return r, fmt.Errorf("pgstore: find return: %w", err)
+	}
+	return r, nil
+}
+
+// CreateTerminal implements cloud.Store.
+func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
+	if t.ID == "" {
+		return edge.Errorf(edge.EINVALID, "A terminal needs an id.")
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO terminals (id, name, receipt_public_key, password_hash, enrolled_at, status, online, last_seen)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		text(t.ID), text(t.Name), text(t.ReceiptPublicKey), t.PasswordHash, t.EnrolledAt.UTC(),
+		nullJSON(t.Status), t.Online, nullTime(t.LastSeen))
+	if isUnique(err) {
+		return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+	} else if err != nil {
+		return fmt.Errorf("pgstore: create terminal: %w", err)
+	}
+	return nil
+}
+
+const selectTerminal = `
+SELECT t.id, t.name, t.receipt_public_key, t.password_hash, t.enrolled_at, t.status::text,
+       t.online, t.last_seen, coalesce(w.acked_seq, 0)
+FROM terminals t LEFT JOIN watermarks w ON w.terminal = t.id`
+
+func scanTerminal(row pgx.Row) (cloud.Terminal, error) {
+	var t cloud.Terminal
+	var status *string
+	var lastSeen *time.Time
+	var acked int64
+	err := row.Scan(&t.ID, &t.Name, &t.ReceiptPublicKey, &t.PasswordHash, &t.EnrolledAt, &status, &t.Online, &lastSeen, &acked)
+	if err != nil {
+		return t, err
+	}
+	t.EnrolledAt = t.EnrolledAt.UTC()
+	if status != nil {
+		t.Status = json.RawMessage(*status)
+	}
+	if lastSeen != nil {
+		t.LastSeen = lastSeen.UTC()
+	}
+	t.AckedSeq = uint64(acked)
+	return t, nil
+}
+
+// FindTerminal implements cloud.Store.
+func (s *Store) FindTerminal(ctx context.Context, id string) (cloud.Terminal, error) {
+	t, err := scanTerminal(s.pool.QueryRow(ctx, selectTerminal+` WHERE t.id = $1`, text(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, cloud.ErrNotFound("terminal", id)
+	} else if err != nil {
+		return t, fmt.Errorf("pgstore: find terminal: %w", err)
+	}
+	return t, nil
+}
+
+// Terminals implements cloud.Store.
+func (s *Store) Terminals(ctx context.Context) ([]cloud.Terminal, error) {
+	rows, err := s.pool.Query(ctx, selectTerminal+` ORDER BY t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: terminals: %w", err)
+	}
+	defer rows.Close()
+	out := []cloud.Terminal{}
+	for rows.Next() {
+		t, err := scanTerminal(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: terminals: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: terminals: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateTerminalStatus implements cloud.Store. last_seen only moves
+// forward; a nil status keeps the last one.
+func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.StatusUpdate) error {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE terminals SET online = $2,
+		       status = coalesce($3::json, status),
+		       last_seen = greatest(last_seen, $4)
+		WHERE id = $1`, text(id), u.Online, nullJSON(u.Status), nullTime(u.SeenAt))
+	if err != nil {
+		return fmt.Errorf("pgstore: update terminal status: %w", err)
+	} else if tag.RowsAffected() == 0 {
+		return cloud.ErrNotFound("terminal", id)
+	}
+	return nil
+}
+
+// AddDeadLetter implements cloud.Store.
+func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
+	if d.At.IsZero() {
+		d.At = time.Now()
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO dead_letters (terminal, topic, reason, message, payload, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		text(d.Terminal), text(d.Topic), text(d.Reason), text(d.Message), d.Payload, d.At.UTC())
+	if err != nil {
+		return fmt.Errorf("pgstore: add dead letter: %w", err)
+	}
+	return nil
+}
+
+// DeadLetters implements cloud.Store.
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT terminal, topic, reason, message, payload, at FROM dead_letters
+		ORDER BY at, n LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
+	}
+	defer rows.Close()
+	out := []cloud.DeadLetter{}
+	for rows.Next() {
+		var d cloud.DeadLetter
+		if err := rows.Scan(&d.Terminal, &d.Topic, &d.Reason, &d.Message, &d.Payload, &d.At); err != nil {
+			return nil, fmt.Errorf("pgstore: dead letters: %w", err)
+		}
+		d.At = d.At.UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Revoke implements cloud.Store.
+func (s *Store) Revoke(ctx context.Context, raID string) error {
+	if raID == "" {
+		return edge.Errorf(edge.EINVALID, "A revocation needs an RA id.")
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO revocations (ra_id) VALUES ($1) ON CONFLICT DO NOTHING`, text(raID)); err != nil {
+		return fmt.Errorf("pgstore: revoke: %w", err)
+	}
+	return nil
+}
+
+// Revocations implements cloud.Store.
+func (s *Store) Revocations(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT ra_id FROM revocations ORDER BY ra_id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: revocations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: revocations: %w", err)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// PutAPIKey implements cloud.Store.
+func (s *Store) PutAPIKey(ctx context.Context, k cloud.APIKey) error {
+	if len(k.Hash) == 0 || !k.Role.Valid() {
+		return edge.Errorf(edge.EINVALID, "An API key needs a hash and a known role.")
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO api_keys (hash, role, name) VALUES ($1, $2, $3)
+		ON CONFLICT (hash) DO UPDATE SET role = excluded.role, name = excluded.name`,
+		k.Hash, string(k.Role), text(k.Name))
+	if err != nil {
+		return fmt.Errorf("pgstore: put api key: %w", err)
+	}
+	return nil
+}
+
+// FindAPIKey implements cloud.Store.
+func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (cloud.APIKey, error) {
+	k := cloud.APIKey{Hash: hash}
+	var role string
+	err := s.pool.QueryRow(ctx, `SELECT role, name FROM api_keys WHERE hash = $1`, hash).Scan(&role, &k.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return cloud.APIKey{}, edge.Errorf(edge.ENOTFOUND, "No such API key.")
+	} else if err != nil {
+		return cloud.APIKey{}, fmt.Errorf("pgstore: find api key: %w", err)
+	}
+	k.Role = cloud.Role(role)
+	return k, nil
+}
+
+// CountAPIKeys implements cloud.Store.
+func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("pgstore: count api keys: %w", err)
+	}
+	return n, nil
+}
+
+func nullJSON(b json.RawMessage) *string {
+	if len(b) == 0 {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,131 @@
+// Package pgstore implements cloud.Store on PostgreSQL through pgx: the
+// store of a cloud that runs as several instances. The schema is in
+// migrations/, embedded and applied at Open (each file once, recorded in
+// schema_version, under an advisory lock so that instances starting
+// together do not race).
+//
+// Tables: events (one row per terminal and seq, each event id once; the
+// timeline status an event marks is a column, so that a batch is one
+// INSERT), alias_seqs (seqs whose id was stored under another seq),
+// watermarks (acked_seq per terminal), timeline_entries (entries from the
+// API), returns, terminals, dead_letters, api_keys, revocations.
+//
+// Times are stored with PostgreSQL's microsecond precision.
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock key held while migrating.
+const migrationLock = 0x636f6d70746f6972 // "comptoir"
+
+// Store is a cloud.Store on a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ cloud.Store = (*Store)(nil)
+
+// Open connects to the database of dsn (a postgres:// URL or key=value
+// string; search_path may pick the schema) and applies the migrations not
+// yet applied.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: parse DSN: %w", err)
+	}
+	if cfg.MaxConns < 24 {
+		// The ingest stores up to 16 batches at once; the API reads beside.
+		cfg.MaxConns = 24
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Pool returns the connection pool, for tests and tools.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// migrate applies, in one transaction, the migrations whose version is
+// above the schema's.
+func (s *Store) migrate(ctx context.Context) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version    int         PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err != nil {
+			return err
+		}
+		for _, f := range files {
+			name := strings.TrimPrefix(f, "migrations/")
+			v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("migration %s: no version number", name)
+			}
+			if v <= current {
+				continue
+			}
+			sql, err := migrations.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the version of the last migration applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
+}

@@ -1,0 +1,167 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/pgstore"
+	"github.com/comptoir/comptoir/cloud/storetest"
+	"github.com/comptoir/comptoir/edge"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) cloud.Store { return MustOpen(t) })
+}
+
+// MustOpen opens a store on a schema of its own, dropped at the end of the
+// test.
+func MustOpen(tb testing.TB) *pgstore.Store {
+	tb.Helper()
+	dsn := freshSchema(tb)
+	s, err := pgstore.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// freshSchema returns the DSN of a new schema, dropped at the end of the
+// test.
+func freshSchema(tb testing.TB) string {
+	tb.Helper()
+	dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Errorf("drop schema: %v", err)
+		}
+	})
+	return dsn
+}
+
+// TestMigrateTwice checks that a second Open (a second instance, or a
+// restart) applies nothing again and keeps the data.
+func TestMigrateTwice(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	var wg sync.WaitGroup
+	stores := make([]*pgstore.Store, 3)
+	errs := make([]error, 3)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = pgstore.Open(ctx, dsn)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d at once: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	if _, err := stores[0].StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)}, at); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("schema version = %d, %v", v, err)
+	}
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != v {
+		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, v)
+	}
+	if tl, err := s.Timeline(ctx, "XY1"); err != nil || len(tl) != 1 {
+		t.Fatalf("timeline after reopen = %v, %v", tl, err)
+	}
+}
+
+// TestConcurrentInstances stores the batches of one terminal from several
+// goroutines at once, each with its own pool as separate instances would,
+// with resends: every event is stored once and the watermark reaches the
+// last seq.
+func TestConcurrentInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	const instances, batches, size = 3, 40, 10
+	stores := make([]*pgstore.Store, instances)
+	for i := range stores {
+		s, err := pgstore.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	at := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, instances*batches*2)
+	for b := 0; b < batches; b++ {
+		evs := make([]edge.Operation, size)
+		for j := range evs {
+			q := uint64(b*size + j + 1)
+			evs[j] = storetest.Op("t-1", q, edge.OpReturnDeposited, fmt.Sprintf("XY%d", q), at)
+		}
+		// Each batch goes to two instances: a resend racing the first send.
+		for _, s := range []*pgstore.Store{stores[b%instances], stores[(b+1)%instances]} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var n, distinct int
+	if err := stores[0].Pool().QueryRow(ctx, `SELECT count(*), count(DISTINCT seq) FROM events WHERE terminal = 't-1'`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != batches*size || distinct != n {
+		t.Fatalf("rows = %d (%d distinct seqs), want %d", n, distinct, batches*size)
+	}
+	res, err := stores[2].StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)}, at)
+	if err != nil || res.AckedSeq != batches*size || res.Duplicates != 1 {
+		t.Fatalf("resend after all = %+v, %v; want acked %d", res, err, batches*size)
+	}
+}
+
+// BenchmarkStoreEvents measures durable ingest of batches of 256 events.
+func BenchmarkStoreEvents(b *testing.B) {
+	s := MustOpen(b)
+	at := time.Now()
+	ctx := context.Background()
+	seq := uint64(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs := make([]edge.Operation, 256)
+		for j := range evs {
+			seq++
+			evs[j] = storetest.Op("t-1", seq, edge.OpReturnDeposited, fmt.Sprintf("XY%09dFR", seq), at)
+		}
+		if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "events/s")
+}
