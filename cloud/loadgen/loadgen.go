@@ -38,6 +38,9 @@ type Config struct {
 	EventsPerTerminal  int
 	// BatchSize is the number of events a batch (default 256).
 	BatchSize int
+	// Window is the most batches a terminal has in flight, unacked
+	// (default 8, a terminal's uplink default).
+	Window int
 	// AckTimeout is how long a batch waits for its ack before it is sent
 	// again (default 5 s).
 	AckTimeout time.Duration
@@ -66,6 +69,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.BatchSize <= 0 || cfg.BatchSize > wire.MaxBatchEvents {
 		cfg.BatchSize = wire.MaxBatchEvents
 	}
+	if cfg.Window <= 0 {
+		cfg.Window = 8
+	}
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 5 * time.Second
 	}
@@ -75,7 +81,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	terms := make([]*sim, cfg.Terminals)
 	for i := range terms {
-		s := &sim{cfg: cfg, id: fmt.Sprintf("%s-%04d", cfg.Prefix, i), acks: make(chan wire.Acks, 16)}
+		s := &sim{cfg: cfg, id: fmt.Sprintf("%s-%04d", cfg.Prefix, i), acks: make(chan wire.Acks, 4*cfg.Window+16)}
 		s.user = s.id
 		if cfg.Cloud != "" {
 			if err := s.enrol(ctx); err != nil {
@@ -203,46 +209,81 @@ func (s *sim) connect() error {
 	return nil
 }
 
-// run sends the terminal's events one batch at a time, each until acked,
-// and returns the ack latencies.
+// batch is a batch of a simulated terminal, in flight until acked.
+type batch struct {
+	first, last uint64
+	payload     []byte
+	sentAt      time.Time // first send, for the latency
+	deadline    time.Time // next resend
+}
+
+// run sends the terminal's events as a terminal's uplink does: batches in
+// seq order, at most Window unacked at once, each resent when its ack has
+// not come within AckTimeout, removed only when an ack names all of it. It
+// returns the latencies from first publish to ack.
 func (s *sim) run(ctx context.Context, res *Result) ([]time.Duration, error) {
 	var lat []time.Duration
 	topic := wire.TerminalTopic(s.id, wire.KindEvents)
 	base := time.Now().UTC()
-	for first := 1; first <= s.cfg.EventsPerTerminal; first += s.cfg.BatchSize {
-		last := min(first+s.cfg.BatchSize-1, s.cfg.EventsPerTerminal)
-		evs := make([]edge.Operation, 0, last-first+1)
-		for q := first; q <= last; q++ {
-			o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", s.id[len(s.id)-4:], q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
-			o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", s.id, q), s.id, uint64(q)
-			evs = append(evs, o)
+	next := 1
+	var inflight []*batch
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for next <= s.cfg.EventsPerTerminal || len(inflight) > 0 {
+		for len(inflight) < s.cfg.Window && next <= s.cfg.EventsPerTerminal {
+			b := s.batch(base, next)
+			next = int(b.last) + 1
+			s.client.Publish(topic, 1, false, b.payload)
+			atomic.AddInt64(&res.Sent, int64(b.last-b.first+1))
+			b.sentAt = time.Now()
+			b.deadline = b.sentAt.Add(s.cfg.AckTimeout)
+			inflight = append(inflight, b)
 		}
-		payload := wire.Marshal(wire.Batch{V: wire.Version, Terminal: s.id, Events: evs})
-		sent := time.Now()
-		for acked := false; !acked; {
-			s.client.Publish(topic, 1, false, payload)
-			atomic.AddInt64(&res.Sent, int64(len(evs)))
-			timeout := time.After(s.cfg.AckTimeout)
-		wait:
-			for {
-				select {
-				case a := <-s.acks:
-					if covers(a, uint64(first), uint64(last)) {
-						acked = true
-						break wait
-					}
-				case <-timeout:
-					atomic.AddInt64(&res.Resent, int64(len(evs)))
-					break wait
-				case <-ctx.Done():
-					return lat, ctx.Err()
-				}
+		earliest := inflight[0].deadline
+		for _, b := range inflight {
+			if b.deadline.Before(earliest) {
+				earliest = b.deadline
 			}
 		}
-		lat = append(lat, time.Since(sent))
-		atomic.AddInt64(&res.Acked, int64(len(evs)))
+		timer.Reset(time.Until(earliest))
+		select {
+		case a := <-s.acks:
+			kept := inflight[:0]
+			for _, b := range inflight {
+				if covers(a, b.first, b.last) {
+					lat = append(lat, time.Since(b.sentAt))
+					atomic.AddInt64(&res.Acked, int64(b.last-b.first+1))
+				} else {
+					kept = append(kept, b)
+				}
+			}
+			inflight = kept
+		case now := <-timer.C:
+			for _, b := range inflight {
+				if !now.Before(b.deadline) {
+					s.client.Publish(topic, 1, false, b.payload)
+					atomic.AddInt64(&res.Sent, int64(b.last-b.first+1))
+					atomic.AddInt64(&res.Resent, int64(b.last-b.first+1))
+					b.deadline = now.Add(s.cfg.AckTimeout)
+				}
+			}
+		case <-ctx.Done():
+			return lat, ctx.Err()
+		}
 	}
 	return lat, nil
+}
+
+// batch makes the batch of deposits that starts at seq first.
+func (s *sim) batch(base time.Time, first int) *batch {
+	last := min(first+s.cfg.BatchSize-1, s.cfg.EventsPerTerminal)
+	evs := make([]edge.Operation, 0, last-first+1)
+	for q := first; q <= last; q++ {
+		o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", s.id[len(s.id)-4:], q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
+		o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", s.id, q), s.id, uint64(q)
+		evs = append(evs, o)
+	}
+	return &batch{first: uint64(first), last: uint64(last), payload: wire.Marshal(wire.Batch{V: wire.Version, Terminal: s.id, Events: evs})}
 }
 
 // covers reports whether the ranges of a name every seq of [first, last].

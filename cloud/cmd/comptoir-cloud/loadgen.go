@@ -24,6 +24,7 @@ func loadgenCmd(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Terminals, "terminals", 10, "simulated terminals")
 	fs.IntVar(&cfg.EventsPerTerminal, "events-per-terminal", 1000, "events each terminal sends")
 	fs.IntVar(&cfg.BatchSize, "batch", 256, "events a batch")
+	fs.IntVar(&cfg.Window, "window", 8, "batches in flight per terminal")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("loadgen: %w", err)
 	}

@@ -28,7 +28,7 @@ const usage = `usage:
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
   comptoir-cloud demo-return [--cloud URL] [--data DIR | --issuer-key KEY] [--out FILE.png]
   comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
-                         [--cloud URL --operator-key KEY] [--batch N]
+                         [--cloud URL --operator-key KEY] [--batch N] [--window N]
       (with --cloud, each simulated terminal is enrolled first, as the embedded
        broker requires; the operator key may come from COMPTOIR_OPERATOR_KEY)
 
