@@ -229,10 +229,12 @@ async function status() {
   $("net").className = s.online ? "online" : "offline";
   document.body.dataset.online = s.online ? "1" : "0";
   $("backlog").textContent = s.outbox_pending ? tn("backlog", s.outbox_pending) : "";
-  $("printers").textContent = (s.printer_states || []).filter((p) => !p.up)
+  const down = (s.printer_states || []).filter((p) => !p.up);
+  $("printers").textContent = down.length === 0 ? t("printers_ok") : down
     .map((p) => t(p.printer === "label" ? "printer_label_down" : "printer_receipt_down", { why: t("printer_" + p.reason) }) +
       (p.pending ? " " + t("printer_pending", { n: fmtNumber(p.pending) }) : "")).join(" — ");
-  $("disk").textContent = s.disk_warning ? t("disk_low", { free: fmtBytes(s.disk_free_bytes) }) : "";
+  $("printers").className = down.length ? "warning" : "";
+  $("disk").textContent = t(s.disk_warning ? "disk_low" : "disk_free", { free: fmtBytes(s.disk_free_bytes) });
   $("disk").className = s.disk_warning ? "warning" : "";
 }
 

@@ -107,7 +107,7 @@ func TestKioskCamera(t *testing.T) {
 }
 
 // TestKioskNoCameraAndIdleLock: a Chromium with no camera gets a plain
-// message; then, on a terminal whose sessions last a second, the screen
+// message; the pages are reached with the keyboard alone; then, on a terminal whose sessions last a second, the screen
 // locks itself when left alone and the session is gone on the server too.
 func TestKioskNoCameraAndIdleLock(t *testing.T) {
 	trust := token.NewTrustList()
@@ -129,6 +129,7 @@ func TestKioskNoCameraAndIdleLock(t *testing.T) {
 		t.Errorf("no camera: message %q", msg)
 	}
 	t.Logf("without a camera the kiosk says: %s", msg)
+	keyboardOnly(t, ctx)
 
 	dir2 := t.TempDir()
 	offlineTerminal(t, dir2, "term-kiosk-idle", trust)

@@ -321,9 +321,31 @@ func TestKioskOffline(t *testing.T) {
 		)
 		net, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("net")))
 		backlog, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("backlog")))
-		if net != "Hors ligne" || !strings.HasSuffix(backlog, "en attente d'envoi") {
+		if net != "Hors ligne" || !strings.HasSuffix(backlog, " à envoyer") {
 			t.Errorf("status bar without the cloud: %q, %q", net, backlog)
 		}
 		kioskShot(t, ctx, t.TempDir(), sz.name, "offline")
 	}
+}
+
+// keyboardOnly reaches the shelf page with Tab and Enter alone, and checks
+// that the control with the focus shows it.
+func keyboardOnly(t *testing.T, ctx context.Context) {
+	t.Helper()
+	const onShelfTab = `document.activeElement && document.activeElement.dataset.view === "shelf"`
+	for range 40 {
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[bool](onShelfTab))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at {
+			break
+		}
+		do(t, ctx, "tab", chromedp.KeyEvent(kb.Tab))
+	}
+	outline, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(`+onShelfTab+`) ? getComputedStyle(document.activeElement).outlineStyle : "not reached"`))
+	if err != nil || outline == "none" || outline == "not reached" {
+		t.Fatalf("keyboard: the shelf tab's focus outline is %q (%v)", outline, err)
+	}
+	do(t, ctx, "keyboard", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("shelf-state")))
 }
