@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -91,14 +92,74 @@ func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	})
 }
 
+// fleetFilter is the query of GET /v1/terminals: online=true|false,
+// backlog_over=N (outbox_pending above N), printer=down|up|STATE (a printer
+// of the terminal is so, as of its last status).
+type fleetFilter struct {
+	online      *bool
+	backlogOver int
+	printer     string
+}
+
+func parseFleetFilter(c *fiber.Ctx) (fleetFilter, error) {
+	var f fleetFilter
+	switch v := c.Query("online"); v {
+	case "":
+	case "true", "false":
+		b := v == "true"
+		f.online = &b
+	default:
+		return f, edge.Errorf(edge.EINVALID, "online must be true or false.")
+	}
+	f.backlogOver = -1
+	if v := c.Query("backlog_over"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return f, edge.Errorf(edge.EINVALID, "backlog_over must be a number of operations, 0 or more.")
+		}
+		f.backlogOver = n
+	}
+	f.printer = c.Query("printer")
+	if len(f.printer) > 64 {
+		return f, edge.Errorf(edge.EINVALID, "printer must be down, up or a printer state.")
+	}
+	return f, nil
+}
+
+func (f fleetFilter) match(t cloud.Terminal) bool {
+	if f.online != nil && t.Online != *f.online {
+		return false
+	}
+	st := t.WireStatus()
+	if f.backlogOver >= 0 && st.OutboxPending <= f.backlogOver {
+		return false
+	}
+	if f.printer == "" {
+		return true
+	}
+	for _, p := range st.Printers {
+		switch {
+		case f.printer == "down" && !p.Up, f.printer == "up" && p.Up, p.State == f.printer:
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) listTerminals(c *fiber.Ctx) error {
+	f, err := parseFleetFilter(c)
+	if err != nil {
+		return err
+	}
 	ts, err := s.Store.Terminals(c.UserContext())
 	if err != nil {
 		return err
 	}
-	out := make([]terminalView, len(ts))
-	for i, t := range ts {
-		out[i] = viewOf(t)
+	out := make([]terminalView, 0, len(ts))
+	for _, t := range ts {
+		if f.match(t) {
+			out = append(out, viewOf(t))
+		}
 	}
 	return c.JSON(fiber.Map{"terminals": out})
 }

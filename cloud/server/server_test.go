@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,10 +14,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/pgstore"
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
@@ -173,6 +176,26 @@ func TestPostgresStore(t *testing.T) {
 func TestMetricsLint(t *testing.T) {
 	m := MustRun(t, t.TempDir())
 	enrol(t, m, "shop-1")
+	enrol(t, m, "shop-2") // no status yet: no device gauges
+	st := `{"v":1,"online":true,"outbox_pending":3,"outbox_oldest_age_s":90000,"printers":{"label":{"up":false,"state":"paper_out"},"receipt":{"up":true}},"disk_free_bytes":1000,"disk_warning":true,"shelf":42}`
+	if err := m.Store().UpdateTerminalStatus(context.Background(), "shop-1", cloud.StatusUpdate{Online: true, Status: json.RawMessage(st), SeenAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for sample, want := range map[string]string{
+		`comptoir_fleet_printer_up{printer="label",terminal="shop-1"}`:   "0",
+		`comptoir_fleet_printer_up{printer="receipt",terminal="shop-1"}`: "1",
+		`comptoir_fleet_disk_free_bytes{terminal="shop-1"}`:              "1000",
+		`comptoir_fleet_disk_warning{terminal="shop-1"}`:                 "1",
+		`comptoir_fleet_shelf_parcels{terminal="shop-1"}`:                "42",
+		`comptoir_fleet_outbox_oldest_age_seconds{terminal="shop-1"}`:    "90000",
+		`comptoir_fleet_outbox_pending{terminal="shop-1"}`:               "3",
+		`comptoir_fleet_shelf_parcels{terminal="shop-2"}`:                "absent",
+		`comptoir_fleet_terminal_up{terminal="shop-2"}`:                  "0",
+	} {
+		if got := metric(t, m, sample); got != want {
+			t.Errorf("%s = %s, want %s", sample, got, want)
+		}
+	}
 	resp, err := http.Get(m.HTTPURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
