@@ -6,6 +6,12 @@
 
 const $ = (id) => document.getElementById(id);
 
+// What the Content-Security-Policy blocked, for the browser tests (none).
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+
 let kiosk = { idle_s: 900, max_weight_g: 0, cancel_grace_s: 0 };
 let current = null; // the last eligible code text
 let lastCheck = null; // the last answer shown, to redraw it in another language

@@ -27,13 +27,19 @@ var kioskSizes = []struct {
 	w, h int64
 }{{"800x480", 800, 480}, {"1280x800", 1280, 800}}
 
-// layoutJS lists what is wrong with the visible controls: one sticking out
-// of the viewport on either side or clipped by a scrolling ancestor, one
-// lower than 48 px, one with no accessible name, or a page wider than the
-// screen.
+// layoutJS lists what is wrong with the screen: a resource loaded from
+// outside the terminal, something the CSP blocked, a page wider than the
+// screen, or a visible control sticking out of the viewport on either side,
+// clipped by a scrolling ancestor, lower than 48 px or with no accessible
+// name.
 const layoutJS = `(() => {
   const bad = [], W = window.innerWidth;
   if (document.documentElement.scrollWidth > W) bad.push("page is " + document.documentElement.scrollWidth + " px wide, screen " + W);
+  for (const e of performance.getEntriesByType("resource")) {
+    if (!e.name.startsWith(location.origin + "/")) bad.push("loaded from outside the terminal: " + e.name);
+  }
+  if (!window.cspViolations) bad.push("app.js did not run");
+  else if (window.cspViolations.length) bad.push("blocked by the CSP: " + window.cspViolations.join(", "));
   const name = (e) => e.id || e.className || e.tagName + ":" + e.textContent.trim().slice(0, 24);
   const labelled = (e) => (e.labels && e.labels.length > 0) || e.getAttribute("aria-label") ||
     ((e.tagName === "BUTTON" || e.tagName === "A" || e.tagName === "SUMMARY") && e.textContent.trim());
