@@ -275,7 +275,7 @@ func (b *batch) build(reqs []*request) (int, error) {
 	return len(reqs), nil
 }
 
-// apply writes one operation, its outbox marker, its jobs and its effect on
+// apply writes one operation (unacked, so in the outbox), its jobs and its effect on
 // the shelf.
 func (b *batch) apply(a *appendReq) error {
 	op := a.op
@@ -285,9 +285,6 @@ func (b *batch) apply(a *appendReq) error {
 		return fmt.Errorf("encode operation: %w", err)
 	}
 	if err := b.set(seqKey(prefixOp, op.Seq), raw); err != nil {
-		return err
-	}
-	if err := b.set(seqKey(prefixOutbox, op.Seq), u64(uint64(op.OccurredAt.UnixNano()))); err != nil {
 		return err
 	}
 	for _, je := range a.jobs {

@@ -71,6 +71,9 @@ func (j *Journal) oldOps(ctx context.Context, from uint64, cutoff time.Time) (ke
 		return nil, 0, err
 	}
 	last := j.LastSeq()
+	j.mu.Lock()
+	acks := j.acks
+	j.mu.Unlock()
 	err = j.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOp, PrefetchValues: true, PrefetchSize: 100})
 		defer it.Close()
@@ -92,10 +95,8 @@ func (j *Journal) oldOps(ctx context.Context, from uint64, cutoff time.Time) (ke
 			if !op.OccurredAt.Before(cutoff) {
 				return nil
 			}
-			if _, err := txn.Get(seqKey(prefixOutbox, seq)); err == nil {
+			if !acks.acked(seq) {
 				continue // not acked yet: kept
-			} else if !errors.Is(err, badger.ErrKeyNotFound) {
-				return err
 			}
 			keys = append(keys, it.Item().KeyCopy(nil))
 		}

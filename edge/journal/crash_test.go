@@ -23,7 +23,10 @@ import (
 // from several goroutines and prints each seq once Append has returned; the
 // parent kills it with SIGKILL at a random moment, reopens the journal and
 // checks that every printed operation is there, intact, with seqs gap-free
-// and projections that match the operations.
+// and projections that match the operations. Meanwhile the child acks what
+// it reads from the outbox, as the uplink does, but out of order and leaving
+// holes, printing each range before it acks it: after the crash every
+// operation outside the printed ranges must still be in the outbox.
 
 const (
 	crashDirEnv   = "COMPTOIR_JOURNAL_CRASH_DIR"
@@ -81,9 +84,42 @@ func crashChild(dir, round string) {
 			}
 		})
 	}
+	wg.Go(func() { crashAcker(j, deadline) })
 	wg.Wait()
 	j.Close()
 	os.Exit(0)
+}
+
+// crashAcker reads the outbox in batches and acks the second half of each
+// batch before the first, and only the second half of every third batch.
+func crashAcker(j *Journal, deadline time.Time) {
+	ctx := context.Background()
+	after := uint64(0)
+	for n := 0; time.Now().Before(deadline); n++ {
+		ops, err := j.Pending(ctx, after, 64)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child pending:", err)
+			os.Exit(2)
+		}
+		if len(ops) < 2 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		after = ops[len(ops)-1].Seq
+		mid := len(ops) / 2
+		halves := [][]edge.Operation{ops[mid:], ops[:mid]}
+		if n%3 == 2 {
+			halves = halves[:1]
+		}
+		for _, h := range halves {
+			first, last := h[0].Seq, h[len(h)-1].Seq
+			fmt.Fprintf(os.Stdout, "ACK %d %d END\n", first, last)
+			if err := j.Ack(ctx, first, last); err != nil {
+				fmt.Fprintln(os.Stderr, "child ack:", err)
+				os.Exit(2)
+			}
+		}
+	}
 }
 
 type printed struct {
@@ -91,10 +127,18 @@ type printed struct {
 	w, i  int
 	seq   uint64
 	id    string
+	// ack is set for a range the child acked (or was about to): seq..last.
+	ack  bool
+	last uint64
 }
 
 func parsePrinted(line string) (printed, bool) {
 	f := strings.Fields(line)
+	if len(f) == 4 && f[0] == "ACK" && f[3] == "END" {
+		first, err1 := strconv.ParseUint(f[1], 10, 64)
+		last, err2 := strconv.ParseUint(f[2], 10, 64)
+		return printed{ack: true, seq: first, last: last}, err1 == nil && err2 == nil
+	}
 	if len(f) != 7 || f[0] != "OK" || f[6] != "END" {
 		return printed{}, false
 	}
@@ -114,10 +158,15 @@ func TestCrash(t *testing.T) {
 	dir := t.TempDir()
 	const rounds = 8
 	total := 0
+	acked := map[uint64]bool{} // seqs the children acked, over all rounds
 	for round := range rounds {
 		lines := runAndKill(t, dir, strconv.Itoa(round), time.Duration(rand.IntN(400))*time.Millisecond)
-		total += len(lines)
-		checkAfterCrash(t, dir, lines)
+		for _, p := range lines {
+			if !p.ack {
+				total++
+			}
+		}
+		checkAfterCrash(t, dir, lines, acked)
 		if t.Failed() {
 			return
 		}
@@ -174,7 +223,7 @@ func runAndKill(t *testing.T, dir, round string, wait time.Duration) []printed {
 
 // checkAfterCrash reopens the journal and checks it against what the child
 // printed and against itself.
-func checkAfterCrash(t *testing.T, dir string, lines []printed) {
+func checkAfterCrash(t *testing.T, dir string, lines []printed, acked map[uint64]bool) {
 	t.Helper()
 	ctx := context.Background()
 	j := MustOpen(t, dir, Config{})
@@ -194,6 +243,12 @@ func checkAfterCrash(t *testing.T, dir string, lines []printed) {
 		}
 	}
 	for _, p := range lines {
+		if p.ack {
+			for seq := p.seq; seq <= p.last; seq++ {
+				acked[seq] = true
+			}
+			continue
+		}
 		if p.seq > last {
 			t.Errorf("printed seq %d is beyond the last seq %d after the crash", p.seq, last)
 			continue
@@ -250,7 +305,25 @@ func checkAfterCrash(t *testing.T, dir string, lines []printed) {
 	if refusals[edge.Overweight] != counts[edge.OpReturnRefused] {
 		t.Errorf("refusals: got %v, want %d OVERWEIGHT", refusals, counts[edge.OpReturnRefused])
 	}
-	if pending, _, _ := j.OutboxStats(ctx); uint64(pending) != last {
-		t.Errorf("outbox pending %d, want %d (nothing acked)", pending, last)
+	// Every operation the child did not ack is still in the outbox, once
+	// and in order; an ack the crash took back only puts its ops back.
+	pending, err := j.Pending(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inOutbox := map[uint64]bool{}
+	for k, op := range pending {
+		if k > 0 && op.Seq <= pending[k-1].Seq {
+			t.Fatalf("outbox after the crash: seq %d after %d", op.Seq, pending[k-1].Seq)
+		}
+		inOutbox[op.Seq] = true
+	}
+	for seq := uint64(1); seq <= last; seq++ {
+		if !acked[seq] && !inOutbox[seq] {
+			t.Errorf("seq %d left the outbox after the crash, but was never acked", seq)
+		}
+	}
+	if n, _, _ := j.OutboxStats(ctx); n != len(pending) {
+		t.Errorf("outbox count %d, but %d operations pending", n, len(pending))
 	}
 }

@@ -79,10 +79,16 @@ type Journal struct {
 
 	// mu guards the projections kept in memory. Only the writer goroutine
 	// changes them, after a successful commit and sync.
-	mu       sync.Mutex
-	pending  int
-	byType   map[edge.OpType]int64
-	refusals map[edge.RefusalCode]int64
+	mu      sync.Mutex
+	pending int
+	// acks is the acked part of the outbox; the writer changes it after
+	// a successful commit. oldestSeq and oldestAt cache the time of the
+	// oldest unacked operation for OutboxStats.
+	acks      ackSet
+	oldestSeq uint64
+	oldestAt  time.Time
+	byType    map[edge.OpType]int64
+	refusals  map[edge.RefusalCode]int64
 	// broken is set when a sync failed: what was written may not be on
 	// disk, so the journal takes no more writes until it is reopened.
 	broken error
@@ -117,7 +123,11 @@ func Open(dir string, cfg Config) (*Journal, error) {
 		refusals: make(map[edge.RefusalCode]int64),
 	}
 	j.syncDB = db.Sync
-	if err := j.load(); err != nil {
+	err = j.load()
+	if err == nil {
+		err = j.loadAcks()
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
@@ -166,12 +176,6 @@ func (j *Journal) load() error {
 		}
 		it.Close()
 		j.lastSeq.Store(last)
-
-		it = txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox})
-		for it.Rewind(); it.Valid(); it.Next() {
-			j.pending++
-		}
-		it.Close()
 
 		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte("ct/"), PrefetchValues: true, PrefetchSize: 32})
 		defer it.Close()

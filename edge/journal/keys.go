@@ -10,7 +10,9 @@ import (
 // is numeric order: ops, the outbox and the shelf iterate in seq order.
 //
 //	op/<seq>                    the operation, JSON (history)
-//	ob/<seq>                    outbox marker of an unacked op: its occurred_at (unix ns)
+//	ak/w                        acked watermark: every seq up to it is acked (outbox.go)
+//	ak/r/<first>                last seq of a range acked above the watermark
+//	ob/<seq>                    outbox marker of an unacked op (journals before ak/w; dropped at open)
 //	sh/<seq>                    shelf parcel of a deposit on the shelf, JSON
 //	sd/<deposit id>             shelf index: deposit (operation) id to seq
 //	st/<tracking>               shelf index: tracking to seq
@@ -28,23 +30,25 @@ import (
 //	mt/seq                      last seq ever assigned, so that Compact can
 //	                            delete every old op without seq starting over
 var (
-	prefixOp      = []byte("op/")
-	prefixOutbox  = []byte("ob/")
-	prefixShelf   = []byte("sh/")
-	prefixDepIdx  = []byte("sd/")
-	prefixTrkIdx  = []byte("st/")
-	prefixRAIdx   = []byte("sr/")
-	prefixSlotIdx = []byte("ss/")
-	prefixJob     = []byte("pj/")
-	prefixJobQ    = []byte("pq/")
-	prefixStaff   = []byte("sf/")
-	prefixDeposit = []byte("dd/")
-	prefixDepTrk  = []byte("dt/")
-	prefixInstore = []byte("ir/")
-	prefixCommand = []byte("ca/")
-	prefixTypeCt  = []byte("ct/t/")
-	prefixReasonC = []byte("ct/r/")
-	keyLastSeq    = []byte("mt/seq")
+	prefixOp       = []byte("op/")
+	prefixOutbox   = []byte("ob/")
+	prefixShelf    = []byte("sh/")
+	prefixDepIdx   = []byte("sd/")
+	prefixTrkIdx   = []byte("st/")
+	prefixRAIdx    = []byte("sr/")
+	prefixSlotIdx  = []byte("ss/")
+	prefixJob      = []byte("pj/")
+	prefixJobQ     = []byte("pq/")
+	prefixStaff    = []byte("sf/")
+	prefixDeposit  = []byte("dd/")
+	prefixDepTrk   = []byte("dt/")
+	prefixInstore  = []byte("ir/")
+	prefixCommand  = []byte("ca/")
+	prefixTypeCt   = []byte("ct/t/")
+	prefixReasonC  = []byte("ct/r/")
+	keyLastSeq     = []byte("mt/seq")
+	keyAckedTo     = []byte("ak/w")
+	prefixAckRange = []byte("ak/r/")
 )
 
 func seqKey(prefix []byte, seq uint64) []byte {

@@ -5,19 +5,76 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/dgraph-io/badger/v4"
 )
 
-// The outbox is the set of operations the cloud has not acked: each has a
-// marker ob/<seq> holding its time, written with the operation and deleted by
-// Ack. The operation itself stays under op/<seq> for history until Compact.
+// The outbox is the set of operations the cloud has not acked: every op/<seq>
+// above the acked watermark (ak/w: all seqs up to it acked) that is not in
+// one of the acked ranges above it (ak/r/<first>: first..last acked out of
+// order). Acks nearly always come in seq order, so an ack moves the
+// watermark and writes one small key, where a marker per operation would
+// cost a delete (and a tombstone for Badger to compact) per acked op. The
+// operation itself stays under op/<seq> for history until Compact.
 // Readers see no seq beyond LastSeq, the last one synced to disk, so the
 // uplink never sends an operation that a power cut could still take back.
 
-// ackChunk bounds the markers one transaction of Ack deletes.
+// ackSet is the acked part of the outbox: every seq up to to, and ranges of
+// seqs above to+1, sorted, disjoint and not adjacent. It is a value: add
+// returns a new one and never changes the ranges of the old, so readers may
+// keep a copy taken under Journal.mu.
+type ackSet struct {
+	to     uint64
+	ranges []seqRange
+}
+
+type seqRange struct{ first, last uint64 }
+
+// acked reports whether seq is acked.
+func (s ackSet) acked(seq uint64) bool {
+	if seq <= s.to {
+		return true
+	}
+	i := sort.Search(len(s.ranges), func(i int) bool { return s.ranges[i].last >= seq })
+	return i < len(s.ranges) && s.ranges[i].first <= seq
+}
+
+// count returns the number of acked seqs up to last.
+func (s ackSet) count(last uint64) uint64 {
+	n := min(s.to, last)
+	for _, r := range s.ranges {
+		if r.first <= last {
+			n += min(r.last, last) - r.first + 1
+		}
+	}
+	return n
+}
+
+// add returns s with first..last acked.
+func (s ackSet) add(first, last uint64) ackSet {
+	rs := make([]seqRange, 0, len(s.ranges)+1)
+	rs = append(rs, s.ranges...)
+	rs = append(rs, seqRange{first, last})
+	sort.Slice(rs, func(a, b int) bool { return rs[a].first < rs[b].first })
+	out := ackSet{to: s.to}
+	for _, r := range rs {
+		switch n := len(out.ranges); {
+		case r.first <= out.to+1 && n == 0:
+			out.to = max(out.to, r.last)
+		case n > 0 && r.first <= out.ranges[n-1].last+1:
+			out.ranges[n-1].last = max(out.ranges[n-1].last, r.last)
+		default:
+			out.ranges = append(out.ranges, r)
+		}
+	}
+	return out
+}
+
+// ackChunk is kept for tests that ack more operations than one transaction
+// of the old per-operation markers held; an ack is now one transaction.
 const ackChunk = 4096
 
 // Pending returns at most limit unacked operations with seq > afterSeq, in
@@ -28,23 +85,33 @@ func (j *Journal) Pending(ctx context.Context, afterSeq uint64, limit int) ([]ed
 	}
 	last := j.LastSeq()
 	var ops []edge.Operation
-	if afterSeq >= last {
+	j.mu.Lock()
+	acks := j.acks
+	j.mu.Unlock()
+	from := max(afterSeq, acks.to) + 1
+	if from > last {
 		return ops, nil
 	}
 	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox})
+		opts := badger.IteratorOptions{Prefix: prefixOp, PrefetchValues: true, PrefetchSize: 100}
+		if limit > 0 && limit < opts.PrefetchSize {
+			opts.PrefetchSize = limit
+		}
+		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Seek(seqKey(prefixOutbox, afterSeq+1)); it.Valid(); it.Next() {
+		for it.Seek(seqKey(prefixOp, from)); it.Valid(); it.Next() {
 			seq := keySeq(it.Item().Key())
 			if seq > last || (limit > 0 && len(ops) >= limit) {
 				break
 			}
-			op, ok, err := getOp(txn, seq)
-			if err != nil {
-				return err
-			} else if ok {
-				ops = append(ops, op)
+			if acks.acked(seq) {
+				continue
 			}
+			var op edge.Operation
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
+				return fmt.Errorf("decode operation %d: %w", seq, err)
+			}
+			ops = append(ops, op)
 		}
 		return nil
 	})
@@ -128,9 +195,11 @@ func getOp(txn *badger.Txn, seq uint64) (edge.Operation, bool, error) {
 
 // Ack marks the operations first..last (inclusive) as acked by the cloud:
 // they leave the outbox and stay readable through Operations. Acking a seq
-// twice, or one the journal does not have, does nothing. Acks are not synced
-// on their own (the next append syncs them): losing one to a power cut only
-// makes the uplink send those operations again, which the cloud ignores.
+// twice, or one the journal does not have, does nothing. An ack writes the
+// watermark and the acked ranges that changed, a few keys however many
+// operations it acks. Acks are not synced on their own (the next append
+// syncs them): losing one to a power cut only makes the uplink send those
+// operations again, which the cloud ignores.
 func (j *Journal) Ack(ctx context.Context, first, last uint64) error {
 	first = max(first, 1)
 	last = min(last, j.LastSeq())
@@ -138,19 +207,17 @@ func (j *Journal) Ack(ctx context.Context, first, last uint64) error {
 		return nil
 	}
 	err := j.write(ctx, false, func() error {
-		for from := first; from <= last; {
-			n, next, err := j.ackChunk(from, last)
-			if err != nil {
-				return err
-			}
-			j.mu.Lock()
-			j.pending -= n
-			j.mu.Unlock()
-			if next == 0 {
-				break
-			}
-			from = next
+		// The writer alone changes j.acks, so it may read it unlocked.
+		old := j.acks
+		acks := old.add(first, last)
+		if err := j.db.Update(func(txn *badger.Txn) error { return putAcks(txn, old, acks) }); err != nil {
+			return err
 		}
+		n := acks.count(j.LastSeq()) - old.count(j.LastSeq())
+		j.mu.Lock()
+		j.acks = acks
+		j.pending -= int(n)
+		j.mu.Unlock()
 		return nil
 	})
 	if err != nil {
@@ -159,66 +226,151 @@ func (j *Journal) Ack(ctx context.Context, first, last uint64) error {
 	return nil
 }
 
-// ackChunk deletes up to ackChunk outbox markers in from..last in one
-// transaction. It returns how many it deleted and the seq to go on from, 0
-// when the range is done.
-func (j *Journal) ackChunk(from, last uint64) (n int, next uint64, err error) {
-	err = j.db.Update(func(txn *badger.Txn) error {
-		var keys [][]byte
+// putAcks writes the change from old to acks: the watermark if it moved,
+// the ranges that are new or changed; it deletes the ranges that are gone.
+func putAcks(txn *badger.Txn, old, acks ackSet) error {
+	if acks.to != old.to {
+		if err := txn.Set(keyAckedTo, u64(acks.to)); err != nil {
+			return err
+		}
+	}
+	kept := make(map[seqRange]bool, len(acks.ranges))
+	for _, r := range acks.ranges {
+		kept[r] = true
+	}
+	was := make(map[seqRange]bool, len(old.ranges))
+	for _, r := range old.ranges {
+		was[r] = true
+		if !kept[r] {
+			if err := txn.Delete(seqKey(prefixAckRange, r.first)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range acks.ranges {
+		if !was[r] {
+			if err := txn.Set(seqKey(prefixAckRange, r.first), u64(r.last)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadAcks reads the acked set, or makes it from the outbox markers (ob/<seq>,
+// one per unacked operation) of a journal written before the watermark: the
+// seqs up to the first marker and those between markers were acked. It
+// writes the set and drops the markers, then syncs, so that the next open
+// finds the watermark and never reads markers again.
+func (j *Journal) loadAcks() error {
+	last := j.LastSeq()
+	var acks ackSet
+	found, markers := false, false
+	err := j.db.View(func(txn *badger.Txn) error {
+		if item, err := txn.Get(keyAckedTo); err == nil {
+			found = true
+			if err := item.Value(func(v []byte) error { acks.to = getU64(v); return nil }); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if found {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixAckRange, PrefetchValues: true, PrefetchSize: 16})
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				r := seqRange{first: keySeq(it.Item().Key())}
+				if err := it.Item().Value(func(v []byte) error { r.last = getU64(v); return nil }); err != nil {
+					return err
+				}
+				if r.first > acks.to && r.first <= r.last {
+					acks.ranges = append(acks.ranges, r)
+				}
+			}
+			return nil
+		}
+		// No watermark: a new journal, or one with outbox markers.
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox})
-		for it.Seek(seqKey(prefixOutbox, from)); it.Valid(); it.Next() {
+		defer it.Close()
+		next := uint64(1) // first seq not yet accounted for
+		for it.Rewind(); it.Valid(); it.Next() {
 			seq := keySeq(it.Item().Key())
 			if seq > last {
 				break
 			}
-			if len(keys) == ackChunk {
-				next = seq
-				break
+			markers = true
+			if seq > next {
+				acks = acks.add(next, seq-1)
 			}
-			keys = append(keys, it.Item().KeyCopy(nil))
+			next = seq + 1
 		}
-		it.Close()
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if next <= last {
+			acks = acks.add(next, last)
 		}
-		n = len(keys)
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return fmt.Errorf("read acks: %w", err)
 	}
-	return n, next, nil
+	if !found {
+		if err := j.db.Update(func(txn *badger.Txn) error {
+			if err := txn.Set(keyAckedTo, u64(acks.to)); err != nil {
+				return err
+			}
+			return putAcks(txn, ackSet{to: acks.to}, acks)
+		}); err != nil {
+			return fmt.Errorf("write acks: %w", err)
+		}
+		if markers {
+			if err := j.db.DropPrefix(prefixOutbox); err != nil {
+				return fmt.Errorf("drop outbox markers: %w", err)
+			}
+		}
+		if err := j.db.Sync(); err != nil {
+			return fmt.Errorf("sync acks: %w", err)
+		}
+	}
+	j.acks = acks
+	j.pending = int(last - acks.count(last))
+	return nil
 }
 
 // OutboxStats returns the number of unacked operations and the time of the
-// oldest of them (zero when none). It reads a counter and one key.
+// oldest of them (zero when none). It reads a counter and at most one
+// operation.
 func (j *Journal) OutboxStats(ctx context.Context) (pending int, oldest time.Time, err error) {
 	if err := ctxErr(ctx, "outbox stats"); err != nil {
 		return 0, time.Time{}, err
 	}
+	// The oldest unacked operation is the one after the watermark: a range
+	// starting there would have moved the watermark. Its time is cached.
 	j.mu.Lock()
 	pending = j.pending
+	seq := j.acks.to + 1
+	if j.oldestSeq == seq {
+		oldest = j.oldestAt
+	}
 	j.mu.Unlock()
 	if pending == 0 {
 		return 0, time.Time{}, nil
 	}
-	last := j.LastSeq()
-	err = j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox, PrefetchSize: 1})
-		defer it.Close()
-		it.Rewind()
-		if !it.Valid() || keySeq(it.Item().Key()) > last {
-			return nil
-		}
-		return it.Item().Value(func(v []byte) error {
-			oldest = time.Unix(0, int64(getU64(v))).UTC()
-			return nil
-		})
+	if !oldest.IsZero() || seq > j.LastSeq() {
+		return pending, oldest, nil
+	}
+	var op edge.Operation
+	var ok bool
+	err = j.db.View(func(txn *badger.Txn) (err error) {
+		op, ok, err = getOp(txn, seq)
+		return err
 	})
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("journal outbox stats: %w", err)
+	}
+	if ok {
+		oldest = op.OccurredAt.UTC()
+		j.mu.Lock()
+		j.oldestSeq, j.oldestAt = seq, oldest
+		j.mu.Unlock()
 	}
 	return pending, oldest, nil
 }

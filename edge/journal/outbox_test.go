@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/dgraph-io/badger/v4"
 )
 
 func seqs(ops []edge.Operation) []uint64 {
@@ -60,6 +61,11 @@ func TestOutbox(t *testing.T) {
 		{name: "reversed range ignored", acks: []ack{{5, 2}}, wantPending: span(1, 10), wantCount: 10, wantOldest: 1},
 		{name: "zero first", acks: []ack{{0, 2}}, wantPending: span(3, 10), wantCount: 8, wantOldest: 3},
 		{name: "all acked", acks: []ack{{1, 10}}, wantPending: []uint64{}, wantCount: 0},
+		{name: "out of order", acks: []ack{{7, 8}, {3, 4}}, wantPending: []uint64{1, 2, 5, 6, 9, 10}, wantCount: 6, wantOldest: 1},
+		{name: "hole filled", acks: []ack{{3, 4}, {7, 8}, {1, 2}}, wantPending: []uint64{5, 6, 9, 10}, wantCount: 4, wantOldest: 5},
+		{name: "ranges joined", acks: []ack{{3, 4}, {7, 8}, {5, 6}}, wantPending: []uint64{1, 2, 9, 10}, wantCount: 4, wantOldest: 1},
+		{name: "all joined", acks: []ack{{9, 10}, {3, 4}, {6, 6}, {1, 2}, {5, 8}}, wantPending: []uint64{}, wantCount: 0},
+		{name: "after skips acked", acks: []ack{{5, 6}}, after: 3, limit: 3, wantPending: []uint64{4, 7, 8}, wantCount: 8, wantOldest: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,5 +165,149 @@ func TestOperationNotFound(t *testing.T) {
 		if _, err := j.Operation(context.Background(), seq); edge.ErrorCode(err) != edge.ENOTFOUND {
 			t.Errorf("operation %d: got %v, want code %s", seq, err, edge.ENOTFOUND)
 		}
+	}
+}
+
+func TestAckSet(t *testing.T) {
+	var s ackSet
+	for _, r := range []seqRange{{10, 12}, {5, 6}, {14, 14}, {7, 7}, {2, 3}, {13, 13}, {4, 4}, {20, 25}} {
+		s = s.add(r.first, r.last)
+	}
+	// 2..7 and 10..14 and 20..25; 1 is missing, so nothing moved the watermark.
+	if s.to != 0 || len(s.ranges) != 3 || s.ranges[0] != (seqRange{2, 7}) || s.ranges[1] != (seqRange{10, 14}) || s.ranges[2] != (seqRange{20, 25}) {
+		t.Fatalf("ack set: got %+v", s)
+	}
+	if got := s.count(22); got != 6+5+3 {
+		t.Errorf("count up to 22: got %d, want 14", got)
+	}
+	for seq, want := range map[uint64]bool{1: false, 2: true, 7: true, 8: false, 14: true, 15: false, 25: true, 26: false} {
+		if s.acked(seq) != want {
+			t.Errorf("acked(%d): got %v, want %v", seq, !want, want)
+		}
+	}
+	before := s
+	s = s.add(1, 1)
+	if s.to != 7 || len(s.ranges) != 2 {
+		t.Errorf("after acking 1: got %+v, want watermark 7 and two ranges", s)
+	}
+	if before.to != 0 || len(before.ranges) != 3 || before.ranges[0] != (seqRange{2, 7}) {
+		t.Errorf("add changed the set it was called on: %+v", before)
+	}
+}
+
+// TestOutOfOrderAcksAfterReopen acks ranges out of order, reopens, and
+// checks that the acked ranges above the watermark were kept and still join
+// it when the hole is acked.
+func TestOutOfOrderAcksAfterReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j := MustOpen(t, dir, Config{})
+	for range 12 {
+		MustAppend(t, j, refusedOp(edge.Expired))
+	}
+	for _, a := range [][2]uint64{{1, 2}, {6, 7}, {9, 10}, {4, 4}} {
+		if err := j.Ack(ctx, a[0], a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []uint64{3, 5, 8, 11, 12}
+	check := func(when string, want []uint64) {
+		t.Helper()
+		pending, err := j.Pending(ctx, 0, 0)
+		if got := seqs(pending); err != nil || !equalSeqs(got, want) {
+			t.Errorf("pending %s: got %v, %v; want %v", when, got, err, want)
+		}
+		if n, _, _ := j.OutboxStats(ctx); n != len(want) {
+			t.Errorf("outbox count %s: got %d, want %d", when, n, len(want))
+		}
+	}
+	check("before reopen", want)
+	j.Close()
+	j = MustOpen(t, dir, Config{})
+	check("after reopen", want)
+	// Acking 3 and 5 joins 1..7 under the watermark; 8 then joins 9..10.
+	for _, a := range [][2]uint64{{5, 5}, {3, 3}, {8, 8}} {
+		if err := j.Ack(ctx, a[0], a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after the holes were acked", []uint64{11, 12})
+	j.Close()
+	j = MustOpen(t, dir, Config{})
+	check("after a second reopen", []uint64{11, 12})
+	if j.acks.to != 10 || len(j.acks.ranges) != 0 {
+		t.Errorf("acks after reopen: got %+v, want watermark 10 and no range", j.acks)
+	}
+	// Appends go on after the watermark; history is whole.
+	MustAppend(t, j, refusedOp(edge.Expired))
+	check("after an append", []uint64{11, 12, 13})
+	if all, err := j.Operations(ctx, 0, 0); err != nil || !equalSeqs(seqs(all), span(1, 13)) {
+		t.Errorf("operations: got %v, %v; want 1..13", seqs(all), err)
+	}
+}
+
+// TestOutboxMarkersMigrated opens a journal written with one outbox marker
+// per unacked operation (ob/<seq>) and no watermark: the seqs without a
+// marker are acked, the others pending, and the markers are gone.
+func TestOutboxMarkersMigrated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j := MustOpen(t, dir, Config{})
+	for range 8 {
+		MustAppend(t, j, refusedOp(edge.Expired))
+	}
+	logger := j.logger
+	j.Close()
+	// Rewrite it as the old journal had it: 1, 2, 5 and 7 acked.
+	db, err := badger.Open(badgerOptions(dir, logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(txn *badger.Txn) error {
+		if err := txn.Delete(keyAckedTo); err != nil {
+			return err
+		}
+		for _, seq := range []uint64{3, 4, 6, 8} {
+			if err := txn.Set(seqKey(prefixOutbox, seq), u64(uint64(time.Now().UnixNano()))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j = MustOpen(t, dir, Config{})
+	pending, err := j.Pending(ctx, 0, 0)
+	if got, want := seqs(pending), []uint64{3, 4, 6, 8}; err != nil || !equalSeqs(got, want) {
+		t.Errorf("pending after migration: got %v, %v; want %v", got, err, want)
+	}
+	if n, _, _ := j.OutboxStats(ctx); n != 4 {
+		t.Errorf("outbox count after migration: got %d, want 4", n)
+	}
+	markers := 0
+	j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixOutbox})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			markers++
+		}
+		return nil
+	})
+	if markers != 0 {
+		t.Errorf("%d outbox markers left after migration", markers)
+	}
+	// The watermark was written: a reopen reads it, not markers.
+	if err := j.Ack(ctx, 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j = MustOpen(t, dir, Config{})
+	if pending, _ := j.Pending(ctx, 0, 0); !equalSeqs(seqs(pending), []uint64{6, 8}) {
+		t.Errorf("pending after reopen: got %v, want [6 8]", seqs(pending))
 	}
 }
