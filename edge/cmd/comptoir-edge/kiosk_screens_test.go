@@ -121,7 +121,8 @@ func TestKioskScreens(t *testing.T) {
 	trust.AddKey(issuer.ID, issuer.Public())
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-kiosk-screens", trust)
-	m, c := startTerminal(t, dir)
+	// Parcels are overdue at once, to show it on the shelf.
+	m, c := startTerminal(t, dir, func(c *Config) { c.Rules.HoldTime = time.Millisecond })
 	shots := t.TempDir()
 	if *kioskDocs != "" {
 		if err := os.MkdirAll(*kioskDocs, 0o755); err != nil {
@@ -226,6 +227,11 @@ func TestKioskScreens(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#views button[data-view="shelf"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#shelf-parcels tr:nth-child(2)`)),
 		)
+		state, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-state")))
+		overdue, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#shelf-parcels tr.overdue").length`))
+		if state != "2 / 200 colis — 2 en retard" || overdue != 2 {
+			t.Errorf("shelf state %q with %d rows overdue; want 2 / 200 colis — 2 en retard, 2 rows", state, overdue)
+		}
 		kioskShot(t, ctx, shots, sz.name, "shelf")
 		do(t, ctx, "handover",
 			chromedp.SendKeys(chromedp.ID("handover-code"), s10(serial)+kb.Enter),
