@@ -23,6 +23,12 @@ run ./sync/uplink/ 'BenchmarkDrain' 1x
 # 100k operations from a real journal, terminal and cloud as processes; peak RSS
 run ./build/faulttest/ 'BenchmarkDrain100k' 1x
 run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
+# Cloud ingest: stores alone (batches of 256, one writer), then whole instances
+# as processes behind a Mosquitto of their own with 1,000 loadgen terminals
+# (Badger x1, PostgreSQL x1 and x2; PostgreSQL from COMPTOIR_TEST_PG)
+run ./cloud/badgerstore/ 'BenchmarkStoreEvents' 2s
+run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
+run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest' 1x
 # Chromium: the scanner's Enter to the eligibility answer on the kiosk's screen
 run ./edge/cmd/comptoir-edge/ 'BenchmarkKioskScan' 100x
 

@@ -40,7 +40,7 @@ type instance struct {
 	done chan struct{}
 }
 
-func startInstance(t *testing.T, args ...string) *instance {
+func startInstance(t testing.TB, args ...string) *instance {
 	t.Helper()
 	in := &instance{http: freeAddr(t), done: make(chan struct{})}
 	in.cmd = exec.Command(os.Args[0], append([]string{"serve", "--http", in.http}, args...)...)
@@ -92,7 +92,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -114,7 +114,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // startMosquitto runs a Mosquitto of the test's own (the system one is
 // shared by other tests), anonymous, and returns its tcp:// URL.
-func startMosquitto(t *testing.T) string {
+func startMosquitto(t testing.TB) string {
 	t.Helper()
 	bin := testenv.Command(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
