@@ -217,6 +217,9 @@ $("r-cancel").addEventListener("click", async () => {
 document.addEventListener("keydown", (e) => {
   if ($("desk").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const tgt = e.target;
+  // A code scanned while the weight waits (a letter: codes start with one)
+  // is the next parcel's, not a weight.
+  if (tgt === $("weight") && e.key.length === 1 && !/[0-9.,]/.test(e.key)) { $("code").value = ""; $("code").focus(); return; }
   if (tgt instanceof HTMLInputElement || tgt instanceof HTMLSelectElement || tgt instanceof HTMLTextAreaElement) return;
   if (e.key.length === 1) { $("code").value = ""; $("code").focus(); }
 });

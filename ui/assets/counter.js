@@ -230,6 +230,7 @@ async function loadDay() {
   const rows = [[t("sum_day"), fmtDay(s.day)], [t("sum_deposits"), fmtNumber(s.deposits)], [t("sum_cancelled"), fmtNumber(s.cancelled)],
     [t("sum_handed_over"), fmtNumber(s.handed_over)], [t("sum_manifests"), fmtNumber(s.manifests)], [t("sum_instore"), fmtNumber(s.instore_returns)]];
   for (const [reason, n] of Object.entries(s.refusals || {})) rows.push([t("sum_refused", { why: explain([reason]) }), fmtNumber(n)]);
+  for (const [res, n] of Object.entries(s.resolutions || {})) rows.push([t("sum_instore") + " — " + t("res_" + res), fmtNumber(n)]);
   const dl = $("day-summary");
   dl.replaceChildren();
   for (const [k, v] of rows) {

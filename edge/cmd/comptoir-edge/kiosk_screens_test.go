@@ -161,6 +161,17 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("weight limit shown %q (%v), want the RA's 5 kg", limit, err)
 		}
 		kioskShot(t, ctx, shots, sz.name, "eligible")
+		if i == 0 {
+			// The next code scanned while the weight field has the focus
+			// goes to the code field, not into the weight.
+			do(t, ctx, "scan while weighing",
+				chromedp.KeyEvent(expired+kb.Enter),
+				chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
+				chromedp.WaitNotVisible(chromedp.ID("deposit-form")),
+				chromedp.KeyEvent(drop+kb.Enter),
+				chromedp.WaitVisible(chromedp.ID("deposit-form")),
+			)
+		}
 		do(t, ctx, "overweight",
 			chromedp.SendKeys(chromedp.ID("weight"), "6000"+kb.Enter),
 			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
