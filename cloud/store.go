@@ -9,7 +9,7 @@ import (
 
 // Store keeps the cloud's state: events and timelines, returns, the fleet
 // registry, dead letters and API keys. Badger implements it
-// (cloud/badgerstore); a PostgreSQL implementation may follow, and
+// (cloud/badgerstore) and PostgreSQL (cloud/pgstore);
 // cloud/storetest holds the contract suite that every implementation passes.
 //
 // Every write is durable (synced to disk) when the method returns, because
@@ -63,6 +63,12 @@ type Store interface {
 	FindAPIKey(ctx context.Context, hash []byte) (APIKey, error)
 	// CountAPIKeys returns how many API keys exist.
 	CountAPIKeys(ctx context.Context) (int, error)
+	// APIKeys returns every API key (their hashes, never the keys), sorted
+	// by hash.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteAPIKey removes the key whose hash is hash, or returns
+	// ENOTFOUND.
+	DeleteAPIKey(ctx context.Context, hash []byte) error
 
 	// Close releases the store.
 	Close() error

@@ -223,6 +223,44 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// APIKeys implements cloud.Store; keys sort by their hex hash, which is
+// the order of the hashes.
+func (s *Store) APIKeys(ctx context.Context) ([]cloud.APIKey, error) {
+	out := []cloud.APIKey{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("k/"), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var k cloud.APIKey
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &k) }); err != nil {
+				return err
+			}
+			out = append(out, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerstore: api keys: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAPIKey implements cloud.Store.
+func (s *Store) DeleteAPIKey(ctx context.Context, hash []byte) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		if ok, err := exists(txn, apiKeyKey(hash)); err != nil {
+			return err
+		} else if !ok {
+			return edge.Errorf(edge.ENOTFOUND, "No such API key.")
+		}
+		return txn.Delete(apiKeyKey(hash))
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: delete api key: %w", err)
+	}
+	return nil
+}
+
 // Revoke implements cloud.Store.
 func (s *Store) Revoke(ctx context.Context, raID string) error {
 	if raID == "" {

@@ -242,6 +242,40 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// APIKeys implements cloud.Store.
+func (s *Store) APIKeys(ctx context.Context) ([]cloud.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT hash, role, name FROM api_keys ORDER BY hash`)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: api keys: %w", err)
+	}
+	defer rows.Close()
+	out := []cloud.APIKey{}
+	for rows.Next() {
+		var k cloud.APIKey
+		var role string
+		if err := rows.Scan(&k.Hash, &role, &k.Name); err != nil {
+			return nil, fmt.Errorf("pgstore: api keys: %w", err)
+		}
+		k.Role = cloud.Role(role)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: api keys: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAPIKey implements cloud.Store.
+func (s *Store) DeleteAPIKey(ctx context.Context, hash []byte) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE hash = $1`, hash)
+	if err != nil {
+		return fmt.Errorf("pgstore: delete api key: %w", err)
+	} else if tag.RowsAffected() == 0 {
+		return edge.Errorf(edge.ENOTFOUND, "No such API key.")
+	}
+	return nil
+}
+
 func nullJSON(b json.RawMessage) *string {
 	if len(b) == 0 {
 		return nil

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -285,6 +286,25 @@ func testAPIKeys(t *testing.T, s cloud.Store) {
 	}
 	if n, err := s.CountAPIKeys(ctx); err != nil || n != 1 {
 		t.Fatalf("CountAPIKeys = %d, %v; want 1", n, err)
+	}
+	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k2"), Role: cloud.RolePartner, Name: "carrier"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.APIKeys(ctx)
+	if err != nil || len(all) != 2 || bytes.Compare(all[0].Hash, all[1].Hash) >= 0 {
+		t.Fatalf("APIKeys = %+v, %v; want 2 sorted by hash", all, err)
+	}
+	if err := s.DeleteAPIKey(ctx, cloud.HashSecret("k1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindAPIKey(ctx, cloud.HashSecret("k1")); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("deleted key: %v, want NOT_FOUND", err)
+	}
+	if err := s.DeleteAPIKey(ctx, cloud.HashSecret("k1")); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("delete twice: %v, want NOT_FOUND", err)
+	}
+	if all, err := s.APIKeys(ctx); err != nil || len(all) != 1 || all[0].Name != "carrier" || all[0].Role != cloud.RolePartner {
+		t.Fatalf("APIKeys after delete = %+v, %v", all, err)
 	}
 }
 

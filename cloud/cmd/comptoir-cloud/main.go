@@ -26,6 +26,10 @@ const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
+  comptoir-cloud keys add --role issuer|operator|partner --name NAME [--data DIR | --store postgres --pg DSN]
+  comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
+  comptoir-cloud keys revoke ID|NAME [--data DIR | --store postgres --pg DSN]
+      (keys are stored hashed: add prints the new key once; with Badger, stop serve first)
   comptoir-cloud demo-return [--cloud URL] [--data DIR | --issuer-key KEY] [--out FILE.png]
   comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
                          [--cloud URL --operator-key KEY] [--batch N] [--window N]
@@ -57,6 +61,8 @@ func run(args []string) error {
 		return serve(args[1:])
 	case "loadgen":
 		return loadgenCmd(args[1:], os.Stdout)
+	case "keys":
+		return server.Keys(context.Background(), args[1:], os.Stdout)
 	case "demo-return":
 		return demoReturnCmd(args[1:], os.Stdout)
 	case "help", "-h", "--help":
