@@ -50,12 +50,12 @@ var steps = []step{
 		if src.Width*src.Height <= maxFullPixels {
 			return nil
 		}
-		return read(src.half(), gozxing.NewHybridBinarizer, nil, readQR, readDataMatrix, readCode128)
+		return read(src.half(), gozxing.NewHybridBinarizer, nil, readAll)
 	}},
 	// At first sight: local thresholds, every reader. Reads 95 of the
 	// corpus's 104 images.
 	{"fast", func(src *grey) []edge.Symbol {
-		return read(src, gozxing.NewHybridBinarizer, nil, readQR, readDataMatrix, readCode128)
+		return read(src, gozxing.NewHybridBinarizer, nil, readAll)
 	}},
 	// One threshold for the whole image: some blurred or unevenly lit
 	// photos that the local thresholds miss; codes on bent labels sampled

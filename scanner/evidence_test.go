@@ -1,0 +1,58 @@
+package scanner
+
+import (
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+)
+
+func TestEdges(t *testing.T) {
+	for _, tt := range []struct {
+		set  []int
+		n    int
+		want int
+	}{
+		{nil, 100, 0},
+		{[]int{0}, 100, 2},
+		{[]int{99}, 100, 2},
+		{[]int{31, 32}, 100, 2},
+		{[]int{30, 32, 34}, 40, 6},
+		{[]int{33, 34}, 34, 2}, // bit 34 is beyond n
+		{[]int{63}, 64, 2},
+	} {
+		row := gozxing.NewBitArray(128)
+		for _, i := range tt.set {
+			row.Set(i)
+		}
+		if got := edges(row.GetBitArray(), tt.n); got != tt.want {
+			t.Errorf("edges(%v, %d) = %d, want %d", tt.set, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestClearBits(t *testing.T) {
+	row := gozxing.NewBitArray(128)
+	row.SetRange(0, 128)
+	clearBits(row.GetBitArray(), 5, 100)
+	for i := 0; i < 128; i++ {
+		if want := i < 5 || i >= 100; row.Get(i) != want {
+			t.Fatalf("bit %d = %v, want %v", i, row.Get(i), want)
+		}
+	}
+}
+
+func TestCoversPoint(t *testing.T) {
+	q := quad{{10, 10}, {50, 10}, {50, 50}, {10, 50}}
+	turned := quad{{30, 0}, {60, 30}, {30, 60}, {0, 30}}
+	for _, tt := range []struct {
+		q    quad
+		x, y float64
+		want bool
+	}{{q, 30, 30, true}, {q, 5, 30, false}, {q, 30, 55, false}, {turned, 30, 30, true}, {turned, 5, 5, false}, {turned, 55, 55, false}} {
+		for _, qq := range []quad{tt.q, {tt.q[3], tt.q[2], tt.q[1], tt.q[0]}} { // either winding
+			if got := coversPoint([]quad{qq}, tt.x, tt.y); got != tt.want {
+				t.Errorf("coversPoint(%v, %v, %v) = %v", qq, tt.x, tt.y, got)
+			}
+		}
+	}
+}
