@@ -17,13 +17,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
 	"github.com/comptoir/comptoir/sync/wire"
 )
@@ -58,9 +61,15 @@ type Server struct {
 	Healthy func() error
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// TrackLimit is how many /track pages one client address may load a
+	// minute (default 60); the page is public, so this bounds scraping of
+	// tracking numbers.
+	TrackLimit int
 
-	app *fiber.App
-	ln  net.Listener
+	app        *fiber.App
+	trackOnce  sync.Once
+	trackLimit fiber.Handler
+	ln         net.Listener
 }
 
 func (s *Server) log() *slog.Logger { return s.Logger.With("component", "httpapi") }
@@ -85,7 +94,7 @@ func (s *Server) routes() {
 	a := s.app
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", s.metrics())
-	a.Get("/track/:tracking", s.trackPage)
+	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
 
 	v1 := a.Group("/v1")
 	v1.Post("/returns", s.auth(cloud.RoleIssuer), s.createReturn)
@@ -102,6 +111,26 @@ func (s *Server) routes() {
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
 	a.Use(func(c *fiber.Ctx) error { return errNotFound })
+}
+
+// limitTrack applies TrackLimit, per client address, with fiber's limiter
+// (sliding window); over it the answer is 429 RATE_LIMITED.
+func (s *Server) limitTrack(c *fiber.Ctx) error {
+	s.trackOnce.Do(func() {
+		max := s.TrackLimit
+		if max <= 0 {
+			max = 60
+		}
+		s.trackLimit = limiter.New(limiter.Config{
+			Max:               max,
+			Expiration:        time.Minute,
+			LimiterMiddleware: limiter.SlidingWindow{},
+			LimitReached: func(c *fiber.Ctx) error {
+				return edge.Errorf(edge.ERATELIMITED, "Too many tracking pages loaded from this address; try again in a minute.")
+			},
+		})
+	})
+	return s.trackLimit(c)
 }
 
 // App returns the Fiber app, for tests that call app.Test.
