@@ -58,3 +58,21 @@ func TestFleetFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeCarriesOtherInstances: a revocation stored by another instance
+// (straight into the shared store here) is in the trust list this one
+// publishes at its next revocation.
+func TestRevokeCarriesOtherInstances(t *testing.T) {
+	s := MustServer(t)
+	if err := s.Store.Revoke(context.Background(), "ra-from-elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
+	if r := do(t, s, "POST", "/v1/returns/"+c.RAID+"/revoke", issuerKey, ""); r.status != 200 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	r := do(t, s, "GET", "/v1/trust", "", "")
+	if !strings.Contains(string(r.body), "ra-from-elsewhere") || !strings.Contains(string(r.body), c.RAID) {
+		t.Fatalf("trust list = %s, want both revocations", r.body)
+	}
+}

@@ -181,7 +181,14 @@ func (s *Server) revokeReturn(c *fiber.Ctx) error {
 	if err := s.Store.Revoke(ctx, r.ID); err != nil {
 		return err
 	}
-	s.Trust.Revoke(r.ID)
+	// Every revocation in the store, not only this one: with several
+	// instances, others may have revoked since this one started, and the
+	// retained trust list published here replaces theirs.
+	all, err := s.Store.Revocations(ctx)
+	if err != nil {
+		return err
+	}
+	s.Trust.Revoke(all...)
 	if s.TrustChanged != nil {
 		if err := s.TrustChanged(); err != nil {
 			// Stored: it goes out with the next publication of the trust list.
