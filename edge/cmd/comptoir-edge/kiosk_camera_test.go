@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/comptoir/comptoir/build/testenv"
@@ -59,7 +60,8 @@ func writeY4M(t *testing.T, path, text string) {
 	}
 }
 
-// TestKioskCamera scans with the camera: Chromium's fake camera plays a
+// TestKioskCamera scans with the camera: refused to the page first, it
+// says so; allowed, Chromium's fake camera plays a
 // video of a parcel's QR code; the kiosk sends frames to /api/scan/image
 // until the code is read, stops the camera, flashes and shows the answer.
 func TestKioskCamera(t *testing.T) {
@@ -76,7 +78,7 @@ func TestKioskCamera(t *testing.T) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(testenv.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(800, 480))
@@ -88,9 +90,28 @@ func TestKioskCamera(t *testing.T) {
 	t.Cleanup(cancel3)
 
 	signInKiosk(t, ctx, m.URL())
+	do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter), chromedp.WaitVisible(chromedp.ID("code")))
+	// The camera refused to the page: a plain message.
+	setCamera := func(s browser.PermissionSetting) {
+		t.Helper()
+		if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: "camera"}, Setting: s, Origin: m.URL(),
+		}); err != nil {
+			t.Fatalf("set camera permission: %v", err)
+		}
+	}
+	setCamera(browser.PermissionSettingDenied)
+	do(t, ctx, "camera denied",
+		chromedp.Click(chromedp.ID("camera-start")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("camera-msg").textContent !== ""`),
+	)
+	if msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("camera-msg"))); msg != "L'accès à la caméra est refusé : autorisez-le dans le navigateur, ou utilisez le scanner." {
+		t.Errorf("camera permission refused: message %q", msg)
+	}
+
+	setCamera(browser.PermissionSettingGranted)
+
 	do(t, ctx, "camera",
-		chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
-		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.Evaluate[chromedp.Void](`window.flashed = false; new MutationObserver(() => { if (!document.getElementById("flash").hidden) window.flashed = true; }).observe(document.getElementById("flash"), {attributes: true})`),
 		chromedp.Click(chromedp.ID("camera-start")),
 		chromedp.WaitVisible(chromedp.CSS("#check p.ok")),

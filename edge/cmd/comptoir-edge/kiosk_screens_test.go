@@ -195,6 +195,18 @@ func TestKioskScreens(t *testing.T) {
 		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-msg"))); got != "Réimpression demandée." {
 			t.Errorf("reprint of the receipt: %q", got)
 		}
+		// The label and receipt as printed, drawn by the terminal.
+		do(t, ctx, "previews",
+			chromedp.Click(chromedp.CSS("#r-label-box summary")),
+			chromedp.Poll[chromedp.Void](`document.getElementById("r-label").complete && document.getElementById("r-label").naturalWidth > 0`),
+			chromedp.Click(chromedp.CSS("#r-receipt-box summary")),
+			chromedp.Poll[chromedp.Void](`document.getElementById("r-receipt").complete && document.getElementById("r-receipt").naturalWidth > 0`),
+		)
+		if pdf, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("r-label-pdf"), "href")); !strings.HasSuffix(pdf.Value, "/label.pdf") {
+			t.Errorf("label PDF link %q", pdf.Value)
+		}
+		do(t, ctx, "previews shown", chromedp.ScrollIntoView(chromedp.ID("r-label")))
+		kioskShot(t, ctx, shots, sz.name, "previews")
 
 		// Cancel within the grace window, from the receipt.
 		do(t, ctx, "cancel",
