@@ -11,6 +11,7 @@ import (
 	multiqr "github.com/makiuchi-d/gozxing/multi/qrcode"
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	qrdecoder "github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 
 	"github.com/comptoir/comptoir/edge"
@@ -155,24 +156,28 @@ func containsSymbol(syms []edge.Symbol, s edge.Symbol) bool {
 	return false
 }
 
-// readQR reads the QR codes of bmp: one with gozxing's reader, then, when
-// the image holds finder patterns enough for two codes or more (a
+// readQR reads the QR codes of bmp: one as gozxing's QR reader does, then,
+// when the image holds finder patterns enough for two codes or more (a
 // marketing code beside the return code), the others with the multiple
 // reader. That one tries every triple of finder-pattern candidates: on some
 // textures (a counter top turned by 45 degrees) it runs for minutes, so it
-// is only given images with few candidates.
+// is only given images with few candidates. The candidates are those the
+// first read found: its finder runs once, not again to count them.
 func readQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*gozxing.Result {
-	first, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+	img, err := bmp.GetBlackMatrix()
+	if err != nil {
+		return nil
+	}
+	finder := detector.NewFinderPatternFinder(img, nil)
+	info, err := finder.Find(hints)
+	if err != nil {
+		return nil
+	}
+	first, err := decodeQRAt(img, info, hints)
 	if err != nil {
 		return nil
 	}
 	out := []*gozxing.Result{first}
-	img, err := bmp.GetBlackMatrix()
-	if err != nil {
-		return out
-	}
-	finder := detector.NewFinderPatternFinder(img, nil)
-	finder.Find(hints)
 	if n := len(finder.GetPossibleCenters()); n < 6 || n > maxFinderCandidates {
 		return out
 	}
@@ -186,6 +191,26 @@ func readQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []*
 		}
 	}
 	return out
+}
+
+// decodeQRAt is gozxing's QRCodeReader.Decode after its finder-pattern
+// search: the code at the patterns of info, with its points corrected for
+// a mirrored code. (Result metadata other than the text is not kept: the
+// scanner uses the text and the points.)
+func decodeQRAt(img *gozxing.BitMatrix, info *detector.FinderPatternInfo, hints map[gozxing.DecodeHintType]any) (*gozxing.Result, error) {
+	det, err := detector.NewDetector(img).ProcessFinderPatternInfo(info)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := qrdecoder.NewDecoder().Decode(det.GetBits(), hints)
+	if err != nil {
+		return nil, err
+	}
+	points := det.GetPoints()
+	if meta, ok := dr.GetOther().(*qrdecoder.QRCodeDecoderMetaData); ok {
+		meta.ApplyMirroredCorrection(points)
+	}
+	return gozxing.NewResult(dr.GetText(), dr.GetRawBytes(), points, gozxing.BarcodeFormat_QR_CODE), nil
 }
 
 // maxFinderCandidates bounds the multiple QR reader's work (cubic in the
