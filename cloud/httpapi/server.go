@@ -39,6 +39,11 @@ type Commander interface {
 	PublishCommand(ctx context.Context, tid string, cmd wire.Command) error
 }
 
+// BrokerAccounts creates a terminal's MQTT account on the broker.
+type BrokerAccounts interface {
+	RegisterTerminal(ctx context.Context, tid, password string) error
+}
+
 // Server is the cloud's HTTP server.
 type Server struct {
 	Store cloud.Store
@@ -55,6 +60,10 @@ type Server struct {
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
 	Commands Commander
+	// BrokerAccounts, when set, creates each enrolled terminal's account on
+	// an external broker (Mosquitto's dynamic security); nil when the
+	// broker checks passwords against the store (the embedded one).
+	BrokerAccounts BrokerAccounts
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
 	// Healthy reports problems for /healthz (nil: always healthy).

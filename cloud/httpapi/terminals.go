@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -80,6 +81,21 @@ func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	t := cloud.Terminal{
 		ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey,
 		PasswordHash: cloud.HashSecret(password), EnrolledAt: s.Now().UTC(),
+	}
+	if s.BrokerAccounts != nil {
+		// The broker account first, so that an enrolled terminal can
+		// always connect; a terminal already enrolled keeps its account.
+		if _, err := s.Store.FindTerminal(c.UserContext(), t.ID); err == nil {
+			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+		} else if edge.ErrorCode(err) != edge.ENOTFOUND {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
+		defer cancel()
+		if err := s.BrokerAccounts.RegisterTerminal(ctx, t.ID, password); err != nil {
+			s.log().Error("broker account", "terminal", t.ID, "err", err)
+			return edge.Errorf(edge.EUNAVAILABLE, "The terminal's account could not be created on the MQTT broker; try again.")
+		}
 	}
 	if err := s.Store.CreateTerminal(c.UserContext(), t); err != nil {
 		return err

@@ -23,6 +23,11 @@ type Config struct {
 	// BrokerURL, BrokerUser and BrokerPass reach an external broker
 	// (Mosquitto, EMQX) instead of the embedded one.
 	BrokerURL, BrokerUser, BrokerPass string
+	// BrokerDynsec creates each enrolled terminal's account on the external
+	// broker through Mosquitto's dynamic security plugin (BrokerUser must
+	// be its admin); without it, accounts on an external broker are the
+	// operator's job (docs/scaling.md).
+	BrokerDynsec bool
 	// MQTTPublicURL is the broker address given to terminals at enrolment;
 	// by default the embedded broker's address or BrokerURL.
 	MQTTPublicURL string
@@ -68,6 +73,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.BrokerURL, "broker", c.BrokerURL, "external MQTT broker URL (tcp://host:port) instead of the embedded one")
 	fs.StringVar(&c.BrokerUser, "broker-user", envOr("COMPTOIR_BROKER_USER", c.BrokerUser), "username on the external broker")
 	fs.StringVar(&c.BrokerPass, "broker-pass", envOr("COMPTOIR_BROKER_PASS", c.BrokerPass), "password on the external broker")
+	fs.BoolVar(&c.BrokerDynsec, "broker-dynsec", c.BrokerDynsec, "create terminal accounts on the external broker (Mosquitto dynamic security)")
 	fs.StringVar(&c.MQTTPublicURL, "mqtt-public-url", c.MQTTPublicURL, "broker URL given to terminals at enrolment")
 	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
@@ -99,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --http must be an address")
 	case c.BrokerURL == "" && c.MQTTListen == "":
 		return fmt.Errorf("serve: --mqtt-listen must be an address (or use --broker)")
+	case c.BrokerDynsec && c.BrokerURL == "":
+		return fmt.Errorf("serve: --broker-dynsec needs --broker URL")
 	case c.Store != "badger" && c.Store != "postgres":
 		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
 	case c.Store == "postgres" && c.PGDSN == "":

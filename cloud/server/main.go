@@ -175,6 +175,9 @@ func (m *Main) openHTTP() error {
 		s.MQTTURL = m.Config.MQTTPublicURL
 	}
 	s.Commands = m.ingest
+	if m.Config.BrokerDynsec {
+		s.BrokerAccounts = m.ingest
+	}
 	s.TrustChanged = func() error { return m.ingest.SetTrust(m.trust.MarshalJWKS()) }
 	s.Gatherer = m.registry
 	s.Logger = m.Logger
