@@ -22,7 +22,9 @@ import (
 // The symbols are in the order QR codes, DataMatrix, Code 128; callers take
 // the first one that is valid for them.
 func DecodeImage(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
-	syms, err := decodeGrey(ctx, newGrey(img, lumaEven), steps)
+	src := newGrey(img, lumaEven)
+	syms, err := decodeGrey(ctx, src, steps)
+	src.release()
 	if err != nil {
 		return []edge.Symbol{}, err
 	}

@@ -127,3 +127,28 @@ func TestGrey_HalfUpscale(t *testing.T) {
 		t.Errorf("rotate45: %dx%d", r.Width, r.Height)
 	}
 }
+
+// TestNewGrey_Opaque checks the two-pixels-at-once path of opaque colour
+// images exactly, odd widths included, and that a buffer given back to the
+// pool comes out again with the new image's luminances.
+func TestNewGrey_Opaque(t *testing.T) {
+	for _, w := range []int{1, 2, 7, 64} {
+		rgba := image.NewRGBA(image.Rect(0, 0, w, 9))
+		for i := range rgba.Pix {
+			rgba.Pix[i] = uint8(i*67 + i/4*13)
+			if i%4 == 3 {
+				rgba.Pix[i] = 0xff
+			}
+		}
+		for round := 0; round < 2; round++ {
+			g := newGrey(rgba, lumaEven)
+			for i := 0; i < w*9; i++ {
+				p := rgba.Pix[4*i:]
+				if want := uint8((int(p[0]) + 2*int(p[1]) + int(p[2])) / 4); g.pix[i] != want {
+					t.Fatalf("width %d, round %d, pixel %d: got %d, want %d", w, round, i, g.pix[i], want)
+				}
+			}
+			g.release()
+		}
+	}
+}

@@ -170,9 +170,11 @@ func main() {
 	}
 	// Image by image, every decoder in turn: a change of the machine's
 	// load hits them alike.
+	perImage := map[string][]time.Duration{} // decoder: time of each image, in items' order
 	for _, c := range items {
 		for _, d := range decoders {
 			r := d.run(c)
+			perImage[d.name] = append(perImage[d.name], r.times[0])
 			for _, set := range []string{c.set, "total"} {
 				t := tallies[d.name][set]
 				t.n++
@@ -192,6 +194,21 @@ func main() {
 		}
 	}
 	w.Flush()
+	// Ratios image by image, each taken seconds apart at most: less moved
+	// by the load of a shared machine than a ratio of medians.
+	for _, name := range []string{"comptoir", "comptoir grey"} {
+		var r []float64
+		for i, t := range perImage[name] {
+			if ref := perImage["gozxing grey"][i]; ref > 0 {
+				r = append(r, float64(t)/float64(ref))
+			}
+		}
+		slices.Sort(r)
+		if len(r) > 0 {
+			fmt.Printf("%s / gozxing grey: ratio of medians %.2f, median of per-image ratios %.2f\n", name,
+				ms(median(tallies[name]["total"].times))/ms(median(tallies["gozxing grey"]["total"].times)), r[len(r)/2])
+		}
+	}
 	fmt.Println("comptoir, gozxing: decode of a loaded image, in process; gozxing grey, comptoir grey: of a grey buffer made beforehand")
 	fmt.Println("(comptoir grey: an *image.Gray, which the scanner reads in place; its grey is Go's BT.601, not gozxing's (R+2G+B)/4).")
 	fmt.Println("comptoir file, zbarimg, ZXingReader: read + PNG decode + decode of one image; CLIs: marginal CPU time per image in one process.")
