@@ -73,10 +73,6 @@ func (s ackSet) add(first, last uint64) ackSet {
 	return out
 }
 
-// ackChunk is kept for tests that ack more operations than one transaction
-// of the old per-operation markers held; an ack is now one transaction.
-const ackChunk = 4096
-
 // Pending returns at most limit unacked operations with seq > afterSeq, in
 // seq order. limit <= 0 means no limit.
 func (j *Journal) Pending(ctx context.Context, afterSeq uint64, limit int) ([]edge.Operation, error) {

@@ -131,8 +131,9 @@ func TestOutboxAfterReopen(t *testing.T) {
 }
 
 func TestAckLargeRange(t *testing.T) {
-	// More markers than one ack transaction deletes.
-	const n = ackChunk + 100
+	// More operations than one transaction of deletes held when an ack
+	// deleted a marker per operation; now one ack moves the watermark.
+	const n = 4096 + 100
 	ctx := context.Background()
 	j := MustOpen(t, "", Config{})
 	var wg sync.WaitGroup
