@@ -291,12 +291,12 @@ func TestKioskScreens(t *testing.T) {
 			chromedp.Poll[chromedp.Void](`document.body.dataset.ready === "1"`),
 			chromedp.WaitVisible(chromedp.ID("code")),
 			chromedp.Click(chromedp.ID("desk-title")),
-			chromedp.KeyEvent(expired+kb.Enter),
+			chromedp.KeyEvent("HELLO"+kb.Enter),
 			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
 		)
 		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused")))
 		nav, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#views button[data-view="desk"]`)))
-		if got != "Refused: The return period is over." || nav != "Drop-off" {
+		if got != "Refused: This is neither a return code nor a tracking number." || nav != "Drop-off" {
 			t.Errorf("in English: refusal %q, tab %q", got, nav)
 		}
 		kioskShot(t, ctx, shots, sz.name, "english")
@@ -304,7 +304,7 @@ func TestKioskScreens(t *testing.T) {
 			chromedp.Click(chromedp.ID("lang")),
 			chromedp.Poll[chromedp.Void](`document.documentElement.lang === "fr"`),
 		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused"))); got != "Refusé : Délai de retour dépassé." {
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused"))); got != "Refusé : Ce n'est ni un code de retour ni un numéro de suivi." {
 			t.Errorf("back in French, the refusal reads %q", got)
 		}
 	}
