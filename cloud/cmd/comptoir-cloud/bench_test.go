@@ -12,18 +12,21 @@ import (
 	"github.com/comptoir/comptoir/cloud/pgstore"
 )
 
-// benchTerminals and benchEvents size a load run: BENCH_TERMINALS simulated
-// terminals (default 1,000) send BENCH_EVENTS events each (default 100),
-// in batches of 50 with 8 in flight.
-func benchSize() (terminals, events int) {
-	terminals, events = 1000, 100
+// benchSize sizes a load run: BENCH_TERMINALS simulated terminals (default
+// 1,000) send BENCH_EVENTS events each (default 100), in batches of
+// BENCH_BATCH (default 50) with 8 in flight.
+func benchSize() (terminals, events, batch int) {
+	terminals, events, batch = 1000, 100, 50
 	if n, err := strconv.Atoi(os.Getenv("BENCH_TERMINALS")); err == nil && n > 0 {
 		terminals = n
 	}
 	if n, err := strconv.Atoi(os.Getenv("BENCH_EVENTS")); err == nil && n > 0 {
 		events = n
 	}
-	return terminals, events
+	if n, err := strconv.Atoi(os.Getenv("BENCH_BATCH")); err == nil && n > 0 {
+		batch = n
+	}
+	return terminals, events, batch
 }
 
 // BenchmarkIngest measures the cloud's ingest end to end: cloud instances
@@ -39,7 +42,7 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 func benchIngest(b *testing.B, store string, instances int) {
-	terminals, events := benchSize()
+	terminals, events, size := benchSize()
 	broker := startMosquitto(b)
 	var args []string
 	if store == "postgres" {
@@ -65,7 +68,7 @@ func benchIngest(b *testing.B, store string, instances int) {
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		res, err := loadgen.Run(ctx, loadgen.Config{
-			BrokerURL: broker, Terminals: terminals, EventsPerTerminal: events, BatchSize: 50,
+			BrokerURL: broker, Terminals: terminals, EventsPerTerminal: events, BatchSize: size,
 		})
 		cancel()
 		if err != nil {
