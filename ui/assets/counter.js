@@ -207,9 +207,16 @@ $("handover-send").addEventListener("click", async () => {
 // The history of today's operations, newest first.
 async function loadHistory() {
   const day = new Date().toLocaleDateString("sv"); // YYYY-MM-DD, local
-  const r = await api("GET", "/api/operations?limit=200&day=" + day);
-  if (!r.ok) { $("history-msg").textContent = errorText(r.data.error); return; }
-  const ops = r.data.operations.slice().reverse();
+  // Pages come oldest first: read them all (a day is a few thousand at most).
+  let all = [], after = 0;
+  for (let page = 0; page < 20; page++) {
+    const r = await api("GET", "/api/operations?limit=1000&day=" + day + "&after=" + after);
+    if (!r.ok) { $("history-msg").textContent = errorText(r.data.error); return; }
+    all = all.concat(r.data.operations);
+    if (!r.data.next) break;
+    after = r.data.next;
+  }
+  const ops = all.slice(-300).reverse(); // the newest 300 on screen
   const body = $("history-ops");
   body.replaceChildren();
   for (const op of ops) {
