@@ -109,7 +109,28 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ops = append(ops, string(b))
 	}
 	received := receivedAt.UTC()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var err error
+	// Two instances storing overlapping batches of one terminal (a resend
+	// racing its first send) may deadlock on the unique indexes; PostgreSQL
+	// aborts one, which is run again.
+	for attempt := 0; attempt < 3; attempt++ {
+		res.Stored, res.Duplicates, res.AckedSeq = 0, 0, 0
+		err = s.storeBatch(ctx, tid, events, received, seqs, ids, types, trackings, statuss, occurred, ops, &res)
+		if sqlState(err) != "40P01" {
+			break
+		}
+	}
+	if err != nil {
+		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
+	}
+	return res, nil
+}
+
+// storeBatch runs the transaction of StoreEvents.
+func (s *Store) storeBatch(ctx context.Context, tid string, events []edge.Operation, received time.Time,
+	seqs []int64, ids, types, trackings, statuss []string, occurred []time.Time, ops []string, res *cloud.Ingested) error {
+	n := len(events)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, insertEvents, tid, received, seqs, ids, types, trackings, statuss, occurred, ops)
 		if err != nil {
 			return err
@@ -168,10 +189,6 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		res.AckedSeq = uint64(wm)
 		return nil
 	})
-	if err != nil {
-		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
-	}
-	return res, nil
 }
 
 // AddTimelineEntry implements cloud.Store.
@@ -224,7 +241,13 @@ func (s *Store) Timeline(ctx context.Context, tracking string) ([]cloud.Timeline
 }
 
 // isUnique reports whether err is a unique violation.
-func isUnique(err error) bool {
+func isUnique(err error) bool { return sqlState(err) == "23505" }
+
+// sqlState returns the SQLSTATE of a PostgreSQL error, or "".
+func sqlState(err error) string {
 	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "23505"
+	if errors.As(err, &pe) {
+		return pe.SQLState()
+	}
+	return ""
 }

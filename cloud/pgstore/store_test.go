@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +165,28 @@ func BenchmarkStoreEvents(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestOddText stores events whose text PostgreSQL's text type refuses (NUL)
+// or that are too long for a timeline: they are stored and acked, never
+// refused, so that a terminal does not resend them forever; the operation
+// is kept as sent.
+func TestOddText(t *testing.T) {
+	s := MustOpen(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	a := storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY\x00Z", at)
+	b := storetest.Op("t-1", 2, edge.OpReturnDeposited, strings.Repeat("X", 300), at)
+	b.ID = "id-with-\x00-nul"
+	res, err := s.StoreEvents(ctx, "t-1", []edge.Operation{a, b}, at)
+	if err != nil || res.Stored != 2 || res.AckedSeq != 2 {
+		t.Fatalf("StoreEvents = %+v, %v; want 2 stored, acked 2", res, err)
+	}
+	var op string
+	if err := s.Pool().QueryRow(ctx, `SELECT op::text FROM events WHERE terminal = 't-1' AND seq = 1`).Scan(&op); err != nil || !strings.Contains(op, `XY\u0000Z`) {
+		t.Fatalf("op = %s, %v; want the tracking as sent", op, err)
+	}
+	if tl, err := s.Timeline(ctx, "XY\x00Z"); err != nil || len(tl) != 0 {
+		t.Fatalf("timeline of an invalid tracking = %v, %v", tl, err)
+	}
 }
