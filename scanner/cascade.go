@@ -53,12 +53,12 @@ var steps = []step{
 		if src.Width*src.Height <= maxFullPixels {
 			return nil
 		}
-		return read(src.half(), gozxing.NewHybridBinarizer, nil, readAll)
+		return read(src.half(), newHybrid, nil, readAll)
 	}},
 	// At first sight: local thresholds, every reader. Reads 95 of the
 	// corpus's 104 images.
 	{"fast", func(src *grey) []edge.Symbol {
-		return read(src, gozxing.NewHybridBinarizer, nil, readAll)
+		return read(src, newHybrid, nil, readAll)
 	}},
 	// One threshold for the whole image: some blurred or unevenly lit
 	// photos that the local thresholds miss; codes on bent labels sampled
@@ -69,14 +69,14 @@ var steps = []step{
 	// A light code on a dark screen (none in the corpus; phones in dark
 	// mode show them).
 	{"inverted", func(src *grey) []edge.Symbol {
-		return read(src.Invert(), gozxing.NewHybridBinarizer, hard, readQR, readDataMatrix)
+		return read(src.Invert(), newHybrid, hard, readQR, readDataMatrix)
 	}},
 	// Code 128 harder: more rows, each read both ways, and the image
 	// turned by 90 degrees (none first in the corpus; upright barcodes and
 	// barcodes away from the middle rows need it). QR codes tried harder
 	// read nothing more, in the corpus or the synthetic frames.
 	{"harder", func(src *grey) []edge.Symbol {
-		return read(src, gozxing.NewHybridBinarizer, hard, readCode128)
+		return read(src, newHybrid, hard, readCode128)
 	}},
 	// Small images: modules of 2 to 3 pixels, twice as large (2 more of
 	// the corpus).
@@ -94,7 +94,7 @@ var steps = []step{
 		if src.Width*src.Height > maxRotatePixels {
 			return nil
 		}
-		return read(src.rotate45(), gozxing.NewHybridBinarizer, hard, readCode128, readDataMatrix)
+		return read(src.rotate45(), newHybrid, hard, readCode128, readDataMatrix)
 	}},
 }
 
