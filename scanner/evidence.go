@@ -4,6 +4,7 @@ import (
 	"math/bits"
 
 	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
 // readAll reads the QR codes of bmp, then its DataMatrix and Code 128
@@ -21,16 +22,18 @@ func readAll(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []
 		return append(out, safely(readCode128, bmp, hints)...)
 	}
 	var quads []quad
+	var modules []float64
 	for _, r := range out {
 		if q, ok := qrQuad(r); ok {
 			quads = append(quads, q)
+			modules = append(modules, qrModule(r))
 		}
 	}
 	w, h := float64(bmp.GetWidth()), float64(bmp.GetHeight())
 	if !coversPoint(quads, w/2, h/2) {
 		out = append(out, safely(readDataMatrix, bmp, hints)...)
 	}
-	if barsOutside(bmp, hints, quads) {
+	if barsOutside(bmp, hints, quads, modules) {
 		out = append(out, safely(readCode128, bmp, hints)...)
 	}
 	return out
@@ -39,6 +42,19 @@ func readAll(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any) []
 // A quad is the four corners of a QR code's finder-pattern centres: top
 // left, top right, bottom right (estimated), bottom left.
 type quad [4][2]float64
+
+// qrModule returns the largest module size gozxing estimated for the
+// finder patterns of a QR code it read, or 0 when its points are not
+// finder patterns.
+func qrModule(r *gozxing.Result) float64 {
+	m := 0.0
+	for _, p := range r.GetResultPoints() {
+		if f, ok := p.(*detector.FinderPattern); ok {
+			m = max(m, f.GetEstimatedModuleSize())
+		}
+	}
+	return m
+}
 
 // qrQuad returns the quadrilateral of the finder-pattern centres of a QR
 // code read by gozxing (its result points are bottom left, top left, top
@@ -80,32 +96,39 @@ func coversPoint(quads []quad, x, y float64) bool {
 // at both ends) between two quiet zones.
 const minBarcodeEdges = 20
 
-// qrMargin scales a QR code's finder-pattern centres about their middle to
-// cover the whole symbol: the centres are 3.5 modules in from the edges, 7
-// modules from the middle for a version 1 code (21 modules): 10.5/7 = 1.5,
-// and a little more for perspective.
-const qrMargin = 1.6
+// A QR code's finder-pattern centres are 3.5 modules in from its edges, so
+// its corners at most 3.5*sqrt(2) < qrCornerModules modules from them in
+// any direction. When the module size is unknown, qrMargin scales the
+// centres about their middle instead: they are 7 modules from it for a
+// version 1 code (21 modules), 10.5/7 = 1.5, a little more for perspective.
+const (
+	qrCornerModules = 5
+	qrMargin        = 1.6
+)
 
 // barsOutside tells whether one of the rows the Code 128 reader scans
 // (without try-harder: 15 rows around the middle, height/32 apart), as the
 // reader binarizes it, has at least minBarcodeEdges edges outside the QR
 // codes: without that no barcode can be read there. A QR code alone in a
 // frame has none; text and textures may, and then the reader runs.
-func barsOutside(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any, quads []quad) bool {
+// modules[i] is the module size of quads[i], 0 when unknown.
+func barsOutside(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any, quads []quad, modules []float64) bool {
 	if _, hard := hints[gozxing.DecodeHintType_TRY_HARDER]; hard {
 		return true
 	}
-	type span struct{ x0, x1, y0, y1 int }
 	var masks []span
-	for _, q := range quads {
+	for i, q := range quads {
 		cx := (q[0][0] + q[1][0] + q[2][0] + q[3][0]) / 4
 		cy := (q[0][1] + q[1][1] + q[2][1] + q[3][1]) / 4
-		s := span{x0: 1 << 30, y0: 1 << 30, x1: -1, y1: -1}
+		scale, pad := qrMargin, 0.0
+		if modules[i] > 0 {
+			scale, pad = 1, qrCornerModules*modules[i]
+		}
+		s := span{x0: 1 << 30, y0: 1 << 30, x1: -1 << 30, y1: -1 << 30}
 		for _, p := range q {
-			x := int(cx + (p[0]-cx)*qrMargin)
-			y := int(cy + (p[1]-cy)*qrMargin)
-			s.x0, s.x1 = min(s.x0, x), max(s.x1, x)
-			s.y0, s.y1 = min(s.y0, y), max(s.y1, y)
+			x, y := cx+(p[0]-cx)*scale, cy+(p[1]-cy)*scale
+			s.x0, s.x1 = min(s.x0, int(x-pad)), max(s.x1, int(x+pad))
+			s.y0, s.y1 = min(s.y0, int(y-pad)), max(s.y1, int(y+pad))
 		}
 		masks = append(masks, s)
 	}
@@ -121,6 +144,9 @@ func barsOutside(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any
 		if y < 0 || y >= height {
 			break
 		}
+		if !roomForBarcode(masks, y, width) {
+			continue // no need to binarize the row
+		}
 		var err error
 		if row, err = bmp.GetBlackRow(y, row); err != nil {
 			continue
@@ -134,6 +160,41 @@ func barsOutside(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]any
 		if edges(words, width) >= minBarcodeEdges {
 			return true
 		}
+	}
+	return false
+}
+
+// A span is a rectangle, bounds included.
+type span struct{ x0, x1, y0, y1 int }
+
+// minBarcodeWidth is the narrowest a Code 128 barcode can be, in pixels:
+// start, check and stop characters are 35 modules, of a pixel at least.
+const minBarcodeWidth = 35
+
+// roomForBarcode tells whether row y, outside the spans of masks that
+// cross it, has minBarcodeWidth pixels in a row.
+func roomForBarcode(masks []span, y, width int) bool {
+	x := 0 // first pixel not known to be masked
+	for x < width {
+		next := width // where the next mask at or after x starts
+		moved := false
+		for _, m := range masks {
+			if y < m.y0 || y > m.y1 || m.x1 < x {
+				continue
+			}
+			if m.x0 <= x {
+				x, moved = m.x1+1, true
+			} else {
+				next = min(next, m.x0)
+			}
+		}
+		if moved {
+			continue
+		}
+		if next-x >= minBarcodeWidth {
+			return true
+		}
+		x = next
 	}
 	return false
 }

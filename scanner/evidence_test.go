@@ -56,3 +56,23 @@ func TestCoversPoint(t *testing.T) {
 		}
 	}
 }
+
+func TestRoomForBarcode(t *testing.T) {
+	masks := []span{{x0: 10, x1: 60, y0: 0, y1: 100}, {x0: 50, x1: 80, y0: 50, y1: 100}}
+	for _, tt := range []struct {
+		y, width int
+		want     bool
+	}{
+		{200, 35, true},  // no mask crosses the row
+		{200, 34, false}, // too narrow a frame
+		{20, 95, false},  // 10 left, 34 right of the mask
+		{20, 96, true},   // 35 right of it
+		{70, 115, false}, // masks overlap: 10 left, 34 right
+		{70, 116, true},
+		{20, 70, false},
+	} {
+		if got := roomForBarcode(masks, tt.y, tt.width); got != tt.want {
+			t.Errorf("roomForBarcode(y=%d, width=%d) = %v", tt.y, tt.width, got)
+		}
+	}
+}
