@@ -35,11 +35,21 @@ type seqRange struct{ first, last uint64 }
 
 // acked reports whether seq is acked.
 func (s ackSet) acked(seq uint64) bool {
+	_, ok := s.ackedTo(seq)
+	return ok
+}
+
+// ackedTo reports whether seq is acked and, if so, the last seq of the run
+// of acked seqs it is in.
+func (s ackSet) ackedTo(seq uint64) (uint64, bool) {
 	if seq <= s.to {
-		return true
+		return s.to, true
 	}
 	i := sort.Search(len(s.ranges), func(i int) bool { return s.ranges[i].last >= seq })
-	return i < len(s.ranges) && s.ranges[i].first <= seq
+	if i < len(s.ranges) && s.ranges[i].first <= seq {
+		return s.ranges[i].last, true
+	}
+	return 0, false
 }
 
 // count returns the number of acked seqs up to last.
@@ -95,12 +105,14 @@ func (j *Journal) Pending(ctx context.Context, afterSeq uint64, limit int) ([]ed
 		}
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Seek(seqKey(prefixOp, from)); it.Valid(); it.Next() {
+		for it.Seek(seqKey(prefixOp, from)); it.Valid(); {
 			seq := keySeq(it.Item().Key())
 			if seq > last || (limit > 0 && len(ops) >= limit) {
 				break
 			}
-			if acks.acked(seq) {
+			if end, ok := acks.ackedTo(seq); ok {
+				// Skip the acked range whole, not key by key.
+				it.Seek(seqKey(prefixOp, end+1))
 				continue
 			}
 			var op edge.Operation
@@ -108,6 +120,7 @@ func (j *Journal) Pending(ctx context.Context, afterSeq uint64, limit int) ([]ed
 				return fmt.Errorf("decode operation %d: %w", seq, err)
 			}
 			ops = append(ops, op)
+			it.Next()
 		}
 		return nil
 	})

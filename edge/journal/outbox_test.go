@@ -186,6 +186,9 @@ func TestAckSet(t *testing.T) {
 			t.Errorf("acked(%d): got %v, want %v", seq, !want, want)
 		}
 	}
+	if end, ok := s.ackedTo(11); !ok || end != 14 {
+		t.Errorf("ackedTo(11): got %d, %v; want 14, true", end, ok)
+	}
 	before := s
 	s = s.add(1, 1)
 	if s.to != 7 || len(s.ranges) != 2 {
