@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/scanner/token"
 )
 
@@ -75,19 +73,11 @@ func TestKioskCamera(t *testing.T) {
 	video := filepath.Join(t.TempDir(), "qr.y4m")
 	writeY4M(t, video, tracking)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testenv.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
+	ctx := newBrowser(t,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(800, 480))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
 
 	signInKiosk(t, ctx, m.URL())
 	do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter), chromedp.WaitVisible(chromedp.ID("code")))
