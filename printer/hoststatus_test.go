@@ -226,6 +226,9 @@ func TestFakeNetworkPrinter(t *testing.T) {
 		j, _ := q.PrintJob(context.Background(), "job-1")
 		return j.State == edge.JobDone
 	})
+	// The job is done once the runner's write returned; the fake may still
+	// be reading it.
+	waitFor(t, "the printer to have the label", func() bool { _, jobs := fake.state(); return len(jobs) >= 1 })
 	asked, jobs := fake.state()
 	if len(jobs) != 1 || !bytes.Equal(jobs[0], label) {
 		t.Fatalf("printer received %d jobs, want the label once", len(jobs))
@@ -260,6 +263,7 @@ func TestInterruptedJobHeld(t *testing.T) {
 		j, _ := q.PrintJob(context.Background(), "job-2")
 		return j.State == edge.JobDone
 	})
+	waitFor(t, "the printer to have job-2", func() bool { _, jobs := fake.state(); return len(jobs) >= 1 })
 	j, _ := q.PrintJob(context.Background(), "job-1")
 	if j.State != edge.JobHeld {
 		t.Fatalf("interrupted job is %q, want held", j.State)
@@ -276,6 +280,7 @@ func TestInterruptedJobHeld(t *testing.T) {
 		j, _ := q.PrintJob(context.Background(), "job-1")
 		return j.State == edge.JobDone
 	})
+	waitFor(t, "the printer to have the reprint", func() bool { _, jobs := fake.state(); return len(jobs) >= 2 })
 	if _, jobs := fake.state(); len(jobs) != 2 || !bytes.Equal(jobs[1], data) {
 		t.Fatalf("printer received %d jobs, want job-2 then the reprint", len(jobs))
 	}
@@ -379,6 +384,7 @@ func TestFakeReceiptPrinter(t *testing.T) {
 		j, _ := q.PrintJob(context.Background(), "r-1")
 		return j.State == edge.JobDone
 	})
+	waitFor(t, "the printer to have the receipt", func() bool { mu.Lock(); defer mu.Unlock(); return len(jobs) >= 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(jobs) != 1 || !bytes.Equal(jobs[0], receipt) {
