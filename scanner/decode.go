@@ -7,6 +7,8 @@ import (
 	"image"
 	_ "image/jpeg" // camera frames
 	_ "image/png"  // screenshots, test images
+	"runtime"
+	"time"
 	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing"
@@ -30,7 +32,20 @@ type Decoder struct {
 	MaxPixels int
 	// MaxBytes refuses larger inputs; DefaultMaxBytes when 0.
 	MaxBytes int
+	// Timeout bounds the search for symbols; DefaultTimeout when 0.
+	Timeout time.Duration
 }
+
+// DefaultTimeout bounds one image's decode. A clean camera frame takes a few
+// milliseconds; gozxing's finder-pattern search is cubic in its candidates,
+// so a hostile or pathological image could otherwise keep a core busy for
+// minutes.
+const DefaultTimeout = 3 * time.Second
+
+// decodeSlots bounds the decodes running at once, counting those whose
+// caller has stopped waiting: a timed-out decode cannot be killed, it only
+// stops at the next step of the cascade, and until then it keeps its slot.
+var decodeSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 
 // Decode returns the symbols found in the JPEG or PNG image data. It returns
 // an *edge.Error with code TOO_LARGE when data or the image's dimensions are
@@ -67,7 +82,40 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 	if err := ctx.Err(); err != nil {
 		return []edge.Symbol{}, fmt.Errorf("decode: %w", err)
 	}
-	return DecodeImage(ctx, img)
+	return d.bounded(ctx, img)
+}
+
+// bounded runs DecodeImage in a slot of decodeSlots and gives up after the
+// timeout, answering UNREADABLE so that the clerk tries again.
+func (d *Decoder) bounded(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tooLong := edge.Refuse(edge.Unreadable, "The image took too long to read; hold the code closer and try again.")
+	select {
+	case decodeSlots <- struct{}{}:
+	case <-ctx.Done():
+		return []edge.Symbol{}, tooLong
+	}
+	type result struct {
+		syms []edge.Symbol
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-decodeSlots }()
+		syms, err := DecodeImage(ctx, img)
+		done <- result{syms, err}
+	}()
+	select {
+	case r := <-done:
+		return r.syms, r.err
+	case <-ctx.Done():
+		return []edge.Symbol{}, tooLong
+	}
 }
 
 // text returns the text of res as valid UTF-8. gozxing's Code 128 reader

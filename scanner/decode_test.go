@@ -10,7 +10,9 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
@@ -248,5 +250,26 @@ func TestDecoder_Cancelled(t *testing.T) {
 	_, err := new(scanner.Decoder).Decode(ctx, encodePNG(t, QRImage(t, "RR123456785FR", 200)))
 	if err == nil || edge.ErrorCode(err) != edge.EINTERNAL {
 		t.Errorf("got %v, want the context's error", err)
+	}
+}
+
+// TestDecoder_Timeout: a decode that takes longer than the Decoder's timeout
+// answers UNREADABLE at once instead of holding the request, and the slot it
+// held comes back, so the next frame reads.
+func TestDecoder_Timeout(t *testing.T) {
+	noise := image.NewGray(image.Rect(0, 0, 1920, 1080))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(i*7919) ^ byte(i>>5)
+	}
+	slow := scanner.Decoder{Timeout: time.Millisecond}
+	_, err := slow.Decode(context.Background(), encodePNG(t, noise))
+	if edge.ErrorCode(err) != string(edge.Unreadable) || !strings.Contains(edge.ErrorMessage(err), "too long") {
+		t.Fatalf("got %v, want UNREADABLE for taking too long", err)
+	}
+	for range 3 {
+		got, err := new(scanner.Decoder).Decode(context.Background(), encodePNG(t, QRImage(t, "RR123456785FR", 200)))
+		if err != nil || len(got) != 1 || got[0].Text != "RR123456785FR" {
+			t.Fatalf("decode after a timeout: %+v, %v", got, err)
+		}
 	}
 }
