@@ -200,12 +200,17 @@ func (s *Server) jsonLimit(c *fiber.Ctx) error {
 }
 
 func (s *Server) requireSession(c *fiber.Ctx) error {
-	sess, ok := s.sessions.get(c.Cookies(cookieName))
+	sess, ok := s.sessions.get(c.Cookies(cookieName), !isPoll(c))
 	if !ok {
 		return edge.Errorf(edge.EUNAUTHORIZED, "Sign in with your PIN.")
 	}
 	c.Locals("session", sess)
 	return c.Next()
+}
+
+// isPoll reports the kiosk's background reads, which are not activity.
+func isPoll(c *fiber.Ctx) bool {
+	return c.Method() == fiber.MethodGet && (c.Path() == "/api/status" || c.Path() == "/api/session")
 }
 
 func session(c *fiber.Ctx) Session {

@@ -85,18 +85,23 @@ func (s *sessions) fail() error {
 	return edge.Errorf(edge.EUNAUTHORIZED, "Wrong PIN.")
 }
 
-// get returns the live session of id and refreshes its idle timer.
-func (s *sessions) get(id string) (Session, bool) {
+// get returns the live session of id and, when touch is set, refreshes
+// its idle timer. touch says whether the request is the clerk's activity:
+// the kiosk's background polls (status, session) must not keep an
+// unattended counter signed in forever.
+func (s *sessions) get(id string, touch bool) (Session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, ok := s.byID[id]
 	if !ok {
 		return Session{}, false
 	}
-	if now := s.now(); now.Sub(sess.lastSeen) > s.idle {
+	now := s.now()
+	if now.Sub(sess.lastSeen) > s.idle {
 		delete(s.byID, id)
 		return Session{}, false
-	} else {
+	}
+	if touch {
 		sess.lastSeen = now
 	}
 	return *sess, true

@@ -54,11 +54,20 @@ func TestSessionsLockoutGrows(t *testing.T) {
 		t.Errorf("failures %d after success, want 0", s.failures)
 	}
 	// The session expires after its idle time.
-	if _, ok := s.get(id); !ok {
+	if _, ok := s.get(id, true); !ok {
 		t.Fatal("fresh session not found")
 	}
-	now = now.Add(2 * time.Minute)
-	if _, ok := s.get(id); ok {
-		t.Error("session still valid after the idle timeout")
+	// Activity refreshes the idle timer; background polls do not.
+	now = now.Add(40 * time.Second)
+	if _, ok := s.get(id, true); !ok {
+		t.Fatal("session lost within its idle time")
+	}
+	now = now.Add(40 * time.Second)
+	if _, ok := s.get(id, false); !ok {
+		t.Fatal("session lost 40 s after activity, idle time 1 min")
+	}
+	now = now.Add(40 * time.Second)
+	if _, ok := s.get(id, false); ok {
+		t.Error("polls kept the session alive past the idle timeout")
 	}
 }
