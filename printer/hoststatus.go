@@ -20,19 +20,11 @@ import (
 // ESC/POS printer would print it as text), so Open returns a ZPLTCP only
 // for tcp://HOST:PORT?status=zpl.
 func (p *ZPLTCP) Status(ctx context.Context) (edge.PrinterStatus, error) {
-	d := net.Dialer{Timeout: durOr(p.DialTimeout, 5*time.Second)}
-	conn, err := d.DialContext(ctx, "tcp", p.Addr)
+	conn, done, err := p.statusConn(ctx)
 	if err != nil {
-		return edge.PrinterStatus{}, fmt.Errorf("printer status: %w", err)
+		return edge.PrinterStatus{}, err
 	}
-	defer conn.Close()
-	deadline := time.Now().Add(durOr(p.ReadTimeout, 3*time.Second))
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer done()
 	if _, err := conn.Write([]byte("~HS")); err != nil {
 		return edge.PrinterStatus{}, fmt.Errorf("printer status %s: %w", p.Addr, err)
 	}
@@ -55,6 +47,24 @@ func (p *ZPLTCP) Status(ctx context.Context) (edge.PrinterStatus, error) {
 		return edge.PrinterStatus{}, fmt.Errorf("printer status %s: %w", p.Addr, err)
 	}
 	return st, nil
+}
+
+// statusConn opens a connection for a status question, with a deadline of
+// ReadTimeout (3 s by default) or ctx's, whichever comes first, and cut
+// short when ctx is cancelled. done closes it.
+func (p TCP) statusConn(ctx context.Context) (conn net.Conn, done func(), err error) {
+	d := net.Dialer{Timeout: durOr(p.DialTimeout, 5*time.Second)}
+	conn, err = d.DialContext(ctx, "tcp", p.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("printer status: %w", err)
+	}
+	deadline := time.Now().Add(durOr(p.ReadTimeout, 3*time.Second))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return conn, func() { stop(); conn.Close() }, nil
 }
 
 // parseHostStatus reads the first two lines of a ~HS answer:
@@ -107,19 +117,11 @@ var _ edge.StatusPrinter = (*ESCPOSTCP)(nil)
 // the printer cannot be reached or does not answer the three within
 // ReadTimeout (3 s by default).
 func (p *ESCPOSTCP) Status(ctx context.Context) (edge.PrinterStatus, error) {
-	d := net.Dialer{Timeout: durOr(p.DialTimeout, 5*time.Second)}
-	conn, err := d.DialContext(ctx, "tcp", p.Addr)
+	conn, done, err := p.statusConn(ctx)
 	if err != nil {
-		return edge.PrinterStatus{}, fmt.Errorf("printer status: %w", err)
+		return edge.PrinterStatus{}, err
 	}
-	defer conn.Close()
-	deadline := time.Now().Add(durOr(p.ReadTimeout, 3*time.Second))
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer done()
 	const dle, eot = 0x10, 0x04
 	if _, err := conn.Write([]byte{dle, eot, 1, dle, eot, 2, dle, eot, 4}); err != nil {
 		return edge.PrinterStatus{}, fmt.Errorf("printer status %s: %w", p.Addr, err)
