@@ -2,16 +2,12 @@ package scanner
 
 import (
 	"image"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
 
-	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/edge"
 )
 
@@ -21,37 +17,17 @@ import (
 // only that every step's reads are counted; the figures go in the log
 // (go test -run TestCascadeSteps -v ./scanner/).
 func TestCascadeSteps(t *testing.T) {
-	dir := testenv.Corpus(t)
 	type img struct {
 		name, want string
 		src, alt   *grey
 	}
 	var imgs []img
-	for _, set := range []string{"qrcode-1", "qrcode-2", "qrcode-3", "code128-1"} {
-		pngs, _ := filepath.Glob(filepath.Join(dir, set, "*.png"))
-		for _, p := range pngs {
-			want, err := os.ReadFile(strings.TrimSuffix(p, ".png") + ".txt")
-			if err != nil {
-				continue
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, _, err := image.Decode(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var alt *grey
-			if _, ok := m.(*image.YCbCr); !ok {
-				alt = newGrey(m, lumaWeights{306, 601, 117, 0x200})
-			}
-			imgs = append(imgs, img{set + "/" + filepath.Base(p), string(want), newGrey(m, lumaEven), alt})
+	for _, c := range LoadCorpus(t) {
+		var alt *grey
+		if _, ok := c.Img.(*image.YCbCr); !ok {
+			alt = newGrey(c.Img, lumaWeights{306, 601, 117, 0x200})
 		}
-	}
-	if len(imgs) == 0 {
-		testenv.Skip(t, "no images with expected texts in "+dir)
+		imgs = append(imgs, img{c.Set + "/" + c.Name, c.Want, newGrey(c.Img, lumaEven), alt})
 	}
 	has := func(syms []edge.Symbol, want string) bool {
 		return slices.ContainsFunc(syms, func(s edge.Symbol) bool { return s.Text == want })

@@ -3,10 +3,7 @@ package scanner_test
 import (
 	"context"
 	"image"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,47 +11,9 @@ import (
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner"
 )
-
-// corpusCase is one image of the real-world corpus and its expected text.
-type corpusCase struct {
-	set, name string
-	img       image.Image
-	want      string
-}
-
-// loadCorpus reads every image of ../shared/corpus that has an expected
-// text, or skips when the corpus is absent.
-func loadCorpus(tb testing.TB) []corpusCase {
-	dir := testenv.Corpus(tb)
-	var cases []corpusCase
-	for _, set := range []string{"qrcode-1", "qrcode-2", "qrcode-3", "code128-1"} {
-		pngs, _ := filepath.Glob(filepath.Join(dir, set, "*.png"))
-		for _, p := range pngs {
-			want, err := os.ReadFile(strings.TrimSuffix(p, ".png") + ".txt")
-			if err != nil {
-				continue
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			img, _, err := image.Decode(f)
-			f.Close()
-			if err != nil {
-				tb.Fatalf("%s: %v", p, err)
-			}
-			cases = append(cases, corpusCase{set: set, name: filepath.Base(p), img: img, want: string(want)})
-		}
-	}
-	if len(cases) == 0 {
-		testenv.Skip(tb, "no images with expected texts in "+dir)
-	}
-	return cases
-}
 
 // stockDecode is gozxing's default use, the reference of the corpus README.
 func stockDecode(img image.Image) []string {
@@ -80,7 +39,7 @@ var corpusFloor = map[string]int{"qrcode-1": 20, "qrcode-2": 34, "qrcode-3": 42,
 // beside stock gozxing, whose figures go in the log
 // (go test -run TestCorpus -v ./scanner/).
 func TestCorpus(t *testing.T) {
-	cases := loadCorpus(t)
+	cases := scanner.LoadCorpus(t)
 	type tally struct {
 		n, ours, stock    int
 		times, stockTimes []time.Duration
@@ -88,25 +47,25 @@ func TestCorpus(t *testing.T) {
 	sets := map[string]*tally{}
 	var order []string
 	for _, c := range cases {
-		s := sets[c.set]
+		s := sets[c.Set]
 		if s == nil {
 			s = &tally{}
-			sets[c.set] = s
-			order = append(order, c.set)
+			sets[c.Set] = s
+			order = append(order, c.Set)
 		}
 		s.n++
 		start := time.Now()
-		syms, _ := scanner.DecodeImage(context.Background(), c.img)
+		syms, _ := scanner.DecodeImage(context.Background(), c.Img)
 		s.times = append(s.times, time.Since(start))
-		if slices.ContainsFunc(syms, func(sym edge.Symbol) bool { return sym.Text == c.want }) {
+		if slices.ContainsFunc(syms, func(sym edge.Symbol) bool { return sym.Text == c.Want }) {
 			s.ours++
 		} else {
-			t.Logf("%s/%s: not read (got %d symbols)", c.set, c.name, len(syms))
+			t.Logf("%s/%s: not read (got %d symbols)", c.Set, c.Name, len(syms))
 		}
 		start = time.Now()
-		stock := stockDecode(c.img)
+		stock := stockDecode(c.Img)
 		s.stockTimes = append(s.stockTimes, time.Since(start))
-		if slices.Contains(stock, c.want) {
+		if slices.Contains(stock, c.Want) {
 			s.stock++
 		}
 	}
