@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -40,15 +39,8 @@ func postPartnerEvents(t *testing.T, partner *client, events []map[string]any) (
 func TestEndToEndLifecycle(t *testing.T) {
 	cloud, issuer, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
 	defer cloud.Close()
-	_, _, partnerKey := cloud.Demo()
-	partner := newClient(t, cloud.HTTPURL())
-	partner.key = partnerKey
-
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-e2e-life", "Relais Cycle", dir); err != nil {
-		t.Fatal(err)
-	}
-	_, kiosk := startTerminal(t, dir)
+	partner := partnerClient(t, cloud)
+	_, kiosk := enrolledTerminal(t, cloud, operator, "term-e2e-life", "Relais Cycle")
 
 	ra, mistake := createReturn(t, issuer), createReturn(t, issuer)
 	var dep, dep2 depositResult
@@ -111,15 +103,8 @@ func TestEndToEndLifecycle(t *testing.T) {
 func TestEndToEndInstoreExchange(t *testing.T) {
 	cloud, issuer, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
 	defer cloud.Close()
-	_, _, partnerKey := cloud.Demo()
-	partner := newClient(t, cloud.HTTPURL())
-	partner.key = partnerKey
-
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-e2e-store", "Magasin", dir); err != nil {
-		t.Fatal(err)
-	}
-	_, kiosk := startTerminal(t, dir)
+	partner := partnerClient(t, cloud)
+	_, kiosk := enrolledTerminal(t, cloud, operator, "term-e2e-store", "Magasin")
 	ra := createReturn(t, issuer)
 
 	var e apiError

@@ -30,6 +30,25 @@ func startCloud(t *testing.T, dir, httpAddr, mqttAddr string) (*server.Main, *cl
 	return m, issuer, operator
 }
 
+// enrolledTerminal enrols terminal tid with cloud and starts it in a temp
+// dir, signed in as the demo clerk.
+func enrolledTerminal(t *testing.T, cloud *server.Main, operator *client, tid, name string) (*Main, *client) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, tid, name, dir); err != nil {
+		t.Fatal(err)
+	}
+	return startTerminal(t, dir)
+}
+
+// partnerClient returns a client holding the cloud's demo partner key.
+func partnerClient(t *testing.T, cloud *server.Main) *client {
+	_, _, key := cloud.Demo()
+	c := newClient(t, cloud.HTTPURL())
+	c.key = key
+	return c
+}
+
 type createdReturn struct {
 	RAID     string `json:"ra_id"`
 	Tracking string `json:"tracking"`
@@ -100,11 +119,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("QR PNG: status %d, %d bytes", code, len(png))
 	}
 
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-e2e-1", "Relais E2E", dir); err != nil {
-		t.Fatal(err)
-	}
-	_, kiosk := startTerminal(t, dir)
+	_, kiosk := enrolledTerminal(t, cloud, operator, "term-e2e-1", "Relais E2E")
 
 	var scan scanResult
 	if code := kiosk.do("POST", "/api/scan/image", png, &scan); code != http.StatusOK {

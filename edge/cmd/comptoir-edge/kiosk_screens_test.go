@@ -323,11 +323,7 @@ func TestKioskOffline(t *testing.T) {
 		}
 	})
 	ra := createReturn(t, issuer)
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-kiosk-offline", "Relais Écran", dir); err != nil {
-		t.Fatal(err)
-	}
-	m, c := startTerminal(t, dir)
+	m, c := enrolledTerminal(t, cloud, operator, "term-kiosk-offline", "Relais Écran")
 	ctx := newBrowser(t)
 	for _, sz := range kioskSizes {
 		do(t, ctx, "viewport", chromedp.EmulateViewport(sz.w, sz.h))
