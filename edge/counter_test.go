@@ -68,7 +68,7 @@ func newCounter(tb testing.TB, mod func(*edge.Rules)) *counter {
 	}
 	c := &counter{j: j, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 	c.desk = edge.NewDesk(rules)
-	c.desk.Terminal, c.desk.Journal, c.desk.Signer, c.desk.Renderer = "t-counter", j, signer{}, renderer{}
+	c.desk.Journal, c.desk.Signer, c.desk.Renderer = j, signer{}, renderer{}
 	c.desk.RelayPoint = edge.RelayPoint{ID: "rp-1", Name: "Relais"}
 	c.desk.Now = func() time.Time { return c.now }
 	c.desk.Codes = testCodes

@@ -15,7 +15,6 @@ import (
 // Desk carries out the counter's use cases: check a code, deposit a parcel.
 // Its fields are set once by the wiring code before the first call.
 type Desk struct {
-	Terminal   string
 	RelayPoint RelayPoint
 	Journal    Journal
 	Codes      CodeReader

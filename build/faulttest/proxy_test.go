@@ -51,8 +51,7 @@ func newProxy(tb testing.TB, target string) *proxy {
 func (p *proxy) addr() string { return p.ln.Addr().String() }
 func (p *proxy) url() string  { return "tcp://" + p.addr() }
 
-func (p *proxy) setTarget(t string) { p.mu.Lock(); p.target = t; p.mu.Unlock() }
-func (p *proxy) setRate(r int)      { p.mu.Lock(); p.rate = r; p.mu.Unlock() }
+func (p *proxy) setRate(r int) { p.mu.Lock(); p.rate = r; p.mu.Unlock() }
 
 // setState changes the proxy's state; cutting closes every connection.
 func (p *proxy) setState(s proxyState) {

@@ -143,7 +143,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.uplink.OnCommand(m.applyCommand)
 
 	m.desk = edge.NewDesk(cfg.Rules)
-	m.desk.Terminal, m.desk.RelayPoint = tid, cfg.RelayPoint
+	m.desk.RelayPoint = cfg.RelayPoint
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
