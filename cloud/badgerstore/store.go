@@ -6,7 +6,7 @@
 //	e/{event id}                         -> {tid}/{seq}   idempotence by id
 //	s/{tid}/{seq:8}                      -> event JSON    idempotence by terminal+seq
 //	w/{tid}                              -> {seq:8}       contiguous watermark (acked_seq)
-//	t/{tracking}\x00{occ:8}{recv:8}{id}  -> timeline entry JSON
+//	t/{tracking}\x00{occ:8}{recv:8}{id}  -> s/ key of the event, or entry JSON (API)
 //	x/{event id}                         -> ""            idempotence of API timeline entries
 //	r/{ra id}                            -> return JSON
 //	m/{tid}                              -> terminal JSON
@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -35,27 +36,83 @@ import (
 // Store is a cloud.Store on a Badger database.
 type Store struct {
 	db *badger.DB
+
+	writes  chan *eventsWrite // to commitLoop
+	closing chan struct{}
+	loops   sync.WaitGroup // commitLoop and gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
 
+// valueThreshold is the size from which Badger keeps a value in its value
+// log, with only a pointer in the LSM tree: stored events (about 340 bytes
+// for a deposit) are written once there instead of being copied again by
+// every flush and compaction. On 1,000 loadgen terminals sending 256
+// events each, it took the instance's CPU from 32 to 22 µs an event.
+const valueThreshold = 128
+
+// gcEvery is how often the value log is garbage collected: events are never
+// deleted, but terminal records are rewritten by every status message.
+const gcEvery = 10 * time.Minute
+
 // Open opens (or creates) the store in dir. Writes are synced to disk
 // before they return (SyncWrites), since the cloud acks what it stored.
 func Open(dir string) (*Store, error) {
-	opts := badger.DefaultOptions(dir).
+	return open(badger.DefaultOptions(dir).WithValueThreshold(valueThreshold))
+}
+
+func open(opts badger.Options) (*Store, error) {
+	opts = opts.
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{slog.Default().With("component", "badgerstore")}).
 		WithLoggingLevel(badger.WARNING).
 		WithNumVersionsToKeep(1)
 	db, err := badger.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("badgerstore: open %s: %w", dir, err)
+		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, writes: make(chan *eventsWrite), closing: make(chan struct{})}
+	s.loops.Add(2)
+	go s.commitLoop()
+	go s.gcLoop()
+	return s, nil
 }
 
-// Close closes the database.
+// gcLoop collects the value log's garbage every gcEvery until Close.
+func (s *Store) gcLoop() {
+	defer s.loops.Done()
+	t := time.NewTicker(gcEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if n, err := s.collectGarbage(); err != nil {
+				slog.Warn("badgerstore: value log GC", "err", err, "files_rewritten", n)
+			}
+		case <-s.closing:
+			return
+		}
+	}
+}
+
+// collectGarbage rewrites value log files whose values are at least half
+// garbage, until none is left; it returns how many it rewrote.
+func (s *Store) collectGarbage() (int, error) {
+	for n := 0; ; n++ {
+		err := s.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+	}
+}
+
+// Close closes the database, once the group being committed and a garbage
+// collection under way are done.
 func (s *Store) Close() error {
+	close(s.closing)
+	s.loops.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("badgerstore: close: %w", err)
 	}

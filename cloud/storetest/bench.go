@@ -1,0 +1,81 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Deposit returns a deposit of terminal tid shaped like those of loadgen and
+// of a real counter: a tracking number, a deposit's data and a receipt id.
+func Deposit(tid string, seq uint64, at time.Time) edge.Operation {
+	o := edge.NewOperation(edge.OpReturnDeposited, at, "loadgen", fmt.Sprintf("LG%s%07dFR", tid[max(0, len(tid)-4):], seq),
+		edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", seq), ShelfSlot: "A1"})
+	o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", tid, seq), tid, seq
+	return o
+}
+
+// BenchFleet measures s the way the ingest uses it: batches of batch
+// deposits from terminals terminals, stored by workers goroutines at once
+// (a terminal's batches always by the same worker, in order). The
+// operations are made before the clock starts. It reports events/s and the
+// process's CPU time (user + system, every goroutine including the store's
+// own) per event, which says how many events one core can store.
+func BenchFleet(b *testing.B, s cloud.Store, terminals, batch, workers int) {
+	ctx := context.Background()
+	at := time.Now().UTC()
+	type job struct {
+		tid string
+		evs []edge.Operation
+	}
+	// b.N rounds, each one batch from every terminal.
+	jobs := make([][]job, workers)
+	for n := 0; n < b.N; n++ {
+		for t := 0; t < terminals; t++ {
+			tid := fmt.Sprintf("bench-%05d", t)
+			evs := make([]edge.Operation, batch)
+			for i := range evs {
+				evs[i] = Deposit(tid, uint64(n*batch+i+1), at)
+			}
+			w := t % workers
+			jobs[w] = append(jobs[w], job{tid, evs})
+		}
+	}
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for _, js := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, j := range js {
+				if _, err := s.StoreEvents(ctx, j.tid, j.evs, at); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	events := float64(b.N * terminals * batch)
+	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/events, "cpu_us/event")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
