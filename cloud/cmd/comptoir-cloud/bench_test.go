@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +47,7 @@ func BenchmarkIngest(b *testing.B) {
 
 func benchIngest(b *testing.B, store string, instances int) {
 	terminals, events, size := benchSize()
-	broker := startMosquitto(b)
+	broker, mosq := startMosquittoProc(b)
 	var args []string
 	if store == "postgres" {
 		dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(b))
@@ -59,13 +63,17 @@ func benchIngest(b *testing.B, store string, instances int) {
 		s.Close()
 		args = []string{"--store", "postgres", "--pg", dsn}
 	}
+	var pids []int
 	for range instances {
-		startInstance(b, append([]string{"--data", b.TempDir(), "--broker", broker}, args...)...)
+		in := startInstance(b, append([]string{"--data", b.TempDir(), "--broker", broker}, args...)...)
+		pids = append(pids, in.cmd.Process.Pid)
 	}
 	var acked int64
 	var secs, p50, p99 float64
+	var cloudCPU, brokerCPU, loadgenCPU time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		c0, m0, l0 := processCPU(b, pids...), processCPU(b, mosq.Pid), selfCPU()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		res, err := loadgen.Run(ctx, loadgen.Config{
 			BrokerURL: broker, Terminals: terminals, EventsPerTerminal: events, BatchSize: size,
@@ -74,6 +82,9 @@ func benchIngest(b *testing.B, store string, instances int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		cloudCPU += processCPU(b, pids...) - c0
+		brokerCPU += processCPU(b, mosq.Pid) - m0
+		loadgenCPU += selfCPU() - l0
 		acked += res.Acked
 		secs += res.Seconds
 		p50, p99 = max(p50, res.P50AckMS), max(p99, res.P99AckMS)
@@ -82,4 +93,38 @@ func benchIngest(b *testing.B, store string, instances int) {
 	b.ReportMetric(float64(acked)/secs/float64(instances), "events/s/instance")
 	b.ReportMetric(p50, "p50_ack_ms")
 	b.ReportMetric(p99, "p99_ack_ms")
+	// CPU time per event (user + system), of the instances together, of the
+	// broker, and of loadgen (the benchmark process): on a shared machine
+	// events/s is what the slowest of them allows, while the cloud's CPU per
+	// event says what one instance does with a core of its own.
+	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(acked) }
+	b.ReportMetric(perEvent(cloudCPU), "cloud_cpu_us/event")
+	b.ReportMetric(perEvent(brokerCPU), "broker_cpu_us/event")
+	b.ReportMetric(perEvent(loadgenCPU), "loadgen_cpu_us/event")
+}
+
+// processCPU returns the CPU time (user + system) the processes have used,
+// read from /proc/PID/stat (in clock ticks of 10 ms).
+func processCPU(b *testing.B, pids ...int) time.Duration {
+	var total time.Duration
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The command name, field 2, is in parentheses and may hold
+		// spaces: count the fields after its closing one.
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return total
+}
+
+// selfCPU returns the CPU time of this process.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

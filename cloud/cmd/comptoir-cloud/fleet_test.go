@@ -116,6 +116,13 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // shared by other tests), anonymous, and returns its tcp:// URL.
 func startMosquitto(t testing.TB) string {
 	t.Helper()
+	url, _ := startMosquittoProc(t)
+	return url
+}
+
+// startMosquittoProc is startMosquitto that also returns the process.
+func startMosquittoProc(t testing.TB) (string, *os.Process) {
+	t.Helper()
 	bin := testenv.Command(t, "mosquitto", "mosquitto")
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
@@ -133,7 +140,7 @@ func startMosquitto(t testing.TB) string {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitFor(t, "mosquitto listens", func() bool { return testenv.Reachable(addr) })
-	return "tcp://" + addr
+	return "tcp://" + addr, cmd.Process
 }
 
 // TestTwoInstancesSIGKILL runs two cloud instances on one Mosquitto and one
