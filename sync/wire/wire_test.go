@@ -137,3 +137,23 @@ func FuzzDecodeBatch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeBatch decodes a batch of 50 deposits as the cloud's ingest
+// does for every batch it receives.
+func BenchmarkDecodeBatch(b *testing.B) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	evs := make([]edge.Operation, 50)
+	for i := range evs {
+		o := edge.NewOperation(edge.OpReturnDeposited, at, "clerk", fmt.Sprintf("XY%09dFR", i),
+			edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", i), ShelfSlot: "A1"})
+		o.ID, o.Terminal, o.Seq = fmt.Sprintf("t-1-%d", i+1), "t-1", uint64(i+1)
+		evs[i] = o
+	}
+	payload := Marshal(Batch{V: Version, Terminal: "t-1", Events: evs})
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if _, err := DecodeBatch("t-1", payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
