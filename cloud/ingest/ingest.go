@@ -31,8 +31,10 @@ type Config struct {
 	// Shared subscribes with the shared events filter, so that several
 	// cloud instances split the load (default true through New).
 	Shared bool
-	// Workers is the number of batches stored at once. Batches of one
-	// terminal always go to the same worker, in the order they came.
+	// Workers is the number of batches handled at once (default 64).
+	// Batches of one terminal always go to the same worker, in the order
+	// they came. The store commits the batches of waiting workers together
+	// (one sync for all), so more workers make larger groups.
 	Workers int
 	// ConnectTimeout bounds Open's wait for the broker.
 	ConnectTimeout time.Duration
@@ -71,7 +73,7 @@ func New(store cloud.Store, m *Metrics, cfg Config) *Ingest {
 		cfg.ClientID = "_comptoir-cloud-" + cloud.RandomSecret(6)
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 16
+		cfg.Workers = 64
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
