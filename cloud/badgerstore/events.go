@@ -129,10 +129,20 @@ func (s *Store) commit(group []*eventsWrite) {
 	err := s.update(context.Background(), func(txn *badger.Txn) error {
 		for _, w := range group {
 			w.res = cloud.Ingested{}
+			// A terminal twice in the group: its second write reads the
+			// first's watermark from the transaction's own writes.
+			wm, err := watermark(txn, w.tid)
+			if err != nil {
+				return err
+			}
 			for _, ev := range w.events {
-				dup, err := storeEvent(txn, w.tid, ev, w.at)
-				if err != nil {
-					return err
+				// Every seq up to the watermark is stored: a resend below
+				// it is known a duplicate without a lookup.
+				dup := ev.Seq <= wm
+				if !dup {
+					if dup, err = storeEvent(txn, w.tid, ev, w.at); err != nil {
+						return err
+					}
 				}
 				if dup {
 					w.res.Duplicates++
@@ -140,13 +150,9 @@ func (s *Store) commit(group []*eventsWrite) {
 					w.res.Stored++
 				}
 			}
-			// A terminal twice in the group: its second write reads the
-			// first's watermark from the transaction's own writes.
-			wm, err := advanceWatermark(txn, w.tid)
-			if err != nil {
+			if w.res.AckedSeq, err = advanceWatermark(txn, w.tid, wm); err != nil {
 				return err
 			}
-			w.res.AckedSeq = wm
 		}
 		return nil
 	})
@@ -196,14 +202,10 @@ func storeEvent(txn *badger.Txn, tid string, ev edge.Operation, receivedAt time.
 	return false, nil
 }
 
-// advanceWatermark moves the terminal's watermark over every seq stored
-// right above it, and returns it. Seqs stored out of order wait under s/
+// advanceWatermark moves the terminal's watermark, wm, over every seq
+// stored right above it, and returns it. Seqs stored out of order wait under s/
 // until the gap below them fills.
-func advanceWatermark(txn *badger.Txn, tid string) (uint64, error) {
-	wm, err := watermark(txn, tid)
-	if err != nil {
-		return 0, err
-	}
+func advanceWatermark(txn *badger.Txn, tid string, wm uint64) (uint64, error) {
 	start := wm
 	for {
 		ok, err := exists(txn, seqKey(tid, wm+1))
