@@ -149,3 +149,11 @@ func TestGroupCommit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStoreFleet256 is BenchmarkStoreFleet with full batches of 256
+// (a terminal catching up) and 64 callers, as the ingest's workers.
+func BenchmarkStoreFleet256(b *testing.B) {
+	s := MustOpen(b)
+	defer s.Close()
+	storetest.BenchFleet(b, s, 1000, 256, 64)
+}

@@ -17,10 +17,10 @@ import (
 )
 
 // benchSize sizes a load run: BENCH_TERMINALS simulated terminals (default
-// 1,000) send BENCH_EVENTS events each (default 100), in batches of
-// BENCH_BATCH (default 50) with 8 in flight.
-func benchSize() (terminals, events, batch int) {
-	terminals, events, batch = 1000, 100, 50
+// 1,000) send BENCH_EVENTS events each, in batches of BENCH_BATCH (defaults
+// events and batch), with 8 batches in flight.
+func benchSize(events, batch int) (int, int, int) {
+	terminals := 1000
 	if n, err := strconv.Atoi(os.Getenv("BENCH_TERMINALS")); err == nil && n > 0 {
 		terminals = n
 	}
@@ -39,14 +39,22 @@ func benchSize() (terminals, events, batch int) {
 // p50/p99 are from a batch's first publish to its ack. Badger runs one
 // instance (its store is a local directory); PostgreSQL one and two, on a
 // fresh schema each.
+//
+// Two loads: batch=256, every terminal sending a backlog of 256 events in
+// one full batch (a fleet catching up after an outage: the uplink sends
+// what is pending, up to 256 a batch), and batch=50, 100 events each in
+// batches of 50, two in flight.
 func BenchmarkIngest(b *testing.B) {
-	b.Run("store=badger/instances=1", func(b *testing.B) { benchIngest(b, "badger", 1) })
-	b.Run("store=postgres/instances=1", func(b *testing.B) { benchIngest(b, "postgres", 1) })
-	b.Run("store=postgres/instances=2", func(b *testing.B) { benchIngest(b, "postgres", 2) })
+	for _, load := range []struct{ events, batch int }{{256, 256}, {100, 50}} {
+		name := fmt.Sprintf("batch=%d", load.batch)
+		b.Run("store=badger/instances=1/"+name, func(b *testing.B) { benchIngest(b, "badger", 1, load.events, load.batch) })
+		b.Run("store=postgres/instances=1/"+name, func(b *testing.B) { benchIngest(b, "postgres", 1, load.events, load.batch) })
+		b.Run("store=postgres/instances=2/"+name, func(b *testing.B) { benchIngest(b, "postgres", 2, load.events, load.batch) })
+	}
 }
 
-func benchIngest(b *testing.B, store string, instances int) {
-	terminals, events, size := benchSize()
+func benchIngest(b *testing.B, store string, instances, events, batch int) {
+	terminals, events, size := benchSize(events, batch)
 	broker, mosq := startMosquittoProc(b)
 	var args []string
 	if store == "postgres" {
