@@ -37,9 +37,11 @@ import (
 type Store struct {
 	db *badger.DB
 
-	writes  chan *eventsWrite // to commitLoop
-	closing chan struct{}
-	loops   sync.WaitGroup // commitLoop and gcLoop
+	writes   chan *eventsWrite // to commitLoop
+	closing  chan struct{}
+	close1   sync.Once // Close runs once
+	closeErr error
+	loops    sync.WaitGroup // commitLoop and gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -111,12 +113,14 @@ func (s *Store) collectGarbage() (int, error) {
 // Close closes the database, once the group being committed and a garbage
 // collection under way are done.
 func (s *Store) Close() error {
-	close(s.closing)
-	s.loops.Wait()
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("badgerstore: close: %w", err)
-	}
-	return nil
+	s.close1.Do(func() {
+		close(s.closing)
+		s.loops.Wait()
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("badgerstore: close: %w", err)
+		}
+	})
+	return s.closeErr
 }
 
 // update runs fn in a read-write transaction, retried when another

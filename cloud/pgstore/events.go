@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,8 +62,9 @@ UNION
 SELECT seq FROM alias_seqs WHERE terminal = $1 AND seq > $2
 ORDER BY 1`
 
-// StoreEvents implements cloud.Store: one transaction inserts the batch,
-// then moves the terminal's watermark over the contiguous seqs.
+// StoreEvents implements cloud.Store: the batch's events are inserted and
+// the terminal's watermark moved over the contiguous seqs, in the
+// transaction of a group commit (commitLoop).
 func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
 	n := len(events)
 	var (
@@ -72,7 +74,6 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ops                            = make([]string, 0, n)
 		seenSeq                        = make(map[uint64]bool, n)
 		seenID                         = make(map[string]bool, n)
-		res                            cloud.Ingested
 	)
 	for i, ev := range events {
 		if ev.ID == "" || ev.Seq == 0 || ev.Terminal != tid {
@@ -82,8 +83,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d has a seq over 2^63.", i)
 		}
 		if seenSeq[ev.Seq] {
-			res.Duplicates++
-			continue
+			continue // counted a duplicate by the insert
 		}
 		seenSeq[ev.Seq] = true
 		if seenID[ev.ID] {
@@ -108,87 +108,175 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		occurred = append(occurred, ev.OccurredAt.UTC())
 		ops = append(ops, string(b))
 	}
-	received := receivedAt.UTC()
+	w := &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
+		trackings: trackings, statuses: statuss, occurred: occurred, ops: ops, done: make(chan error, 1)}
+	select {
+	case s.writes <- w:
+	case <-s.closing:
+		return cloud.Ingested{}, errors.New("pgstore: store events: store closed")
+	case <-ctx.Done():
+		return cloud.Ingested{}, ctx.Err()
+	}
+	select {
+	case err := <-w.done:
+		if err != nil {
+			return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
+		}
+		return w.res, nil
+	case <-ctx.Done():
+		// The write may still be committed: a resend of it is a duplicate.
+		return cloud.Ingested{}, ctx.Err()
+	}
+}
+
+// pgWrite is one StoreEvents call waiting for the group commit, with its
+// events as the columns of insertEvents.
+type pgWrite struct {
+	tid                                  string
+	events                               []edge.Operation
+	received                             time.Time
+	seqs                                 []int64
+	ids, types, trackings, statuses, ops []string
+	occurred                             []time.Time
+	dups                                 int // repeated within the batch
+	res                                  cloud.Ingested
+	done                                 chan error // buffered
+}
+
+// Group commit, as in badgerstore: a transaction's cost is mostly its
+// commit (a WAL flush), so the batches waiting at the same moment are
+// stored in one transaction. A few committers run at once, so that the
+// round trips of one group overlap another's flush.
+const (
+	committers     = 4
+	maxGroupEvents = 4096
+	groupTimeout   = time.Minute
+)
+
+// commitLoop is one committer: it takes the write at hand and those
+// waiting behind it, up to maxGroupEvents, and commits them together.
+func (s *Store) commitLoop() {
+	defer s.loops.Done()
+	for {
+		var w *pgWrite
+		select {
+		case w = <-s.writes:
+		case <-s.closing:
+			return
+		}
+		group, n := []*pgWrite{w}, len(w.events)
+	gather:
+		for n < maxGroupEvents {
+			select {
+			case w = <-s.writes:
+				group, n = append(group, w), n+len(w.events)
+			default:
+				break gather
+			}
+		}
+		// Every group takes its terminals' watermark locks in the same
+		// order, so that two groups (of this instance or another) wait
+		// for one another rather than deadlock. A terminal's writes keep
+		// their order.
+		slices.SortStableFunc(group, func(a, b *pgWrite) int { return strings.Compare(a.tid, b.tid) })
+		s.commit(group)
+	}
+}
+
+// commit stores a group in one transaction and answers its callers. A
+// deadlock (a resend racing its first send in another instance) runs the
+// group again; any other failure splits it, so that one bad batch fails
+// alone.
+func (s *Store) commit(group []*pgWrite) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
 	var err error
-	// Two instances storing overlapping batches of one terminal (a resend
-	// racing its first send) may deadlock on the unique indexes; PostgreSQL
-	// aborts one, which is run again.
 	for attempt := 0; attempt < 3; attempt++ {
-		res.Stored, res.Duplicates, res.AckedSeq = 0, 0, 0
-		err = s.storeBatch(ctx, tid, events, received, seqs, ids, types, trackings, statuss, occurred, ops, &res)
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			for _, w := range group {
+				if err := w.store(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if sqlState(err) != "40P01" {
 			break
 		}
 	}
-	if err != nil {
-		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
+	if err != nil && len(group) > 1 {
+		s.commit(group[:len(group)/2])
+		s.commit(group[len(group)/2:])
+		return
 	}
-	return res, nil
+	for _, w := range group {
+		w.done <- err
+	}
 }
 
-// storeBatch runs the transaction of StoreEvents.
-func (s *Store) storeBatch(ctx context.Context, tid string, events []edge.Operation, received time.Time,
-	seqs []int64, ids, types, trackings, statuss []string, occurred []time.Time, ops []string, res *cloud.Ingested) error {
+// store runs the statements of one batch in tx: insert the events, record
+// aliases, move the terminal's watermark.
+func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
+	tid, events, res := w.tid, w.events, &w.res
+	*res = cloud.Ingested{}
 	n := len(events)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, insertEvents, tid, received, seqs, ids, types, trackings, statuss, occurred, ops)
-		if err != nil {
+	rows, err := tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.statuses, w.occurred, w.ops)
+	if err != nil {
+		return err
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	stored := make(map[int64]bool, len(inserted))
+	for _, q := range inserted {
+		stored[q] = true
+	}
+	// Events not inserted are duplicates; those whose seq is new (their
+	// id came under another seq) are recorded as aliases, so that the
+	// watermark moves on and the terminal stops resending.
+	var aliasSeqs []int64
+	var aliasIDs []string
+	for _, ev := range events {
+		if q := int64(ev.Seq); !stored[q] {
+			aliasSeqs = append(aliasSeqs, q)
+			aliasIDs = append(aliasIDs, text(ev.ID))
+		}
+	}
+	if len(aliasSeqs) > 0 {
+		if _, err := tx.Exec(ctx, insertAliases, tid, aliasSeqs, aliasIDs); err != nil {
 			return err
 		}
-		inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		stored := make(map[int64]bool, len(inserted))
-		for _, q := range inserted {
-			stored[q] = true
-		}
-		// Events not inserted are duplicates; those whose seq is new (their
-		// id came under another seq) are recorded as aliases, so that the
-		// watermark moves on and the terminal stops resending.
-		var aliasSeqs []int64
-		var aliasIDs []string
-		for _, ev := range events {
-			if q := int64(ev.Seq); !stored[q] {
-				aliasSeqs = append(aliasSeqs, q)
-				aliasIDs = append(aliasIDs, text(ev.ID))
-			}
-		}
-		if len(aliasSeqs) > 0 {
-			if _, err := tx.Exec(ctx, insertAliases, tid, aliasSeqs, aliasIDs); err != nil {
-				return err
-			}
-		}
-		res.Stored = len(inserted)
-		res.Duplicates = n - len(inserted)
+	}
+	res.Stored = len(inserted)
+	res.Duplicates = n - len(inserted)
 
-		var wm int64
-		if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+	var wm int64
+	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, seqsAbove, tid, wm)
+	if err != nil {
+		return err
+	}
+	above, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	start := wm
+	for _, q := range above {
+		if q != wm+1 {
+			break
+		}
+		wm = q
+	}
+	if wm != start {
+		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, wm); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, seqsAbove, tid, wm)
-		if err != nil {
-			return err
-		}
-		above, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		start := wm
-		for _, q := range above {
-			if q != wm+1 {
-				break
-			}
-			wm = q
-		}
-		if wm != start {
-			if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, wm); err != nil {
-				return err
-			}
-		}
-		res.AckedSeq = uint64(wm)
-		return nil
-	})
+	}
+	res.AckedSeq = uint64(wm)
+	return nil
 }
 
 // AddTimelineEntry implements cloud.Store.

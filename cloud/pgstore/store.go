@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,6 +38,11 @@ const migrationLock = 0x636f6d70746f6972 // "comptoir"
 // Store is a cloud.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+
+	writes  chan *pgWrite // to the committers (commitLoop)
+	closing chan struct{}
+	close1  sync.Once
+	loops   sync.WaitGroup
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -50,24 +56,32 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: parse DSN: %w", err)
 	}
 	if cfg.MaxConns < 24 {
-		// The ingest stores up to 16 batches at once; the API reads beside.
+		// The committers each hold one; the API reads beside.
 		cfg.MaxConns = 24
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, writes: make(chan *pgWrite), closing: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	s.loops.Add(committers)
+	for range committers {
+		go s.commitLoop()
 	}
 	return s, nil
 }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
-	s.pool.Close()
+	s.close1.Do(func() {
+		close(s.closing)
+		s.loops.Wait()
+		s.pool.Close()
+	})
 	return nil
 }
 
