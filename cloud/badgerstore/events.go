@@ -58,7 +58,16 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d lacks an id or a seq, or names another terminal than %q.", i, tid)
 		}
 	}
-	w := &eventsWrite{tid: tid, events: events, at: receivedAt, done: make(chan error, 1)}
+	// Keys and values are made here, by the callers at once, so that the
+	// commit loop, which runs one group at a time, only looks up and sets.
+	w := &eventsWrite{tid: tid, events: make([]preparedEvent, len(events)), done: make(chan error, 1)}
+	for i, ev := range events {
+		p, err := prepare(tid, ev, receivedAt)
+		if err != nil {
+			return cloud.Ingested{}, fmt.Errorf("badgerstore: store events: %w", err)
+		}
+		w.events[i] = p
+	}
 	select {
 	case s.writes <- w:
 	case <-s.closing:
@@ -81,10 +90,37 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 // eventsWrite is one StoreEvents call waiting for the group commit.
 type eventsWrite struct {
 	tid    string
-	events []edge.Operation
-	at     time.Time
+	events []preparedEvent
 	res    cloud.Ingested
 	done   chan error // buffered: the loop never waits for the caller
+}
+
+// preparedEvent is an event's keys and values, ready to be set.
+type preparedEvent struct {
+	seq         uint64
+	sk, value   []byte // s/ key, stored event
+	ek, ekValue []byte // e/ key, {tid}/{seq}
+	timeline    []byte // t/ key, or nil when the event marks no status
+}
+
+// prepare makes the keys and values of ev.
+func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent, error) {
+	value, err := json.Marshal(storedEvent{Op: ev, ReceivedAt: receivedAt.UTC()})
+	if err != nil {
+		return preparedEvent{}, err
+	}
+	p := preparedEvent{
+		seq: ev.Seq, sk: seqKey(tid, ev.Seq), value: value,
+		ek: eventKey(ev.ID), ekValue: []byte(tid + "/" + strconv.FormatUint(ev.Seq, 10)),
+	}
+	// The timeline entry of a terminal's event refers to the event (its s/
+	// key) rather than repeating it: a third of the bytes an event writes,
+	// and the write path's cost goes with its bytes. Timeline derives the
+	// entry back.
+	if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
+		p.timeline = timelineKey(ev.Tracking, e)
+	}
+	return p, nil
 }
 
 // maxGroupEvents bounds the events of one group transaction, far below
@@ -138,9 +174,9 @@ func (s *Store) commit(group []*eventsWrite) {
 			for _, ev := range w.events {
 				// Every seq up to the watermark is stored: a resend below
 				// it is known a duplicate without a lookup.
-				dup := ev.Seq <= wm
+				dup := ev.seq <= wm
 				if !dup {
-					if dup, err = storeEvent(txn, w.tid, ev, w.at); err != nil {
+					if dup, err = storeEvent(txn, ev); err != nil {
 						return err
 					}
 				}
@@ -168,34 +204,28 @@ func (s *Store) commit(group []*eventsWrite) {
 
 // storeEvent stores one event unless it is stored already, by id or by
 // terminal and seq.
-func storeEvent(txn *badger.Txn, tid string, ev edge.Operation, receivedAt time.Time) (dup bool, err error) {
-	sk := seqKey(tid, ev.Seq)
-	if ok, err := exists(txn, sk); err != nil || ok {
+func storeEvent(txn *badger.Txn, ev preparedEvent) (dup bool, err error) {
+	if ok, err := exists(txn, ev.sk); err != nil || ok {
 		return true, err
 	}
-	ek := eventKey(ev.ID)
-	idSeen, err := exists(txn, ek)
+	idSeen, err := exists(txn, ev.ek)
 	if err != nil {
 		return false, err
 	}
 	// An id already stored under another seq is a terminal's bug (a reset
 	// journal, say): the seq is recorded so that the watermark moves on and
 	// the terminal stops resending, but the event counts once.
-	if err := setJSON(txn, sk, storedEvent{Op: ev, ReceivedAt: receivedAt.UTC()}); err != nil {
+	if err := txn.Set(ev.sk, ev.value); err != nil {
 		return false, err
 	}
 	if idSeen {
 		return true, nil
 	}
-	if err := txn.Set(ek, []byte(tid+"/"+strconv.FormatUint(ev.Seq, 10))); err != nil {
+	if err := txn.Set(ev.ek, ev.ekValue); err != nil {
 		return false, err
 	}
-	// The timeline entry of a terminal's event refers to the event (its s/
-	// key) rather than repeating it: a third of the bytes an event writes,
-	// and the write path's cost goes with its bytes. Timeline derives the
-	// entry back.
-	if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
-		if err := txn.Set(timelineKey(ev.Tracking, e), sk); err != nil {
+	if ev.timeline != nil {
+		if err := txn.Set(ev.timeline, ev.sk); err != nil {
 			return false, err
 		}
 	}

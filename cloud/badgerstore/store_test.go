@@ -75,18 +75,15 @@ func BenchmarkStoreEvents(b *testing.B) {
 	b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkStoreFleet stores batches of 50 deposits from 1,000 terminals
-// with 16 workers, as the ingest does (storetest.BenchFleet).
+// BenchmarkStoreFleet stores the batches of 1,000 terminals from 64
+// callers, as the ingest's workers do (storetest.BenchFleet): batches of 50,
+// and full batches of 256 (a terminal catching up).
 func BenchmarkStoreFleet(b *testing.B) {
-	s := MustOpen(b)
-	defer s.Close()
-	storetest.BenchFleet(b, s, 1000, 50, 16)
-}
-
-// BenchmarkStoreFleet256 is BenchmarkStoreFleet with full batches of 256
-// (a terminal catching up) and 64 callers, as the ingest's workers.
-func BenchmarkStoreFleet256(b *testing.B) {
-	s := MustOpen(b)
-	defer s.Close()
-	storetest.BenchFleet(b, s, 1000, 256, 64)
+	for _, batch := range []int{50, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := MustOpen(b)
+			defer s.Close()
+			storetest.BenchFleet(b, s, 1000, batch, 64)
+		})
+	}
 }
