@@ -23,10 +23,14 @@ run ./sync/uplink/ 'BenchmarkDrain' 1x
 # 100k operations from a real journal, terminal and cloud as processes; peak RSS
 run ./build/faulttest/ 'BenchmarkDrain100k' 1x
 run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
-# Cloud ingest: stores alone (batches of 256, one writer), then whole instances
-# as processes behind a Mosquitto of their own with 1,000 loadgen terminals
-# (Badger x1, PostgreSQL x1 and x2; PostgreSQL from COMPTOIR_TEST_PG)
+# Cloud ingest: stores alone (one writer with batches of 256; Badger also as
+# the ingest uses it, 1,000 terminals' batches from 64 callers, with CPU
+# per event), then whole instances as processes behind a Mosquitto of their
+# own with 1,000 loadgen terminals, two loads (full batches of 256; 100
+# events in batches of 50), Badger x1, PostgreSQL x1 and x2 (PostgreSQL from
+# COMPTOIR_TEST_PG); CPU per event of the instances, broker and loadgen
 run ./cloud/badgerstore/ 'BenchmarkStoreEvents' 2s
+run ./cloud/badgerstore/ 'BenchmarkStoreFleet' 2x
 run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest' 1x
 # Chromium: the scanner's Enter to the eligibility answer on the kiosk's screen

@@ -49,6 +49,10 @@ type Config struct {
 	// Prefix starts every terminal id; a random one by default, so that
 	// runs do not collide.
 	Prefix string
+	// OnPublished, when set, is called once every event has been published
+	// once and taken by the broker (its PUBACK), acked or not: a benchmark
+	// can hold the cloud back until then and measure it draining.
+	OnPublished func()
 }
 
 // Result is the outcome of a run, printed as one JSON line.
@@ -61,6 +65,8 @@ type Result struct {
 	EventsPerSecond float64 `json:"events_per_second"`
 	P50AckMS        float64 `json:"p50_ack_ms"`
 	P99AckMS        float64 `json:"p99_ack_ms"`
+	// End is when the last ack came.
+	End time.Time `json:"-"`
 }
 
 // Run simulates the terminals until every event is acked or ctx ends.
@@ -116,6 +122,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	var lat []time.Duration
 	var wg sync.WaitGroup
 	errs := make(chan error, len(terms))
+	if cfg.OnPublished != nil {
+		var published sync.WaitGroup
+		published.Add(len(terms))
+		for _, s := range terms {
+			s.published = published.Done
+		}
+		go func() { published.Wait(); cfg.OnPublished() }()
+	}
 	start := time.Now()
 	for _, s := range terms {
 		wg.Add(1)
@@ -131,7 +145,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}()
 	}
 	wg.Wait()
-	res.Seconds = time.Since(start).Seconds()
+	res.End = time.Now()
+	res.Seconds = res.End.Sub(start).Seconds()
 	res.Terminals = len(terms)
 	res.EventsPerSecond = float64(res.Acked) / res.Seconds
 	slices.Sort(lat)
@@ -172,6 +187,7 @@ type sim struct {
 	client         paho.Client
 	acks           chan wire.Acks
 	batches        []*batch // made by prebuild, sent in order
+	published      func()   // Config.OnPublished's count, or nil
 }
 
 // enrol registers the terminal with the cloud and keeps its credentials.
@@ -257,7 +273,12 @@ func (s *sim) run(ctx context.Context, res *Result) ([]time.Duration, error) {
 		for len(inflight) < s.cfg.Window && next <= s.cfg.EventsPerTerminal {
 			b := s.nextBatch(base, next)
 			next = int(b.last) + 1
-			s.client.Publish(topic, 1, false, b.payload)
+			tok := s.client.Publish(topic, 1, false, b.payload)
+			if next > s.cfg.EventsPerTerminal && s.published != nil {
+				// A client's PUBACKs come in order: the last batch's
+				// says the broker has them all.
+				go func(done func()) { tok.Wait(); done() }(s.published)
+			}
 			atomic.AddInt64(&res.Sent, int64(b.last-b.first+1))
 			b.sentAt = time.Now()
 			b.due(b.sentAt, s.cfg.AckTimeout)
