@@ -95,7 +95,7 @@ func (i *Ingest) Open(ctx context.Context) error {
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.jobs = make([]chan message, i.Workers)
 	for n := range i.jobs {
-		i.jobs[n] = make(chan message, 1024)
+		i.jobs[n] = make(chan message, queuePerWorker)
 		i.wg.Add(1)
 		go i.work(i.jobs[n])
 	}
@@ -181,9 +181,16 @@ func (i *Ingest) subscribe(c paho.Client) error {
 	return nil
 }
 
+// queuePerWorker is how many messages wait for each worker. It bounds the
+// memory of an instance that falls behind: 64 workers x 64 messages of at
+// most 128 KiB is 512 MiB at worst (90 KB a full batch of deposits), and
+// past it the broker keeps the rest.
+const queuePerWorker = 64
+
 // receive runs on paho's goroutine: it only hands the message to the worker
-// of its terminal, whose queue is long enough that this waits only when the
-// store falls far behind (and then slows the broker down, as it should).
+// of its terminal, and waits only when that worker's queue is full, the
+// store having fallen behind; paho then stops reading, and the broker
+// holds the messages, as it should.
 func (i *Ingest) receive(_ paho.Client, m paho.Message) {
 	msg := message{topic: m.Topic(), payload: m.Payload(), retained: m.Retained(), at: i.now()}
 	tid, _, _ := wire.ParseTerminalTopic(msg.topic)

@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	// The batches are made before the clock starts, so that the JSON work
 	// of the simulated terminals does not take CPU from the cloud being
 	// measured when both run on one machine; past maxPrebuilt events (about
-	// 350 bytes each) they are made as they go.
+	// 350 bytes each, 350 MB at most) they are made as they go.
 	if cfg.Terminals*cfg.EventsPerTerminal <= maxPrebuilt {
 		for _, s := range terms {
 			s.prebuild()
@@ -177,7 +177,7 @@ func closeAll(terms []*sim) {
 }
 
 // maxPrebuilt is the most events whose batches Run makes before it starts.
-const maxPrebuilt = 2_000_000
+const maxPrebuilt = 1_000_000
 
 // sim is one simulated terminal.
 type sim struct {
