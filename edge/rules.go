@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +34,58 @@ type Rules struct {
 	// HoldTime is how long a parcel may wait on the shelf for the carrier
 	// before it is flagged overdue.
 	HoldTime time.Duration `json:"hold_time"`
+}
+
+// UnmarshalJSON reads rules whose durations are text ("15m", "72h"), as
+// every other duration of the config, or, as configs and commands written
+// before them have it, a number of nanoseconds. Fields absent keep their
+// value.
+func (r *Rules) UnmarshalJSON(b []byte) error {
+	type plain Rules // without the methods, so no recursion
+	aux := struct {
+		*plain
+		CancelGrace ruleDuration `json:"cancel_grace"`
+		HoldTime    ruleDuration `json:"hold_time"`
+	}{plain: (*plain)(r), CancelGrace: ruleDuration(r.CancelGrace), HoldTime: ruleDuration(r.HoldTime)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	r.CancelGrace, r.HoldTime = time.Duration(aux.CancelGrace), time.Duration(aux.HoldTime)
+	return nil
+}
+
+// MarshalJSON writes the durations as text.
+func (r Rules) MarshalJSON() ([]byte, error) {
+	type plain Rules
+	return json.Marshal(struct {
+		plain
+		CancelGrace string `json:"cancel_grace"`
+		HoldTime    string `json:"hold_time"`
+	}{plain(r), r.CancelGrace.String(), r.HoldTime.String()})
+}
+
+// ruleDuration is a duration in JSON as text or as nanoseconds.
+type ruleDuration time.Duration
+
+func (d *ruleDuration) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(b, []byte(`"`)) {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: want a number and a unit, as \"15m\" or \"72h\"", s)
+		}
+		*d = ruleDuration(v)
+		return nil
+	}
+	var ns int64
+	if err := json.Unmarshal(b, &ns); err != nil {
+		return fmt.Errorf("duration %s: want text, as \"15m\", or nanoseconds", b)
+	}
+	*d = ruleDuration(ns)
+	return nil
 }
 
 // DefaultRules returns the limits of DESIGN.md: 30 kg, L+W+H at most 150 cm,

@@ -1,8 +1,12 @@
 package edge
 
 import (
+	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestRulesCheckParcel(t *testing.T) {
@@ -122,3 +126,43 @@ func TestErrorCode(t *testing.T) {
 type errPlain string
 
 func (e errPlain) Error() string { return string(e) }
+
+// TestRulesJSON reads the rules' durations as text, as the other durations
+// of the config, and as the nanoseconds configs and commands had before;
+// writes them as text; keeps fields the JSON does not name.
+func TestRulesJSON(t *testing.T) {
+	tests := []struct {
+		json        string
+		grace, hold time.Duration
+		err         bool
+	}{
+		{`{"cancel_grace":"10m","hold_time":"48h"}`, 10 * time.Minute, 48 * time.Hour, false},
+		{`{"cancel_grace":600000000000}`, 10 * time.Minute, 72 * time.Hour, false},
+		{`{"max_weight_g":25000}`, 15 * time.Minute, 72 * time.Hour, false},
+		{`{"cancel_grace":"ten minutes"}`, 0, 0, true},
+		{`{"hold_time":true}`, 0, 0, true},
+	}
+	for _, tt := range tests {
+		r := DefaultRules()
+		err := json.Unmarshal([]byte(tt.json), &r)
+		if (err != nil) != tt.err {
+			t.Fatalf("%s: err = %v, want error %v", tt.json, err, tt.err)
+		}
+		if err == nil && (r.CancelGrace != tt.grace || r.HoldTime != tt.hold) {
+			t.Fatalf("%s: cancel_grace %v, hold_time %v; want %v, %v", tt.json, r.CancelGrace, r.HoldTime, tt.grace, tt.hold)
+		}
+	}
+	r := DefaultRules()
+	r.MaxWeightG = 25000
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"cancel_grace":"15m0s"`) || !strings.Contains(string(b), `"hold_time":"72h0m0s"`) || !strings.Contains(string(b), `"max_weight_g":25000`) {
+		t.Fatalf("marshalled rules = %s", b)
+	}
+	var back Rules
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, r) {
+		t.Fatalf("round trip = %+v, %v; want %+v", back, err, r)
+	}
+}
