@@ -3,6 +3,9 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"mime/multipart"
+	"strings"
 	"sync"
 
 	"github.com/comptoir/comptoir/edge"
@@ -97,7 +100,14 @@ func (s *Server) postScan(c *fiber.Ctx) error {
 // an eligible code, else the first one found. The decoded text is returned
 // so that the kiosk can deposit it.
 func (s *Server) postScanImage(c *fiber.Ctx) error {
-	symbols, err := s.deps.Decoder.Decode(ctxOf(c), c.Body())
+	img := c.Body()
+	if strings.HasPrefix(string(c.Request().Header.ContentType()), "multipart/form-data") {
+		var err error
+		if img, err = formImage(c); err != nil {
+			return err
+		}
+	}
+	symbols, err := s.deps.Decoder.Decode(ctxOf(c), img)
 	if err != nil {
 		if edge.ErrorCode(err) == string(edge.Unreadable) {
 			return c.JSON(scanAnswer{Refusals: []edge.RefusalCode{edge.Unreadable}, Symbols: []edge.Symbol{}})
@@ -280,4 +290,31 @@ func (r *recentReceipts) get(id string) (string, bool) {
 	defer r.mu.Unlock()
 	t, ok := r.m[id]
 	return t, ok
+}
+
+// formImage returns the image of an upload from an HTML form or `curl -F`:
+// the file of field "image", else the form's only file. The kiosk sends the
+// image as the body; a form used to be read as an unreadable image.
+func formImage(c *fiber.Ctx) ([]byte, error) {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil, edge.Errorf(edge.EINVALID, "Malformed multipart form: %v", err)
+	}
+	files := form.File["image"]
+	if len(files) == 0 {
+		var all []*multipart.FileHeader
+		for _, fs := range form.File {
+			all = append(all, fs...)
+		}
+		if len(all) != 1 {
+			return nil, edge.Errorf(edge.EINVALID, "The form has %d files: send the image as the request body, or as the file field \"image\".", len(all))
+		}
+		files = all
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		return nil, edge.Errorf(edge.EINVALID, "Form file: %v", err)
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

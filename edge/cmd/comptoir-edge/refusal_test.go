@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/comptoir/comptoir/cloud/httpapi"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
 )
@@ -141,5 +145,60 @@ func TestAPIRequiresSession(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin POST: status %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestScanImageForm posts the code's image as a form upload (`curl -F`,
+// an HTML form) as well as the kiosk's raw body: the form's file is read;
+// a form with no file, or several and none named image, is a coded 400.
+func TestScanImageForm(t *testing.T) {
+	issuer, _ := token.GenerateKey("issuer-form")
+	trust := token.NewTrustList()
+	trust.AddKey(issuer.ID, issuer.Public())
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-form", trust)
+	m, c := startTerminal(t, dir)
+	tok := signRA(t, issuer, s10(7), nil)
+	png, err := httpapi.QRPNG(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := func(files map[string][]byte) (string, []byte) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("note", "comptoir")
+		for name, data := range files {
+			fw, _ := w.CreateFormFile(name, name+".png")
+			fw.Write(data)
+		}
+		w.Close()
+		return w.FormDataContentType(), buf.Bytes()
+	}
+	post := func(ctype string, body []byte, out any) int {
+		req, _ := http.NewRequest("POST", m.URL()+"/api/scan/image", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	for _, field := range []string{"image", "file"} {
+		var scan scanResult
+		ctype, body := form(map[string][]byte{field: png})
+		if code := post(ctype, body, &scan); code != http.StatusOK || !scan.Eligible || scan.Text != tok {
+			t.Fatalf("form field %q: status %d, %+v", field, code, scan)
+		}
+	}
+	for name, files := range map[string]map[string][]byte{"no file": {}, "two files": {"a": png, "b": png}} {
+		var e apiError
+		ctype, body := form(files)
+		if code := post(ctype, body, &e); code != http.StatusBadRequest || e.Error.Code != edge.EINVALID || !strings.Contains(e.Error.Message, `"image"`) {
+			t.Fatalf("%s: status %d, %+v", name, code, e)
+		}
 	}
 }
