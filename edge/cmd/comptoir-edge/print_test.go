@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner"
 	"github.com/comptoir/comptoir/scanner/token"
@@ -164,12 +166,22 @@ func readBarcode(t *testing.T, b []byte, r gozxing.Reader) string {
 	}
 	// Stock gozxing misses a few clean QR codes of some mask patterns (once in
 	// 22 runs here, the token being new each time); our scanner's cascade
-	// reads them, and the test is about what the preview holds.
-	syms, _ := scanner.DecodeImage(context.Background(), img)
-	if len(syms) == 0 {
+	// reads most of them, and the test is about what the preview holds.
+	if syms, _ := scanner.DecodeImage(context.Background(), img); len(syms) > 0 {
+		return syms[0].Text
+	}
+	// Both miss about one receipt preview in 30 (gozxing's QR detector; zbar
+	// and zxing-cpp read the same images): zbar, an independent decoder,
+	// says what the preview holds then.
+	path := filepath.Join(t.TempDir(), "preview.png")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testenv.Command(t, "zbarimg", "zbar-tools"), "-q", "--raw", path).Output()
+	if err != nil {
 		return ""
 	}
-	return syms[0].Text
+	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 }
 
 // TestPrintingConfig: the printing settings are read from the config file
