@@ -5,19 +5,26 @@
 
 const camera = { stream: null, timer: null, busy: false, canvas: document.createElement("canvas") };
 const cameraIntervalMs = 250;
+// A camera that has not answered by then gets a message (the scanner and the
+// keyboard still work); it starts if it answers later.
+const cameraSlowMs = 8000;
 
 function cameraMessage(key) { $("camera-msg").textContent = key ? t(key) : ""; }
 
 async function cameraStart() {
   cameraMessage("");
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraMessage("camera_none"); return; }
+  const slow = setTimeout(() => cameraMessage("camera_slow"), cameraSlowMs);
   try {
     camera.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
   } catch (e) {
     const denied = e && (e.name === "NotAllowedError" || e.name === "SecurityError");
     cameraMessage(denied ? "camera_denied" : "camera_none");
     return;
+  } finally {
+    clearTimeout(slow);
   }
+  cameraMessage("");
   const v = $("camera-video");
   v.srcObject = camera.stream;
   await v.play().catch(() => null);
