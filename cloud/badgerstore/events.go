@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -60,7 +59,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 	}
 	// Keys and values are made here, by the callers at once, so that the
 	// commit loop, which runs one group at a time, only looks up and sets.
-	w := &eventsWrite{tid: tid, events: make([]preparedEvent, len(events)), done: make(chan error, 1)}
+	w := &eventsWrite{tid: tid, events: make([]preparedEvent, len(events))}
 	for i, ev := range events {
 		p, err := prepare(tid, ev, receivedAt)
 		if err != nil {
@@ -68,23 +67,10 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		}
 		w.events[i] = p
 	}
-	select {
-	case s.writes <- w:
-	case <-s.closing:
-		return cloud.Ingested{}, errors.New("badgerstore: store events: store closed")
-	case <-ctx.Done():
-		return cloud.Ingested{}, ctx.Err()
+	if err := s.group.Do(ctx, w); err != nil {
+		return cloud.Ingested{}, fmt.Errorf("badgerstore: store events: %w", err)
 	}
-	select {
-	case err := <-w.done:
-		if err != nil {
-			return cloud.Ingested{}, fmt.Errorf("badgerstore: store events: %w", err)
-		}
-		return w.res, nil
-	case <-ctx.Done():
-		// The write may still be committed: a resend of it is a duplicate.
-		return cloud.Ingested{}, ctx.Err()
-	}
+	return w.res, nil
 }
 
 // eventsWrite is one StoreEvents call waiting for the group commit.
@@ -92,7 +78,6 @@ type eventsWrite struct {
 	tid    string
 	events []preparedEvent
 	res    cloud.Ingested
-	done   chan error // buffered: the loop never waits for the caller
 }
 
 // preparedEvent is an event's keys and values, ready to be set.
@@ -128,41 +113,11 @@ func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent
 // about 1 KB and 3 entries).
 const maxGroupEvents = 4096
 
-// commitLoop is the group commit of StoreEvents. Badger syncs its WAL once
-// per transaction (SyncWrites), and that sync is most of the cost of a
-// small batch; so the loop takes the write at hand together with every
-// write waiting behind it and stores them in one transaction: while one
-// group is being synced the next one gathers, and the more callers at once
-// the larger the groups. The writes channel is unbuffered, so a write is
-// either in a group or still with its caller.
-func (s *Store) commitLoop() {
-	defer s.loops.Done()
-	for {
-		var w *eventsWrite
-		select {
-		case w = <-s.writes:
-		case <-s.closing:
-			return
-		}
-		group, n := []*eventsWrite{w}, len(w.events)
-	gather:
-		for n < maxGroupEvents {
-			select {
-			case w = <-s.writes:
-				group, n = append(group, w), n+len(w.events)
-			default:
-				break gather
-			}
-		}
-		s.commit(group)
-	}
-}
-
-// commit stores a group in one transaction and answers its callers. When
-// the transaction fails as a whole (too large, say), the group is split so
-// that one bad write cannot fail the others.
-func (s *Store) commit(group []*eventsWrite) {
-	err := s.update(context.Background(), func(txn *badger.Txn) error {
+// commit stores a group of StoreEvents calls in one transaction: Badger
+// syncs its WAL once per transaction (SyncWrites), and that sync is most of
+// the cost of a small batch (cloud.GroupCommit).
+func (s *Store) commit(group []*eventsWrite) error {
+	return s.update(context.Background(), func(txn *badger.Txn) error {
 		for _, w := range group {
 			w.res = cloud.Ingested{}
 			// A terminal twice in the group: its second write reads the
@@ -192,14 +147,6 @@ func (s *Store) commit(group []*eventsWrite) {
 		}
 		return nil
 	})
-	if err != nil && len(group) > 1 {
-		s.commit(group[:len(group)/2])
-		s.commit(group[len(group)/2:])
-		return
-	}
-	for _, w := range group {
-		w.done <- err
-	}
 }
 
 // storeEvent stores one event unless it is stored already, by id or by

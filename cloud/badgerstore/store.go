@@ -37,11 +37,11 @@ import (
 type Store struct {
 	db *badger.DB
 
-	writes   chan *eventsWrite // to commitLoop
+	group    *cloud.GroupCommit[*eventsWrite] // of StoreEvents
 	closing  chan struct{}
 	close1   sync.Once // Close runs once
 	closeErr error
-	loops    sync.WaitGroup // commitLoop and gcLoop
+	loops    sync.WaitGroup // gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -73,9 +73,9 @@ func open(opts badger.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, writes: make(chan *eventsWrite), closing: make(chan struct{})}
-	s.loops.Add(2)
-	go s.commitLoop()
+	s := &Store{db: db, closing: make(chan struct{})}
+	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
+	s.loops.Add(1)
 	go s.gcLoop()
 	return s, nil
 }
@@ -114,6 +114,7 @@ func (s *Store) collectGarbage() (int, error) {
 // collection under way are done.
 func (s *Store) Close() error {
 	s.close1.Do(func() {
+		s.group.Close()
 		close(s.closing)
 		s.loops.Wait()
 		if err := s.db.Close(); err != nil {

@@ -109,24 +109,11 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ops = append(ops, string(b))
 	}
 	w := &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
-		trackings: trackings, statuses: statuss, occurred: occurred, ops: ops, done: make(chan error, 1)}
-	select {
-	case s.writes <- w:
-	case <-s.closing:
-		return cloud.Ingested{}, errors.New("pgstore: store events: store closed")
-	case <-ctx.Done():
-		return cloud.Ingested{}, ctx.Err()
+		trackings: trackings, statuses: statuss, occurred: occurred, ops: ops}
+	if err := s.group.Do(ctx, w); err != nil {
+		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
 	}
-	select {
-	case err := <-w.done:
-		if err != nil {
-			return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
-		}
-		return w.res, nil
-	case <-ctx.Done():
-		// The write may still be committed: a resend of it is a duplicate.
-		return cloud.Ingested{}, ctx.Err()
-	}
+	return w.res, nil
 }
 
 // pgWrite is one StoreEvents call waiting for the group commit, with its
@@ -138,12 +125,10 @@ type pgWrite struct {
 	seqs                                 []int64
 	ids, types, trackings, statuses, ops []string
 	occurred                             []time.Time
-	dups                                 int // repeated within the batch
 	res                                  cloud.Ingested
-	done                                 chan error // buffered
 }
 
-// Group commit, as in badgerstore: a transaction's cost is mostly its
+// Group commit (cloud.GroupCommit): a transaction's cost is mostly its
 // commit (a WAL flush), so the batches waiting at the same moment are
 // stored in one transaction. A few committers run at once, so that the
 // round trips of one group overlap another's flush.
@@ -153,41 +138,13 @@ const (
 	groupTimeout   = time.Minute
 )
 
-// commitLoop is one committer: it takes the write at hand and those
-// waiting behind it, up to maxGroupEvents, and commits them together.
-func (s *Store) commitLoop() {
-	defer s.loops.Done()
-	for {
-		var w *pgWrite
-		select {
-		case w = <-s.writes:
-		case <-s.closing:
-			return
-		}
-		group, n := []*pgWrite{w}, len(w.events)
-	gather:
-		for n < maxGroupEvents {
-			select {
-			case w = <-s.writes:
-				group, n = append(group, w), n+len(w.events)
-			default:
-				break gather
-			}
-		}
-		// Every group takes its terminals' watermark locks in the same
-		// order, so that two groups (of this instance or another) wait
-		// for one another rather than deadlock. A terminal's writes keep
-		// their order.
-		slices.SortStableFunc(group, func(a, b *pgWrite) int { return strings.Compare(a.tid, b.tid) })
-		s.commit(group)
-	}
-}
-
-// commit stores a group in one transaction and answers its callers. A
-// deadlock (a resend racing its first send in another instance) runs the
-// group again; any other failure splits it, so that one bad batch fails
-// alone.
-func (s *Store) commit(group []*pgWrite) {
+// commit stores a group in one transaction. Every group takes its
+// terminals' watermark locks in the same order, so that two groups (of
+// this instance or another) wait for one another rather than deadlock; a
+// terminal's writes keep their order. A deadlock all the same (a resend
+// racing its first send in another instance) runs the group again.
+func (s *Store) commit(group []*pgWrite) error {
+	slices.SortStableFunc(group, func(a, b *pgWrite) int { return strings.Compare(a.tid, b.tid) })
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	var err error
@@ -204,14 +161,7 @@ func (s *Store) commit(group []*pgWrite) {
 			break
 		}
 	}
-	if err != nil && len(group) > 1 {
-		s.commit(group[:len(group)/2])
-		s.commit(group[len(group)/2:])
-		return
-	}
-	for _, w := range group {
-		w.done <- err
-	}
+	return err
 }
 
 // store runs the statements of one batch in tx: insert the events, record

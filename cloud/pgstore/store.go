@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,10 +38,7 @@ const migrationLock = 0x636f6d70746f6972 // "comptoir"
 type Store struct {
 	pool *pgxpool.Pool
 
-	writes  chan *pgWrite // to the committers (commitLoop)
-	closing chan struct{}
-	close1  sync.Once
-	loops   sync.WaitGroup
+	group *cloud.GroupCommit[*pgWrite] // of StoreEvents
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -63,25 +59,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
-	s := &Store{pool: pool, writes: make(chan *pgWrite), closing: make(chan struct{})}
+	s := &Store{pool: pool}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	s.loops.Add(committers)
-	for range committers {
-		go s.commitLoop()
-	}
+	s.group = cloud.NewGroupCommit(committers, maxGroupEvents, func(w *pgWrite) int { return len(w.events) }, s.commit)
 	return s, nil
 }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
-	s.close1.Do(func() {
-		close(s.closing)
-		s.loops.Wait()
-		s.pool.Close()
-	})
+	// Close is idempotent: the group commit stops once, and closing a
+	// closed pool does nothing.
+	s.group.Close()
+	s.pool.Close()
 	return nil
 }
 
