@@ -24,7 +24,7 @@ func (s *Server) metrics() fiber.Handler {
 // FleetCollector exports the fleet registry at scrape time: one scrape of
 // the cloud shows every terminal, which a shop's router would hide.
 type FleetCollector struct {
-	store  cloud.Store
+	store  TerminalLister
 	log    *slog.Logger
 	up     *prometheus.Desc
 	outbox *prometheus.Desc
@@ -39,8 +39,13 @@ type FleetCollector struct {
 	oldest   *prometheus.Desc
 }
 
+// TerminalLister is what FleetCollector reads: the registry.
+type TerminalLister interface {
+	Terminals(ctx context.Context) ([]cloud.Terminal, error)
+}
+
 // NewFleetCollector returns a collector of the terminals of store.
-func NewFleetCollector(store cloud.Store, log *slog.Logger) *FleetCollector {
+func NewFleetCollector(store TerminalLister, log *slog.Logger) *FleetCollector {
 	l := []string{"terminal"}
 	return &FleetCollector{
 		store:  store,

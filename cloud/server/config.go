@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/broker"
 )
 
@@ -38,7 +39,10 @@ type Config struct {
 	// Demo creates demo API keys at first start and keeps them in
 	// DataDir/demo.json.
 	Demo bool
-	// IssuerID is the "iss" of the return authorisations this cloud signs.
+	// IssuerID names the merchant that a first start without --demo
+	// creates, and the one that the data of a cloud from before merchants
+	// (its issuer.key, returns and keys) is given to: its codes carry this
+	// "iss".
 	IssuerID string
 	// Version is reported by comptoir_build_info.
 	Version string
@@ -78,7 +82,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
-	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer id (iss) of the return authorisations")
+	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,8 +115,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
 	case c.Store == "postgres" && c.PGDSN == "":
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
-	case c.IssuerID == "":
-		return fmt.Errorf("serve: --issuer-id must not be empty")
+	case !cloud.ValidMerchantID(c.IssuerID):
+		return fmt.Errorf("serve: --issuer-id must be a merchant id (2 to 64 lower-case letters, digits and dashes)")
 	}
 	return nil
 }
