@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -88,7 +89,10 @@ func onShelf(s Status) bool {
 // The rules: a deposit or an in-store receipt needs a parcel that is not
 // dropped off already and, when it names an RA, the parcel of that RA; a
 // cancel or a handover must come from the terminal that holds the parcel.
-func ApplyTerminalEvent(p Parcel, found bool, op edge.Operation) (next Parcel, changed bool, reason string) {
+//
+// raID is the RA the event names (RAIDOf), read by the caller beforehand so
+// that the stores' commit loops do not decode event data.
+func ApplyTerminalEvent(p Parcel, found bool, op edge.Operation, raID string) (next Parcel, changed bool, reason string) {
 	if !KnownOpType(op.Type) {
 		return p, false, ConflictUnknownType
 	}
@@ -102,11 +106,7 @@ func ApplyTerminalEvent(p Parcel, found bool, op edge.Operation) (next Parcel, c
 	next = p
 	switch status {
 	case StatusDeposited, StatusReceivedInStore:
-		var d struct {
-			RAID string `json:"ra_id"`
-		}
-		_ = json.Unmarshal(op.Data, &d) // a data without ra_id is a parcel with no return
-		if d.RAID != "" && (!found || p.RAID != d.RAID) {
+		if raID != "" && (!found || p.RAID != raID) {
 			return p, false, ConflictUnknownRA
 		}
 		if found && onShelf(p.Status) {
@@ -128,6 +128,55 @@ func ApplyTerminalEvent(p Parcel, found bool, op edge.Operation) (next Parcel, c
 		next.Status, next.Holder = StatusHandedOver, ""
 	}
 	return next, true, ""
+}
+
+// RAIDOf returns the RA id a deposit or an in-store receipt names, "" for
+// a parcel with no return and for other operations.
+func RAIDOf(op edge.Operation) string {
+	if op.Type != edge.OpReturnDeposited && op.Type != edge.OpInstoreReceived {
+		return ""
+	}
+	// Most carriers' parcels name no RA: when neither the key (in any
+	// case: encoding/json matches keys without regard to it) nor a \u
+	// escape (which could spell it) is in the data, there is none, and the
+	// data need not be decoded.
+	if !containsFold(op.Data, "ra_id") && !bytes.Contains(op.Data, []byte(`\u`)) {
+		return ""
+	}
+	var d struct {
+		RAID string `json:"ra_id"`
+	}
+	_ = json.Unmarshal(op.Data, &d) // data without ra_id: a parcel with no return
+	return d.RAID
+}
+
+// containsFold reports whether b holds the lower-case ASCII word w in any
+// case.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// NewParcelOf returns the parcel that op makes when it is the first the
+// cloud hears of its tracking number and agrees with that (a deposit or an
+// in-store receipt naming no RA); ok is false otherwise.
+func NewParcelOf(op edge.Operation, raID string) (Parcel, bool) {
+	next, changed, reason := ApplyTerminalEvent(Parcel{}, false, op, raID)
+	return next, changed && reason == ""
 }
 
 // maxTrackingLen bounds the tracking numbers that get a parcel and a

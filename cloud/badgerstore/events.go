@@ -74,6 +74,8 @@ type eventsWrite struct {
 // preparedEvent is an event's keys and values, ready to be set.
 type preparedEvent struct {
 	op          edge.Operation
+	raID        string // cloud.RAIDOf(op)
+	newParcel   []byte // the p/ value when op makes its parcel, or nil
 	received    time.Time
 	seq         uint64
 	sk, value   []byte // s/ key, stored event
@@ -88,7 +90,7 @@ func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent
 		return preparedEvent{}, err
 	}
 	p := preparedEvent{
-		op: ev, received: receivedAt.UTC(),
+		op: ev, received: receivedAt.UTC(), raID: cloud.RAIDOf(ev),
 		seq: ev.Seq, sk: seqKey(tid, ev.Seq), value: value,
 		ek: eventKey(ev.ID), ekValue: []byte(tid + "/" + strconv.FormatUint(ev.Seq, 10)),
 	}
@@ -98,6 +100,11 @@ func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent
 	// entry back.
 	if e, ok := cloud.EntryOf(ev, receivedAt); ok && cloud.ValidTracking(ev.Tracking) {
 		p.timeline = timelineKey(ev.Tracking, e)
+	}
+	// Most deposits are the first the cloud hears of their parcel: its
+	// value is made here, in parallel, rather than in the commit loop.
+	if np, ok := cloud.NewParcelOf(ev, p.raID); ok {
+		p.newParcel = encodeParcel(np)
 	}
 	return p, nil
 }
@@ -223,7 +230,7 @@ func readBack(txn *badger.Txn, tid string, seq uint64) (*preparedEvent, bool, er
 	if string(owner) != tid+"/"+strconv.FormatUint(seq, 10) {
 		return nil, true, nil
 	}
-	ev := &preparedEvent{op: se.Op, received: se.ReceivedAt, seq: seq, sk: sk}
+	ev := &preparedEvent{op: se.Op, received: se.ReceivedAt, seq: seq, sk: sk, raID: cloud.RAIDOf(se.Op)}
 	if e, ok := cloud.EntryOf(se.Op, se.ReceivedAt); ok && cloud.ValidTracking(se.Op.Tracking) {
 		ev.timeline = timelineKey(se.Op.Tracking, e)
 	}
@@ -242,18 +249,23 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	found := false
 	if cloud.ValidTracking(ev.op.Tracking) {
 		var err error
-		if found, err = getJSON(txn, parcelKey(ev.op.Tracking), &p); err != nil {
+		if p, found, err = getParcel(txn, ev.op.Tracking); err != nil {
 			return err
 		}
 	}
-	next, changed, reason := cloud.ApplyTerminalEvent(p, found, ev.op)
+	next, changed, reason := cloud.ApplyTerminalEvent(p, found, ev.op, ev.raID)
 	if reason != "" {
 		c := cloud.NewConflict(ev.op, ev.received, reason, p, found)
 		w.res.Conflicts = append(w.res.Conflicts, c)
 		return setJSON(txn, conflictKey(c), c)
 	}
-	if changed {
-		if err := setJSON(txn, parcelKey(ev.op.Tracking), next); err != nil {
+	switch {
+	case changed && !found && ev.newParcel != nil:
+		if err := txn.Set(parcelKey(ev.op.Tracking), ev.newParcel); err != nil {
+			return err
+		}
+	case changed:
+		if err := setParcel(txn, next); err != nil {
 			return err
 		}
 	}

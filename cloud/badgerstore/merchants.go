@@ -240,7 +240,7 @@ func adoptReturn(txn *badger.Txn, r cloud.Return, merchant string) error {
 			p.Holder = e.Location
 		}
 	}
-	return setJSON(txn, parcelKey(r.Tracking), p)
+	return setParcel(txn, p)
 }
 
 // eachIn calls fn with the value of every key under prefix, in txn.

@@ -28,7 +28,7 @@ func scopedParcel(txn *badger.Txn, scope cloud.Scope, tracking string) (p cloud.
 	if !cloud.ValidTracking(tracking) {
 		return p, false, nil
 	}
-	if found, err = getJSON(txn, parcelKey(tracking), &p); err != nil || !found {
+	if p, found, err = getParcel(txn, tracking); err != nil || !found {
 		return p, false, err
 	}
 	return p, scope.Allows(p.Merchant), nil
@@ -154,7 +154,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if added, err = addEntry(txn, tracking, e); err != nil {
 			return err
 		}
-		return setJSON(txn, parcelKey(tracking), next)
+		return setParcel(txn, next)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -39,7 +39,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if err := setJSON(txn, returnKey(r.ID), r); err != nil {
 			return err
 		}
-		if err := setJSON(txn, parcelKey(r.Tracking), cloud.CreatedParcel(r)); err != nil {
+		if err := setParcel(txn, cloud.CreatedParcel(r)); err != nil {
 			return err
 		}
 		_, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r))

@@ -19,14 +19,14 @@ import (
 func text(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
 
 // insertEvents inserts a batch in one statement; rows whose seq or id is
-// stored already are skipped, as are seqs recorded as aliases. Their status
-// stays NULL (off the timeline) until they are checked against their
-// parcel (apply).
+// stored already are skipped, as are seqs recorded as aliases. An event's
+// status is the one it marks when it was checked and agreed with its
+// parcel, else NULL (off the timeline: a conflict, or above a gap).
 const insertEvents = `
 INSERT INTO events (terminal, seq, id, type, tracking, status, occurred_at, received_at, op)
-SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), NULL, u.occurred_at, $2, u.op::json
-FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-     AS u(seq, id, type, tracking, occurred_at, op)
+SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), u.status, u.occurred_at, $2, u.op::json
+FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+     AS u(seq, id, type, tracking, occurred_at, op, status)
 WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq)
 ON CONFLICT DO NOTHING
 RETURNING seq`
@@ -65,6 +65,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ids, types, trackings = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		occurred              = make([]time.Time, 0, n)
 		ops                   = make([]string, 0, n)
+		rowOps                = make([]edge.Operation, 0, n)
 		seenSeq               = make(map[uint64]bool, n)
 		seenID                = make(map[string]bool, n)
 	)
@@ -92,9 +93,10 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		trackings = append(trackings, text(ev.Tracking))
 		occurred = append(occurred, ev.OccurredAt.UTC())
 		ops = append(ops, string(b))
+		rowOps = append(rowOps, ev)
 	}
 	w := &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
-		trackings: trackings, occurred: occurred, ops: ops}
+		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}
 	if err := s.group.Do(ctx, w); err != nil {
 		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
 	}
@@ -110,6 +112,7 @@ type pgWrite struct {
 	seqs                       []int64
 	ids, types, trackings, ops []string
 	occurred                   []time.Time
+	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
 }
 
@@ -142,20 +145,45 @@ func (s *Store) commit(group []*pgWrite) error {
 			}
 			return nil
 		})
-		if sqlState(err) != "40P01" {
+		if sqlState(err) != "40P01" && !errors.Is(err, errParcelRace) {
 			break
 		}
 	}
 	return err
 }
 
-// store runs the statements of one batch in tx: insert the events, record
-// aliases, move the terminal's watermark.
+// store runs the statements of one batch in tx: lock the terminal's
+// watermark, check the events it will pass against their parcels (apply),
+// insert the events with the statuses that agree, record aliases, write
+// the parcels and conflicts, move the watermark.
 func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 	tid, events, res := w.tid, w.events, &w.res
 	*res = cloud.Ingested{}
-	n := len(events)
-	rows, err := tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops)
+	var wm int64
+	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, seqsAbove, tid, wm)
+	if err != nil {
+		return err
+	}
+	above, err := pgx.CollectRows(rows, pgx.RowToStructByPos[seqAbove])
+	if err != nil {
+		return err
+	}
+	c := w.chain(wm, above)
+	if err := c.readBack(ctx, tx, tid); err != nil {
+		return err
+	}
+	if err := c.lock(ctx, tx); err != nil {
+		return err
+	}
+	c.apply(w.received)
+	statuses := make([]*string, len(w.seqs))
+	for i := range w.seqs {
+		statuses[i] = c.statusOfRow(i)
+	}
+	rows, err = tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, statuses)
 	if err != nil {
 		return err
 	}
@@ -166,6 +194,15 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 	stored := make(map[int64]bool, len(inserted))
 	for _, q := range inserted {
 		stored[q] = true
+	}
+	if c.dropAliases(stored) {
+		// An event whose id was stored under another seq: it was checked
+		// under that one, so the batch is checked again without it, and
+		// the statuses just inserted are set anew (a terminal's bug: rare).
+		c.apply(w.received)
+		if err := c.setStatuses(ctx, tx, tid, true); err != nil {
+			return err
+		}
 	}
 	// Events not inserted are duplicates; those whose seq is new (their
 	// id came under another seq) are recorded as aliases, so that the
@@ -184,38 +221,17 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	res.Stored = len(inserted)
-	res.Duplicates = n - len(inserted)
-
-	var wm int64
-	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+	res.Duplicates = len(events) - len(inserted)
+	if err := c.write(ctx, tx, tid); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, seqsAbove, tid, wm)
-	if err != nil {
-		return err
-	}
-	above, err := pgx.CollectRows(rows, pgx.RowToStructByPos[seqAbove])
-	if err != nil {
-		return err
-	}
-	start := wm
-	var passed []seqAbove
-	for _, q := range above {
-		if q.Seq != wm+1 {
-			break
-		}
-		wm = q.Seq
-		passed = append(passed, q)
-	}
-	if err := w.apply(ctx, tx, passed, stored); err != nil {
-		return err
-	}
-	if wm != start {
-		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, wm); err != nil {
+	res.Conflicts = c.conflicts
+	if c.last != wm {
+		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, c.last); err != nil {
 			return err
 		}
 	}
-	res.AckedSeq = uint64(wm)
+	res.AckedSeq = uint64(c.last)
 	return nil
 }
 

@@ -20,21 +20,19 @@ type seqAbove struct {
 	Alias bool
 }
 
-// Parcels: a row whose status is ” is a placeholder that a deposit made
-// so as to lock the tracking number while it was checked; it is no parcel,
-// and readers and CreateReturn treat it as none.
+// Statements of the parcels' checks (chain).
 const (
-	insertPlaceholders = `
-INSERT INTO parcels (tracking, created_at, status)
-SELECT t, now(), '' FROM (SELECT DISTINCT unnest($1::text[]) AS t ORDER BY 1) x
-ON CONFLICT DO NOTHING`
 	lockParcels = `
 SELECT tracking, merchant, ra_id, created_at, status, holder FROM parcels
 WHERE tracking = ANY($1) ORDER BY tracking FOR UPDATE`
-	upsertParcels = `
+	insertParcels = `
 INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, holder)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
-ON CONFLICT (tracking) DO UPDATE SET status = excluded.status, holder = excluded.holder`
+ON CONFLICT DO NOTHING RETURNING tracking`
+	updateParcels = `
+UPDATE parcels SET status = u.status, holder = u.holder
+FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tracking, status, holder)
+WHERE parcels.tracking = u.tracking`
 	setStatuses = `
 UPDATE events SET status = u.status
 FROM unnest($2::bigint[], $3::text[]) AS u(seq, status)
@@ -45,125 +43,91 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[
 ON CONFLICT DO NOTHING`
 )
 
-// passedEvent is an event the watermark passed, to check against its
-// parcel.
-type passedEvent struct {
+// errParcelRace: a parcel this transaction found absent was created by
+// another meanwhile; the group is run again, and then sees it.
+var errParcelRace = errors.New("pgstore: a parcel was created by another transaction")
+
+// chain is the events that a batch makes the terminal's watermark pass, in
+// seq order, and what checking them against their parcels decided
+// (cloud.ApplyTerminalEvent). Events above a gap are not in it: they are
+// checked when the gap fills, so that a handover resent ahead of its
+// deposit waits for it.
+type chain struct {
+	steps []step
+	last  int64 // the watermark after the chain
+	seqs  []int64
+	// parcels are the rows locked for the check; next the parcels the
+	// chain changed, status the status of each event that agreed.
+	parcels   map[string]cloud.Parcel
+	next      map[string]cloud.Parcel
+	status    map[int64]string
+	conflicts []cloud.Conflict
+}
+
+// step is one event of a chain: a row of the batch (row >= 0) or an event
+// an earlier batch stored above a gap (row -1); an alias (an id stored
+// under another seq) moves the watermark and is not checked again.
+type step struct {
+	seq      int64
+	row      int
+	alias    bool
 	op       edge.Operation
 	received time.Time
 }
 
-// apply checks the events the watermark passed, in seq order, against
-// their parcels (cloud.ApplyTerminalEvent): those that agree get their
-// status (so go on the timeline) and move their parcel; the others are
-// kept as conflicts. stored holds the seqs this batch inserted; the others
-// passed are read back.
-func (w *pgWrite) apply(ctx context.Context, tx pgx.Tx, passed []seqAbove, stored map[int64]bool) error {
-	if len(passed) == 0 {
-		return nil
+// chain returns the chain of w from the watermark wm, given the seqs
+// stored above it by earlier batches.
+func (w *pgWrite) chain(wm int64, above []seqAbove) *chain {
+	earlier := make(map[int64]bool, len(above)) // seq -> alias
+	for _, a := range above {
+		earlier[a.Seq] = a.Alias
 	}
-	mine := make(map[int64]edge.Operation, len(w.events))
+	rows := make(map[int64]int, len(w.seqs))
+	for i, q := range w.seqs {
+		if q > wm {
+			if _, dup := earlier[q]; !dup {
+				rows[q] = i
+			}
+		}
+	}
+	inBatch := make(map[int64]bool, len(w.events)) // seqs the batch will store
 	for _, ev := range w.events {
-		if stored[int64(ev.Seq)] {
-			mine[int64(ev.Seq)] = ev
-		}
+		inBatch[int64(ev.Seq)] = true
 	}
-	evs := make([]passedEvent, 0, len(passed))
-	var missing []int64
-	for _, q := range passed {
-		if q.Alias {
-			continue
-		}
-		if op, ok := mine[q.Seq]; ok {
-			evs = append(evs, passedEvent{op, w.received})
+	c := &chain{seqs: w.seqs}
+	for q := wm + 1; ; q++ {
+		if i, ok := rows[q]; ok {
+			c.steps = append(c.steps, step{seq: q, row: i, op: w.rowOps[i], received: w.received})
+		} else if alias, ok := earlier[q]; ok {
+			c.steps = append(c.steps, step{seq: q, row: -1, alias: alias})
+		} else if inBatch[q] {
+			// The batch names this id twice: stored as an alias.
+			c.steps = append(c.steps, step{seq: q, row: -1, alias: true})
 		} else {
-			missing = append(missing, q.Seq)
-			evs = append(evs, passedEvent{op: edge.Operation{Seq: uint64(q.Seq)}})
+			c.last = q - 1
+			return c
 		}
 	}
-	if len(missing) > 0 {
-		if err := readBack(ctx, tx, w.tid, missing, evs); err != nil {
-			return err
-		}
-	}
-	var news, all []string // trackings that deposits may create, and all checked
-	for _, e := range evs {
-		if _, marks := cloud.StatusOf(e.op.Type); marks && cloud.KnownOpType(e.op.Type) && cloud.ValidTracking(e.op.Tracking) {
-			all = append(all, text(e.op.Tracking))
-			if e.op.Type == edge.OpReturnDeposited || e.op.Type == edge.OpInstoreReceived {
-				news = append(news, text(e.op.Tracking))
-			}
-		}
-	}
-	parcels := map[string]cloud.Parcel{}
-	if len(all) > 0 {
-		if len(news) > 0 {
-			if _, err := tx.Exec(ctx, insertPlaceholders, news); err != nil {
-				return err
-			}
-		}
-		rows, err := tx.Query(ctx, lockParcels, all)
-		if err != nil {
-			return err
-		}
-		ps, err := pgx.CollectRows(rows, scanParcel)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if p.Status != "" {
-				parcels[p.Tracking] = p
-			}
-		}
-	}
-	var (
-		seqs     []int64
-		statuses []string
-		changed  = map[string]cloud.Parcel{}
-	)
-	for _, e := range evs {
-		p, found := parcels[e.op.Tracking]
-		if _, marks := cloud.StatusOf(e.op.Type); !marks && cloud.KnownOpType(e.op.Type) {
-			continue
-		}
-		next, ch, reason := cloud.ApplyTerminalEvent(p, found, e.op)
-		if reason != "" {
-			w.res.Conflicts = append(w.res.Conflicts, cloud.NewConflict(e.op, e.received, reason, p, found))
-			continue
-		}
-		if ch {
-			parcels[e.op.Tracking], changed[e.op.Tracking] = next, next
-		}
-		if s, ok := cloud.StatusOf(e.op.Type); ok {
-			seqs, statuses = append(seqs, int64(e.op.Seq)), append(statuses, string(s))
-		}
-	}
-	if len(seqs) > 0 {
-		if _, err := tx.Exec(ctx, setStatuses, w.tid, seqs, statuses); err != nil {
-			return err
-		}
-	}
-	if len(changed) > 0 {
-		if err := upsert(ctx, tx, changed); err != nil {
-			return err
-		}
-	}
-	if len(w.res.Conflicts) > 0 {
-		return insertConflictRows(ctx, tx, w.res.Conflicts)
-	}
-	return nil
 }
 
-// readBack fills in the events of seqs (stored by earlier batches) in evs.
-func readBack(ctx context.Context, tx pgx.Tx, tid string, seqs []int64, evs []passedEvent) error {
+// readBack reads the events of earlier batches that the chain passes.
+func (c *chain) readBack(ctx context.Context, tx pgx.Tx, tid string) error {
+	at := map[int64]int{}
+	var seqs []int64
+	for i, st := range c.steps {
+		if st.row < 0 && !st.alias {
+			at[st.seq] = i
+			seqs = append(seqs, st.seq)
+		}
+	}
+	if len(seqs) == 0 {
+		return nil
+	}
 	rows, err := tx.Query(ctx, `SELECT seq, op::text, received_at FROM events WHERE terminal = $1 AND seq = ANY($2)`, tid, seqs)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	at := make(map[int64]int, len(evs))
-	for i, e := range evs {
-		at[int64(e.op.Seq)] = i
-	}
 	for rows.Next() {
 		var seq int64
 		var op string
@@ -171,24 +135,160 @@ func readBack(ctx context.Context, tx pgx.Tx, tid string, seqs []int64, evs []pa
 		if err := rows.Scan(&seq, &op, &received); err != nil {
 			return err
 		}
-		i := at[seq]
-		if err := json.Unmarshal([]byte(op), &evs[i].op); err != nil {
+		st := &c.steps[at[seq]]
+		if err := json.Unmarshal([]byte(op), &st.op); err != nil {
 			return fmt.Errorf("event %s/%d: %w", tid, seq, err)
 		}
-		evs[i].received = received.UTC()
+		st.received = received.UTC()
 	}
 	return rows.Err()
 }
 
-func upsert(ctx context.Context, tx pgx.Tx, ps map[string]cloud.Parcel) error {
-	var tr, me, ra, st, ho []string
-	var cr []time.Time
-	for _, p := range ps {
-		tr, me, ra = append(tr, text(p.Tracking)), append(me, p.Merchant), append(ra, text(p.RAID))
-		cr, st, ho = append(cr, p.CreatedAt.UTC()), append(st, string(p.Status)), append(ho, p.Holder)
+// checked reports whether st's event is checked against a parcel.
+func checked(st step) bool {
+	_, marks := cloud.StatusOf(st.op.Type)
+	return !st.alias && (marks || !cloud.KnownOpType(st.op.Type))
+}
+
+// lock reads and locks (FOR UPDATE) the parcels of the chain's events.
+func (c *chain) lock(ctx context.Context, tx pgx.Tx) error {
+	c.parcels = map[string]cloud.Parcel{}
+	var trackings []string
+	for _, st := range c.steps {
+		if checked(st) && cloud.ValidTracking(st.op.Tracking) {
+			trackings = append(trackings, text(st.op.Tracking))
+		}
 	}
-	_, err := tx.Exec(ctx, upsertParcels, tr, me, ra, cr, st, ho)
+	if len(trackings) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, lockParcels, trackings)
+	if err != nil {
+		return err
+	}
+	ps, err := pgx.CollectRows(rows, scanParcel)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		c.parcels[p.Tracking] = p
+	}
+	return nil
+}
+
+// apply checks the chain's events in order against the locked parcels.
+func (c *chain) apply(received time.Time) {
+	c.next, c.status, c.conflicts = map[string]cloud.Parcel{}, map[int64]string{}, nil
+	seen := func(tr string) (cloud.Parcel, bool) {
+		if p, ok := c.next[tr]; ok {
+			return p, true
+		}
+		p, ok := c.parcels[tr]
+		return p, ok
+	}
+	for _, st := range c.steps {
+		if !checked(st) {
+			continue
+		}
+		p, found := seen(st.op.Tracking)
+		next, changed, reason := cloud.ApplyTerminalEvent(p, found, st.op, cloud.RAIDOf(st.op))
+		if reason != "" {
+			c.conflicts = append(c.conflicts, cloud.NewConflict(st.op, st.received, reason, p, found))
+			continue
+		}
+		if changed {
+			c.next[st.op.Tracking] = next
+		}
+		if s, ok := cloud.StatusOf(st.op.Type); ok {
+			c.status[st.seq] = string(s)
+		}
+	}
+}
+
+// statusOfRow returns the status to insert for row i of the batch: the
+// one its event marks when it was checked and agreed, else nil.
+func (c *chain) statusOfRow(i int) *string {
+	if s, ok := c.status[c.seqs[i]]; ok {
+		return &s
+	}
+	return nil
+}
+
+// dropAliases marks as aliases the batch's rows of the chain that were not
+// inserted (their id was stored under another seq); it reports whether
+// there were any.
+func (c *chain) dropAliases(stored map[int64]bool) bool {
+	any := false
+	for i := range c.steps {
+		if st := &c.steps[i]; st.row >= 0 && !stored[st.seq] {
+			st.alias, any = true, true
+		}
+	}
+	return any
+}
+
+// setStatuses sets the statuses of the chain's events of earlier batches,
+// and with rows, of the batch's too.
+func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string, rows bool) error {
+	var seqs []int64
+	var statuses []*string
+	for _, st := range c.steps {
+		if st.alias || (st.row >= 0 && !rows) {
+			continue
+		}
+		var s *string
+		if v, ok := c.status[st.seq]; ok {
+			s = &v
+		}
+		seqs, statuses = append(seqs, st.seq), append(statuses, s)
+	}
+	if len(seqs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, setStatuses, tid, seqs, statuses)
 	return err
+}
+
+// write stores what the chain decided: the statuses of earlier batches'
+// events, the parcels (new ones inserted, errParcelRace when another
+// transaction made one meanwhile), the conflicts.
+func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
+	if err := c.setStatuses(ctx, tx, tid, false); err != nil {
+		return err
+	}
+	var nt, nm, nr, ns, nh []string
+	var nc []time.Time
+	var ut, us, uh []string
+	for tr, p := range c.next {
+		if _, existed := c.parcels[tr]; existed {
+			ut, us, uh = append(ut, text(tr)), append(us, string(p.Status)), append(uh, p.Holder)
+			continue
+		}
+		nt, nm, nr = append(nt, text(tr)), append(nm, p.Merchant), append(nr, text(p.RAID))
+		nc, ns, nh = append(nc, p.CreatedAt.UTC()), append(ns, string(p.Status)), append(nh, p.Holder)
+	}
+	if len(nt) > 0 {
+		rows, err := tx.Query(ctx, insertParcels, nt, nm, nr, nc, ns, nh)
+		if err != nil {
+			return err
+		}
+		made, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if len(made) != len(nt) {
+			return errParcelRace
+		}
+	}
+	if len(ut) > 0 {
+		if _, err := tx.Exec(ctx, updateParcels, ut, us, uh); err != nil {
+			return err
+		}
+	}
+	if len(c.conflicts) > 0 {
+		return insertConflictRows(ctx, tx, c.conflicts)
+	}
+	return nil
 }
 
 func insertConflictRows(ctx context.Context, tx pgx.Tx, cs []cloud.Conflict) error {
@@ -224,7 +324,7 @@ func scopeMerchant(scope cloud.Scope) string { return scope.Merchant }
 func (s *Store) FindParcel(ctx context.Context, scope cloud.Scope, tracking string) (cloud.Parcel, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT tracking, merchant, ra_id, created_at, status, holder FROM parcels
-		WHERE tracking = $1 AND status <> '' AND ($2 = '' OR merchant = $2)`, text(tracking), scopeMerchant(scope))
+		WHERE tracking = $1 AND ($2 = '' OR merchant = $2)`, text(tracking), scopeMerchant(scope))
 	if err != nil {
 		return cloud.Parcel{}, fmt.Errorf("pgstore: find parcel: %w", err)
 	}
@@ -251,7 +351,7 @@ func (s *Store) Timeline(ctx context.Context, scope cloud.Scope, tracking string
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH mine AS (SELECT $2 = '' OR EXISTS (
-			SELECT 1 FROM parcels WHERE tracking = $1 AND merchant = $2 AND status <> '') AS ok)
+			SELECT 1 FROM parcels WHERE tracking = $1 AND merchant = $2) AS ok)
 		SELECT status, occurred_at, received_at, terminal, 'terminal:' || terminal, id
 		FROM events, mine WHERE mine.ok AND tracking = $1 AND status IS NOT NULL
 		UNION ALL
@@ -321,7 +421,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT tracking, merchant, ra_id, created_at, status, holder FROM parcels
-			WHERE tracking = $1 AND status <> '' AND ($2 = '' OR merchant = $2) FOR UPDATE`, tracking, scopeMerchant(scope))
+			WHERE tracking = $1 AND ($2 = '' OR merchant = $2) FOR UPDATE`, tracking, scopeMerchant(scope))
 		if err != nil {
 			return err
 		}
@@ -344,7 +444,8 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		added = tag.RowsAffected() == 1
-		return upsert(ctx, tx, map[string]cloud.Parcel{tracking: next})
+		_, err = tx.Exec(ctx, updateParcels, []string{text(tracking)}, []string{string(next.Status)}, []string{next.Holder})
+		return err
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -15,8 +15,7 @@ import (
 
 // CreateReturn implements cloud.Store: the return, its parcel and its
 // "created" entry in one transaction. The parcel's primary key makes the
-// tracking number unique across instances; a placeholder left by a
-// terminal's deposit check is taken over.
+// tracking number unique across instances.
 func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 	if r.ID == "" || !cloud.ValidTracking(r.Tracking) || !cloud.ValidMerchantID(r.Merchant) {
 		return edge.Errorf(edge.EINVALID, "A return needs an id, a tracking number and a merchant.")
@@ -34,9 +33,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (tracking) DO UPDATE SET merchant = excluded.merchant, ra_id = excluded.ra_id,
-				created_at = excluded.created_at, status = excluded.status
-			WHERE parcels.status = ''`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status))
+			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status))
 		if err != nil {
 			return err
 		} else if tag.RowsAffected() == 0 {
