@@ -36,7 +36,9 @@ type Store interface {
 	// FindReturn returns the return of id, or ENOTFOUND.
 	FindReturn(ctx context.Context, id string) (Return, error)
 
-	// CreateTerminal enrols t. It returns ECONFLICT if its id exists.
+	// CreateTerminal enrols t. It returns ECONFLICT if its id is enrolled
+	// and not decommissioned; a decommissioned terminal is replaced, its
+	// receipt keys kept (Terminal.Succeeding).
 	CreateTerminal(ctx context.Context, t Terminal) error
 	// FindTerminal returns terminal id with its AckedSeq, or ENOTFOUND.
 	FindTerminal(ctx context.Context, id string) (Terminal, error)
@@ -72,6 +74,14 @@ type Store interface {
 
 	// Close releases the store.
 	Close() error
+
+	// Decommissioning (issue 13): see FleetStore for CreateTerminal's
+	// re-enrolment of a decommissioned terminal.
+
+	// DecommissionTerminal records that terminal id was decommissioned at
+	// at for reason, removes its password and marks it offline; it returns
+	// the terminal as recorded, ENOTFOUND, or ECONFLICT if it already was.
+	DecommissionTerminal(ctx context.Context, id string, at time.Time, reason string) (Terminal, error)
 }
 
 // ErrNotFound returns the ENOTFOUND error of a missing thing.

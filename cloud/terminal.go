@@ -28,6 +28,16 @@ type Terminal struct {
 	// AckedSeq is the highest seq up to which every event of the terminal
 	// is stored. Stores fill it in when they return a terminal.
 	AckedSeq uint64 `json:"acked_seq"`
+
+	// DecommissionedAt is when the terminal was decommissioned (zero while
+	// it is in service), and DecommissionReason why. A decommissioned
+	// terminal has no password: its MQTT account is closed.
+	DecommissionedAt   time.Time `json:"decommissioned_at,omitzero"`
+	DecommissionReason string    `json:"decommission_reason,omitempty"`
+	// PastReceiptKeys are the receipt keys of the terminal's earlier
+	// enrolments, newest first, each with the period it was valid, so that
+	// the receipts they signed stay verifiable after a re-enrolment.
+	PastReceiptKeys []ReceiptKey `json:"past_receipt_keys,omitempty"`
 }
 
 // WireStatus decodes t.Status; a terminal that has sent none yet gives the

@@ -59,10 +59,13 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 	}
 	t.AckedSeq = 0 // derived from the watermark, never stored
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		if ok, err := exists(txn, terminalKey(t.ID)); err != nil {
+		var old cloud.Terminal
+		if found, err := getJSON(txn, terminalKey(t.ID), &old); err != nil {
 			return err
-		} else if ok {
+		} else if found && !old.Decommissioned() {
 			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+		} else if found {
+			return setJSON(txn, terminalKey(t.ID), t.Succeeding(old))
 		}
 		return setJSON(txn, terminalKey(t.ID), t)
 	})

@@ -39,11 +39,6 @@ type Commander interface {
 	PublishCommand(ctx context.Context, tid string, cmd wire.Command) error
 }
 
-// BrokerAccounts creates a terminal's MQTT account on the broker.
-type BrokerAccounts interface {
-	RegisterTerminal(ctx context.Context, tid, password string) error
-}
-
 // Server is the cloud's HTTP server.
 type Server struct {
 	Store cloud.Store
@@ -60,10 +55,12 @@ type Server struct {
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
 	Commands Commander
-	// BrokerAccounts, when set, creates each enrolled terminal's account on
-	// an external broker (Mosquitto's dynamic security); nil when the
-	// broker checks passwords against the store (the embedded one).
-	BrokerAccounts BrokerAccounts
+	// BrokerAccounts, when set, opens and closes terminals' accounts on
+	// the broker: the embedded one (which checks passwords against the
+	// store, and drops the connection of a decommissioned terminal) or
+	// Mosquitto's dynamic security. Nil when the operator keeps the
+	// accounts of an external broker.
+	BrokerAccounts cloud.BrokerAccounts
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
 	// Healthy reports problems for /healthz (nil: always healthy).
@@ -116,6 +113,7 @@ func (s *Server) routes() {
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
+	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)

@@ -83,10 +83,20 @@ type terminal struct {
 
 func connectTerminal(tb testing.TB, e enrolment) *terminal {
 	tb.Helper()
+	return connectTerminalWith(tb, e, nil)
+}
+
+// connectTerminalWith connects as connectTerminal does, and calls lost (if
+// not nil) when the broker drops the connection.
+func connectTerminalWith(tb testing.TB, e enrolment, lost func()) *terminal {
+	tb.Helper()
 	t := &terminal{acks: make(chan wire.Acks, 16)}
 	o := paho.NewClientOptions().AddBroker(e.MQTT.URL).SetClientID(e.MQTT.Username).
 		SetUsername(e.MQTT.Username).SetPassword(e.MQTT.Password).SetCleanSession(false).
 		SetAutoReconnect(false)
+	if lost != nil {
+		o.SetConnectionLostHandler(func(paho.Client, error) { lost() })
+	}
 	t.c = paho.NewClient(o)
 	wait(tb, t.c.Connect())
 	tb.Cleanup(func() { t.c.Disconnect(0) })

@@ -177,6 +177,8 @@ func (m *Main) openHTTP() error {
 	s.Commands = m.ingest
 	if m.Config.BrokerDynsec {
 		s.BrokerAccounts = m.ingest
+	} else if m.broker != nil {
+		s.BrokerAccounts = m.broker
 	}
 	s.TrustChanged = func() error { return m.ingest.SetTrust(m.trust.MarshalJWKS()) }
 	s.Gatherer = m.registry

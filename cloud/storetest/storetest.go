@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Revocations", testRevocations},
 		{"ConcurrentBatches", testConcurrentBatches},
+		{"Decommission", testDecommission},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
