@@ -6,8 +6,8 @@
 // API keys travel as "Authorization: Bearer KEY" and have a role (issuer,
 // operator, partner). Public, with no key: GET /v1/returns/{id}/qr.png (the
 // RA id is a random UUID, and the QR is what a customer is sent), POST
-// /v1/receipts/verify (it tells whether a token is genuine, nothing
-// more), GET /v1/trust (public keys), GET /track/{tracking}, /healthz and
+// /v1/receipts/verify (it tells whether a token is genuine, and
+// the status of its parcel to whoever holds the receipt), GET /v1/trust (public keys), GET /track/{tracking}, /healthz and
 // /metrics.
 package httpapi
 

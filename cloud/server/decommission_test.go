@@ -7,6 +7,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
 )
@@ -61,7 +62,7 @@ func awaitClosed(t *testing.T, ch <-chan struct{}, what string) {
 // that work.
 func checkDecommission(t *testing.T, m *server.Main, tid string) {
 	_, operator, _ := m.Demo()
-	e, _ := enrol(t, m, tid)
+	e, k1 := enrol(t, m, tid)
 	term, lost := watchedTerminal(t, e)
 	term.publish(t, tid, batch(tid, op(tid, 1, edge.OpReturnRefused, "")))
 	if got := term.ack(t); got != "[[1 1]]" {
@@ -94,6 +95,9 @@ func checkDecommission(t *testing.T, m *server.Main, tid string) {
 		list.Terminals[0].DecommissionedAt == nil || list.Terminals[0].DecommissionReason != "stolen from the shop" {
 		t.Fatalf("GET /v1/terminals = %d %+v", st, list)
 	}
+	signedBefore := receipt(t, k1, "CP000000001FR", v.DecommissionedAt.Add(-time.Minute))
+	checkReceipt(t, m, signedBefore, true, "")
+	checkReceipt(t, m, receipt(t, k1, "CP000000001FR", v.DecommissionedAt.Add(2*time.Second)), false, cloud.ReceiptDecommissioned)
 	if st := call(t, "POST", url, operator, map[string]string{"reason": "again"}, nil); st != http.StatusConflict {
 		t.Fatalf("decommission twice: %d, want 409", st)
 	}
@@ -101,7 +105,7 @@ func checkDecommission(t *testing.T, m *server.Main, tid string) {
 		t.Fatalf("decommission unknown terminal: %d, want 404", st)
 	}
 
-	e2, _ := enrol(t, m, tid)
+	e2, k2 := enrol(t, m, tid)
 	if e2.MQTT.Password == e.MQTT.Password || e2.MQTT.Password == "" {
 		t.Fatal("re-enrolment gave the same password")
 	}
@@ -117,6 +121,8 @@ func checkDecommission(t *testing.T, m *server.Main, tid string) {
 		v.ReceiptKeys[0].PublicKey == v.ReceiptKeys[1].PublicKey || v.ReceiptKeys[1].Until.IsZero() {
 		t.Fatalf("re-enrolled view = %d %+v", st, v)
 	}
+	checkReceipt(t, m, signedBefore, true, "")
+	checkReceipt(t, m, receipt(t, k2, "CP000000002FR", time.Now()), true, "")
 	if st := call(t, "POST", m.HTTPURL()+"/v1/terminals", operator, map[string]string{"id": tid, "receipt_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, nil); st != http.StatusConflict {
 		t.Fatalf("enrol a terminal in service: %d, want 409", st)
 	}
