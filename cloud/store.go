@@ -48,10 +48,13 @@ type Store interface {
 	// returns ENOTFOUND.
 	UpdateTerminalStatus(ctx context.Context, id string, u StatusUpdate) error
 
-	// AddDeadLetter keeps a message the ingest refused.
+	// AddDeadLetter keeps a message the ingest refused (NewDeadLetter).
 	AddDeadLetter(ctx context.Context, d DeadLetter) error
-	// DeadLetters returns up to limit dead letters, oldest first.
-	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+	// DeadLetters returns up to limit dead letters after the one whose ID
+	// is after ("" from the oldest), oldest first, with their IDs set, and
+	// the cursor of the next page ("" after the last). It returns EINVALID
+	// for a cursor that is not a dead letter's ID.
+	DeadLetters(ctx context.Context, after string, limit int) (page []DeadLetter, next string, err error)
 
 	// Revoke adds the RA id to the revocation list; revoking twice is no
 	// error.
@@ -82,6 +85,13 @@ type Store interface {
 	// at for reason, removes its password and marks it offline; it returns
 	// the terminal as recorded, ENOTFOUND, or ECONFLICT if it already was.
 	DecommissionTerminal(ctx context.Context, id string, at time.Time, reason string) (Terminal, error)
+
+	// Bounded dead letters (issue 13).
+
+	// PruneDeadLetters removes the dead letters older than before, and
+	// those of terminal beyond its keep newest; it returns how many it
+	// removed.
+	PruneDeadLetters(ctx context.Context, terminal string, keep int, before time.Time) (int, error)
 }
 
 // ErrNotFound returns the ENOTFOUND error of a missing thing.

@@ -62,14 +62,23 @@ type StatusUpdate struct {
 }
 
 // DeadLetter is a message the ingest could not take: malformed, of an
-// unknown protocol version, or naming another terminal than its topic's.
+// unknown protocol version, naming another terminal than its topic's, or
+// an invalid status. NewDeadLetter bounds it.
 type DeadLetter struct {
+	// ID is the dead letter's cursor in the listing, set by the store.
+	ID       string    `json:"id"`
 	Terminal string    `json:"terminal"`
 	Topic    string    `json:"topic"`
-	Reason   string    `json:"reason"` // a wire error code: MALFORMED, UNKNOWN_VERSION, TOO_LARGE, WRONG_TERMINAL
+	Reason   string    `json:"reason"` // a wire error code: MALFORMED, UNKNOWN_VERSION, TOO_LARGE, WRONG_TERMINAL, or INVALID_STATUS
 	Message  string    `json:"message"`
 	Payload  []byte    `json:"payload"`
 	At       time.Time `json:"at"`
+	// Size is the payload's size as received, SHA256 its hash (hex), and
+	// Truncated whether Payload keeps only its first MaxDeadLetterPayload
+	// bytes.
+	Size      int    `json:"size"`
+	SHA256    string `json:"sha256"`
+	Truncated bool   `json:"truncated"`
 }
 
 // Ingested is the outcome of storing a batch of events.

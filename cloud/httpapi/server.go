@@ -204,20 +204,6 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// deadLetters lists the messages the ingest refused, oldest first
-// (?limit=N, at most 1000).
-func (s *Server) deadLetters(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 100)
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	dl, err := s.Store.DeadLetters(c.UserContext(), limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"dead_letters": dl})
-}
-
 func (s *Server) trust(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/jwk-set+json")
 	c.Set(fiber.HeaderCacheControl, "no-cache")

@@ -97,13 +97,15 @@ func (i *Ingest) handleStatus(m message, tid string) {
 	}
 }
 
-// deadLetter keeps a refused message and counts it.
+// deadLetter keeps a refused message, bounded (cloud.DeadLetterBox), and
+// counts it.
 func (i *Ingest) deadLetter(m message, tid string, cause error) {
 	reason := edge.ErrorCode(cause)
 	i.metrics.DeadLetters.WithLabelValues(reason).Inc()
 	i.log.Warn("dead letter", "terminal", tid, "topic", m.topic, "reason", reason, "err", edge.ErrorMessage(cause))
-	d := cloud.DeadLetter{Terminal: tid, Topic: m.topic, Reason: reason, Message: edge.ErrorMessage(cause), Payload: m.payload, At: m.at}
-	if err := i.store.AddDeadLetter(i.ctx, d); err != nil {
+	d := cloud.NewDeadLetter(tid, m.topic, reason, edge.ErrorMessage(cause), m.payload, m.at)
+	box := cloud.DeadLetterBox{Store: i.store, Limits: i.DeadLetters, Now: i.now}
+	if err := box.Keep(i.ctx, d); err != nil {
 		i.log.Error("add dead letter", "terminal", tid, "err", err)
 	}
 }

@@ -156,45 +156,6 @@ func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.Sta
 	return nil
 }
 
-// AddDeadLetter implements cloud.Store.
-func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO dead_letters (terminal, topic, reason, message, payload, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		text(d.Terminal), text(d.Topic), text(d.Reason), text(d.Message), d.Payload, d.At.UTC())
-	if err != nil {
-		return fmt.Errorf("pgstore: add dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetters implements cloud.Store.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT terminal, topic, reason, message, payload, at FROM dead_letters
-		ORDER BY at, n LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	defer rows.Close()
-	out := []cloud.DeadLetter{}
-	for rows.Next() {
-		var d cloud.DeadLetter
-		if err := rows.Scan(&d.Terminal, &d.Topic, &d.Reason, &d.Message, &d.Payload, &d.At); err != nil {
-			return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-		}
-		d.At = d.At.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	return out, nil
-}
-
 // Revoke implements cloud.Store.
 func (s *Store) Revoke(ctx context.Context, raID string) error {
 	if raID == "" {

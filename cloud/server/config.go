@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/broker"
 )
 
@@ -42,6 +44,11 @@ type Config struct {
 	IssuerID string
 	// Version is reported by comptoir_build_info.
 	Version string
+	// DeadLettersPerTerminal and DeadLetterMaxAge bound the dead letters:
+	// at most so many per terminal (the oldest dropped beyond), none older
+	// (removed when the next dead letter arrives).
+	DeadLettersPerTerminal int
+	DeadLetterMaxAge       time.Duration
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -53,6 +60,9 @@ func DefaultConfig() Config {
 		Store:      "badger",
 		IssuerID:   "comptoir",
 		Version:    "dev",
+
+		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
+		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 	}
 }
 
@@ -79,6 +89,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer id (iss) of the return authorisations")
+	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
+	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -113,6 +125,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
 	case c.IssuerID == "":
 		return fmt.Errorf("serve: --issuer-id must not be empty")
+	case c.DeadLettersPerTerminal < 1:
+		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
+	case c.DeadLetterMaxAge < time.Minute:
+		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
 	}
 	return nil
 }

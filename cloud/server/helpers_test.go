@@ -20,12 +20,13 @@ import (
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
-// MustRun starts a demo cloud on free ports in dir.
-func MustRun(tb testing.TB, dir string) *server.Main {
+// MustRun starts a demo cloud on free ports in dir, with the extra flags
+// given.
+func MustRun(tb testing.TB, dir string, extra ...string) *server.Main {
 	tb.Helper()
 	m := server.NewMain()
 	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.ParseFlags([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}); err != nil {
+	if err := m.ParseFlags(append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {

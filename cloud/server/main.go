@@ -151,6 +151,7 @@ func (m *Main) openIngest(ctx context.Context) error {
 	m.ingest = ingest.New(m.store, m.metrics, ingest.Config{
 		BrokerURL: m.mqttURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
 		Shared: true, Logger: m.Logger,
+		DeadLetters: cloud.DeadLetterLimits{PerTerminal: m.Config.DeadLettersPerTerminal, MaxAge: m.Config.DeadLetterMaxAge},
 	})
 	if err := m.ingest.SetTrust(m.trust.MarshalJWKS()); err != nil {
 		return err

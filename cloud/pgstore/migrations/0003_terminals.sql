@@ -14,3 +14,11 @@ CREATE TABLE terminal_receipt_keys (
     decommissioned_at timestamptz NOT NULL,
     PRIMARY KEY (terminal, enrolled_at)
 );
+
+-- Bounded dead letters (issue 13): the payload is cut to 4 KiB; its size
+-- and SHA-256 as received are kept. The index serves the cap per terminal.
+ALTER TABLE dead_letters
+    ADD COLUMN size      integer NOT NULL DEFAULT 0,
+    ADD COLUMN sha256    text    NOT NULL DEFAULT '',
+    ADD COLUMN truncated boolean NOT NULL DEFAULT false;
+CREATE INDEX dead_letters_terminal ON dead_letters (terminal, at, n);
