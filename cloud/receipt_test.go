@@ -108,3 +108,43 @@ func TestVerifyReceipt(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVerifyReceipt: whatever the text, verification on a real store
+// answers one of the reasons (or valid) and no error, and shows claims
+// only for a genuine signature.
+func FuzzVerifyReceipt(f *testing.F) {
+	s, err := badgerstore.Open(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	k, err := token.GenerateKey("shop-1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	if err := s.CreateTerminal(context.Background(), cloud.Terminal{ID: "shop-1", ReceiptPublicKey: token.EncodePublicKey(k.Public()), EnrolledAt: at}); err != nil {
+		f.Fatal(err)
+	}
+	good, err := token.SignReceipt(k, edge.Receipt{ID: "r-1", Tracking: "T1", At: at})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{good, good[:len(good)-2], "", ".", "..", "a.b.c", "eyJraWQiOiJzaG9wLTEifQ.e30.", "eyJraWQiOiJzaG9wLTEifQ.e30.AA"} {
+		f.Add(seed)
+	}
+	reasons := map[string]bool{"": true, cloud.ReceiptMalformed: true, cloud.ReceiptUnknownTerminal: true, cloud.ReceiptBadSignature: true,
+		cloud.ReceiptDecommissioned: true, cloud.ReceiptCancelled: true}
+	f.Fuzz(func(t *testing.T, tok string) {
+		got, err := cloud.Receipts{Store: s}.Verify(context.Background(), tok)
+		if err != nil {
+			t.Fatalf("Verify(%q): %v", tok, err)
+		}
+		if !reasons[got.Reason] || got.Valid != (got.Reason == "") {
+			t.Fatalf("Verify(%q) = %+v", tok, got)
+		}
+		if (got.Receipt != nil) != (got.Valid || got.Reason == cloud.ReceiptCancelled || got.Reason == cloud.ReceiptDecommissioned) {
+			t.Fatalf("Verify(%q) shows claims = %v for %+v", tok, got.Receipt != nil, got)
+		}
+	})
+}
