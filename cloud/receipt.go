@@ -72,7 +72,7 @@ func (r Receipts) Verify(ctx context.Context, tok string) (ReceiptCheck, error) 
 	} else if err != nil {
 		return ReceiptCheck{}, err
 	}
-	rec, key, ok := verifyWithKeys(tok, t.ReceiptKeys())
+	rec, periods, ok := verifyWithKeys(tok, t.ReceiptKeys())
 	if !ok {
 		return ReceiptCheck{Reason: ReceiptBadSignature}, nil
 	}
@@ -85,7 +85,7 @@ func (r Receipts) Verify(ctx context.Context, tok string) (ReceiptCheck, error) 
 		c.Status = tl[len(tl)-1].Status
 	}
 	switch {
-	case !key.Until.IsZero() && rec.At.After(key.Until):
+	case retired(periods, rec.At):
 		c.Valid, c.Reason = false, ReceiptDecommissioned
 	case depositCancelled(tl, t.ID, rec.At):
 		c.Valid, c.Reason = false, ReceiptCancelled
@@ -122,20 +122,51 @@ func receiptKid(tok string) (kid string, ok bool) {
 	return h.Kid, true
 }
 
-// verifyWithKeys returns the claims of tok and the key that verifies it,
-// trying each key; ok is false when none does.
-func verifyWithKeys(tok string, keys []ReceiptKey) (edge.Receipt, ReceiptKey, bool) {
+// verifyWithKeys returns the claims of tok and the periods of the key
+// that verifies it (one per enrolment with that key: a terminal enrolled
+// again from the same data directory keeps its key), trying each key once;
+// ok is false when none verifies it.
+func verifyWithKeys(tok string, keys []ReceiptKey) (rec edge.Receipt, periods []ReceiptKey, ok bool) {
+	tried := map[string]bool{}
 	for _, k := range keys {
+		if tried[k.PublicKey] {
+			continue
+		}
+		tried[k.PublicKey] = true
 		pub, err := token.DecodePublicKey(k.PublicKey)
 		if err != nil {
 			continue // not a key: it verifies nothing
 		}
 		lookup := func(string) (ed25519.PublicKey, bool) { return pub, true }
-		if rec, err := token.VerifyReceipt(lookup, tok); err == nil {
-			return rec, k, true
+		if r, err := token.VerifyReceipt(lookup, tok); err == nil {
+			for _, p := range keys {
+				if p.PublicKey == k.PublicKey {
+					periods = append(periods, p)
+				}
+			}
+			return r, periods, true
 		}
 	}
-	return edge.Receipt{}, ReceiptKey{}, false
+	return edge.Receipt{}, nil, false
+}
+
+// retired reports whether a receipt dated at falls outside the periods of
+// its key, given newest first: the period that covers it is the newest
+// one begun at or before at (the oldest, for a receipt dated before any: a
+// terminal's clock may run a little behind the cloud's), and the receipt
+// is refused when that period ended before at.
+func retired(periods []ReceiptKey, at time.Time) bool {
+	if len(periods) == 0 {
+		return false
+	}
+	cover := periods[len(periods)-1]
+	for _, p := range periods {
+		if !p.From.After(at) {
+			cover = p
+			break
+		}
+	}
+	return !cover.Until.IsZero() && at.After(cover.Until)
 }
 
 // depositCancelled reports whether the deposit of a receipt of terminal

@@ -44,6 +44,14 @@ func TestVerifyReceipt(t *testing.T) {
 	}
 	renewed := key("shop-1")
 	enrol(renewed, gone.Add(time.Hour))
+	// shop-3 is enrolled again with the key it had (the same data
+	// directory): its receipts dated in the gap stay refused.
+	kept := key("shop-3")
+	enrol(kept, t0)
+	if _, err := s.DecommissionTerminal(ctx, "shop-3", gone, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	enrol(kept, gone.Add(time.Hour))
 
 	// The terminals' events: TRK-A deposited; TRK-C deposited then
 	// cancelled, deposited again; TRK-D deposited by shop-1 and cancelled
@@ -85,6 +93,11 @@ func TestVerifyReceipt(t *testing.T) {
 		{"after decommissioning", sign(old, "TRK-A", gone.Add(time.Second)), false, cloud.ReceiptDecommissioned, cloud.StatusDeposited},
 		{"at the second of decommissioning", sign(old, "TRK-A", gone), true, "", cloud.StatusDeposited},
 		{"new key", sign(renewed, "TRK-N", gone.Add(2*time.Hour)), true, "", ""},
+		{"new key dated before its enrolment", sign(renewed, "TRK-N", gone.Add(time.Hour-time.Minute)), true, "", ""},
+		{"same key, first enrolment", sign(kept, "TRK-N", at(1)), true, "", ""},
+		{"same key, in the gap", sign(kept, "TRK-N", gone.Add(time.Minute)), false, cloud.ReceiptDecommissioned, ""},
+		{"same key, enrolled again", sign(kept, "TRK-N", gone.Add(time.Hour+time.Minute)), true, "", ""},
+		{"same key, dated before any enrolment", sign(kept, "TRK-N", t0.Add(-time.Minute)), true, "", ""},
 		{"cancelled deposit", sign(old, "TRK-C", at(2)), false, cloud.ReceiptCancelled, cloud.StatusDeposited},
 		{"deposit after the cancel", sign(old, "TRK-C", at(4)), true, "", cloud.StatusDeposited},
 		{"cancel by another terminal", sign(old, "TRK-D", at(5)), true, "", cloud.StatusCancelled},
