@@ -87,6 +87,9 @@ func checkDecommission(t *testing.T, m *server.Main, tid string) {
 		t.Fatalf("decommissioned view = %+v", v)
 	}
 	awaitClosed(t, lost, "the decommissioned terminal's connection dropped")
+	if got := metric(t, m, `comptoir_fleet_terminal_up{terminal="`+tid+`"}`); got != "absent" {
+		t.Fatalf("a decommissioned terminal is in the fleet metrics: terminal_up %s", got)
+	}
 	if connects(e, e.MQTT.Password) {
 		t.Fatal("the decommissioned terminal connected again with its old password")
 	}
@@ -123,6 +126,9 @@ func checkDecommission(t *testing.T, m *server.Main, tid string) {
 	}
 	checkReceipt(t, m, signedBefore, true, "")
 	checkReceipt(t, m, receipt(t, k2, "CP000000002FR", time.Now()), true, "")
+	if got := metric(t, m, `comptoir_fleet_terminal_up{terminal="`+tid+`"}`); got == "absent" {
+		t.Fatal("the re-enrolled terminal is not in the fleet metrics")
+	}
 	if st := call(t, "POST", m.HTTPURL()+"/v1/terminals", operator, map[string]string{"id": tid, "receipt_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, nil); st != http.StatusConflict {
 		t.Fatalf("enrol a terminal in service: %d, want 409", st)
 	}
