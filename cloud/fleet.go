@@ -41,8 +41,8 @@ func (t Terminal) Succeeding(old Terminal) Terminal {
 	return t
 }
 
-// FleetStore is what Fleet needs of the store.
-type FleetStore interface {
+// TerminalStore is what Fleet needs of the store.
+type TerminalStore interface {
 	// CreateTerminal enrols t; a decommissioned terminal of the same id is
 	// replaced, its receipt keys kept (Succeeding). It returns ECONFLICT if
 	// the id is enrolled and in service.
@@ -67,7 +67,7 @@ type BrokerAccounts interface {
 
 // Fleet enrols and decommissions terminals.
 type Fleet struct {
-	Store FleetStore
+	Store TerminalStore
 	// Accounts keeps the terminals' broker accounts in step; nil when
 	// nobody can (an external broker whose accounts the operator keeps).
 	Accounts BrokerAccounts

@@ -32,8 +32,9 @@ const (
 type ReceiptStore interface {
 	// FindTerminal returns terminal id, or ENOTFOUND.
 	FindTerminal(ctx context.Context, id string) (Terminal, error)
-	// Timeline returns the timeline of tracking, empty when unknown.
-	Timeline(ctx context.Context, tracking string) ([]TimelineEntry, error)
+	// Timeline returns the timeline of tracking in scope, empty when
+	// unknown (in the network's scope).
+	Timeline(ctx context.Context, scope Scope, tracking string) ([]TimelineEntry, error)
 }
 
 // Receipts verifies proof-of-deposit receipts.
@@ -77,7 +78,9 @@ func (r Receipts) Verify(ctx context.Context, tok string) (ReceiptCheck, error) 
 		return ReceiptCheck{Reason: ReceiptBadSignature}, nil
 	}
 	c := ReceiptCheck{Valid: true, Terminal: t.ID, Receipt: &rec}
-	tl, err := r.Store.Timeline(ctx, rec.Tracking)
+	// The network's scope: whoever holds a genuine receipt may learn
+	// where its parcel stands, whichever merchant's it is.
+	tl, err := r.Store.Timeline(ctx, Network, rec.Tracking)
 	if err != nil {
 		return ReceiptCheck{}, err
 	}

@@ -88,4 +88,8 @@ type Ingested struct {
 	Stored, Duplicates int
 	// AckedSeq is the terminal's watermark after the batch.
 	AckedSeq uint64
+	// Conflicts are the events of the batch (or stored before it, above a
+	// gap it filled) that disagreed with their parcel: stored, acked, but
+	// kept off the timeline.
+	Conflicts []Conflict
 }

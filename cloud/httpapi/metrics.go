@@ -25,7 +25,7 @@ func (s *Server) metrics() fiber.Handler {
 // the cloud shows every terminal in service, which a shop's router would
 // hide. Decommissioned terminals are left out.
 type FleetCollector struct {
-	store  cloud.Store
+	store  TerminalLister
 	log    *slog.Logger
 	up     *prometheus.Desc
 	outbox *prometheus.Desc
@@ -40,8 +40,13 @@ type FleetCollector struct {
 	oldest   *prometheus.Desc
 }
 
+// TerminalLister is what FleetCollector reads: the registry.
+type TerminalLister interface {
+	Terminals(ctx context.Context) ([]cloud.Terminal, error)
+}
+
 // NewFleetCollector returns a collector of the terminals of store.
-func NewFleetCollector(store cloud.Store, log *slog.Logger) *FleetCollector {
+func NewFleetCollector(store TerminalLister, log *slog.Logger) *FleetCollector {
 	l := []string{"terminal"}
 	return &FleetCollector{
 		store:  store,

@@ -4,11 +4,16 @@
 // health and Prometheus metrics. See DESIGN.md, "Cloud HTTP API".
 //
 // API keys travel as "Authorization: Bearer KEY" and have a role (issuer,
-// operator, partner). Public, with no key: GET /v1/returns/{id}/qr.png (the
-// RA id is a random UUID, and the QR is what a customer is sent), POST
-// /v1/receipts/verify (it tells whether a token is genuine, and
-// the status of its parcel to whoever holds the receipt), GET /v1/trust (public keys), GET /track/{tracking}, /healthz and
-// /metrics.
+// operator, partner). Issuer and partner keys belong to a merchant and see
+// only its data (another's answers 404); operator keys see the network.
+// Public, with no key: GET /v1/returns/{id}/qr.png with the signed link of
+// its return (it expires with the return), POST /v1/receipts/verify (it
+// tells whether a token is genuine, and the status of its parcel to whoever
+// holds the receipt), GET /v1/trust (public keys), GET /track/{tracking},
+// /healthz and /metrics.
+//
+// Handlers translate: the use cases are in package cloud (Issuer,
+// Merchants, Partners, Trust, Fleet, Receipts).
 package httpapi
 
 import (
@@ -27,7 +32,6 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
@@ -42,15 +46,14 @@ type Commander interface {
 // Server is the cloud's HTTP server.
 type Server struct {
 	Store cloud.Store
-	// IssuerKey signs return authorisations; IssuerID is their "iss".
-	IssuerKey token.Key
-	IssuerID  string
-	// Trust is the JWK set of trusted issuers and revocations, served at
-	// /v1/trust and handed to terminals at enrolment.
-	Trust *token.TrustList
-	// TrustChanged publishes Trust again after a change (a revocation);
-	// nil does nothing.
-	TrustChanged func() error
+	// Issuer, Merchants and Partners are the use cases of returns,
+	// merchants and their keys, and partners' events.
+	Issuer    *cloud.Issuer
+	Merchants *cloud.Merchants
+	Partners  *cloud.Partners
+	// Trust is the JWK set of trusted issuer keys and revocations, served
+	// at /v1/trust and handed to terminals at enrolment.
+	Trust *cloud.Trust
 	// MQTTURL is the broker address given to terminals at enrolment.
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
@@ -82,7 +85,7 @@ func (s *Server) log() *slog.Logger { return s.Logger.With("component", "httpapi
 
 // NewServer returns a Server with its routes; set its fields, then Open.
 func NewServer() *Server {
-	s := &Server{IssuerID: "comptoir", Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
+	s := &Server{Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
@@ -103,6 +106,12 @@ func (s *Server) routes() {
 	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
 
 	v1 := a.Group("/v1")
+	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
+	v1.Get("/merchants", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.listMerchants)
+	v1.Get("/merchants/:id/keys", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.merchantKeys)
+	v1.Post("/merchants/:id/keys", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.registerKey)
+	v1.Post("/merchants/:id/keys/rotate", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.rotateKey)
+	v1.Get("/conflicts", s.auth(cloud.RoleOperator), s.conflicts)
 	v1.Post("/returns", s.auth(cloud.RoleIssuer), s.createReturn)
 	v1.Get("/returns/:id/qr.png", s.returnQR)
 	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
@@ -207,5 +216,5 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 func (s *Server) trust(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/jwk-set+json")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return c.Send(s.Trust.MarshalJWKS())
+	return c.Send(s.Trust.List().MarshalJWKS())
 }

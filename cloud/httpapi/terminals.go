@@ -83,7 +83,7 @@ func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(enrolResponse{
 		Terminal: t.ID,
 		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: t.ID, Password: password},
-		Trust:    json.RawMessage(s.Trust.MarshalJWKS()),
+		Trust:    json.RawMessage(s.Trust.List().MarshalJWKS()),
 	})
 }
 

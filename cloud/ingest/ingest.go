@@ -46,7 +46,7 @@ type Config struct {
 // Ingest consumes the terminals' messages.
 type Ingest struct {
 	Config
-	store   cloud.Store
+	store   cloud.EventStore
 	metrics *Metrics
 	now     func() time.Time
 
@@ -70,7 +70,7 @@ type message struct {
 }
 
 // New returns an Ingest into store, counting in m.
-func New(store cloud.Store, m *Metrics, cfg Config) *Ingest {
+func New(store cloud.EventStore, m *Metrics, cfg Config) *Ingest {
 	if cfg.ClientID == "" {
 		cfg.ClientID = "_comptoir-cloud-" + cloud.RandomSecret(6)
 	}

@@ -13,7 +13,10 @@ type Metrics struct {
 	Duplicates  prometheus.Counter
 	Batches     prometheus.Counter
 	DeadLetters *prometheus.CounterVec
-	Seconds     prometheus.Histogram
+	// Conflicts counts events stored and acked but kept off the timeline
+	// because they disagreed with their parcel, by reason.
+	Conflicts *prometheus.CounterVec
+	Seconds   prometheus.Histogram
 	// StoreErrors counts batches that could not be stored (and so were
 	// not acked: the terminals send them again).
 	StoreErrors prometheus.Counter
@@ -43,6 +46,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "comptoir_cloud_dead_letters_total",
 			Help: "Messages refused by the ingest and kept as dead letters, by reason.",
 		}, []string{"reason"}),
+		Conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "comptoir_cloud_ingest_conflicts_total",
+			Help: "Terminals' events stored and acked but kept off the timeline: they disagreed with their parcel's state, by reason.",
+		}, []string{"reason"}),
 		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "comptoir_cloud_ingest_store_errors_total",
 			Help: "Event batches the store failed to take; they are not acked, and terminals resend them.",
@@ -64,8 +71,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{wire.ErrMalformed, wire.ErrVersion, cloud.EInvalidStatus} {
 		m.StatusRefused.WithLabelValues(r)
 	}
+	for _, r := range []string{cloud.ConflictUnknownType, cloud.ConflictNoTracking, cloud.ConflictUnknownRA, cloud.ConflictAlreadyDeposited, cloud.ConflictNotHolder} {
+		m.Conflicts.WithLabelValues(r)
+	}
 	if reg != nil {
-		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Seconds, m.StoreErrors, m.StatusRefused)
+		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Conflicts, m.Seconds, m.StoreErrors, m.StatusRefused)
 	}
 	return m
 }

@@ -43,6 +43,12 @@ func (i *Ingest) handleEvents(m message, tid string) {
 		return
 	}
 	res, err := i.store.StoreEvents(i.ctx, tid, b.Events, m.at)
+	if edge.ErrorCode(err) == edge.EINVALID {
+		// A batch no store takes (a seq over 2^63): resending it changes
+		// nothing, so it is kept aside for an operator.
+		i.deadLetter(m, tid, edge.Errorf(wire.ErrMalformed, "%s", edge.ErrorMessage(err)))
+		return
+	}
 	if err != nil {
 		// Not acked: the terminal sends it again later.
 		i.metrics.StoreErrors.Inc()
@@ -58,6 +64,10 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	// counts too.
 	i.metrics.Events.Add(float64(res.Stored))
 	i.metrics.Duplicates.Add(float64(res.Duplicates))
+	for _, c := range res.Conflicts {
+		i.metrics.Conflicts.WithLabelValues(c.Reason).Inc()
+		i.log.Warn("event kept off the timeline", "terminal", tid, "seq", c.Seq, "type", c.Type, "tracking", c.Tracking, "reason", c.Reason)
+	}
 	i.metrics.Batches.Inc()
 	i.metrics.Seconds.Observe(time.Since(m.at).Seconds())
 	// The ack is not awaited: if it is lost, the terminal resends and the

@@ -94,7 +94,7 @@ func TestMigrateTwice(t *testing.T) {
 	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != len(files) {
 		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, len(files))
 	}
-	if tl, err := s.Timeline(ctx, "XY1"); err != nil || len(tl) != 1 {
+	if tl, err := s.Timeline(ctx, cloud.Network, "XY1"); err != nil || len(tl) != 1 {
 		t.Fatalf("timeline after reopen = %v, %v", tl, err)
 	}
 }
@@ -193,7 +193,7 @@ func TestOddText(t *testing.T) {
 	if err := s.Pool().QueryRow(ctx, `SELECT op::text FROM events WHERE terminal = 't-1' AND seq = 1`).Scan(&op); err != nil || !strings.Contains(op, `XY\u0000Z`) {
 		t.Fatalf("op = %s, %v; want the tracking as sent", op, err)
 	}
-	if tl, err := s.Timeline(ctx, "XY\x00Z"); err != nil || len(tl) != 0 {
+	if tl, err := s.Timeline(ctx, cloud.Network, "XY\x00Z"); err != nil || len(tl) != 0 {
 		t.Fatalf("timeline of an invalid tracking = %v, %v", tl, err)
 	}
 }

@@ -40,7 +40,10 @@ type Config struct {
 	// Demo creates demo API keys at first start and keeps them in
 	// DataDir/demo.json.
 	Demo bool
-	// IssuerID is the "iss" of the return authorisations this cloud signs.
+	// IssuerID names the merchant that a first start without --demo
+	// creates, and the one that the data of a cloud from before merchants
+	// (its issuer.key, returns and keys) is given to: its codes carry this
+	// "iss".
 	IssuerID string
 	// Version is reported by comptoir_build_info.
 	Version string
@@ -88,7 +91,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
-	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer id (iss) of the return authorisations")
+	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	mqttSet := false
@@ -123,8 +126,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
 	case c.Store == "postgres" && c.PGDSN == "":
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
-	case c.IssuerID == "":
-		return fmt.Errorf("serve: --issuer-id must not be empty")
+	case !cloud.ValidMerchantID(c.IssuerID):
+		return fmt.Errorf("serve: --issuer-id must be a merchant id (2 to 64 lower-case letters, digits and dashes)")
 	case c.DeadLettersPerTerminal < 1:
 		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
 	case c.DeadLetterMaxAge < time.Minute:

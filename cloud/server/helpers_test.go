@@ -182,13 +182,13 @@ func enrol(tb testing.TB, m *server.Main, tid string) (enrolment, token.Key) {
 
 func statuses(tb testing.TB, m *server.Main, tracking string) string {
 	tb.Helper()
-	_, _, partner := m.Demo()
+	_, operator, _ := m.Demo() // the network's: carriers' parcels have no merchant
 	var tl struct {
 		Timeline []struct {
 			Status string `json:"status"`
 		} `json:"timeline"`
 	}
-	if st := call(tb, "GET", m.HTTPURL()+"/v1/parcels/"+tracking+"/timeline", partner, nil, &tl); st != 200 {
+	if st := call(tb, "GET", m.HTTPURL()+"/v1/parcels/"+tracking+"/timeline", operator, nil, &tl); st != 200 {
 		tb.Fatalf("timeline: status %d", st)
 	}
 	var s []string

@@ -24,7 +24,6 @@ import (
 	"github.com/comptoir/comptoir/cloud/ingest"
 	"github.com/comptoir/comptoir/cloud/pgstore"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // Main is the cloud service.
@@ -34,8 +33,8 @@ type Main struct {
 
 	log         *slog.Logger
 	store       cloud.Store
-	issuer      token.Key
-	trust       *token.TrustList
+	trust       *cloud.Trust
+	merchants   *cloud.Merchants
 	broker      *broker.Broker
 	ingest      *ingest.Ingest
 	http        *httpapi.Server
@@ -72,19 +71,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	if m.issuer, err = m.loadIssuerKey(); err != nil {
+	m.trust = &cloud.Trust{Store: m.store}
+	m.merchants = &cloud.Merchants{Store: m.store, Trust: m.trust}
+	if err := m.adoptLegacy(ctx); err != nil {
 		return err
 	}
 	if err := m.setupKeys(ctx); err != nil {
 		return err
 	}
-	m.trust = token.NewTrustList()
-	m.trust.AddKey(m.issuer.ID, m.issuer.Public())
-	revoked, err := m.store.Revocations(ctx)
-	if err != nil {
+	if err := m.trust.Refresh(ctx); err != nil {
 		return err
 	}
-	m.trust.Revoke(revoked...)
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(
@@ -153,9 +150,10 @@ func (m *Main) openIngest(ctx context.Context) error {
 		Shared: true, Logger: m.Logger,
 		DeadLetters: cloud.DeadLetterLimits{PerTerminal: m.Config.DeadLettersPerTerminal, MaxAge: m.Config.DeadLetterMaxAge},
 	})
-	if err := m.ingest.SetTrust(m.trust.MarshalJWKS()); err != nil {
+	if err := m.ingest.SetTrust(m.trust.List().MarshalJWKS()); err != nil {
 		return err
 	}
+	m.trust.Publish = m.ingest.SetTrust
 	if err := m.ingest.Open(ctx); err != nil {
 		if m.Config.BrokerURL != "" {
 			return fmt.Errorf("%w (check --broker, --broker-user, --broker-pass)", err)
@@ -168,9 +166,10 @@ func (m *Main) openIngest(ctx context.Context) error {
 func (m *Main) openHTTP() error {
 	s := httpapi.NewServer()
 	s.Store = m.store
-	s.IssuerKey = m.issuer
-	s.IssuerID = m.Config.IssuerID
 	s.Trust = m.trust
+	s.Merchants = m.merchants
+	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
+	s.Partners = &cloud.Partners{Store: m.store}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL
@@ -181,7 +180,6 @@ func (m *Main) openHTTP() error {
 	} else if m.broker != nil {
 		s.BrokerAccounts = m.broker
 	}
-	s.TrustChanged = func() error { return m.ingest.SetTrust(m.trust.MarshalJWKS()) }
 	s.Gatherer = m.registry
 	s.Logger = m.Logger
 	s.Healthy = func() error {
@@ -251,8 +249,8 @@ func (m *Main) Demo() (issuer, operator, partner string) {
 // Store returns the cloud's store, for tests and tools.
 func (m *Main) Store() cloud.Store { return m.store }
 
-// IssuerKey returns the key that signs return authorisations.
-func (m *Main) IssuerKey() token.Key { return m.issuer }
+// Trust returns the network's trust list.
+func (m *Main) Trust() *cloud.Trust { return m.trust }
 
 // Close stops the HTTP API, the ingest, the broker and the store, in that
 // order.
