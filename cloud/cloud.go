@@ -4,9 +4,10 @@
 // letters of the ingest, API keys and their roles, and the Store that keeps
 // them.
 //
-// It imports the standard library, edge and sync/wire only. Badger, MQTT and
-// HTTP live in subpackages (badgerstore, broker, ingest, httpapi) that depend
-// on this package; server wires them and cmd/comptoir-cloud runs the server.
+// It imports the standard library, edge, sync/wire and scanner/token only.
+// Badger, MQTT and HTTP live in subpackages (badgerstore, broker, ingest,
+// httpapi) that depend on this package; server wires them and
+// cmd/comptoir-cloud runs the server.
 package cloud
 
 import (

@@ -43,8 +43,12 @@ type EventStore interface {
 	// UpdateTerminalStatus records a status message of terminal id, or
 	// returns ENOTFOUND.
 	UpdateTerminalStatus(ctx context.Context, id string, u StatusUpdate) error
-	// AddDeadLetter keeps a message the ingest refused.
+	// AddDeadLetter keeps a message the ingest refused (NewDeadLetter).
 	AddDeadLetter(ctx context.Context, d DeadLetter) error
+	// PruneDeadLetters removes the dead letters older than before, and
+	// those of terminal beyond its keep newest; it returns how many it
+	// removed.
+	PruneDeadLetters(ctx context.Context, terminal string, keep int, before time.Time) (int, error)
 }
 
 // TimelineStore reads timelines and takes the partners' events.
@@ -116,14 +120,24 @@ type MerchantStore interface {
 
 // FleetStore keeps the registry of terminals.
 type FleetStore interface {
-	// CreateTerminal enrols t. It returns ECONFLICT if its id exists.
+	// CreateTerminal enrols t. It returns ECONFLICT if its id is enrolled
+	// and not decommissioned; a decommissioned terminal is replaced, its
+	// receipt keys kept (Terminal.Succeeding).
 	CreateTerminal(ctx context.Context, t Terminal) error
 	// FindTerminal returns terminal id with its AckedSeq, or ENOTFOUND.
 	FindTerminal(ctx context.Context, id string) (Terminal, error)
 	// Terminals returns every terminal, sorted by id.
 	Terminals(ctx context.Context) ([]Terminal, error)
-	// DeadLetters returns up to limit dead letters, oldest first.
-	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+	// DeadLetters returns up to limit dead letters after the one whose ID
+	// is after ("" from the oldest), oldest first, with their IDs set, and
+	// the cursor of the next page ("" after the last). It returns EINVALID
+	// for a cursor that is not a dead letter's ID.
+	DeadLetters(ctx context.Context, after string, limit int) (page []DeadLetter, next string, err error)
+
+	// DecommissionTerminal records that terminal id was decommissioned at
+	// at for reason, removes its password and marks it offline; it returns
+	// the terminal as recorded, ENOTFOUND, or ECONFLICT if it already was.
+	DecommissionTerminal(ctx context.Context, id string, at time.Time, reason string) (Terminal, error)
 }
 
 // KeyStore keeps API keys.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -77,10 +76,13 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 	}
 	t.AckedSeq = 0 // derived from the watermark, never stored
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		if ok, err := exists(txn, terminalKey(t.ID)); err != nil {
+		var old cloud.Terminal
+		if found, err := getJSON(txn, terminalKey(t.ID), &old); err != nil {
 			return err
-		} else if ok {
+		} else if found && !old.Decommissioned() {
 			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+		} else if found {
+			return setJSON(txn, terminalKey(t.ID), t.Succeeding(old))
 		}
 		return setJSON(txn, terminalKey(t.ID), t)
 	})
@@ -159,41 +161,6 @@ func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.Sta
 		return fmt.Errorf("badgerstore: update terminal status: %w", err)
 	}
 	return nil
-}
-
-// AddDeadLetter implements cloud.Store.
-func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	d.At = d.At.UTC()
-	key := append(be8([]byte("d/"), timeKey(d.At)), randomSuffix()...)
-	err := s.update(ctx, func(txn *badger.Txn) error { return setJSON(txn, key, d) })
-	if err != nil {
-		return fmt.Errorf("badgerstore: add dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetters implements cloud.Store.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
-	out := []cloud.DeadLetter{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("d/"), PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
-			var d cloud.DeadLetter
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
-	}
-	return out, nil
 }
 
 // PutAPIKey implements cloud.Store.

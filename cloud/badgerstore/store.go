@@ -11,6 +11,7 @@
 //	r/{ra id}                            -> return JSON
 //	m/{tid}                              -> terminal JSON
 //	d/{at:8}{rand:8}                     -> dead letter JSON
+//	D/{tid}\x00{at:8}{rand:8}             -> ""            dead letters of a terminal
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //

@@ -62,7 +62,7 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	defer cancel()
 	hash, err := h.passwords.PasswordHash(ctx, user)
 	if err != nil || len(hash) == 0 {
-		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "not enrolled")
+		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "not enrolled, or decommissioned")
 		return false
 	}
 	if subtle.ConstantTimeCompare(cloud.HashSecret(string(pass)), hash) != 1 {

@@ -18,6 +18,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
@@ -51,12 +52,15 @@ func (f PasswordsFunc) PasswordHash(ctx context.Context, tid string) ([]byte, er
 	return f(ctx, tid)
 }
 
-// StorePasswords returns the Passwords of the terminals of a store.
+// StorePasswords returns the Passwords of the terminals of a store; a
+// decommissioned terminal has none.
 func StorePasswords(s cloud.Store) Passwords {
 	return PasswordsFunc(func(ctx context.Context, tid string) ([]byte, error) {
 		t, err := s.FindTerminal(ctx, tid)
 		if err != nil {
 			return nil, err
+		} else if t.Decommissioned() {
+			return nil, edge.Errorf(edge.EFORBIDDEN, "Terminal %q is decommissioned.", tid)
 		}
 		return t.PasswordHash, nil
 	})

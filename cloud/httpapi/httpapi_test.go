@@ -234,14 +234,15 @@ func TestVerifyReceipt(t *testing.T) {
 	}
 	unsigned := b64.EncodeToString([]byte(`{"alg":"none","kid":"shop-1","typ":"comptoir-receipt+jwt"}`)) + "." + parts[1] + "."
 	tests := []struct{ name, token, reason string }{
-		{"unknown terminal", forged, string(edge.UnknownIssuer)},
+		{"unknown terminal", forged, cloud.ReceiptUnknownTerminal},
 		{"wrong key", badSig, string(edge.BadSignature)},
 		{"tampered", tok[:len(tok)-4] + "AAAA", string(edge.BadSignature)},
 		{"weight altered", heavier, string(edge.BadSignature)},
 		{"tracking altered", otherParcel, string(edge.BadSignature)},
 		{"return authorisation, not a receipt", raWithTerminalKey, string(edge.BadSignature)},
 		{"alg none", unsigned, string(edge.BadSignature)},
-		{"not a token", "hello", string(edge.BadSignature)},
+		{"not a token", "hello", cloud.ReceiptMalformed},
+		{"header not JSON", b64.EncodeToString([]byte("{kid")) + "." + parts[1] + "." + parts[2], cloud.ReceiptMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

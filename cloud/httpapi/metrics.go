@@ -22,7 +22,8 @@ func (s *Server) metrics() fiber.Handler {
 }
 
 // FleetCollector exports the fleet registry at scrape time: one scrape of
-// the cloud shows every terminal, which a shop's router would hide.
+// the cloud shows every terminal in service, which a shop's router would
+// hide. Decommissioned terminals are left out.
 type FleetCollector struct {
 	store  TerminalLister
 	log    *slog.Logger
@@ -86,6 +87,9 @@ func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, t := range ts {
+		if t.Decommissioned() {
+			continue // out of the fleet: no "terminal down" alert for ever
+		}
 		up := 0.0
 		if t.Online {
 			up = 1

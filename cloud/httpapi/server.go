@@ -8,11 +8,12 @@
 // only its data (another's answers 404); operator keys see the network.
 // Public, with no key: GET /v1/returns/{id}/qr.png with the signed link of
 // its return (it expires with the return), POST /v1/receipts/verify (it
-// tells whether a token is genuine, nothing more), GET /v1/trust (public
-// keys), GET /track/{tracking}, /healthz and /metrics.
+// tells whether a token is genuine, and the status of its parcel to whoever
+// holds the receipt), GET /v1/trust (public keys), GET /track/{tracking},
+// /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
-// Merchants, Partners, Trust).
+// Merchants, Partners, Trust, Fleet, Receipts).
 package httpapi
 
 import (
@@ -42,11 +43,6 @@ type Commander interface {
 	PublishCommand(ctx context.Context, tid string, cmd wire.Command) error
 }
 
-// BrokerAccounts creates a terminal's MQTT account on the broker.
-type BrokerAccounts interface {
-	RegisterTerminal(ctx context.Context, tid, password string) error
-}
-
 // Server is the cloud's HTTP server.
 type Server struct {
 	Store cloud.Store
@@ -62,10 +58,12 @@ type Server struct {
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
 	Commands Commander
-	// BrokerAccounts, when set, creates each enrolled terminal's account on
-	// an external broker (Mosquitto's dynamic security); nil when the
-	// broker checks passwords against the store (the embedded one).
-	BrokerAccounts BrokerAccounts
+	// BrokerAccounts, when set, opens and closes terminals' accounts on
+	// the broker: the embedded one (which checks passwords against the
+	// store, and drops the connection of a decommissioned terminal) or
+	// Mosquitto's dynamic security. Nil when the operator keeps the
+	// accounts of an external broker.
+	BrokerAccounts cloud.BrokerAccounts
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
 	// Healthy reports problems for /healthz (nil: always healthy).
@@ -124,6 +122,7 @@ func (s *Server) routes() {
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
+	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
@@ -212,20 +211,6 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
-}
-
-// deadLetters lists the messages the ingest refused, oldest first
-// (?limit=N, at most 1000).
-func (s *Server) deadLetters(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 100)
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	dl, err := s.Store.DeadLetters(c.UserContext(), limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"dead_letters": dl})
 }
 
 func (s *Server) trust(c *fiber.Ctx) error {

@@ -38,7 +38,9 @@ type Config struct {
 	Workers int
 	// ConnectTimeout bounds Open's wait for the broker.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// DeadLetters bounds the dead letters kept (zero fields: defaults).
+	DeadLetters cloud.DeadLetterLimits
+	Logger      *slog.Logger
 }
 
 // Ingest consumes the terminals' messages.

@@ -72,12 +72,20 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 	if t.ID == "" {
 		return edge.Errorf(edge.EINVALID, "A terminal needs an id.")
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO terminals (id, name, receipt_public_key, password_hash, enrolled_at, status, online, last_seen)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		text(t.ID), text(t.Name), text(t.ReceiptPublicKey), t.PasswordHash, t.EnrolledAt.UTC(),
-		nullJSON(t.Status), t.Online, nullTime(t.LastSeen))
-	if isUnique(err) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if replaced, err := reenrol(ctx, tx, t); err != nil || replaced {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO terminals (id, name, receipt_public_key, password_hash, enrolled_at, status, online, last_seen)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			text(t.ID), text(t.Name), text(t.ReceiptPublicKey), t.PasswordHash, t.EnrolledAt.UTC(),
+			nullJSON(t.Status), t.Online, nullTime(t.LastSeen))
+		return err
+	})
+	if edge.ErrorCode(err) == edge.ECONFLICT {
+		return err
+	} else if isUnique(err) {
 		return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
 	} else if err != nil {
 		return fmt.Errorf("pgstore: create terminal: %w", err)
@@ -87,7 +95,8 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 
 const selectTerminal = `
 SELECT t.id, t.name, t.receipt_public_key, t.password_hash, t.enrolled_at, t.status::text,
-       t.online, t.last_seen, coalesce(w.acked_seq, 0)
+       t.online, t.last_seen, coalesce(w.acked_seq, 0),
+       t.decommissioned_at, t.decommission_reason, ` + selectPastKeys + `
 FROM terminals t LEFT JOIN watermarks w ON w.terminal = t.id`
 
 func scanTerminal(row pgx.Row) (cloud.Terminal, error) {
@@ -95,8 +104,17 @@ func scanTerminal(row pgx.Row) (cloud.Terminal, error) {
 	var status *string
 	var lastSeen *time.Time
 	var acked int64
-	err := row.Scan(&t.ID, &t.Name, &t.ReceiptPublicKey, &t.PasswordHash, &t.EnrolledAt, &status, &t.Online, &lastSeen, &acked)
+	var decommissioned *time.Time
+	var pastKeys *string
+	err := row.Scan(&t.ID, &t.Name, &t.ReceiptPublicKey, &t.PasswordHash, &t.EnrolledAt, &status, &t.Online, &lastSeen, &acked,
+		&decommissioned, &t.DecommissionReason, &pastKeys)
 	if err != nil {
+		return t, err
+	}
+	if decommissioned != nil {
+		t.DecommissionedAt = decommissioned.UTC()
+	}
+	if t.PastReceiptKeys, err = decodePastKeys(pastKeys); err != nil {
 		return t, err
 	}
 	t.EnrolledAt = t.EnrolledAt.UTC()
@@ -156,45 +174,6 @@ func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.Sta
 		return cloud.ErrNotFound("terminal", id)
 	}
 	return nil
-}
-
-// AddDeadLetter implements cloud.Store.
-func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO dead_letters (terminal, topic, reason, message, payload, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		text(d.Terminal), text(d.Topic), text(d.Reason), text(d.Message), d.Payload, d.At.UTC())
-	if err != nil {
-		return fmt.Errorf("pgstore: add dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetters implements cloud.Store.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT terminal, topic, reason, message, payload, at FROM dead_letters
-		ORDER BY at, n LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	defer rows.Close()
-	out := []cloud.DeadLetter{}
-	for rows.Next() {
-		var d cloud.DeadLetter
-		if err := rows.Scan(&d.Terminal, &d.Topic, &d.Reason, &d.Message, &d.Payload, &d.At); err != nil {
-			return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-		}
-		d.At = d.At.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	return out, nil
 }
 
 // Revoke implements cloud.Store: the return's merchant is checked in the

@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,9 +84,15 @@ func TestMigrateTwice(t *testing.T) {
 	if err != nil || v < 1 {
 		t.Fatalf("schema version = %d, %v", v, err)
 	}
+	// Each migration once: as many rows as files (their numbers may have
+	// gaps while branches land).
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v, %v", files, err)
+	}
 	var n int
-	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != v {
-		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, v)
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != len(files) {
+		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, len(files))
 	}
 	if tl, err := s.Timeline(ctx, cloud.Network, "XY1"); err != nil || len(tl) != 1 {
 		t.Fatalf("timeline after reopen = %v, %v", tl, err)

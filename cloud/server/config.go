@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/broker"
@@ -46,6 +47,11 @@ type Config struct {
 	IssuerID string
 	// Version is reported by comptoir_build_info.
 	Version string
+	// DeadLettersPerTerminal and DeadLetterMaxAge bound the dead letters:
+	// at most so many per terminal (the oldest dropped beyond), none older
+	// (removed when the next dead letter arrives).
+	DeadLettersPerTerminal int
+	DeadLetterMaxAge       time.Duration
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -57,6 +63,9 @@ func DefaultConfig() Config {
 		Store:      "badger",
 		IssuerID:   "comptoir",
 		Version:    "dev",
+
+		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
+		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 	}
 }
 
@@ -83,6 +92,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
+	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
+	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -117,6 +128,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
 	case !cloud.ValidMerchantID(c.IssuerID):
 		return fmt.Errorf("serve: --issuer-id must be a merchant id (2 to 64 lower-case letters, digits and dashes)")
+	case c.DeadLettersPerTerminal < 1:
+		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
+	case c.DeadLetterMaxAge < time.Minute:
+		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
 	}
 	return nil
 }

@@ -148,6 +148,7 @@ func (m *Main) openIngest(ctx context.Context) error {
 	m.ingest = ingest.New(m.store, m.metrics, ingest.Config{
 		BrokerURL: m.mqttURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
 		Shared: true, Logger: m.Logger,
+		DeadLetters: cloud.DeadLetterLimits{PerTerminal: m.Config.DeadLettersPerTerminal, MaxAge: m.Config.DeadLetterMaxAge},
 	})
 	if err := m.ingest.SetTrust(m.trust.List().MarshalJWKS()); err != nil {
 		return err
@@ -176,6 +177,8 @@ func (m *Main) openHTTP() error {
 	s.Commands = m.ingest
 	if m.Config.BrokerDynsec {
 		s.BrokerAccounts = m.ingest
+	} else if m.broker != nil {
+		s.BrokerAccounts = m.broker
 	}
 	s.Gatherer = m.registry
 	s.Logger = m.Logger

@@ -32,7 +32,6 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"TimelineEntryIdempotent", testTimelineEntryIdempotent},
 		{"Returns", testReturns},
 		{"Terminals", testTerminals},
-		{"DeadLetters", testDeadLetters},
 		{"APIKeys", testAPIKeys},
 		{"Revocations", testRevocations},
 		{"ConcurrentTrackings", testConcurrentTrackings},
@@ -44,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"PartnerEntries", testPartnerEntries},
 		{"AdoptLegacy", testAdoptLegacy},
 		{"ConcurrentBatches", testConcurrentBatches},
+		{"Decommission", testDecommission},
+		{"DeadLetterPages", testDeadLetterPages},
+		{"DeadLetterPrune", testDeadLetterPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,19 +315,6 @@ func testTerminals(t *testing.T, s cloud.Store) {
 	all, err := s.Terminals(ctx)
 	if err != nil || len(all) != 2 || all[0].ID != "t-1" || all[1].ID != "t-2" {
 		t.Fatalf("Terminals = %+v, %v", all, err)
-	}
-}
-
-func testDeadLetters(t *testing.T, s cloud.Store) {
-	ctx := context.Background()
-	for i, reason := range []string{"MALFORMED", "WRONG_TERMINAL", "MALFORMED"} {
-		if err := s.AddDeadLetter(ctx, cloud.DeadLetter{Terminal: "t-1", Reason: reason, Payload: []byte("x"), At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.DeadLetters(ctx, 2)
-	if err != nil || len(got) != 2 || got[0].Reason != "MALFORMED" || got[1].Reason != "WRONG_TERMINAL" || string(got[0].Payload) != "x" {
-		t.Fatalf("DeadLetters = %+v, %v", got, err)
 	}
 }
 

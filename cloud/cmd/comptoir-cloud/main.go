@@ -26,6 +26,7 @@ const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
+                       [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
   comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
