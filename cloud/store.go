@@ -23,6 +23,7 @@ type Store interface {
 	MerchantStore
 	FleetStore
 	KeyStore
+	FeedStore
 
 	// Close releases the store.
 	Close() error

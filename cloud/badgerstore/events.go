@@ -69,6 +69,7 @@ type eventsWrite struct {
 	tid    string
 	events []preparedEvent
 	res    cloud.Ingested
+	out    *outTxn // the outbox of the group's transaction
 }
 
 // preparedEvent is an event's keys and values, ready to be set.
@@ -118,9 +119,9 @@ const maxGroupEvents = 4096
 // syncs its WAL once per transaction (SyncWrites), and that sync is most of
 // the cost of a small batch (cloud.GroupCommit).
 func (s *Store) commit(group []*eventsWrite) error {
-	return s.update(context.Background(), func(txn *badger.Txn) error {
+	return s.updateOut(context.Background(), func(txn *badger.Txn, out *outTxn) error {
 		for _, w := range group {
-			w.res = cloud.Ingested{}
+			w.res, w.out = cloud.Ingested{}, out
 			// A terminal twice in the group: its second write reads the
 			// first's watermark from the transaction's own writes.
 			wm, err := watermark(txn, w.tid)
@@ -270,7 +271,10 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 		}
 	}
 	if ev.timeline != nil {
-		return txn.Set(ev.timeline, ev.sk)
+		if err := txn.Set(ev.timeline, ev.sk); err != nil {
+			return err
+		}
+		return w.out.terminal(txn, next, ev) // the event flows out (outbox.go)
 	}
 	return nil
 }

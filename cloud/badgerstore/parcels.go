@@ -136,7 +136,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		return false, err
 	}
 	var added bool
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.updateOut(ctx, func(txn *badger.Txn, out *outTxn) error {
 		added = false
 		p, found, err := scopedParcel(txn, scope, tracking)
 		if err != nil {
@@ -154,7 +154,10 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if added, err = addEntry(txn, tracking, e); err != nil {
 			return err
 		}
-		return setParcel(txn, next)
+		if err := setParcel(txn, next); err != nil || !added {
+			return err
+		}
+		return out.entry(txn, next, e)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

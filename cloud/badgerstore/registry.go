@@ -24,7 +24,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 	if r.ID == "" || !cloud.ValidTracking(r.Tracking) || !cloud.ValidMerchantID(r.Merchant) {
 		return edge.Errorf(edge.EINVALID, "A return needs an id, a tracking number and a merchant.")
 	}
-	err := s.update(ctx, func(txn *badger.Txn) error {
+	err := s.updateOut(ctx, func(txn *badger.Txn, out *outTxn) error {
 		if ok, err := exists(txn, returnKey(r.ID)); err != nil {
 			return err
 		} else if ok {
@@ -38,11 +38,14 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if err := setJSON(txn, returnKey(r.ID), r); err != nil {
 			return err
 		}
-		if err := setParcel(txn, cloud.CreatedParcel(r)); err != nil {
+		p, e := cloud.CreatedParcel(r), cloud.CreatedEntry(r)
+		if err := setParcel(txn, p); err != nil {
 			return err
 		}
-		_, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r))
-		return err
+		if added, err := addEntry(txn, r.Tracking, e); err != nil || !added {
+			return err
+		}
+		return out.entry(txn, p, e)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -14,6 +14,7 @@
 //	D/{tid}\x00{at:8}{rand:8}             -> ""            dead letters of a terminal
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
+//	o/{seq:8}, O/{merchant}\x00{seq:8}   -> s/ key or entry JSON  published events (outbox.go)
 //
 // Numbers are big-endian so that keys sort as their values.
 package badgerstore
@@ -39,6 +40,7 @@ type Store struct {
 	db *badger.DB
 
 	group    *cloud.GroupCommit[*eventsWrite] // of StoreEvents
+	out      outbox                           // numbers the published events (outbox.go)
 	closing  chan struct{}
 	close1   sync.Once // Close runs once
 	closeErr error
@@ -75,6 +77,10 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, closing: make(chan struct{})}
+	if err := s.loadOutbox(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
+	}
 	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
 	s.loops.Add(1)
 	go s.gcLoop()

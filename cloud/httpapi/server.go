@@ -13,7 +13,7 @@
 // /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
-// Merchants, Partners, Trust, Fleet, Receipts).
+// Merchants, Partners, Feed, Trust, Fleet, Receipts).
 package httpapi
 
 import (
@@ -118,6 +118,7 @@ func (s *Server) routes() {
 	v1.Post("/returns/:id/revoke", s.auth(cloud.RoleIssuer), s.revokeReturn)
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
+	v1.Get("/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listEvents)
 	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)

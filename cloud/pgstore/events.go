@@ -114,6 +114,7 @@ type pgWrite struct {
 	occurred                   []time.Time
 	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
+	out                        []outRow // the events that flow out, for publishGroup
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -143,7 +144,7 @@ func (s *Store) commit(group []*pgWrite) error {
 					return err
 				}
 			}
-			return nil
+			return publishGroup(ctx, tx, group) // the events flow out (outbox.go)
 		})
 		if sqlState(err) != "40P01" && !errors.Is(err, errParcelRace) {
 			break
@@ -225,7 +226,7 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 	if err := c.write(ctx, tx, tid); err != nil {
 		return err
 	}
-	res.Conflicts = c.conflicts
+	res.Conflicts, w.out = c.conflicts, c.out
 	if c.last != wm {
 		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, c.last); err != nil {
 			return err

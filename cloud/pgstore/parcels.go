@@ -62,6 +62,7 @@ type chain struct {
 	next      map[string]cloud.Parcel
 	status    map[int64]string
 	conflicts []cloud.Conflict
+	out       []outRow // the events that flow out (outbox.go)
 }
 
 // step is one event of a chain: a row of the batch (row >= 0) or an event
@@ -178,7 +179,7 @@ func (c *chain) lock(ctx context.Context, tx pgx.Tx) error {
 
 // apply checks the chain's events in order against the locked parcels.
 func (c *chain) apply(received time.Time) {
-	c.next, c.status, c.conflicts = map[string]cloud.Parcel{}, map[int64]string{}, nil
+	c.next, c.status, c.conflicts, c.out = map[string]cloud.Parcel{}, map[int64]string{}, nil, nil
 	seen := func(tr string) (cloud.Parcel, bool) {
 		if p, ok := c.next[tr]; ok {
 			return p, true
@@ -201,6 +202,8 @@ func (c *chain) apply(received time.Time) {
 		}
 		if s, ok := cloud.StatusOf(st.op.Type); ok {
 			c.status[st.seq] = string(s)
+			next.Tracking = st.op.Tracking
+			c.out = append(c.out, terminalOut(next, st.op.Terminal, st.seq))
 		}
 	}
 }
@@ -444,8 +447,10 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		added = tag.RowsAffected() == 1
-		_, err = tx.Exec(ctx, updateParcels, []string{text(tracking)}, []string{string(next.Status)}, []string{next.Holder})
-		return err
+		if _, err = tx.Exec(ctx, updateParcels, []string{text(tracking)}, []string{string(next.Status)}, []string{next.Holder}); err != nil || !added {
+			return err
+		}
+		return publish(ctx, tx, []outRow{entryOut(next, e)})
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -39,8 +39,11 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		} else if tag.RowsAffected() == 0 {
 			return cloud.ErrTrackingTaken(r.Tracking)
 		}
-		_, err = tx.Exec(ctx, insertEntry, entryArgs(r.Tracking, cloud.CreatedEntry(r))...)
-		return err
+		e := cloud.CreatedEntry(r)
+		if _, err = tx.Exec(ctx, insertEntry, entryArgs(r.Tracking, e)...); err != nil {
+			return err
+		}
+		return publish(ctx, tx, []outRow{entryOut(p, e)})
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -46,6 +46,9 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Decommission", testDecommission},
 		{"DeadLetterPages", testDeadLetterPages},
 		{"DeadLetterPrune", testDeadLetterPrune},
+		{"Outbox", testOutbox},
+		{"OutboxGap", testOutboxGap},
+		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,178 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// outRow is a row of the outbox (migrations/0004_outbox.sql): the event of
+// a terminal's event (terminal and evSeq) or of an API entry (entryID).
+type outRow struct {
+	merchant, tracking string
+	terminal           *string
+	evSeq              *int64
+	entryID            *string
+}
+
+// terminalOut returns the row of the event seq of terminal tid on the
+// timeline of parcel p.
+func terminalOut(p cloud.Parcel, tid string, seq int64) outRow {
+	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), terminal: &tid, evSeq: &seq}
+}
+
+// entryOut returns the row of API entry e of parcel p.
+func entryOut(p cloud.Parcel, e cloud.TimelineEntry) outRow {
+	id := text(e.EventID)
+	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: &id}
+}
+
+// insertOutbox inserts rows, with no seq yet (sequence gives it).
+const insertOutbox = `
+INSERT INTO outbox (merchant, tracking, terminal, ev_seq, entry_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`
+
+// sequenceOutbox numbers, after the last seq, up to 10,000 committed rows
+// with none, in id order.
+const sequenceOutbox = `
+WITH todo AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS rn
+    FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT 10000) AS t),
+base AS (SELECT coalesce(max(seq), 0) AS b FROM outbox)
+UPDATE outbox SET seq = base.b + todo.rn FROM todo, base WHERE outbox.id = todo.id`
+
+// outboxLock is the advisory lock key of sequence ("outbox" in ASCII).
+const outboxLock = 0x6f7574626f78
+
+// sequence gives a seq to the outbox rows committed without one, in the
+// order of their ids, one instance at a time. Reads of the feed call it
+// first, so that they see every event committed before them. Rows of
+// transactions still open are numbered by a later call, after those
+// numbered now: a reader's cursor never passes an event still to come.
+// Events of one parcel keep their order: their transactions lock the
+// parcel, so the later one inserts its row (and takes its id) after the
+// earlier one committed.
+func (s *Store) sequence(ctx context.Context) error {
+	var pending bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq IS NULL)`).Scan(&pending); err != nil || !pending {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(outboxLock)); err != nil {
+			return err
+		}
+		for {
+			tag, err := tx.Exec(ctx, sequenceOutbox)
+			if err != nil || tag.RowsAffected() < 10000 {
+				return err
+			}
+		}
+	})
+}
+
+// publish inserts rows into the outbox in tx.
+func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := len(rows)
+	merchants, trackings, terminals := make([]string, n), make([]string, n), make([]*string, n)
+	evSeqs, entries := make([]*int64, n), make([]*string, n)
+	for i, r := range rows {
+		merchants[i], trackings[i], terminals[i], evSeqs[i], entries[i] = r.merchant, r.tracking, r.terminal, r.evSeq, r.entryID
+	}
+	_, err := tx.Exec(ctx, insertOutbox, merchants, trackings, terminals, evSeqs, entries)
+	return err
+}
+
+// publishGroup inserts the outbox rows of a group of batches.
+func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
+	var rows []outRow
+	for _, w := range group {
+		rows = append(rows, w.out...)
+	}
+	return publish(ctx, tx, rows)
+}
+
+// EventsHead implements cloud.Store.
+func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
+	if err := s.sequence(ctx); err != nil {
+		return 0, fmt.Errorf("pgstore: events head: %w", err)
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("pgstore: events head: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// Events implements cloud.Store: the rows are joined to the events and
+// entries they refer to and to their parcel, in the merchant's scope.
+func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, limit int) ([]cloud.Event, uint64, error) {
+	if after > maxInt64 {
+		return []cloud.Event{}, after, nil
+	}
+	if err := s.sequence(ctx); err != nil {
+		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT o.seq, o.merchant, o.tracking, coalesce(p.ra_id, ''), e.op::text,
+		       coalesce(t.status, ''), coalesce(t.occurred_at, 'epoch'), coalesce(t.location, ''), coalesce(t.event_id, '')
+		FROM outbox o
+		LEFT JOIN parcels p ON p.tracking = o.tracking
+		LEFT JOIN events e ON e.terminal = o.terminal AND e.seq = o.ev_seq
+		LEFT JOIN timeline_entries t ON t.event_id = o.entry_id
+		WHERE o.seq > $1 AND ($2 = '' OR o.merchant = $2)
+		ORDER BY o.seq LIMIT $3`, int64(after), scopeMerchant(scope), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
+	}
+	defer rows.Close()
+	out, last := []cloud.Event{}, after
+	for rows.Next() {
+		var seq int64
+		var p cloud.Parcel
+		var op *string
+		var e cloud.TimelineEntry
+		var status string
+		if err := rows.Scan(&seq, &p.Merchant, &p.Tracking, &p.RAID, &op, &status, &e.OccurredAt, &e.Location, &e.EventID); err != nil {
+			return nil, 0, fmt.Errorf("pgstore: events: %w", err)
+		}
+		ev, err := outEvent(p, op, e, status)
+		if err != nil {
+			return nil, 0, fmt.Errorf("pgstore: event %d: %w", seq, err)
+		}
+		ev.Seq = uint64(seq)
+		out, last = append(out, ev), uint64(seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
+	}
+	return out, last, nil
+}
+
+// outEvent makes the event of an outbox row: of the terminal's event op,
+// or else of the entry e of status.
+func outEvent(p cloud.Parcel, op *string, e cloud.TimelineEntry, status string) (cloud.Event, error) {
+	if op == nil {
+		e.Status, e.OccurredAt = cloud.Status(status), e.OccurredAt.UTC()
+		return cloud.EntryEvent(p, e), nil
+	}
+	var o edge.Operation
+	if err := json.Unmarshal([]byte(*op), &o); err != nil {
+		return cloud.Event{}, err
+	}
+	ev, ok := cloud.TerminalEvent(o, p)
+	if !ok {
+		return ev, fmt.Errorf("event %q marks no status", o.ID)
+	}
+	return ev, nil
+}
+
+// maxInt64 is the largest cursor the outbox can have passed.
+const maxInt64 = 1<<63 - 1
