@@ -18,6 +18,7 @@ require (
 
 require (
 	github.com/philhofer/fwd v1.1.3-0.20240916144458-20a13a1f6b7c // indirect
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // indirect
 	github.com/tinylib/msgp v1.2.5 // indirect
 )
 

@@ -24,6 +24,7 @@ type Store interface {
 	FleetStore
 	KeyStore
 	FeedStore
+	WebhookStore
 
 	// Close releases the store.
 	Close() error

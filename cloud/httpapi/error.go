@@ -29,6 +29,7 @@ var codeStatus = map[string]int{
 	cloud.ETrackingTaken: fiber.StatusConflict,
 	cloud.EStatusOrder:   fiber.StatusConflict,
 	cloud.EBadTime:       fiber.StatusUnprocessableEntity,
+	cloud.EPrivateTarget: fiber.StatusUnprocessableEntity,
 }
 
 // fiberCodes maps Fiber's own errors (no route, body too large) to codes.

@@ -13,7 +13,7 @@
 // /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
-// Merchants, Partners, Feed, Trust, Fleet, Receipts).
+// Merchants, Partners, Webhooks, Feed, Trust, Fleet, Receipts).
 package httpapi
 
 import (
@@ -51,6 +51,8 @@ type Server struct {
 	Issuer    *cloud.Issuer
 	Merchants *cloud.Merchants
 	Partners  *cloud.Partners
+	// Webhooks is the use case of webhook subscriptions.
+	Webhooks *cloud.Webhooks
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust
@@ -119,6 +121,10 @@ func (s *Server) routes() {
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Get("/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listEvents)
+	v1.Post("/webhooks", s.auth(cloud.RoleIssuer), s.createWebhook)
+	v1.Get("/webhooks", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listWebhooks)
+	v1.Delete("/webhooks/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.deleteWebhook)
+	v1.Post("/webhooks/:id/rotate-secret", s.auth(cloud.RoleIssuer), s.rotateWebhookSecret)
 	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)

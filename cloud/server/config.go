@@ -52,6 +52,13 @@ type Config struct {
 	// (removed when the next dead letter arrives).
 	DeadLettersPerTerminal int
 	DeadLetterMaxAge       time.Duration
+	// WebhookAllowPrivate lets webhooks target private, loopback and
+	// link-local addresses (tests; a cloud and its merchants inside one
+	// private network).
+	WebhookAllowPrivate bool
+	// WebhookPoll is how often the webhook dispatcher looks for new
+	// events and subscriptions.
+	WebhookPoll time.Duration
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -66,6 +73,7 @@ func DefaultConfig() Config {
 
 		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
 		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
+		WebhookPoll:            time.Second,
 	}
 }
 
@@ -93,6 +101,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks target private, loopback and link-local addresses")
+	fs.DurationVar(&c.WebhookPoll, "webhook-poll", c.WebhookPoll, "how often webhook deliveries look for new events")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +142,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
 	case c.DeadLetterMaxAge < time.Minute:
 		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
+	case c.WebhookPoll <= 0:
+		return fmt.Errorf("serve: --webhook-poll must be positive")
 	}
 	return nil
 }

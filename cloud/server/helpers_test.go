@@ -24,7 +24,12 @@ import (
 // given.
 func MustRun(tb testing.TB, dir string, extra ...string) *server.Main {
 	tb.Helper()
-	m := server.NewMain()
+	return mustRun(tb, server.NewMain(), dir, extra...)
+}
+
+// mustRun is MustRun of a Main the caller has set up.
+func mustRun(tb testing.TB, m *server.Main, dir string, extra ...string) *server.Main {
+	tb.Helper()
 	m.Logger = slog.New(slog.DiscardHandler)
 	if err := m.ParseFlags(append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)); err != nil {
 		tb.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/comptoir/comptoir/cloud/httpapi"
 	"github.com/comptoir/comptoir/cloud/ingest"
 	"github.com/comptoir/comptoir/cloud/pgstore"
+	"github.com/comptoir/comptoir/cloud/webhookhttp"
 	"github.com/comptoir/comptoir/edge"
 )
 
@@ -30,21 +31,26 @@ import (
 type Main struct {
 	Config Config
 	Logger *slog.Logger
+	// WebhookBackoff, when set, replaces the webhooks' retry schedule
+	// (cloud.Backoff): tests make it short.
+	WebhookBackoff func(n int) time.Duration
 
-	log         *slog.Logger
-	store       cloud.Store
-	trust       *cloud.Trust
-	merchants   *cloud.Merchants
-	broker      *broker.Broker
-	ingest      *ingest.Ingest
-	http        *httpapi.Server
-	registry    *prometheus.Registry
-	metrics     *ingest.Metrics
-	mqttURL     string
-	httpURL     string
-	demo        DemoKeys
-	ingestCreds [2]string
-	closing     atomic.Bool
+	log            *slog.Logger
+	store          cloud.Store
+	trust          *cloud.Trust
+	merchants      *cloud.Merchants
+	broker         *broker.Broker
+	ingest         *ingest.Ingest
+	http           *httpapi.Server
+	registry       *prometheus.Registry
+	metrics        *ingest.Metrics
+	mqttURL        string
+	httpURL        string
+	demo           DemoKeys
+	ingestCreds    [2]string
+	closing        atomic.Bool
+	dispatch       *dispatchLoop // webhooks.go
+	webhookMetrics *webhookhttp.Metrics
 }
 
 // NewMain returns a Main with the default configuration.
@@ -88,9 +94,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		httpapi.NewFleetCollector(m.store, m.log),
+		webhookhttp.NewBacklogCollector(m.store, m.log),
 		httpapi.BuildInfo(m.Config.Version),
 	)
 	m.metrics = ingest.NewMetrics(m.registry)
+	m.webhookMetrics = webhookhttp.NewMetrics(m.registry)
 
 	if err := m.openBroker(); err != nil {
 		return err
@@ -98,7 +106,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openIngest(ctx); err != nil {
 		return err
 	}
-	return m.openHTTP()
+	if err := m.openHTTP(); err != nil {
+		return err
+	}
+	m.startDispatcher()
+	return nil
 }
 
 func (m *Main) openStore(ctx context.Context) error {
@@ -170,6 +182,7 @@ func (m *Main) openHTTP() error {
 	s.Merchants = m.merchants
 	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
 	s.Partners = &cloud.Partners{Store: m.store}
+	s.Webhooks = &cloud.Webhooks{Store: m.store, AllowPrivate: m.Config.WebhookAllowPrivate}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL
@@ -256,6 +269,7 @@ func (m *Main) Trust() *cloud.Trust { return m.trust }
 // order.
 func (m *Main) Close() error {
 	m.closing.Store(true)
+	m.stopDispatcher()
 	var errs []error
 	if m.http != nil {
 		errs = append(errs, m.http.Close())

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Outbox", testOutbox},
 		{"OutboxGap", testOutboxGap},
 		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

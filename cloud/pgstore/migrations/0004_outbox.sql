@@ -19,3 +19,11 @@ CREATE INDEX outbox_unsequenced ON outbox (id) WHERE seq IS NULL;
 -- The feed of one merchant.
 CREATE INDEX outbox_merchant ON outbox (merchant, seq);
 
+-- Webhook subscriptions: body is the subscription with its secrets.
+CREATE TABLE webhooks (
+    id         text        PRIMARY KEY,
+    merchant   text        NOT NULL,
+    created_at timestamptz NOT NULL,
+    body       json        NOT NULL
+);
+CREATE INDEX webhooks_merchant ON webhooks (merchant, created_at);

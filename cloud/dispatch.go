@@ -1,0 +1,320 @@
+package cloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Delivery is one attempt to deliver an event to a webhook, as Standard
+// Webhooks (standardwebhooks.com) has it: ID is the webhook-id header (the
+// event's id, the same on every attempt), Timestamp the webhook-timestamp,
+// Body the payload; Secrets sign it (one signature each).
+type Delivery struct {
+	ID        string
+	Timestamp time.Time
+	Body      []byte
+	Secrets   []string
+}
+
+// NewDelivery returns the delivery of ev to w at now: the body is
+// {"type","timestamp","data"}.
+func NewDelivery(ev Event, w Webhook, now time.Time) (Delivery, error) {
+	body, err := json.Marshal(struct {
+		Type      string    `json:"type"`
+		Timestamp time.Time `json:"timestamp"`
+		Data      EventData `json:"data"`
+	}{ev.Type, ev.OccurredAt.UTC(), ev.Data})
+	if err != nil {
+		return Delivery{}, err
+	}
+	return Delivery{ID: ev.ID, Timestamp: now, Body: body, Secrets: w.SigningSecrets(now)}, nil
+}
+
+// Sender sends deliveries (the HTTP adapter: cloud/webhookhttp).
+type Sender interface {
+	// Send posts d to url and returns the receiver's HTTP status, or an
+	// error when there was no answer (refused target, timeout, ...).
+	Send(ctx context.Context, url string, d Delivery) (status int, err error)
+}
+
+// DispatchStore is what the Dispatcher needs of the store.
+type DispatchStore interface {
+	Webhooks(ctx context.Context, scope Scope) ([]Webhook, error)
+	UpdateWebhook(ctx context.Context, scope Scope, id string, fn func(*Webhook) error) (Webhook, error)
+	Events(ctx context.Context, scope Scope, after uint64, limit int) ([]Event, uint64, error)
+}
+
+// Dispatcher defaults.
+const (
+	DefaultMaxFailing = 72 * time.Hour // a subscription failing this long is disabled
+	defaultPoll       = time.Second
+	defaultLease      = 30 * time.Second
+	maxBackoff        = time.Hour
+)
+
+// Dispatcher delivers the events of the outbox to the webhooks that
+// subscribe to them: each subscription in its own loop, in the order of
+// the outbox (so a parcel's events in order), one event at a time,
+// retried with exponential backoff until a 2xx answer, for up to
+// MaxFailing, after which the subscription is disabled with the reason.
+// A slow or dead receiver only delays its own subscription. Instances
+// sharing a store take a lease on a subscription before delivering for
+// it, so that one at a time does.
+type Dispatcher struct {
+	Store  DispatchStore
+	Sender Sender
+	// Instance names this instance in leases; it must differ between
+	// instances sharing a store.
+	Instance string
+	// Now is the clock (time.Now); Backoff the wait after the n-th failed
+	// attempt of an event (exponential from 1 s, with jitter, up to an
+	// hour); Poll how often new subscriptions and events are looked for
+	// (1 s); Lease how long a lease lasts (30 s); MaxFailing how long a
+	// subscription may fail before it is disabled (DefaultMaxFailing).
+	Now        func() time.Time
+	Backoff    func(n int) time.Duration
+	Poll       time.Duration
+	Lease      time.Duration
+	MaxFailing time.Duration
+	Logger     *slog.Logger
+	// Observe, when set, is told the result of each attempt ("ok",
+	// "failed", "refused") and, for a 2xx, the time from the event to it.
+	Observe func(result string, sinceEvent time.Duration)
+
+	mu      sync.Mutex
+	running map[string]bool // subscriptions with a loop
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Dispatcher) poll() time.Duration {
+	if d.Poll > 0 {
+		return d.Poll
+	}
+	return defaultPoll
+}
+
+func (d *Dispatcher) log() *slog.Logger {
+	l := d.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return l.With("component", "dispatcher")
+}
+
+// Backoff is the default wait after the n-th failed attempt: 2^(n-1)
+// seconds up to an hour, between half and all of it (jitter, so that
+// subscriptions failing together do not retry together).
+func Backoff(n int) time.Duration {
+	b := maxBackoff
+	if n < 13 {
+		b = min(time.Second<<max(n-1, 0), maxBackoff)
+	}
+	return b/2 + rand.N(b/2+1)
+}
+
+// Run starts a loop for every active subscription, and for those created
+// later, until ctx ends; it returns once they have stopped.
+func (d *Dispatcher) Run(ctx context.Context) {
+	d.mu.Lock()
+	d.running = map[string]bool{}
+	d.mu.Unlock()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTicker(d.poll())
+	defer t.Stop()
+	for {
+		ws, err := d.Store.Webhooks(ctx, Network)
+		if err != nil && ctx.Err() == nil {
+			d.log().Warn("list webhooks", "err", err)
+		}
+		for _, w := range ws {
+			d.mu.Lock()
+			start := w.Disabled == "" && !d.running[w.ID]
+			if start {
+				d.running[w.ID] = true
+			}
+			d.mu.Unlock()
+			if start {
+				wg.Add(1)
+				go func(id string) {
+					defer wg.Done()
+					d.serve(ctx, id)
+					d.mu.Lock()
+					delete(d.running, id)
+					d.mu.Unlock()
+				}(w.ID)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// errStop ends a subscription's loop: it was deleted or disabled.
+var errStop = errors.New("subscription gone or disabled")
+
+// errLeased: another instance holds the subscription's lease.
+var errLeased = errors.New("leased by another instance")
+
+// serve runs the loop of subscription id until it is gone, disabled, or
+// ctx ends.
+func (d *Dispatcher) serve(ctx context.Context, id string) {
+	for ctx.Err() == nil {
+		wait, err := d.Step(ctx, id)
+		if errors.Is(err, errStop) {
+			return
+		} else if err != nil && ctx.Err() == nil {
+			d.log().Warn("delivery step", "webhook", id, "err", err)
+			wait = d.poll()
+		}
+		if wait <= 0 {
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// Step makes the next delivery attempt of subscription id if one is due,
+// and returns how long to wait before the next step. It takes (or renews)
+// the subscription's lease first, and does nothing while another instance
+// holds it.
+func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error) {
+	now := d.now()
+	lease := d.Lease
+	if lease <= 0 {
+		lease = defaultLease
+	}
+	w, err := d.Store.UpdateWebhook(ctx, Network, id, func(w *Webhook) error {
+		if w.Disabled != "" {
+			return errStop
+		}
+		if w.LeaseOwner != d.Instance && now.Before(w.LeaseUntil) {
+			return errLeased
+		}
+		w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		return nil
+	})
+	switch {
+	case edge.ErrorCode(err) == edge.ENOTFOUND || errors.Is(err, errStop):
+		return 0, errStop
+	case errors.Is(err, errLeased):
+		return d.poll(), nil
+	case err != nil:
+		return 0, err
+	}
+	if now.Before(w.NextAttempt) {
+		return min(w.NextAttempt.Sub(now), lease/2), nil
+	}
+	evs, _, err := d.Store.Events(ctx, MerchantScope(w.Merchant), w.Cursor, 100)
+	if err != nil {
+		return 0, err
+	}
+	skip := w.Cursor // the last event before the next one wanted
+	var next *Event
+	for i := range evs {
+		if w.Wants(evs[i].Type) {
+			next = &evs[i]
+			break
+		}
+		skip = evs[i].Seq
+	}
+	if next == nil {
+		if skip != w.Cursor {
+			_, err = d.Store.UpdateWebhook(ctx, Network, id, func(w *Webhook) error {
+				w.Cursor = max(w.Cursor, skip)
+				return nil
+			})
+			return 0, err
+		}
+		return d.poll(), nil
+	}
+	return d.attempt(ctx, w, *next, skip)
+}
+
+// attempt delivers ev to w once and records the result.
+func (d *Dispatcher) attempt(ctx context.Context, w Webhook, ev Event, skip uint64) (time.Duration, error) {
+	now := d.now()
+	dl, err := NewDelivery(ev, w, now)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	status, sendErr := d.Sender.Send(ctx, w.URL, dl)
+	latency := time.Since(start)
+	ok := sendErr == nil && status >= 200 && status < 300
+	entry := DeliveryAttempt{EventID: ev.ID, At: now, Status: status, LatencyMS: latency.Milliseconds()}
+	if sendErr != nil {
+		entry.Error = sendErr.Error()
+	} else if !ok {
+		entry.Error = fmt.Sprintf("HTTP %d", status)
+	}
+	if ctx.Err() != nil && !ok {
+		return 0, ctx.Err() // stopping: not the receiver's failure
+	}
+	backoff := Backoff
+	if d.Backoff != nil {
+		backoff = d.Backoff
+	}
+	maxFailing := d.MaxFailing
+	if maxFailing <= 0 {
+		maxFailing = DefaultMaxFailing
+	}
+	var wait time.Duration
+	_, err = d.Store.UpdateWebhook(ctx, Network, w.ID, func(s *Webhook) error {
+		s.Log = append(s.Log, entry)
+		if n := len(s.Log) - MaxDeliveryLog; n > 0 {
+			s.Log = append([]DeliveryAttempt(nil), s.Log[n:]...)
+		}
+		if ok {
+			s.Cursor, s.Attempts, s.NextAttempt, s.FailingSince = max(s.Cursor, ev.Seq), 0, time.Time{}, time.Time{}
+			return nil
+		}
+		s.Cursor = max(s.Cursor, skip)
+		s.Attempts++
+		if s.FailingSince.IsZero() {
+			s.FailingSince = now
+		}
+		if now.Sub(s.FailingSince) >= maxFailing {
+			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then subscribe again.",
+				maxFailing, s.FailingSince.Format(time.RFC3339), entry.Error)
+			s.DisabledAt = now
+			return nil
+		}
+		wait = backoff(s.Attempts)
+		s.NextAttempt = now.Add(wait)
+		return nil
+	})
+	if d.Observe != nil {
+		switch {
+		case ok:
+			d.Observe("ok", now.Sub(ev.OccurredAt))
+		case sendErr != nil && status == 0:
+			d.Observe("refused", 0)
+		default:
+			d.Observe("failed", 0)
+		}
+	}
+	return wait, err
+}

@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+// webhookWithSecret is a subscription as created or rotated: the only
+// answers that show a secret.
+type webhookWithSecret struct {
+	cloud.Webhook
+	Secret string `json:"secret"`
+}
+
+// createWebhook subscribes the issuer key's merchant: {"url","events"}
+// answers 201 with the subscription and its secret.
+func (s *Server) createWebhook(c *fiber.Ctx) error {
+	var req cloud.WebhookRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	w, secret, err := s.Webhooks.Create(c.UserContext(), scope(c).Merchant, req)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(webhookWithSecret{Webhook: w, Secret: secret})
+}
+
+// listWebhooks answers the subscriptions in the key's scope, without
+// their secrets.
+func (s *Server) listWebhooks(c *fiber.Ctx) error {
+	ws, err := s.Webhooks.List(c.UserContext(), scope(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"webhooks": ws})
+}
+
+// deleteWebhook removes a subscription in the key's scope (204).
+func (s *Server) deleteWebhook(c *fiber.Ctx) error {
+	if err := s.Webhooks.Delete(c.UserContext(), scope(c), c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// rotateWebhookSecret gives a subscription a new secret, answered once;
+// the old one signs beside it for a day.
+func (s *Server) rotateWebhookSecret(c *fiber.Ctx) error {
+	w, secret, err := s.Webhooks.RotateSecret(c.UserContext(), scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(webhookWithSecret{Webhook: w, Secret: secret})
+}

@@ -1,0 +1,161 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
+	"github.com/comptoir/comptoir/cloud/pgstore"
+	"github.com/comptoir/comptoir/cloud/server"
+	"github.com/comptoir/comptoir/cloud/webhookhttp"
+)
+
+// fakeClock is a clock that tests move.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) add(d time.Duration) { c.ns.Add(int64(d)) }
+
+func newClock(at time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(at.UnixNano())
+	return c
+}
+
+// TestWebhookDisabledAfterThreeDays: with a receiver that always fails,
+// the dispatcher retries with growing waits, disables the subscription
+// after 72 hours of failures, says why, and stops; a second instance does
+// nothing while the first holds the lease. The clock is the test's: no
+// real waiting.
+func TestWebhookDisabledAfterThreeDays(t *testing.T) {
+	ctx := context.Background()
+	store, err := badgerstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r := newReceiver(t)
+	r.answer = func(string, int) int { return http.StatusInternalServerError }
+	r.anyTime = true
+	start := time.Now().UTC() // signatures are verified against the real time
+	clock := newClock(start)
+	ws := &cloud.Webhooks{Store: store, AllowPrivate: true, Now: clock.now}
+	w, secret, err := ws.Create(ctx, "acme", cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.setSecret(secret)
+	if err := store.CreateReturn(ctx, cloud.Return{ID: "ra-1", Merchant: "acme", Tracking: "TRK1", CreatedAt: start}); err != nil {
+		t.Fatal(err)
+	}
+	sender := webhookhttp.New(webhookhttp.Config{AllowPrivate: true})
+	a := &cloud.Dispatcher{Store: store, Sender: sender, Instance: "a", Now: clock.now}
+	b := &cloud.Dispatcher{Store: store, Sender: sender, Instance: "b", Now: clock.now}
+
+	var waits []time.Duration
+	for step := 0; ; step++ {
+		if step > 1000 {
+			t.Fatal("never disabled")
+		}
+		wait, err := a.Step(ctx, w.ID)
+		if err != nil {
+			break // errStop: disabled
+		}
+		if step == 0 {
+			// b finds the lease taken and attempts nothing.
+			before := attempts(r)
+			if _, err := b.Step(ctx, w.ID); err != nil || attempts(r) != before {
+				t.Fatalf("second instance: %v, attempts %d -> %d", err, before, attempts(r))
+			}
+		}
+		if wait > 0 {
+			waits = append(waits, wait)
+		}
+		clock.add(wait)
+	}
+	got, err := store.Webhooks(ctx, cloud.MerchantScope("acme"))
+	if err != nil || len(got) != 1 {
+		t.Fatal(got, err)
+	}
+	h := got[0]
+	elapsed := h.DisabledAt.Sub(h.FailingSince)
+	if h.Disabled == "" || !strings.Contains(h.Disabled, "HTTP 500") || elapsed < cloud.DefaultMaxFailing || elapsed > cloud.DefaultMaxFailing+time.Hour {
+		t.Fatalf("disabled %q after %s of failures", h.Disabled, elapsed)
+	}
+	if len(r.bad) != 0 {
+		t.Fatalf("deliveries that failed verification: %d", len(r.bad))
+	}
+	if len(h.Log) != cloud.MaxDeliveryLog || h.Log[len(h.Log)-1].Status != 500 || len(r.received()) != 0 {
+		t.Fatalf("log of %d attempts, last %+v", len(h.Log), h.Log[len(h.Log)-1])
+	}
+	// The waits grow to the hour, with jitter (between half and all).
+	if waits[0] > time.Second || waits[len(waits)-1] < 30*time.Minute || waits[len(waits)-1] > time.Hour {
+		t.Fatalf("waits %v ... %v", waits[:3], waits[len(waits)-1])
+	}
+	n := attempts(r)
+	if wait, err := a.Step(ctx, w.ID); err == nil {
+		t.Fatalf("a disabled subscription stepped again (wait %s)", wait)
+	}
+	if attempts(r) != n {
+		t.Fatal("a disabled subscription was attempted")
+	}
+}
+
+func attempts(r *receiver) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.attempts {
+		n += a
+	}
+	return n
+}
+
+// TestWebhookTwoInstances: two instances on one PostgreSQL database both
+// run a dispatcher; the subscription's lease makes one deliver at a time:
+// every event arrives once with a 2xx, in the feed's order, although each
+// first attempt is answered 503.
+func TestWebhookTwoInstances(t *testing.T) {
+	dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop() })
+	dir := t.TempDir()
+	ms := []*server.Main{
+		runDelivering(t, dir, "--store", "postgres", "--pg", dsn),
+		runDelivering(t, dir, "--store", "postgres", "--pg", dsn),
+	}
+	acme := createMerchant(t, ms[0], "acme")
+	r := newReceiver(t)
+	r.answer = func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	}
+	subscribe(t, ms[1], acme, r)
+	for i := range 10 {
+		if st, _ := createReturn(t, ms[i%2], acme, nil); st != http.StatusCreated {
+			t.Fatalf("create return: %d", st)
+		}
+	}
+	want := feedIDs(readFeed(t, ms[0], acme, "100"))
+	eventually(t, func() bool { return len(r.received()) >= len(want) })
+	if got := r.received(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("received %v, want %v", got, want)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, n := range r.attempts {
+		if n != 2 {
+			t.Errorf("event %s: %d attempts, want 2", id, n)
+		}
+	}
+}
