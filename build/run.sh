@@ -24,7 +24,7 @@ pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
-"$BIN/comptoir-cloud" serve --data "$RUN_DIR/cloud" --http "$CLOUD_HTTP" --mqtt-listen "$CLOUD_MQTT" --demo \
+"$BIN/comptoir-cloud" serve --data "$RUN_DIR/cloud" --http "$CLOUD_HTTP" --mqtt-listen "$CLOUD_MQTT" --demo --webhook-allow-private \
   >"$RUN_DIR/cloud.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do taken "$CLOUD_HTTP" && [ -s "$RUN_DIR/cloud/demo.json" ] && break; sleep 0.1; done
@@ -52,6 +52,9 @@ cat <<TXT
 
   Then scan it at the kiosk (upload the PNG, or paste the token), deposit it,
   and follow it at http://$CLOUD_HTTP/track/<tracking>
+
+  Receive the merchant's signed webhooks as it happens:
+    $BIN/comptoir-cloud webhook-listen --cloud http://$CLOUD_HTTP --data $RUN_DIR/cloud
 
 TXT
 wait -n "${pids[@]}"

@@ -28,17 +28,11 @@ func demoReturnCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *key == "" {
-		raw, err := os.ReadFile(filepath.Join(*dir, "demo.json"))
+		k, err := demoIssuerKey(*dir)
 		if err != nil {
-			return fmt.Errorf("demo-return: no --issuer-key and no demo.json: %w", err)
+			return fmt.Errorf("demo-return: no --issuer-key and %w", err)
 		}
-		var demo struct {
-			IssuerKey string `json:"issuer_key"`
-		}
-		if err := json.Unmarshal(raw, &demo); err != nil {
-			return fmt.Errorf("demo-return: %s: %w", filepath.Join(*dir, "demo.json"), err)
-		}
-		*key = demo.IssuerKey
+		*key = k
 	}
 	base := strings.TrimRight(*cloud, "/")
 	body := `{"items":[{"sku":"PULL-M-BLEU","name":"Pull laine","qty":1,"reason":"WRONG_SIZE"}],"max_g":3000}`

@@ -27,12 +27,17 @@ const usage = `usage:
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
                        [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
+                       [--webhook-allow-private] [--webhook-poll DURATION]
   comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys revoke ID|NAME [--data DIR | --store postgres --pg DSN]
       (keys are stored hashed: add prints the new key once; with Badger, stop serve first)
   comptoir-cloud demo-return [--cloud URL] [--data DIR | --issuer-key KEY] [--out FILE.png]
+  comptoir-cloud webhook-listen [--addr 127.0.0.1:9000] [--cloud URL] [--data DIR | --issuer-key KEY]
+                                [--events TYPE,...] [--secret whsec_...]
+      (prints the verified deliveries; without --secret it subscribes itself,
+       which needs a cloud run with --webhook-allow-private)
   comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
                          [--cloud URL --operator-key KEY] [--batch N] [--window N]
       (with --cloud, each simulated terminal is enrolled first, as the embedded
@@ -67,6 +72,10 @@ func run(args []string) error {
 		return server.Keys(context.Background(), args[1:], os.Stdout)
 	case "demo-return":
 		return demoReturnCmd(args[1:], os.Stdout)
+	case "webhook-listen":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return webhookListenCmd(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	default:
