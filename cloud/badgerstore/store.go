@@ -14,7 +14,7 @@
 //	D/{tid}\x00{at:8}{rand:8}             -> ""            dead letters of a terminal
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
-//	o/{seq:8}, O/{merchant}\x00{seq:8}   -> s/ key or entry JSON  published events (outbox.go)
+//	o/{n:8}, O/{merchant}\x00{n:8}       -> published events, a record per transaction (outbox.go)
 //
 // Numbers are big-endian so that keys sort as their values.
 package badgerstore
