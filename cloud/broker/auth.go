@@ -3,8 +3,8 @@ package broker
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/subtle"
+	"crypto/tls"
 	"log/slog"
 	"time"
 

@@ -2,10 +2,10 @@ package server
 
 import (
 	"errors"
-	"net"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
