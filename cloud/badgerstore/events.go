@@ -199,7 +199,7 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, wm uint64, fre
 		if ev == nil {
 			continue // an alias: its event was checked under its first seq
 		}
-		if err := applyEvent(txn, w, ev); err != nil {
+		if err := s.applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
 	}
@@ -240,14 +240,14 @@ func readBack(txn *badger.Txn, tid string, seq uint64) (*preparedEvent, bool, er
 // applyEvent checks ev against its parcel (cloud.ApplyTerminalEvent): an
 // event that agrees moves the parcel and goes on the timeline; one that
 // does not is kept as a conflict.
-func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
+func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	_, marks := cloud.StatusOf(ev.op.Type)
 	if !marks && cloud.KnownOpType(ev.op.Type) {
 		return nil // a refusal, a manifest, a command: no parcel
 	}
 	var p cloud.Parcel
 	found := false
-	if cloud.ValidTracking(ev.op.Tracking) {
+	if cloud.ValidTracking(ev.op.Tracking) && s.parcels.mayExist(ev.op.Tracking) {
 		var err error
 		if p, found, err = getParcel(txn, ev.op.Tracking); err != nil {
 			return err
@@ -261,11 +261,12 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	}
 	switch {
 	case changed && !found && ev.newParcel != nil:
+		s.parcels.add(ev.op.Tracking)
 		if err := txn.Set(parcelKey(ev.op.Tracking), ev.newParcel); err != nil {
 			return err
 		}
 	case changed:
-		if err := setParcel(txn, next); err != nil {
+		if err := s.setParcel(txn, next); err != nil {
 			return err
 		}
 	}

@@ -39,6 +39,7 @@ type Store struct {
 	db *badger.DB
 
 	group    *cloud.GroupCommit[*eventsWrite] // of StoreEvents
+	parcels  *parcelFilter
 	closing  chan struct{}
 	close1   sync.Once // Close runs once
 	closeErr error
@@ -75,6 +76,10 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, closing: make(chan struct{})}
+	if err := s.loadParcelFilter(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
 	s.loops.Add(1)
 	go s.gcLoop()
