@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -75,6 +76,26 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("empty PIN: %q", got)
 		}
 		signInTouch(t, ctx, "1234")
+		if i == 0 {
+			// A photo of the code, through the kiosk's own button (the
+			// browser's file input is hidden).
+			png, err := encodeQR(drop, 400)
+			if err != nil {
+				t.Fatal(err)
+			}
+			photo := filepath.Join(t.TempDir(), "code.png")
+			if err := os.WriteFile(photo, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			do(t, ctx, "photo",
+				chromedp.WaitVisible(chromedp.ID("frame-pick")),
+				chromedp.SetUploadFiles(chromedp.ID("frame"), []string{photo}),
+				chromedp.WaitVisible(chromedp.ID("deposit-form")),
+			)
+			if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.ok"))); got != "Code valable : "+s10(serial+10)+" (retour autorisé)" {
+				t.Errorf("photo of the code: %q", got)
+			}
+		}
 
 		// Drop-off: the scanner types into the page, nothing focused.
 		do(t, ctx, "drop-off",
