@@ -35,6 +35,9 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Now is the counter's clock (the Desk's); time.Now when nil. Tests
+	// set it to put parcels on the shelf days ago.
+	Now func() time.Time
 
 	enrollment Enrollment
 	journal    *journal.Journal
@@ -144,6 +147,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.desk = edge.NewDesk(cfg.Rules)
 	m.desk.RelayPoint = cfg.RelayPoint
+	m.desk.Now = m.Now
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
