@@ -114,6 +114,13 @@ func (pf *parcelFilter) mayExist(tracking string) bool {
 	return pf.f.TestString(tracking)
 }
 
+// testAndAdd reports whether tracking may have a parcel, and marks it.
+func (pf *parcelFilter) testAndAdd(tracking string) bool {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	return pf.f.TestAndAddString(tracking)
+}
+
 func (pf *parcelFilter) add(tracking string) {
 	pf.mu.Lock()
 	pf.f.AddString(tracking)
