@@ -44,7 +44,7 @@ cat <<TXT
 
   Comptoir is running (logs in $RUN_DIR/*.log; Ctrl-C stops it).
 
-  Kiosk:        http://$EDGE_HTTP/      PINs: clerk 1234, manager 9999
+  Kiosk:        http://$EDGE_HTTP/      PINs: clerk 1234, manager 999999
   Cloud API:    http://$CLOUD_HTTP/     keys in $RUN_DIR/cloud/demo.json
 
   Create a demo return and show its QR (PNG path + drawn here):

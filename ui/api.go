@@ -28,14 +28,15 @@ func (s *Server) postSession(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	id, sess, err := s.sessions.signIn(ctxOf(c), s.deps.Journal, req.PIN)
+	st, err := s.deps.SignIn.SignIn(ctxOf(c), req.PIN)
 	if err != nil {
 		return err
 	}
+	id, sess := s.sessions.open(st)
 	c.Cookie(&fiber.Cookie{
 		Name: cookieName, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 	})
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(*sess), "kiosk": s.kioskJSON()})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(sess), "kiosk": s.kioskJSON()})
 }
 
 // kioskJSON is what the kiosk's script needs to know of the counter: when to
@@ -54,6 +55,28 @@ func sessionJSON(s Session) fiber.Map {
 
 func (s *Server) getSession(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"staff": sessionJSON(session(c)), "kiosk": s.kioskJSON()})
+}
+
+// postUnlock lifts the sign-in lock, from a manager's session.
+func (s *Server) postUnlock(c *fiber.Ctx) error {
+	sess := session(c)
+	if err := s.deps.SignIn.Unlock(ctxOf(c), sess.StaffID, sess.Role); err != nil {
+		return err
+	}
+	return s.getSignInLock(c)
+}
+
+// getSignInLock tells a manager whether the sign-in is locked.
+func (s *Server) getSignInLock(c *fiber.Ctx) error {
+	until, failures, err := s.deps.SignIn.Status(ctxOf(c))
+	if err != nil {
+		return err
+	}
+	lock := fiber.Map{"locked": !until.IsZero(), "failures": failures}
+	if !until.IsZero() {
+		lock["locked_until"] = until
+	}
+	return c.JSON(fiber.Map{"lock": lock})
 }
 
 func (s *Server) deleteSession(c *fiber.Ctx) error {

@@ -89,6 +89,8 @@ func (s *Server) routes() {
 	api.Use(s.requireSession)
 	api.Get("/session", s.getSession)
 	api.Delete("/session", s.deleteSession)
+	api.Get("/session/lock", s.requireManager, s.getSignInLock)
+	api.Post("/session/unlock", s.requireManager, s.postUnlock)
 	api.Post("/scan", s.postScan)
 	api.Post("/scan/image", s.postScanImage)
 	api.Post("/deposits", s.postDeposit)

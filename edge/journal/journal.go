@@ -33,9 +33,10 @@ import (
 )
 
 var (
-	_ edge.Journal    = (*Journal)(nil)
-	_ edge.PrintQueue = (*Journal)(nil)
-	_ edge.StaffStore = (*Journal)(nil)
+	_ edge.Journal     = (*Journal)(nil)
+	_ edge.PrintQueue  = (*Journal)(nil)
+	_ edge.StaffStore  = (*Journal)(nil)
+	_ edge.SignInStore = (*Journal)(nil)
 )
 
 // ErrClosed is returned by writes to a closed journal.

@@ -40,6 +40,7 @@ type Main struct {
 	journal    *journal.Journal
 	trust      *token.TrustList
 	desk       *edge.Desk
+	signIn     *edge.SignIn
 	runner     *edge.PrintRunner
 	uplink     *uplink.Uplink
 	server     *ui.Server
@@ -60,7 +61,7 @@ func (m *Main) ParseFlags(args []string) error {
 	configPath := fs.String("config", "", "JSON config file")
 	dir := fs.String("data", "", "data directory (default "+m.Config.DataDir+")")
 	addr := fs.String("http", "", "kiosk and local API address (default "+m.Config.HTTPAddr+")")
-	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN 9999")
+	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN "+demoManagerPIN)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,10 +154,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.uplink.Notify()
 	}
 
+	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
+	m.signIn.Logger = m.Logger.With("component", "signin")
+	m.signIn.Observe = m.metrics.observeSignIn
+
 	m.server = ui.New(ui.Config{
 		Addr: cfg.HTTPAddr, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
 	}, ui.Deps{
 		Desk:    m.desk,
+		SignIn:  m.signIn,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
 		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: cfg.Printing,
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
@@ -204,6 +210,10 @@ func (m *Main) URL() string { return m.server.URL() }
 // Terminal is the enrolled terminal id.
 func (m *Main) Terminal() string { return m.enrollment.Terminal }
 
+// demoManagerPIN is the demo manager's PIN: six digits, as every new
+// manager's (edge.MinManagerPIN).
+const demoManagerPIN = "999999"
+
 func (m *Main) demoStaff(ctx context.Context) error {
 	staff, err := m.journal.ListStaff(ctx)
 	if err != nil || len(staff) > 0 {
@@ -212,7 +222,7 @@ func (m *Main) demoStaff(ctx context.Context) error {
 	if _, err := addStaff(ctx, m.journal, "Démo Clerc", edge.RoleClerk, "1234"); err != nil {
 		return err
 	}
-	_, err = addStaff(ctx, m.journal, "Démo Gérant", edge.RoleManager, "9999")
+	_, err = addStaff(ctx, m.journal, "Démo Gérant", edge.RoleManager, demoManagerPIN)
 	return err
 }
 

@@ -23,6 +23,8 @@ type metrics struct {
 	prints   *prometheus.CounterVec
 	decode   prometheus.Histogram
 	scanRef  *prometheus.CounterVec
+	signFail prometheus.Counter
+	signLock prometheus.Counter
 	opsDesc  *prometheus.Desc
 	refDesc  *prometheus.Desc
 	pendDesc *prometheus.Desc
@@ -50,6 +52,12 @@ func newMetrics(m *Main) *metrics {
 		scanRef: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comptoir_edge_scan_refusals_total", Help: "Camera frames refused by the decoder, by error code (TOO_LARGE, UNREADABLE).",
 		}, []string{"reason"}),
+		signFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_edge_signin_failures_total", Help: "Wrong PINs at sign-in (and PINs in use offered at staff add).",
+		}),
+		signLock: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_edge_signin_locks_total", Help: "Times wrong PINs locked the sign-in.",
+		}),
 		opsDesc:  prometheus.NewDesc("comptoir_edge_operations_total", "Operations journalled, by type.", []string{"type"}, nil),
 		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused deposits journalled, by reason.", []string{"reason"}, nil),
 		pendDesc: prometheus.NewDesc("comptoir_edge_outbox_pending", "Operations not yet acknowledged by the cloud.", nil, nil),
@@ -67,7 +75,7 @@ func newMetrics(m *Main) *metrics {
 		ConstLabels: prometheus.Labels{"version": Version, "goarch": runtime.GOARCH},
 	})
 	build.Set(1)
-	x.reg.MustRegister(x.prints, x.decode, x.scanRef, build, x,
+	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, x,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
@@ -78,6 +86,16 @@ func (x *metrics) handler() http.Handler {
 
 func (x *metrics) observePrint(printer, result string) {
 	x.prints.WithLabelValues(printer, result).Inc()
+}
+
+// observeSignIn counts the failures and locks of edge.SignIn.
+func (x *metrics) observeSignIn(e edge.SignInEvent) {
+	switch e {
+	case edge.SignInFailed:
+		x.signFail.Inc()
+	case edge.SignInLocked:
+		x.signLock.Inc()
+	}
 }
 
 // Describe implements prometheus.Collector.

@@ -124,7 +124,7 @@ func TestAPIRequiresSession(t *testing.T) {
 	if code := anon.do("POST", "/api/session", map[string]string{"pin": "0000"}, nil); code != http.StatusUnauthorized {
 		t.Errorf("wrong PIN: status %d, want 401", code)
 	}
-	if code := anon.do("POST", "/api/session", map[string]string{"pin": "9999"}, nil); code != http.StatusCreated {
+	if code := anon.do("POST", "/api/session", map[string]string{"pin": demoManagerPIN}, nil); code != http.StatusCreated {
 		t.Errorf("manager PIN: status %d, want 201", code)
 	}
 	var e apiError
