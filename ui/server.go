@@ -21,6 +21,10 @@ type Config struct {
 	Addr string
 	// SessionIdle signs a clerk out after this long without a request.
 	SessionIdle time.Duration
+	// AllowedHosts are the Host names the kiosk answers besides its listen
+	// address's, localhost, 127.0.0.1 and [::1] (DNS rebinding); others get
+	// 421. Names only: any port is accepted.
+	AllowedHosts []string
 	// MaxImageBytes bounds the body of POST /api/scan/image.
 	MaxImageBytes int
 	// Location is the zone of the shopkeeper's days (history, summaries);
@@ -43,6 +47,7 @@ type Server struct {
 	app      *fiber.App
 	ln       net.Listener
 	sessions *sessions
+	hosts    hostNames
 	receipts *recentReceipts
 }
 
@@ -63,6 +68,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{
 		cfg: cfg, deps: deps, log: cfg.Logger.With("component", "ui"),
 		sessions: newSessions(cfg.SessionIdle), receipts: newRecentReceipts(512),
+		hosts: newHostNames(cfg.Addr, cfg.AllowedHosts),
 	}
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             cfg.MaxImageBytes,
@@ -78,7 +84,7 @@ func New(cfg Config, deps Deps) *Server {
 
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.securityHeaders, s.crossOrigin)
+	app.Use(s.checkHost, s.securityHeaders, s.crossOrigin)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	app.Get("/readyz", s.readyz)
 	if s.deps.Metrics != nil {

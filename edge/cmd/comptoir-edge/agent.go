@@ -159,7 +159,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.signIn.Observe = m.metrics.observeSignIn
 
 	m.server = ui.New(ui.Config{
-		Addr: cfg.HTTPAddr, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
+		Addr: cfg.HTTPAddr, AllowedHosts: cfg.HTTPAllowedHosts, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
 	}, ui.Deps{
 		Desk:    m.desk,
 		SignIn:  m.signIn,

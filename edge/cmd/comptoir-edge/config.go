@@ -14,10 +14,14 @@ import (
 // Config is the terminal agent's configuration: defaults, then the file given
 // with --config (JSON), then flags.
 type Config struct {
-	DataDir    string          `json:"data_dir"`
-	HTTPAddr   string          `json:"http_addr"`
-	RelayPoint edge.RelayPoint `json:"relay_point"`
-	Rules      edge.Rules      `json:"rules"`
+	DataDir  string `json:"data_dir"`
+	HTTPAddr string `json:"http_addr"`
+	// HTTPAllowedHosts are the Host names the kiosk answers besides its
+	// listen address's and the loopback names (localhost, 127.0.0.1,
+	// [::1]); a request for another name gets 421 (DNS rebinding).
+	HTTPAllowedHosts []string        `json:"http_allowed_hosts"`
+	RelayPoint       edge.RelayPoint `json:"relay_point"`
+	Rules            edge.Rules      `json:"rules"`
 	// Printers maps "label" and "receipt" to transport URLs (spool://DIR,
 	// tcp://host:9100, file:///dev/usb/lp0, cups://QUEUE, none).
 	Printers map[string]string `json:"printers"`

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
+)
+
+// The kiosk's guards against requests it must not serve, through the real
+// HTTP stack: other Host names (DNS rebinding), bodies too large or of the
+// wrong type.
+
+// rawPost sends body to path with the given headers, on a plain client
+// without cookies, and returns the response with its body read.
+func rawPost(t *testing.T, base, path, host string, hdr map[string]string, body io.Reader) (*http.Response, apiError) {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var e apiError
+	json.Unmarshal(raw, &e)
+	return resp, e
+}
+
+func TestKioskRefusesOtherHosts(t *testing.T) {
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-hosts", token.NewTrustList())
+	m, _ := startTerminal(t, dir, func(c *Config) { c.HTTPAllowedHosts = []string{"Comptoir.Local"} })
+	u, _ := url.Parse(m.URL())
+	port := u.Port()
+	pin := func() io.Reader { return strings.NewReader(`{"pin":"1234"}`) }
+	tests := []struct {
+		host string
+		want int
+	}{
+		{"rebind.attacker.example:" + port, http.StatusMisdirectedRequest},
+		{"127.0.0.2:" + port, http.StatusMisdirectedRequest},
+		{"localhost.attacker.example:" + port, http.StatusMisdirectedRequest},
+		{"localhost:" + port, http.StatusCreated},
+		{"127.0.0.1:" + port, http.StatusCreated},
+		{"[::1]:" + port, http.StatusCreated},
+		{"comptoir.local:" + port, http.StatusCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			origin := "http://" + tt.host
+			resp, e := rawPost(t, m.URL(), "/api/session", tt.host,
+				map[string]string{"Origin": origin, "Content-Type": "application/json"}, pin())
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d %+v, want %d", resp.StatusCode, e.Error, tt.want)
+			}
+			if tt.want != http.StatusMisdirectedRequest {
+				return
+			}
+			if e.Error.Code != edge.EMISDIRECTED {
+				t.Errorf("error code %q, want %s", e.Error.Code, edge.EMISDIRECTED)
+			}
+			if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+				t.Errorf("a rebound request got a cookie: %q", c)
+			}
+		})
+	}
+}
