@@ -114,8 +114,9 @@ var ErrPINTaken = Errorf(ECONFLICT, "This PIN is taken: choose another.")
 // longer than a clerk's four digits.
 const MinManagerPIN = 6
 
-// AddStaff creates an enabled account. It returns INVALID for an empty name,
-// an unknown role, a malformed PIN or a manager's PIN shorter than
+// AddStaff creates an enabled account. It returns INVALID_TEXT for a name
+// with control characters (CheckText), INVALID for an empty name, an
+// unknown role, a malformed PIN or a manager's PIN shorter than
 // MinManagerPIN, and ErrPINTaken when an enabled account has the same PIN
 // already: sign-in finds staff by PIN alone, so two of them with one PIN
 // could not be told apart.
@@ -126,6 +127,9 @@ func AddStaff(ctx context.Context, store StaffStore, h PINHasher, name, role, pi
 		return Staff{}, Errorf(EINVALID, "A member of staff needs a name of 1 to 100 characters.")
 	case !ValidRole(role):
 		return Staff{}, Errorf(EINVALID, "The role is clerk or manager, not %q.", role)
+	}
+	if err := CheckText("name", name); err != nil {
+		return Staff{}, err
 	}
 	if err := ValidatePIN(pin); err != nil {
 		return Staff{}, err

@@ -12,11 +12,19 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// decodeJSON decodes the request's body, one JSON value of type
+// application/json with no unknown field and nothing after it, into v.
 func decodeJSON(c *fiber.Ctx, v any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errBadJSON(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return edge.Errorf(edge.EINVALID, "Malformed JSON: data after the JSON value.")
 	}
 	return nil
 }
@@ -123,6 +131,9 @@ func (s *Server) postScan(c *fiber.Ctx) error {
 // an eligible code, else the first one found. The decoded text is returned
 // so that the kiosk can deposit it.
 func (s *Server) postScanImage(c *fiber.Ctx) error {
+	if err := readBody(c, s.cfg.MaxImageBytes); err != nil {
+		return err
+	}
 	img := c.Body()
 	if strings.HasPrefix(string(c.Request().Header.ContentType()), "multipart/form-data") {
 		var err error

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
@@ -71,12 +70,15 @@ func New(cfg Config, deps Deps) *Server {
 		hosts: newHostNames(cfg.Addr, cfg.AllowedHosts),
 	}
 	s.app = fiber.New(fiber.Config{
-		BodyLimit:             cfg.MaxImageBytes,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		ErrorHandler:          func(c *fiber.Ctx, err error) error { return writeError(c, s.log, err) },
+		BodyLimit:         maxJSONBytes,
+		StreamRequestBody: true, // see body.go
+		// A multipart upload is read by its handler, within its limit.
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 func(c *fiber.Ctx, err error) error { return writeError(c, s.log, err) },
 	})
 	s.routes()
 	return s
@@ -84,13 +86,13 @@ func New(cfg Config, deps Deps) *Server {
 
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.checkHost, s.securityHeaders, s.crossOrigin)
+	app.Use(s.checkHost, s.closeUnread, s.securityHeaders, s.crossOrigin, s.limitBody)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	app.Get("/readyz", s.readyz)
 	if s.deps.Metrics != nil {
 		app.Get("/metrics", adaptor.HTTPHandler(s.deps.Metrics))
 	}
-	api := app.Group("/api", s.jsonLimit)
+	api := app.Group("/api")
 	api.Post("/session", s.postSession)
 	api.Use(s.requireSession)
 	api.Get("/session", s.getSession)
@@ -197,14 +199,6 @@ func (s *Server) crossOrigin(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	return edge.Errorf(edge.EFORBIDDEN, "Cross-origin request refused.")
-}
-
-// jsonLimit bounds JSON bodies far below the image limit.
-func (s *Server) jsonLimit(c *fiber.Ctx) error {
-	if len(c.Body()) > maxJSONBytes && !strings.HasSuffix(c.Path(), "/scan/image") {
-		return edge.Errorf(edge.ETOOLARGE, "Request body over %d bytes.", maxJSONBytes)
-	}
-	return c.Next()
 }
 
 func (s *Server) requireSession(c *fiber.Ctx) error {

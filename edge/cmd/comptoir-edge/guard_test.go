@@ -80,3 +80,49 @@ func TestKioskRefusesOtherHosts(t *testing.T) {
 		})
 	}
 }
+
+func TestKioskJSONBodies(t *testing.T) {
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-json", token.NewTrustList())
+	m, clerk := startTerminal(t, dir)
+	var cookie string
+	for _, ck := range clerk.http.Jar.Cookies(mustURL(t, m.URL())) {
+		cookie = ck.Name + "=" + ck.Value
+	}
+	tests := []struct {
+		name, path, ctype, body string
+		status                  int
+		code                    string
+	}{
+		{"JSON", "/api/scan", "application/json; charset=utf-8", `{"code":"RR123456785FR"}`, http.StatusOK, ""},
+		{"text/plain", "/api/scan", "text/plain", `{"code":"RR123456785FR"}`, http.StatusUnsupportedMediaType, edge.EMEDIATYPE},
+		{"form", "/api/session", "application/x-www-form-urlencoded", `pin=1234`, http.StatusUnsupportedMediaType, edge.EMEDIATYPE},
+		{"no type", "/api/scan", "", `{"code":"x"}`, http.StatusUnsupportedMediaType, edge.EMEDIATYPE},
+		{"trailing data", "/api/scan", "application/json", `{"code":"x"} {"code":"y"}`, http.StatusBadRequest, edge.EINVALID},
+		{"trailing garbage", "/api/session", "application/json", `{"pin":"1234"}x`, http.StatusBadRequest, edge.EINVALID},
+		{"over 64 KiB", "/api/scan", "application/json", `{"code":"` + strings.Repeat("a", 70<<10) + `"}`, http.StatusRequestEntityTooLarge, edge.ETOOLARGE},
+		{"NUL in a reason", "/api/deposits/x/cancel", "application/json", `{"reason":"a\u0000b"}`, http.StatusBadRequest, edge.EBADTEXT},
+		{"ANSI escape in a driver ref", "/api/handovers", "application/json", `{"all":true,"driver_ref":"\u001b[2J"}`, http.StatusBadRequest, edge.EBADTEXT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := map[string]string{"Cookie": cookie}
+			if tt.ctype != "" {
+				hdr["Content-Type"] = tt.ctype
+			}
+			resp, e := rawPost(t, m.URL(), tt.path, "", hdr, strings.NewReader(tt.body))
+			if resp.StatusCode != tt.status || e.Error.Code != tt.code {
+				t.Errorf("%d %+v, want %d %s", resp.StatusCode, e.Error, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
