@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/comptoir/comptoir/edge"
@@ -125,4 +131,61 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestScanImageRefusesHugeFrames posts four 40 MP PNGs (the issue's attack:
+// a small file of 6325x6325 pixels) at once: each is refused from its
+// header, before its pixels are decoded, by the default pixel limit of
+// 12 MP. Frames within the limit are decoded inside the decoder's slots
+// (scanner.TestDecodeSlotCoversImageDecode), so their memory is bounded too.
+func TestScanImageRefusesHugeFrames(t *testing.T) {
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-bigpng", token.NewTrustList())
+	m, clerk := startTerminal(t, dir)
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, image.NewGray(image.Rect(0, 0, 6325, 6325))); err != nil {
+		t.Fatal(err)
+	}
+	big := buf.Bytes()
+	t.Logf("40 MP PNG: %d bytes", len(big))
+	var wg sync.WaitGroup
+	results := make([]apiError, 4)
+	codes := make([]int, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = clerk.do("POST", "/api/scan/image", big, &results[i])
+		}()
+	}
+	wg.Wait()
+	for i := range results {
+		if codes[i] != http.StatusRequestEntityTooLarge || results[i].Error.Code != edge.ETOOLARGE {
+			t.Errorf("frame %d: %d %+v, want 413 TOO_LARGE", i, codes[i], results[i].Error)
+		}
+	}
+	if got := metricValue(t, m.URL(), `comptoir_edge_scan_refusals_total{reason="TOO_LARGE"}`); got != 4 {
+		t.Errorf("scan refusals TOO_LARGE %v, want 4", got)
+	}
+}
+
+func TestMemoryLimitFromConfig(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	c := DefaultConfig()
+	c.applyMemoryLimit(quiet)
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("memory limit %d, want the default 300 MiB", got)
+	}
+	// The environment wins over the config.
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	c.MemoryLimitBytes = 100 << 20
+	c.applyMemoryLimit(quiet)
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("memory limit %d with GOMEMLIMIT set, want it left alone", got)
+	}
 }

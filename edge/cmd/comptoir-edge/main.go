@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.ParseFlags(rest); err != nil {
 			return err
 		}
+		m.Config.applyMemoryLimit(m.Logger)
 		if err := m.Run(ctx); err != nil {
 			m.Close()
 			return err
