@@ -83,7 +83,7 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 		return []edge.Symbol{}, fmt.Errorf("decode: %w", err)
 	}
 	return d.bounded(ctx, func(ctx context.Context) ([]edge.Symbol, error) {
-		img, _, err := image.Decode(bytes.NewReader(data))
+		img, err := decodeFrame(data, format)
 		if err != nil {
 			return []edge.Symbol{}, edge.Refuse(edge.Unreadable, "The image is corrupt or truncated.")
 		}
@@ -92,6 +92,22 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 		}
 		return DecodeImage(ctx, img)
 	})
+}
+
+// decodeFrame decodes a JPEG or PNG image: a PNG straight to grey when
+// decodePNGGrey takes it, anything else with the standard library (a
+// JPEG's luma plane is used as it is, see newGrey).
+func decodeFrame(data []byte, format string) (image.Image, error) {
+	if format == "png" {
+		if g, ok, err := decodePNGGrey(data); ok {
+			if err != nil {
+				return nil, err
+			}
+			return g, nil
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err
 }
 
 // bounded runs find (the image decode and the search for symbols) in a slot
