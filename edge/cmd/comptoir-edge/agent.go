@@ -41,10 +41,14 @@ type Main struct {
 	trust      *token.TrustList
 	desk       *edge.Desk
 	signIn     *edge.SignIn
-	runner     *edge.PrintRunner
-	uplink     *uplink.Uplink
-	server     *ui.Server
-	metrics    *metrics
+	clock      *edge.TrustedClock
+	// wall is the system clock of the trusted clock; time.Now when nil.
+	// Tests move it back and forward.
+	wall    func() time.Time
+	runner  *edge.PrintRunner
+	uplink  *uplink.Uplink
+	server  *ui.Server
+	metrics *metrics
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -111,6 +115,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	floor, err := m.journal.LastOperationTime(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	m.clock = edge.NewTrustedClock(floor)
+	m.clock.Wall = m.wall
+	if behind := m.clock.Behind(); behind > 0 {
+		log.Warn("system clock behind the journal: running from the last operation's time", "behind", behind.String(), "last_operation", floor)
+	}
 	if cfg.Demo {
 		if err := m.demoStaff(ctx); err != nil {
 			return err
@@ -146,16 +159,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.desk = edge.NewDesk(cfg.Rules)
 	m.desk.RelayPoint = cfg.RelayPoint
 	m.desk.Journal = m.journal
-	m.desk.Codes = &scanner.Reader{Trust: m.trust}
+	m.desk.Codes = &scanner.Reader{Trust: m.trust, Now: m.clock.Now}
+	m.desk.Now = m.clock.Now
 	m.desk.Signer = token.ReceiptSigner{Key: key}
 	m.desk.Renderer = cfg.Printing
-	m.desk.Appended = func(edge.Operation) {
+	m.desk.Appended = func(op edge.Operation) {
+		m.clock.Observe(op.OccurredAt)
 		m.runner.Notify()
 		m.uplink.Notify()
 	}
 
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
+	m.signIn.Now = m.clock.Now
 	m.signIn.Observe = m.metrics.observeSignIn
 
 	m.server = ui.New(ui.Config{
@@ -288,11 +304,13 @@ func (m *Main) applyCommand(cmd wire.Command) {
 		m.Logger.Warn("unknown command", "command", cmd.ID, "type", cmd.Type)
 		return
 	}
-	op := edge.NewOperation(edge.OpCommandApplied, time.Now(), "", "", edge.CommandData{CommandID: cmd.ID, Type: cmd.Type})
-	if _, err := m.journal.Append(ctx, op); err != nil {
+	op := edge.NewOperation(edge.OpCommandApplied, m.clock.Now(), "", "", edge.CommandData{CommandID: cmd.ID, Type: cmd.Type})
+	op, err := m.journal.Append(ctx, op)
+	if err != nil {
 		m.Logger.Error("journal command", "command", cmd.ID, "error", err)
 		return
 	}
+	m.clock.Observe(op.OccurredAt)
 	m.uplink.Notify()
 }
 
@@ -309,6 +327,11 @@ type Status struct {
 	LastSeq          uint64                        `json:"last_seq"`
 	// DiskWarning is on past 80 % of the journal's disk budget.
 	DiskWarning bool `json:"disk_warning"`
+	// ClockBehind is on when the system clock is behind the last
+	// journalled operation: the counter then runs from that time plus the
+	// time since start (edge.TrustedClock); ClockBehindS says by how much.
+	ClockBehind  bool    `json:"clock_behind"`
+	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
 	// PrinterStates says why a printer is down (paper out, head open,
 	// paused, unreachable, failing) and when its next job is tried.
 	PrinterStates []edge.PrinterStatus `json:"printer_states"`
@@ -344,6 +367,9 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
 		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
 		DiskWarning: m.journal.DiskWarning(),
+	}
+	if behind := m.clock.Behind(); behind > 0 {
+		st.ClockBehind, st.ClockBehindS = true, behind.Seconds()
 	}
 	if pending > 0 && !oldest.IsZero() {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()

@@ -36,6 +36,7 @@ type metrics struct {
 	disk     *prometheus.Desc
 	budget   *prometheus.Desc
 	warning  *prometheus.Desc
+	behind   *prometheus.Desc
 }
 
 func newMetrics(m *Main) *metrics {
@@ -68,6 +69,7 @@ func newMetrics(m *Main) *metrics {
 		shelfCap: prometheus.NewDesc("comptoir_edge_shelf_capacity", "Parcels the shelf holds (rules.shelf_capacity).", nil, nil),
 		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
 		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
+		behind:   prometheus.NewDesc("comptoir_edge_clock_behind_seconds", "How far the system clock is behind the last journalled operation (0 when it is not); the counter then runs from that time.", nil, nil),
 		warning:  prometheus.NewDesc("comptoir_edge_disk_budget_warning", "1 when the journal uses 80 % or more of its disk budget (deposits are refused at 100 %).", nil, nil),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -100,7 +102,7 @@ func (x *metrics) observeSignIn(e edge.SignInEvent) {
 
 // Describe implements prometheus.Collector.
 func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning} {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning, x.behind} {
 		ch <- d
 	}
 }
@@ -146,6 +148,9 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 		warning = 1
 	}
 	ch <- prometheus.MustNewConstMetric(x.warning, prometheus.GaugeValue, warning)
+	if m.clock != nil {
+		ch <- prometheus.MustNewConstMetric(x.behind, prometheus.GaugeValue, m.clock.Behind().Seconds())
+	}
 }
 
 // timeDecode wraps an image decoder to observe its duration.
