@@ -109,6 +109,9 @@ func (s *SignIn) observe(e SignInEvent) {
 
 // acquire waits for the turn of one attempt.
 func (s *SignIn) acquire(ctx context.Context) (func(), error) {
+	if s.turn == nil {
+		panic("edge: a SignIn must be made by NewSignIn")
+	}
 	select {
 	case s.turn <- struct{}{}:
 		return func() { <-s.turn }, nil
