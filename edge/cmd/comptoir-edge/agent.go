@@ -111,6 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
+		MaxDataBytes: wire.MaxBatchBytes / 2,
 	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
