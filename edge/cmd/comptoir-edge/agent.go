@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +40,7 @@ type Main struct {
 	trust      *token.TrustList
 	desk       *edge.Desk
 	signIn     *edge.SignIn
+	commands   *edge.Commands
 	clock      *edge.TrustedClock
 	// wall is the system clock of the trusted clock; time.Now when nil.
 	// Tests move it back and forward.
@@ -170,6 +170,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.uplink.Notify()
 	}
 
+	m.commands = &edge.Commands{
+		Journal: m.journal, Desk: m.desk, Revoke: m.revoke, Now: m.clock.Now,
+		Logger: m.Logger.With("component", "commands"),
+		Appended: func(op edge.Operation) {
+			m.clock.Observe(op.OccurredAt)
+			m.uplink.Notify()
+		},
+	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
 	m.signIn.Now = m.clock.Now
@@ -270,49 +278,25 @@ func (m *Main) applyTrust(payload []byte) {
 	}
 }
 
-// applyCommand carries out a cloud command and journals command.applied.
+// applyCommand hands a cloud command to the edge.Commands use case.
 func (m *Main) applyCommand(cmd wire.Command) {
-	ctx := context.Background()
-	// QoS 1 delivers at least once, also after a restart: the journal
-	// says which commands are done.
-	if done, err := m.journal.CommandApplied(ctx, cmd.ID); err != nil {
+	err := m.commands.Apply(context.Background(), edge.Command{
+		ID: cmd.ID, Type: cmd.Type, Config: cmd.Config, Revocations: cmd.Revocations,
+	})
+	if err != nil && edge.ErrorCode(err) == edge.EINTERNAL {
 		m.Logger.Error("command not applied", "command", cmd.ID, "error", err)
-		return
-	} else if done {
-		m.Logger.Info("command already applied", "command", cmd.ID, "type", cmd.Type)
-		return
 	}
-	switch cmd.Type {
-	case wire.CmdPing:
-	case wire.CmdRevocationsAdd:
-		m.trust.Revoke(cmd.Revocations...)
-		if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), m.trust.MarshalJWKS()); err != nil {
-			m.Logger.Error("save trust list", "error", err)
-		}
-	case wire.CmdConfigSet:
-		var c struct {
-			Rules *edge.Rules `json:"rules"`
-		}
-		if err := json.Unmarshal(cmd.Config, &c); err != nil || c.Rules == nil {
-			m.Logger.Warn("config.set ignored", "command", cmd.ID, "error", err)
-			return
-		}
-		if err := m.desk.SetRules(*c.Rules); err != nil {
-			m.Logger.Warn("config.set refused", "command", cmd.ID, "error", err)
-			return
-		}
-	default:
-		m.Logger.Warn("unknown command", "command", cmd.ID, "type", cmd.Type)
-		return
+}
+
+// revoke adds revocations to the trust list and saves it. A failed save is
+// logged, not returned: the revocation holds until the next start, and the
+// cloud's retained trust list carries it again.
+func (m *Main) revoke(raIDs []string) error {
+	m.trust.Revoke(raIDs...)
+	if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), m.trust.MarshalJWKS()); err != nil {
+		m.Logger.Error("save trust list", "error", err)
 	}
-	op := edge.NewOperation(edge.OpCommandApplied, m.clock.Now(), "", "", edge.CommandData{CommandID: cmd.ID, Type: cmd.Type})
-	op, err := m.journal.Append(ctx, op)
-	if err != nil {
-		m.Logger.Error("journal command", "command", cmd.ID, "error", err)
-		return
-	}
-	m.clock.Observe(op.OccurredAt)
-	m.uplink.Notify()
+	return nil
 }
 
 // Status is the body of GET /api/status.

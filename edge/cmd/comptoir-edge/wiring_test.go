@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/edge/journal"
 	"github.com/comptoir/comptoir/sync/wire"
 )
@@ -14,5 +15,17 @@ import (
 func TestJournalDataLimitFitsABatch(t *testing.T) {
 	if journal.DefaultMaxDataBytes != wire.MaxBatchBytes/2 {
 		t.Errorf("journal.DefaultMaxDataBytes %d, want half of wire.MaxBatchBytes (%d)", journal.DefaultMaxDataBytes, wire.MaxBatchBytes/2)
+	}
+}
+
+// TestCommandTypesMatchTheProtocol: the agent hands wire commands to
+// edge.Commands by their type's text.
+func TestCommandTypesMatchTheProtocol(t *testing.T) {
+	for edgeType, wireType := range map[string]string{
+		edge.CmdPing: wire.CmdPing, edge.CmdRevocationsAdd: wire.CmdRevocationsAdd, edge.CmdConfigSet: wire.CmdConfigSet,
+	} {
+		if edgeType != wireType {
+			t.Errorf("edge command type %q, wire's %q", edgeType, wireType)
+		}
 	}
 }
