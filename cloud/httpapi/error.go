@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
 )
 
@@ -14,16 +15,20 @@ var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
 
 // codeStatus maps an error code to its HTTP status.
 var codeStatus = map[string]int{
-	edge.EINVALID:      fiber.StatusBadRequest,
-	edge.ENOTFOUND:     fiber.StatusNotFound,
-	edge.EUNAUTHORIZED: fiber.StatusUnauthorized,
-	edge.EFORBIDDEN:    fiber.StatusForbidden,
-	edge.ECONFLICT:     fiber.StatusConflict,
-	edge.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
-	edge.ERATELIMITED:  fiber.StatusTooManyRequests,
-	edge.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
-	edge.EUNSUPPORTED:  fiber.StatusNotImplemented,
-	edge.EINTERNAL:     fiber.StatusInternalServerError,
+	edge.EINVALID:        fiber.StatusBadRequest,
+	edge.ENOTFOUND:       fiber.StatusNotFound,
+	edge.EUNAUTHORIZED:   fiber.StatusUnauthorized,
+	edge.EFORBIDDEN:      fiber.StatusForbidden,
+	edge.ECONFLICT:       fiber.StatusConflict,
+	edge.ETOOLARGE:       fiber.StatusRequestEntityTooLarge,
+	edge.ERATELIMITED:    fiber.StatusTooManyRequests,
+	edge.EUNAVAILABLE:    fiber.StatusServiceUnavailable,
+	edge.EUNSUPPORTED:    fiber.StatusNotImplemented,
+	edge.EINTERNAL:       fiber.StatusInternalServerError,
+	edge.ELOCKED:         fiber.StatusLocked,
+	cloud.ETrackingTaken: fiber.StatusConflict,
+	cloud.EStatusOrder:   fiber.StatusConflict,
+	cloud.EBadTime:       fiber.StatusUnprocessableEntity,
 }
 
 // fiberCodes maps Fiber's own errors (no route, body too large) to codes.

@@ -26,7 +26,11 @@ const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
-  comptoir-cloud keys add --role issuer|operator|partner --name NAME [--data DIR | --store postgres --pg DSN]
+                       [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
+                       [--mqtt-tls-cert FILE --mqtt-tls-key FILE [--mqtt-client-ca FILE]]
+                       [--http-tls-cert FILE --http-tls-key FILE] [--insecure-plaintext]
+  comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
+  comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys revoke ID|NAME [--data DIR | --store postgres --pg DSN]
       (keys are stored hashed: add prints the new key once; with Badger, stop serve first)

@@ -34,6 +34,11 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Now is the counter's clock (the Desk's, the sign-in's, applied
+	// commands'); the trusted clock (edge.TrustedClock) when nil, which the
+	// agent never sets. Tests set it to put parcels on the shelf days ago,
+	// which the trusted clock refuses once later operations are journalled.
+	Now func() time.Time
 
 	enrollment Enrollment
 	journal    *journal.Journal
@@ -159,9 +164,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.desk = edge.NewDesk(cfg.Rules)
 	m.desk.RelayPoint = cfg.RelayPoint
+	now := m.clock.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	m.desk.Now = now
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust, Now: m.clock.Now}
-	m.desk.Now = m.clock.Now
 	m.desk.Signer = token.ReceiptSigner{Key: key}
 	m.desk.Renderer = cfg.Printing
 	m.desk.Appended = func(op edge.Operation) {
@@ -171,7 +180,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	m.commands = &edge.Commands{
-		Journal: m.journal, Desk: m.desk, Revoke: m.revoke, Now: m.clock.Now,
+		Journal: m.journal, Desk: m.desk, Revoke: m.revoke, Now: now,
 		Logger: m.Logger.With("component", "commands"),
 		Appended: func(op edge.Operation) {
 			m.clock.Observe(op.OccurredAt)
@@ -180,7 +189,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
-	m.signIn.Now = m.clock.Now
+	m.signIn.Now = now
 	m.signIn.Observe = m.metrics.observeSignIn
 
 	m.server = ui.New(ui.Config{
