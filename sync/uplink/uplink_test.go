@@ -130,7 +130,9 @@ func TestResendAfterAckTimeout(t *testing.T) {
 		t.Fatalf("seq 1 delivered %d times, want a resend after its ack was withheld", got)
 	}
 	cl.checkAll(t, 600)
-	out.checkAckedOnce(t)
+	// Not checkAckedOnce: 100 ms is short enough (under -race, on a busy
+	// machine) for batches other than seq 1's to be resent and acked twice.
+	out.checkAckedPerDelivery(t, cl)
 }
 
 func TestBrokerRestartMidDrain(t *testing.T) {
