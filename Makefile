@@ -21,9 +21,17 @@ run: build
 test:
 	$(GO) test -count=1 -timeout 12m ./...
 
+# go vet, gofmt, staticcheck and govulncheck, the last two pinned and run
+# through the Go module proxy (like nfpm below). govulncheck also needs
+# vuln.go.dev: build/vulncheck.sh skips it with a message when that is
+# unreachable (and fails instead under COMPTOIR_REQUIRE_INTEGRATION=1).
+STATICCHECK         ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK_VERSION ?= v1.10.0
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+	GO=$(GO) GOVULNCHECK_VERSION=$(GOVULNCHECK_VERSION) ./build/vulncheck.sh
 
 # Benchmarks of DESIGN.md's targets; medians over several runs.
 bench:

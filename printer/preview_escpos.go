@@ -41,9 +41,9 @@ func previewESCPOS(data []byte, cols int) (image.Image, error) {
 }
 
 type escposSegment struct {
-	text         string
-	bold, fontB  bool
-	wide, double bool
+	text        string
+	bold, fontB bool
+	wide        bool
 }
 
 type escposPainter struct {
