@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run test lint bench bench-scan cross cross-check package clean
+.PHONY: build run test fuzz lint bench bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
@@ -15,11 +15,18 @@ build:
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh
 
-# Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node or qemu skip
-# with a message when those are absent (and fail when
-# COMPTOIR_REQUIRE_INTEGRATION=1, as in CI).
+# Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node, qemu or the
+# Go module proxy skip with a message when those are absent (and fail when
+# COMPTOIR_REQUIRE_INTEGRATION=1, as in CI). build/testreport prints what
+# go test does, then every skipped test and why. CI adds TESTFLAGS=-race.
+TESTFLAGS ?=
 test:
-	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) run ./build/testreport -- $(GO) test -json -count=1 -timeout 12m $(TESTFLAGS) ./...
+
+# Every fuzz target for FUZZTIME; crashers stay in testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./build/fuzz.sh
 
 # go vet, gofmt, staticcheck and govulncheck, the last two pinned and run
 # through the Go module proxy (like nfpm below). govulncheck also needs
@@ -67,6 +74,12 @@ cross-check:
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.44.0
 PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v//; /^[0-9]+\./!s/^/0.0.0+/; s/-/./g')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# nfpm-version fetches nfpm (or finds it in the module cache): the
+# packaging test runs it first, to skip when offline.
+.PHONY: nfpm-version
+nfpm-version:
+	@$(NFPM) --version >/dev/null
+
 package: cross
 	@for a in $(ARCHES); do for p in comptoir-edge comptoir-cloud; do \
 	  ARCH=$$a VERSION='$(PKG_VERSION)' DIST='$(abspath $(DIST))' SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
