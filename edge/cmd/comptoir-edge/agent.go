@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -35,6 +34,8 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Stderr receives flag errors and usage; os.Stderr when nil.
+	Stderr io.Writer
 
 	enrollment Enrollment
 	journal    *journal.Journal
@@ -56,13 +57,23 @@ func NewMain() *Main {
 
 // ParseFlags reads the flags of `comptoir-edge run` and the config file.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	stderr := m.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	fs := newFlagSet("run", stderr)
 	configPath := fs.String("config", "", "JSON config file")
 	dir := fs.String("data", "", "data directory (default "+m.Config.DataDir+")")
 	addr := fs.String("http", "", "kiosk and local API address (default "+m.Config.HTTPAddr+")")
 	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN 9999")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "comptoir-edge run: unexpected argument %q\n", rest[0])
+		fs.Usage()
+		return usageError{fmt.Errorf("run: unexpected argument %q", rest[0])}
 	}
 	if *configPath != "" {
 		if err := m.Config.ReadConfigFile(*configPath); err != nil {
