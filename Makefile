@@ -6,14 +6,20 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run test fuzz lint bench bench-scan cross cross-check package clean
+.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
 
 # Starts a cloud (--demo) and one enrolled terminal (--demo) on loopback.
+# From another shell, cloud-stop and cloud-start stop and start the cloud
+# alone (the offline step of the README's tour).
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh
+cloud-stop:
+	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh cloud-stop
+cloud-start:
+	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh cloud-start
 
 # Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node, qemu or the
 # Go module proxy skip with a message when those are absent (and fail when
