@@ -23,8 +23,7 @@ import (
 	"github.com/comptoir/comptoir/sync/uplink"
 	"github.com/comptoir/comptoir/sync/wire"
 	"github.com/comptoir/comptoir/ui"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // Main is the terminal agent: it wires the journal, the Desk, the scanner,
@@ -399,18 +398,17 @@ func diskFree(dir string) uint64 {
 }
 
 // encodeQR draws text as a QR code PNG of about size pixels, error
-// correction M, with a quiet zone.
+// correction M, with a quiet zone, in a mask that reads back
+// (token.QRMatrix).
 func encodeQR(text string, size int) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]any{
-		gozxing.EncodeHintType_ERROR_CORRECTION: "M",
-		gozxing.EncodeHintType_MARGIN:           4,
-	}
-	bm, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, size, size, hints)
+	m, err := token.QRMatrix(text, decoder.ErrorCorrectionLevel_M)
 	if err != nil {
-		return nil, fmt.Errorf("qr: %w", err)
+		return nil, err
 	}
+	const quiet = 4
+	px := max(1, size/(m.GetWidth()+2*quiet))
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, bm); err != nil {
+	if err := png.Encode(&buf, token.QRImage(m, px, quiet)); err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	return buf.Bytes(), nil
