@@ -12,20 +12,6 @@ import (
 
 var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
 
-// codeStatus maps an error code to its HTTP status.
-var codeStatus = map[string]int{
-	edge.EINVALID:      fiber.StatusBadRequest,
-	edge.ENOTFOUND:     fiber.StatusNotFound,
-	edge.EUNAUTHORIZED: fiber.StatusUnauthorized,
-	edge.EFORBIDDEN:    fiber.StatusForbidden,
-	edge.ECONFLICT:     fiber.StatusConflict,
-	edge.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
-	edge.ERATELIMITED:  fiber.StatusTooManyRequests,
-	edge.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
-	edge.EUNSUPPORTED:  fiber.StatusNotImplemented,
-	edge.EINTERNAL:     fiber.StatusInternalServerError,
-}
-
 // fiberCodes maps Fiber's own errors (no route, body too large) to codes.
 var fiberCodes = map[int]string{
 	fiber.StatusBadRequest:            edge.EINVALID,
@@ -46,10 +32,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(fe.Code).JSON(errorBody(code, fe.Message))
 	}
 	code := edge.ErrorCode(err)
-	status, ok := codeStatus[code]
-	if !ok {
-		status = fiber.StatusBadRequest // a refusal code
-	}
+	status := edge.HTTPStatus(code) // the kiosk's API answers the same
 	if code == edge.EINTERNAL {
 		s.log().Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
