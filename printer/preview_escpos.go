@@ -163,7 +163,7 @@ func (p *escposPainter) flush() {
 		if c < 0x80 {
 			s.WriteByte(c)
 		} else {
-			s.WriteRune(cp858High[c-0x80])
+			s.WriteRune(cp858Rune(c))
 		}
 	}
 	p.line = append(p.line, escposSegment{text: s.String(), bold: p.bold, fontB: p.fontB, wide: p.wide})
