@@ -425,8 +425,7 @@ func TestTrustKeptUntilCallbackSet(t *testing.T) {
 	trustSet := []byte(`{"keys":[],"revoked":["ra-1"]}`)
 	publish(t, addr, wire.TrustTopic, true, trustSet)
 	u := startUplink(t, uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid}, newOutbox(tid, 0))
-	waitFor(t, "connected", u.Connected)
-	time.Sleep(50 * time.Millisecond) // let the retained trust list arrive first
+	waitFor(t, "the retained trust list received before any callback", u.HasTrust)
 	trusts := make(chan []byte, 1)
 	u.OnTrust(func(b []byte) { trusts <- b })
 	if got := recv(t, trusts); string(got) != string(trustSet) {
