@@ -78,7 +78,9 @@ func startScript(t *testing.T, environ []string, args ...string) *script {
 		t.Fatal(err)
 	}
 	pw.Close()
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		defer close(s.lines)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -91,7 +93,9 @@ func startScript(t *testing.T, environ []string, args ...string) *script {
 			}
 		}
 	}()
-	go func() { s.cmd.Wait(); close(s.done) }()
+	// done closes once the script has exited and all its output is read
+	// (the processes it leaves running write to their logs, not here).
+	go func() { s.cmd.Wait(); <-read; close(s.done) }()
 	t.Cleanup(func() {
 		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done

@@ -143,7 +143,12 @@ func (r *report) endPackage(e event, out []string) {
 	switch e.Action {
 	case "fail":
 		r.failed = true
-		fmt.Fprint(r.w, strings.Join(out, ""))
+		for _, l := range out {
+			// go test's own summary lines: the one below replaces them.
+			if t := strings.TrimSpace(l); t != "FAIL" && t != "PASS" && !strings.HasPrefix(l, "FAIL\t") && !strings.HasPrefix(l, "ok  \t") {
+				fmt.Fprint(r.w, l)
+			}
+		}
 		fmt.Fprintf(r.w, "FAIL\t%s\t%.3fs\n", e.Package, e.Elapsed)
 	case "skip":
 		fmt.Fprintf(r.w, "?   \t%s\t[no test files]\n", e.Package)

@@ -20,6 +20,8 @@ const run = `{"Action":"start","Package":"p/a"}
 {"Action":"skip","Package":"p/a","Test":"TestR/y","Elapsed":0}
 {"Action":"output","Package":"p/a","Test":"TestBad","Output":"    bad_test.go:3: got 1, want 2\n"}
 {"Action":"fail","Package":"p/a","Test":"TestBad","Elapsed":0}
+{"Action":"output","Package":"p/a","Output":"FAIL\n"}
+{"Action":"output","Package":"p/a","Output":"FAIL\tp/a\t0.500s\n"}
 {"Action":"fail","Package":"p/a","Elapsed":0.5}
 not json: a line printed by something else
 {"Action":"skip","Package":"p/b","Elapsed":0}
@@ -42,6 +44,9 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
 		}
+	}
+	if n := strings.Count(got, "FAIL\tp/a"); n != 1 {
+		t.Errorf("the package's FAIL line printed %d times:\n%s", n, got)
 	}
 	if !r.failed {
 		t.Error("failed = false after a failed test")
