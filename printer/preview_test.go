@@ -156,12 +156,13 @@ func TestLabelPDF(t *testing.T) {
 	}
 }
 
-// TestReceiptQRReadsBack draws the receipts of 40 tokens of a real
-// receipt token's size and reads each QR code back with gozxing. With the
-// encoder's own mask, 3 of these 40 (receipts 5, 31 and 37) do not read
-// (gozxing's detector takes some data for a finder pattern; about one in
-// 30); the preview uses token.QRMatrix, which picks a mask that reads. The
-// tokens come from a fixed seed, so the test is the same on every run.
+// TestReceiptQRReadsBack draws the receipts of tokens of a real receipt
+// token's size and reads each QR code back with gozxing. Of the first 40
+// tokens of a fixed seed, 3 (5, 31 and 37) do not read with the encoder's
+// own mask (gozxing's detector takes some data for a finder pattern; about
+// one in 30); the preview uses token.QRMatrix, which picks a mask that
+// reads. Those three and three others are drawn (all 40 took 3 minutes
+// under -race).
 func TestReceiptQRReadsBack(t *testing.T) {
 	r := Renderer{Location: paris}
 	head, _, _ := strings.Cut(fixedToken, ".")
@@ -170,6 +171,9 @@ func TestReceiptQRReadsBack(t *testing.T) {
 		raw := make([]byte, len(fixedToken)*3/4-len(head)+i%4)
 		for j := range raw {
 			raw[j] = byte(rnd.Uint32())
+		}
+		if !slices.Contains([]int{0, 5, 10, 20, 31, 37}, i) {
+			continue
 		}
 		rc := fixedReceipt()
 		rc.Token = head + "." + base64.RawURLEncoding.EncodeToString(raw)
