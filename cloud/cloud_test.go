@@ -85,3 +85,24 @@ func TestStatusOf(t *testing.T) {
 		t.Fatal("EntryOf without tracking: ok")
 	}
 }
+
+// TestRAIDOf: the RA id of a deposit, read the way encoding/json reads it
+// (keys in any case, escapes), also on the fast path that skips decoding.
+func TestRAIDOf(t *testing.T) {
+	for _, tt := range []struct{ data, want string }{
+		{`{"ra_id":"r1","verified":true}`, "r1"},
+		{`{"RA_ID":"r2"}`, "r2"},
+		{`{"r\u0061_id":"r3"}`, "r3"},
+		{`{"verified":false,"weight_g":1200}`, ""},
+		{`{"items":[{"name":"ra-id"}]}`, ""},
+		{`not json`, ""},
+	} {
+		op := edge.Operation{Type: edge.OpReturnDeposited, Data: []byte(tt.data)}
+		if got := cloud.RAIDOf(op); got != tt.want {
+			t.Errorf("RAIDOf(%s) = %q, want %q", tt.data, got, tt.want)
+		}
+	}
+	if got := cloud.RAIDOf(edge.Operation{Type: edge.OpParcelHandedOver, Data: []byte(`{"ra_id":"x"}`)}); got != "" {
+		t.Errorf("RAIDOf(handover) = %q, want none", got)
+	}
+}

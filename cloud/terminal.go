@@ -28,6 +28,16 @@ type Terminal struct {
 	// AckedSeq is the highest seq up to which every event of the terminal
 	// is stored. Stores fill it in when they return a terminal.
 	AckedSeq uint64 `json:"acked_seq"`
+
+	// DecommissionedAt is when the terminal was decommissioned (zero while
+	// it is in service), and DecommissionReason why. A decommissioned
+	// terminal has no password: its MQTT account is closed.
+	DecommissionedAt   time.Time `json:"decommissioned_at,omitzero"`
+	DecommissionReason string    `json:"decommission_reason,omitempty"`
+	// PastReceiptKeys are the receipt keys of the terminal's earlier
+	// enrolments, newest first, each with the period it was valid, so that
+	// the receipts they signed stay verifiable after a re-enrolment.
+	PastReceiptKeys []ReceiptKey `json:"past_receipt_keys,omitempty"`
 }
 
 // WireStatus decodes t.Status; a terminal that has sent none yet gives the
@@ -52,14 +62,23 @@ type StatusUpdate struct {
 }
 
 // DeadLetter is a message the ingest could not take: malformed, of an
-// unknown protocol version, or naming another terminal than its topic's.
+// unknown protocol version, naming another terminal than its topic's, or
+// an invalid status. NewDeadLetter bounds it.
 type DeadLetter struct {
+	// ID is the dead letter's cursor in the listing, set by the store.
+	ID       string    `json:"id"`
 	Terminal string    `json:"terminal"`
 	Topic    string    `json:"topic"`
-	Reason   string    `json:"reason"` // a wire error code: MALFORMED, UNKNOWN_VERSION, TOO_LARGE, WRONG_TERMINAL
+	Reason   string    `json:"reason"` // a wire error code: MALFORMED, UNKNOWN_VERSION, TOO_LARGE, WRONG_TERMINAL, or INVALID_STATUS
 	Message  string    `json:"message"`
 	Payload  []byte    `json:"payload"`
 	At       time.Time `json:"at"`
+	// Size is the payload's size as received, SHA256 its hash (hex), and
+	// Truncated whether Payload keeps only its first MaxDeadLetterPayload
+	// bytes.
+	Size      int    `json:"size"`
+	SHA256    string `json:"sha256"`
+	Truncated bool   `json:"truncated"`
 }
 
 // Ingested is the outcome of storing a batch of events.
@@ -69,4 +88,8 @@ type Ingested struct {
 	Stored, Duplicates int
 	// AckedSeq is the terminal's watermark after the batch.
 	AckedSeq uint64
+	// Conflicts are the events of the batch (or stored before it, above a
+	// gap it filled) that disagreed with their parcel: stored, acked, but
+	// kept off the timeline.
+	Conflicts []Conflict
 }

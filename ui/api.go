@@ -185,7 +185,9 @@ func (s *Server) getReceiptQR(c *fiber.Ctx) error {
 	if !ok {
 		return edge.Errorf(edge.ENOTFOUND, "No recent receipt with that id: reprint the receipt instead.")
 	}
-	png, err := s.deps.QR(token, 360)
+	// One pixel per module: the kiosk scales it by a whole number of
+	// screen pixels, which keeps every module sharp for a phone's camera.
+	png, err := s.deps.QR(token, 0)
 	if err != nil {
 		return err
 	}

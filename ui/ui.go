@@ -55,7 +55,8 @@ type Previewer interface {
 	LabelPDF(zpl []byte) ([]byte, error)
 }
 
-// QREncoder draws a QR code as a PNG.
+// QREncoder draws a QR code as a PNG of about size pixels a side, at a
+// whole number of pixels per module; size 0 draws one pixel per module.
 type QREncoder func(text string, size int) ([]byte, error)
 
 // Deps are the collaborators of the Server.

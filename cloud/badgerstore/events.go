@@ -22,10 +22,6 @@ type storedEvent struct {
 	ReceivedAt time.Time      `json:"received_at"`
 }
 
-// maxTrackingLen bounds the tracking numbers that get a timeline, so that a
-// terminal's odd payload cannot make huge keys.
-const maxTrackingLen = 128
-
 func eventKey(id string) []byte { return append([]byte("e/"), id...) }
 
 func seqKey(tid string, seq uint64) []byte {
@@ -43,18 +39,13 @@ func timelineKey(tracking string, e cloud.TimelineEntry) []byte {
 	return append(k, e.EventID...)
 }
 
-// validTracking reports whether a tracking number can key a timeline.
-func validTracking(t string) bool {
-	return t != "" && len(t) <= maxTrackingLen && !bytes.ContainsAny([]byte(t), "\x00/")
-}
-
 // StoreEvents implements cloud.Store. The events go through the group
 // commit (commitLoop): batches stored at the same moment by several callers
 // share one transaction and so one WAL sync.
 func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
 	for i, ev := range events {
-		if ev.ID == "" || ev.Seq == 0 || ev.Terminal != tid {
-			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d lacks an id or a seq, or names another terminal than %q.", i, tid)
+		if err := cloud.CheckEvent(tid, i, ev); err != nil {
+			return cloud.Ingested{}, err
 		}
 	}
 	// Keys and values are made here, by the callers at once, so that the
@@ -82,6 +73,10 @@ type eventsWrite struct {
 
 // preparedEvent is an event's keys and values, ready to be set.
 type preparedEvent struct {
+	op          edge.Operation
+	raID        string // cloud.RAIDOf(op)
+	newParcel   []byte // the p/ value when op makes its parcel, or nil
+	received    time.Time
 	seq         uint64
 	sk, value   []byte // s/ key, stored event
 	ek, ekValue []byte // e/ key, {tid}/{seq}
@@ -95,6 +90,7 @@ func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent
 		return preparedEvent{}, err
 	}
 	p := preparedEvent{
+		op: ev, received: receivedAt.UTC(), raID: cloud.RAIDOf(ev),
 		seq: ev.Seq, sk: seqKey(tid, ev.Seq), value: value,
 		ek: eventKey(ev.ID), ekValue: []byte(tid + "/" + strconv.FormatUint(ev.Seq, 10)),
 	}
@@ -102,8 +98,13 @@ func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent
 	// key) rather than repeating it: a third of the bytes an event writes,
 	// and the write path's cost goes with its bytes. Timeline derives the
 	// entry back.
-	if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
+	if e, ok := cloud.EntryOf(ev, receivedAt); ok && cloud.ValidTracking(ev.Tracking) {
 		p.timeline = timelineKey(ev.Tracking, e)
+	}
+	// Most deposits are the first the cloud hears of their parcel: its
+	// value is made here, in parallel, rather than in the commit loop.
+	if np, ok := cloud.NewParcelOf(ev, p.raID); ok {
+		p.newParcel = encodeParcel(np)
 	}
 	return p, nil
 }
@@ -126,13 +127,19 @@ func (s *Store) commit(group []*eventsWrite) error {
 			if err != nil {
 				return err
 			}
-			for _, ev := range w.events {
+			fresh := make(map[uint64]*preparedEvent, len(w.events))
+			for i := range w.events {
+				ev := &w.events[i]
 				// Every seq up to the watermark is stored: a resend below
 				// it is known a duplicate without a lookup.
 				dup := ev.seq <= wm
 				if !dup {
-					if dup, err = storeEvent(txn, ev); err != nil {
+					var alias bool
+					if dup, alias, err = storeEvent(txn, *ev); err != nil {
 						return err
+					}
+					if !dup && !alias {
+						fresh[ev.seq] = ev
 					}
 				}
 				if dup {
@@ -141,7 +148,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 					w.res.Stored++
 				}
 			}
-			if w.res.AckedSeq, err = advanceWatermark(txn, w.tid, wm); err != nil {
+			if w.res.AckedSeq, err = s.advanceWatermark(txn, w, wm, fresh); err != nil {
 				return err
 			}
 		}
@@ -149,57 +156,124 @@ func (s *Store) commit(group []*eventsWrite) error {
 	})
 }
 
-// storeEvent stores one event unless it is stored already, by id or by
-// terminal and seq.
-func storeEvent(txn *badger.Txn, ev preparedEvent) (dup bool, err error) {
+// storeEvent stores one event unless it is stored already, by terminal and
+// seq (dup), or by id under another seq (alias: a terminal's bug, a reset
+// journal; the seq is recorded so that the watermark moves on and the
+// terminal stops resending, but the event counts once).
+func storeEvent(txn *badger.Txn, ev preparedEvent) (dup, alias bool, err error) {
 	if ok, err := exists(txn, ev.sk); err != nil || ok {
-		return true, err
+		return true, false, err
 	}
 	idSeen, err := exists(txn, ev.ek)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	// An id already stored under another seq is a terminal's bug (a reset
-	// journal, say): the seq is recorded so that the watermark moves on and
-	// the terminal stops resending, but the event counts once.
 	if err := txn.Set(ev.sk, ev.value); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if idSeen {
-		return true, nil
+		return true, true, nil
 	}
-	if err := txn.Set(ev.ek, ev.ekValue); err != nil {
-		return false, err
-	}
-	if ev.timeline != nil {
-		if err := txn.Set(ev.timeline, ev.sk); err != nil {
-			return false, err
-		}
-	}
-	return false, nil
+	return false, false, txn.Set(ev.ek, ev.ekValue)
 }
 
 // advanceWatermark moves the terminal's watermark, wm, over every seq
-// stored right above it, and returns it. Seqs stored out of order wait under s/
-// until the gap below them fills.
-func advanceWatermark(txn *badger.Txn, tid string, wm uint64) (uint64, error) {
+// stored right above it, and returns it. Seqs stored out of order wait under
+// s/ until the gap below them fills. Each event the watermark passes is
+// checked against its parcel then, in seq order, so that a handover resent
+// ahead of its deposit waits for it instead of being a conflict: fresh
+// holds the events of this batch, others are read back.
+func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, wm uint64, fresh map[uint64]*preparedEvent) (uint64, error) {
 	start := wm
 	for {
-		ok, err := exists(txn, seqKey(tid, wm+1))
-		if err != nil {
-			return 0, err
-		}
+		ev, ok := fresh[wm+1]
 		if !ok {
-			break
+			var err error
+			if ev, ok, err = readBack(txn, w.tid, wm+1); err != nil {
+				return 0, err
+			} else if !ok {
+				break
+			}
 		}
 		wm++
+		if ev == nil {
+			continue // an alias: its event was checked under its first seq
+		}
+		if err := s.applyEvent(txn, w, ev); err != nil {
+			return 0, err
+		}
 	}
 	if wm != start {
-		if err := txn.Set(watermarkKey(tid), be8(nil, wm)); err != nil {
+		if err := txn.Set(watermarkKey(w.tid), be8(nil, wm)); err != nil {
 			return 0, err
 		}
 	}
 	return wm, nil
+}
+
+// readBack returns the stored event of tid and seq, nil (and ok) for an
+// alias, and ok false when the seq is not stored.
+func readBack(txn *badger.Txn, tid string, seq uint64) (*preparedEvent, bool, error) {
+	sk := seqKey(tid, seq)
+	var se storedEvent
+	if found, err := getJSON(txn, sk, &se); err != nil || !found {
+		return nil, false, err
+	}
+	item, err := txn.Get(eventKey(se.Op.ID))
+	if err != nil {
+		return nil, false, err
+	}
+	owner, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if string(owner) != tid+"/"+strconv.FormatUint(seq, 10) {
+		return nil, true, nil
+	}
+	ev := &preparedEvent{op: se.Op, received: se.ReceivedAt, seq: seq, sk: sk, raID: cloud.RAIDOf(se.Op)}
+	if e, ok := cloud.EntryOf(se.Op, se.ReceivedAt); ok && cloud.ValidTracking(se.Op.Tracking) {
+		ev.timeline = timelineKey(se.Op.Tracking, e)
+	}
+	return ev, true, nil
+}
+
+// applyEvent checks ev against its parcel (cloud.ApplyTerminalEvent): an
+// event that agrees moves the parcel and goes on the timeline; one that
+// does not is kept as a conflict.
+func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
+	_, marks := cloud.StatusOf(ev.op.Type)
+	if !marks && cloud.KnownOpType(ev.op.Type) {
+		return nil // a refusal, a manifest, a command: no parcel
+	}
+	var p cloud.Parcel
+	found := false
+	if cloud.ValidTracking(ev.op.Tracking) && s.parcels.mayExist(ev.op.Tracking) {
+		var err error
+		if p, found, err = getParcel(txn, ev.op.Tracking); err != nil {
+			return err
+		}
+	}
+	next, changed, reason := cloud.ApplyTerminalEvent(p, found, ev.op, ev.raID)
+	if reason != "" {
+		c := cloud.NewConflict(ev.op, ev.received, reason, p, found)
+		w.res.Conflicts = append(w.res.Conflicts, c)
+		return setJSON(txn, conflictKey(c), c)
+	}
+	switch {
+	case changed && !found && ev.newParcel != nil:
+		s.parcels.add(ev.op.Tracking)
+		if err := txn.Set(parcelKey(ev.op.Tracking), ev.newParcel); err != nil {
+			return err
+		}
+	case changed:
+		if err := s.setParcel(txn, next); err != nil {
+			return err
+		}
+	}
+	if ev.timeline != nil {
+		return txn.Set(ev.timeline, ev.sk)
+	}
+	return nil
 }
 
 func watermark(txn *badger.Txn, tid string) (uint64, error) {
@@ -218,60 +292,6 @@ func watermark(txn *badger.Txn, tid string) (uint64, error) {
 		return nil
 	})
 	return wm, err
-}
-
-// AddTimelineEntry implements cloud.Store.
-func (s *Store) AddTimelineEntry(ctx context.Context, tracking string, e cloud.TimelineEntry) (bool, error) {
-	if !validTracking(tracking) || e.EventID == "" || !e.Status.Valid() {
-		return false, edge.Errorf(edge.EINVALID, "A timeline entry needs a tracking number, an event id and a known status.")
-	}
-	var added bool
-	err := s.update(ctx, func(txn *badger.Txn) error {
-		added = false
-		xk := append([]byte("x/"), e.EventID...)
-		if ok, err := exists(txn, xk); err != nil || ok {
-			return err
-		}
-		if err := txn.Set(xk, nil); err != nil {
-			return err
-		}
-		added = true
-		return setJSON(txn, timelineKey(tracking, e), e)
-	})
-	if err != nil {
-		return false, fmt.Errorf("badgerstore: add timeline entry: %w", err)
-	}
-	return added, nil
-}
-
-// Timeline implements cloud.Store. Keys sort by occurred_at then
-// received_at, so the iteration order is the timeline's.
-func (s *Store) Timeline(ctx context.Context, tracking string) ([]cloud.TimelineEntry, error) {
-	out := []cloud.TimelineEntry{}
-	if !validTracking(tracking) {
-		return out, nil
-	}
-	err := s.db.View(func(txn *badger.Txn) error {
-		prefix := timelinePrefix(tracking)
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			e, err := timelineEntry(txn, v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", it.Item().Key(), err)
-			}
-			out = append(out, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("badgerstore: timeline: %w", err)
-	}
-	return out, nil
 }
 
 // timelineEntry decodes the value of a t/ key: the entry's JSON (entries

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -17,10 +16,13 @@ func returnKey(id string) []byte   { return []byte("r/" + id) }
 func terminalKey(id string) []byte { return []byte("m/" + id) }
 func apiKeyKey(hash []byte) []byte { return []byte("k/" + hex.EncodeToString(hash)) }
 
-// CreateReturn implements cloud.Store.
+// CreateReturn implements cloud.Store: the return, its parcel and its
+// "created" entry in one transaction, so that two returns of one tracking
+// number cannot both be stored (the second's transaction conflicts, is run
+// again, and finds the parcel).
 func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
-	if r.ID == "" {
-		return edge.Errorf(edge.EINVALID, "A return needs an id.")
+	if r.ID == "" || !cloud.ValidTracking(r.Tracking) || !cloud.ValidMerchantID(r.Merchant) {
+		return edge.Errorf(edge.EINVALID, "A return needs an id, a tracking number and a merchant.")
 	}
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		if ok, err := exists(txn, returnKey(r.ID)); err != nil {
@@ -28,16 +30,31 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		} else if ok {
 			return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
 		}
-		return setJSON(txn, returnKey(r.ID), r)
+		if ok, err := exists(txn, parcelKey(r.Tracking)); err != nil {
+			return err
+		} else if ok {
+			return cloud.ErrTrackingTaken(r.Tracking)
+		}
+		if err := setJSON(txn, returnKey(r.ID), r); err != nil {
+			return err
+		}
+		if err := s.setParcel(txn, cloud.CreatedParcel(r)); err != nil {
+			return err
+		}
+		_, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r))
+		return err
 	})
 	if err != nil {
+		if _, coded := err.(*edge.Error); coded {
+			return err
+		}
 		return fmt.Errorf("badgerstore: create return: %w", err)
 	}
 	return nil
 }
 
 // FindReturn implements cloud.Store.
-func (s *Store) FindReturn(ctx context.Context, id string) (cloud.Return, error) {
+func (s *Store) FindReturn(ctx context.Context, scope cloud.Scope, id string) (cloud.Return, error) {
 	var r cloud.Return
 	var found bool
 	err := s.db.View(func(txn *badger.Txn) (err error) {
@@ -46,8 +63,8 @@ func (s *Store) FindReturn(ctx context.Context, id string) (cloud.Return, error)
 	})
 	if err != nil {
 		return r, fmt.Errorf("badgerstore: find return: %w", err)
-	} else if !found {
-		return r, cloud.ErrNotFound("return", id)
+	} else if !found || !scope.Allows(r.Merchant) {
+		return cloud.Return{}, cloud.ErrNotFound("return", id)
 	}
 	return r, nil
 }
@@ -59,10 +76,13 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 	}
 	t.AckedSeq = 0 // derived from the watermark, never stored
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		if ok, err := exists(txn, terminalKey(t.ID)); err != nil {
+		var old cloud.Terminal
+		if found, err := getJSON(txn, terminalKey(t.ID), &old); err != nil {
 			return err
-		} else if ok {
+		} else if found && !old.Decommissioned() {
 			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+		} else if found {
+			return setJSON(txn, terminalKey(t.ID), t.Succeeding(old))
 		}
 		return setJSON(txn, terminalKey(t.ID), t)
 	})
@@ -143,45 +163,10 @@ func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.Sta
 	return nil
 }
 
-// AddDeadLetter implements cloud.Store.
-func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	d.At = d.At.UTC()
-	key := append(be8([]byte("d/"), timeKey(d.At)), randomSuffix()...)
-	err := s.update(ctx, func(txn *badger.Txn) error { return setJSON(txn, key, d) })
-	if err != nil {
-		return fmt.Errorf("badgerstore: add dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetters implements cloud.Store.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
-	out := []cloud.DeadLetter{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("d/"), PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
-			var d cloud.DeadLetter
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("badgerstore: dead letters: %w", err)
-	}
-	return out, nil
-}
-
 // PutAPIKey implements cloud.Store.
 func (s *Store) PutAPIKey(ctx context.Context, k cloud.APIKey) error {
-	if len(k.Hash) == 0 || !k.Role.Valid() {
-		return edge.Errorf(edge.EINVALID, "An API key needs a hash and a known role.")
+	if err := k.Check(); err != nil {
+		return err
 	}
 	err := s.update(ctx, func(txn *badger.Txn) error { return setJSON(txn, apiKeyKey(k.Hash), k) })
 	if err != nil {
@@ -262,12 +247,22 @@ func (s *Store) DeleteAPIKey(ctx context.Context, hash []byte) error {
 }
 
 // Revoke implements cloud.Store.
-func (s *Store) Revoke(ctx context.Context, raID string) error {
+func (s *Store) Revoke(ctx context.Context, scope cloud.Scope, raID string) error {
 	if raID == "" {
 		return edge.Errorf(edge.EINVALID, "A revocation needs an RA id.")
 	}
-	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set([]byte("v/"+raID), nil) })
-	if err != nil {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		var r cloud.Return
+		if found, err := getJSON(txn, returnKey(raID), &r); err != nil {
+			return err
+		} else if !found || !scope.Allows(r.Merchant) {
+			return cloud.ErrNotFound("return", raID)
+		}
+		return txn.Set([]byte("v/"+raID), nil)
+	})
+	if edge.ErrorCode(err) == edge.ENOTFOUND {
+		return err
+	} else if err != nil {
 		return fmt.Errorf("badgerstore: revoke: %w", err)
 	}
 	return nil

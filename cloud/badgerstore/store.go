@@ -11,6 +11,7 @@
 //	r/{ra id}                            -> return JSON
 //	m/{tid}                              -> terminal JSON
 //	d/{at:8}{rand:8}                     -> dead letter JSON
+//	D/{tid}\x00{at:8}{rand:8}             -> ""            dead letters of a terminal
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //
@@ -38,6 +39,7 @@ type Store struct {
 	db *badger.DB
 
 	group    *cloud.GroupCommit[*eventsWrite] // of StoreEvents
+	parcels  *parcelFilter
 	closing  chan struct{}
 	close1   sync.Once // Close runs once
 	closeErr error
@@ -74,6 +76,10 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, closing: make(chan struct{})}
+	if err := s.loadParcelFilter(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
 	s.loops.Add(1)
 	go s.gcLoop()

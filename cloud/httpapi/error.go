@@ -7,10 +7,19 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
 )
 
 var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
+
+// cloudStatus maps the cloud's own error codes to their HTTP status; the
+// codes of edge get edge.HTTPStatus, the kiosk API's table.
+var cloudStatus = map[string]int{
+	cloud.ETrackingTaken: fiber.StatusConflict,
+	cloud.EStatusOrder:   fiber.StatusConflict,
+	cloud.EBadTime:       fiber.StatusUnprocessableEntity,
+}
 
 // fiberCodes maps Fiber's own errors (no route, body too large) to codes.
 var fiberCodes = map[int]string{
@@ -32,7 +41,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(fe.Code).JSON(errorBody(code, fe.Message))
 	}
 	code := edge.ErrorCode(err)
-	status := edge.HTTPStatus(code) // the kiosk's API answers the same
+	status, ok := cloudStatus[code]
+	if !ok {
+		status = edge.HTTPStatus(code) // the kiosk's API answers the same
+	}
 	if code == edge.EINTERNAL {
 		s.log().Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}

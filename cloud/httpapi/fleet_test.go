@@ -64,7 +64,11 @@ func TestFleetFilters(t *testing.T) {
 // publishes at its next revocation.
 func TestRevokeCarriesOtherInstances(t *testing.T) {
 	s := MustServer(t)
-	if err := s.Store.Revoke(context.Background(), "ra-from-elsewhere"); err != nil {
+	ctx := context.Background()
+	if err := s.Store.CreateReturn(ctx, cloud.Return{ID: "ra-from-elsewhere", Merchant: testMerchant, Tracking: "ELSEWHERE1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store.Revoke(ctx, cloud.Network, "ra-from-elsewhere"); err != nil {
 		t.Fatal(err)
 	}
 	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)

@@ -24,6 +24,9 @@ import (
 	"github.com/comptoir/comptoir/scanner/token"
 )
 
+// testMerchant is the merchant of MustServer's issuer and partner keys.
+const testMerchant = "acme"
+
 // API keys of MustServer, one per role.
 const (
 	issuerKey   = "test-issuer-key"
@@ -40,19 +43,25 @@ func MustServer(tb testing.TB) *httpapi.Server {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
+	ctx := context.Background()
+	s := httpapi.NewServer()
+	s.Store = store
+	s.Trust = &cloud.Trust{Store: store}
+	s.Merchants = &cloud.Merchants{Store: store, Trust: s.Trust}
+	s.Issuer = &cloud.Issuer{Store: store, Trust: s.Trust}
+	s.Partners = &cloud.Partners{Store: store}
+	if err := s.Merchants.EnsureMerchant(ctx, testMerchant, "ACME"); err != nil {
+		tb.Fatal(err)
+	}
 	for key, role := range map[string]cloud.Role{issuerKey: cloud.RoleIssuer, operatorKey: cloud.RoleOperator, partnerKey: cloud.RolePartner} {
-		if err := store.PutAPIKey(context.Background(), cloud.APIKey{Hash: cloud.HashSecret(key), Role: role}); err != nil {
+		m := testMerchant
+		if role == cloud.RoleOperator {
+			m = ""
+		}
+		if err := store.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret(key), Role: role, Merchant: m}); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	k, err := token.GenerateKey("iss-1")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := httpapi.NewServer()
-	s.Store, s.IssuerKey, s.IssuerID = store, k, "comptoir-test"
-	s.Trust = token.NewTrustList()
-	s.Trust.AddKey(k.ID, k.Public())
 	s.MQTTURL = "tcp://127.0.0.1:1884"
 	s.Logger = slog.New(slog.DiscardHandler)
 	return s
@@ -131,8 +140,12 @@ func TestEnrolTerminal(t *testing.T) {
 	if err := tl.LoadJWKS(e.Trust); err != nil {
 		t.Fatalf("trust: %v", err)
 	}
-	if _, ok := tl.Key("iss-1"); !ok {
-		t.Fatal("trust lacks the issuer key")
+	kids := s.Trust.List().KeyIDs()
+	if len(kids) != 1 {
+		t.Fatalf("trust list of the cloud = %v, want the key of %s", kids, testMerchant)
+	}
+	if iss, bound := tl.Issuer(kids[0]); !bound || iss != testMerchant {
+		t.Fatalf("trust at enrolment binds %s to %q, %v; want %s", kids[0], iss, bound, testMerchant)
 	}
 	// Only the password's hash is stored.
 	term, err := s.Store.FindTerminal(context.Background(), "shop-1")
@@ -223,14 +236,15 @@ func TestVerifyReceipt(t *testing.T) {
 	}
 	unsigned := b64.EncodeToString([]byte(`{"alg":"none","kid":"shop-1","typ":"comptoir-receipt+jwt"}`)) + "." + parts[1] + "."
 	tests := []struct{ name, token, reason string }{
-		{"unknown terminal", forged, string(edge.UnknownIssuer)},
+		{"unknown terminal", forged, cloud.ReceiptUnknownTerminal},
 		{"wrong key", badSig, string(edge.BadSignature)},
 		{"tampered", tok[:len(tok)-4] + "AAAA", string(edge.BadSignature)},
 		{"weight altered", heavier, string(edge.BadSignature)},
 		{"tracking altered", otherParcel, string(edge.BadSignature)},
 		{"return authorisation, not a receipt", raWithTerminalKey, string(edge.BadSignature)},
 		{"alg none", unsigned, string(edge.BadSignature)},
-		{"not a token", "hello", string(edge.BadSignature)},
+		{"not a token", "hello", cloud.ReceiptMalformed},
+		{"header not JSON", b64.EncodeToString([]byte("{kid")) + "." + parts[1] + "." + parts[2], cloud.ReceiptMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,11 +264,32 @@ func TestVerifyReceipt(t *testing.T) {
 	}
 }
 
+// handOver stores a deposit and a handover of tracking by terminal tid,
+// as its uplink would.
+func handOver(tb testing.TB, s *httpapi.Server, tid, tracking string) {
+	tb.Helper()
+	at := time.Now()
+	ops := []edge.Operation{
+		edge.NewOperation(edge.OpReturnDeposited, at, "", tracking, edge.DepositData{}),
+		edge.NewOperation(edge.OpParcelHandedOver, at.Add(time.Second), "", tracking, edge.HandedOverData{}),
+	}
+	for i := range ops {
+		ops[i].ID, ops[i].Terminal, ops[i].Seq = fmt.Sprintf("%s-%s-%d", tid, tracking, i), tid, uint64(i+1)
+	}
+	res, err := s.Store.StoreEvents(context.Background(), tid, ops, time.Now())
+	if err != nil || len(res.Conflicts) != 0 {
+		tb.Fatalf("store events: %+v, %v", res, err)
+	}
+}
+
 func TestPartnerEvents(t *testing.T) {
 	s := MustServer(t)
 	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
-	ev := `{"events":[{"id":"w-1","tracking":"` + c.Tracking + `","status":"received_at_warehouse","occurred_at":"2099-01-02T10:00:00Z","location":"Lyon"},
-	{"id":"c-1","tracking":"` + c.Tracking + `","status":"in_transit","occurred_at":"2099-01-01T10:00:00Z"}]}`
+	handOver(t, s, "t-1", c.Tracking)
+	now := time.Now().UTC().Add(2 * time.Second)
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+	ev := `{"events":[{"id":"c-1","tracking":"` + c.Tracking + `","status":"in_transit","occurred_at":"` + at(time.Second) + `"},
+	{"id":"w-1","tracking":"` + c.Tracking + `","status":"received_at_warehouse","occurred_at":"` + at(2*time.Second) + `","location":"Lyon"}]}`
 	r := do(t, s, "POST", "/v1/events", partnerKey, ev)
 	if r.status != 200 || !bytes.Contains(r.body, []byte(`"added":2`)) {
 		t.Fatalf("post events: %d %s", r.status, r.body)
@@ -268,6 +303,45 @@ func TestPartnerEvents(t *testing.T) {
 	if r := do(t, s, "POST", "/v1/events", issuerKey, ev); r.status != 403 {
 		t.Fatalf("issuer posting events: %d", r.status)
 	}
+	// What the cloud does not believe: each refused with its code, the
+	// rest of the batch taken.
+	other := mustCreate(t, s, `{"items":[{"sku":"B1"}]}`)
+	refusals := []struct{ id, tracking, status, at, code string }{
+		{"r-future", c.Tracking, "refunded", at(48 * time.Hour), cloud.EBadTime},
+		{"r-before", c.Tracking, "refunded", "2020-01-01T10:00:00Z", cloud.EBadTime},
+		{"r-early", other.Tracking, "in_transit", at(time.Second), cloud.EStatusOrder},
+		{"r-never", "NEVERISSUED1", "in_transit", at(time.Second), edge.ENOTFOUND},
+	}
+	var body []string
+	for _, f := range refusals {
+		body = append(body, `{"id":"`+f.id+`","tracking":"`+f.tracking+`","status":"`+f.status+`","occurred_at":"`+f.at+`"}`)
+	}
+	body = append(body, `{"id":"ok-1","tracking":"`+c.Tracking+`","status":"refunded","occurred_at":"`+at(3*time.Second)+`"}`)
+	r = do(t, s, "POST", "/v1/events", partnerKey, `{"events":[`+strings.Join(body, ",")+`]}`)
+	var res cloud.PartnerResult
+	r.decode(t, &res)
+	if r.status != 200 || res.Added != 1 || len(res.Refused) != len(refusals) {
+		t.Fatalf("mixed batch: %d %s", r.status, r.body)
+	}
+	for i, f := range refusals {
+		if res.Refused[i].ID != f.id || res.Refused[i].Code != f.code {
+			t.Errorf("refused[%d] = %+v, want %s %s", i, res.Refused[i], f.id, f.code)
+		}
+	}
+	again := `{"events":[{"id":"ok-2","tracking":"` + c.Tracking + `","status":"exchanged","occurred_at":"` + at(4*time.Second) + `"}]}`
+	if r := do(t, s, "POST", "/v1/events", partnerKey, again); !bytes.Contains(r.body, []byte(cloud.EStatusOrder)) {
+		t.Fatalf("exchanged after refunded: %s", r.body)
+	}
+	// Another merchant's partner does not see the parcel.
+	boltPartner := "pt-bolt-test"
+	addMerchant(t, s, "bolt")
+	if err := s.Store.PutAPIKey(context.Background(), cloud.APIKey{Hash: cloud.HashSecret(boltPartner), Role: cloud.RolePartner, Merchant: "bolt"}); err != nil {
+		t.Fatal(err)
+	}
+	late := `{"events":[{"id":"b-1","tracking":"` + other.Tracking + `","status":"refunded","occurred_at":"` + at(time.Second) + `"}]}`
+	if r := do(t, s, "POST", "/v1/events", boltPartner, late); !bytes.Contains(r.body, []byte(edge.ENOTFOUND)) {
+		t.Fatalf("another merchant's partner: %s", r.body)
+	}
 	r = do(t, s, "GET", "/v1/parcels/"+c.Tracking+"/timeline", operatorKey, "")
 	var tl struct {
 		Timeline []cloud.TimelineEntry `json:"timeline"`
@@ -277,8 +351,11 @@ func TestPartnerEvents(t *testing.T) {
 	for _, e := range tl.Timeline {
 		got = append(got, string(e.Status))
 	}
-	if strings.Join(got, ",") != "created,in_transit,received_at_warehouse" {
+	if strings.Join(got, ",") != "created,deposited,handed_over,in_transit,received_at_warehouse,refunded" {
 		t.Fatalf("timeline = %v", got)
+	}
+	if r := do(t, s, "GET", "/v1/parcels/"+c.Tracking+"/timeline", boltPartner, ""); r.status != 404 {
+		t.Fatalf("another merchant's timeline: %d %s", r.status, r.body)
 	}
 }
 
@@ -302,7 +379,7 @@ func TestMiscRoutes(t *testing.T) {
 		t.Fatalf("healthz: %d", r.status)
 	}
 	r := do(t, s, "GET", "/v1/trust", "", "")
-	if r.status != 200 || !bytes.Contains(r.body, []byte(`"kid":"iss-1"`)) {
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"iss":"`+testMerchant+`"`)) {
 		t.Fatalf("trust: %d %s", r.status, r.body)
 	}
 	if r := do(t, s, "GET", "/v1/nothing", "", ""); r.status != 404 || r.errCode() != edge.ENOTFOUND {

@@ -22,9 +22,10 @@ func (s *Server) metrics() fiber.Handler {
 }
 
 // FleetCollector exports the fleet registry at scrape time: one scrape of
-// the cloud shows every terminal, which a shop's router would hide.
+// the cloud shows every terminal in service, which a shop's router would
+// hide. Decommissioned terminals are left out.
 type FleetCollector struct {
-	store  cloud.Store
+	store  TerminalLister
 	log    *slog.Logger
 	up     *prometheus.Desc
 	outbox *prometheus.Desc
@@ -39,8 +40,13 @@ type FleetCollector struct {
 	oldest   *prometheus.Desc
 }
 
+// TerminalLister is what FleetCollector reads: the registry.
+type TerminalLister interface {
+	Terminals(ctx context.Context) ([]cloud.Terminal, error)
+}
+
 // NewFleetCollector returns a collector of the terminals of store.
-func NewFleetCollector(store cloud.Store, log *slog.Logger) *FleetCollector {
+func NewFleetCollector(store TerminalLister, log *slog.Logger) *FleetCollector {
 	l := []string{"terminal"}
 	return &FleetCollector{
 		store:  store,
@@ -81,6 +87,9 @@ func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, t := range ts {
+		if t.Decommissioned() {
+			continue // out of the fleet: no "terminal down" alert for ever
+		}
 		up := 0.0
 		if t.Online {
 			up = 1

@@ -1,13 +1,12 @@
 package httpapi
 
 import (
-	"crypto/ed25519"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
 type verifyRequest struct {
@@ -25,9 +24,9 @@ type receiptView struct {
 	Parcels    int       `json:"parcels"`
 }
 
-// verifyReceipt checks a proof-of-deposit token against the receipt key its
-// terminal registered at enrolment. Both outcomes answer 200: a false
-// receipt is a normal answer, with its refusal code as reason.
+// verifyReceipt checks a proof-of-deposit token (cloud.Receipts). Every
+// outcome answers 200: a receipt that is not valid is a normal answer,
+// with its reason; the claims are shown once the signature is genuine.
 func (s *Server) verifyReceipt(c *fiber.Ctx) error {
 	var req verifyRequest
 	if err := decode(c, &req); err != nil {
@@ -36,31 +35,20 @@ func (s *Server) verifyReceipt(c *fiber.Ctx) error {
 	if req.Token == "" {
 		return edge.Errorf(edge.EINVALID, "A token is required.")
 	}
-	ctx := c.UserContext()
-	var tid string // the kid of the token, the terminal it claims
-	lookup := func(kid string) (ed25519.PublicKey, bool) {
-		tid = kid
-		t, err := s.Store.FindTerminal(ctx, kid)
-		if err != nil {
-			return nil, false
-		}
-		pub, err := token.DecodePublicKey(t.ReceiptPublicKey)
-		return pub, err == nil
-	}
-	r, err := token.VerifyReceipt(lookup, req.Token)
+	res, err := cloud.Receipts{Store: s.Store}.Verify(c.UserContext(), req.Token)
 	if err != nil {
-		code := edge.ErrorCode(err)
-		if code == edge.EINTERNAL {
-			return err
-		}
-		return c.JSON(fiber.Map{"valid": false, "reason": code})
+		return err
 	}
-	return c.JSON(fiber.Map{
-		"valid":    true,
-		"terminal": tid,
-		"receipt": receiptView{
+	out := fiber.Map{"valid": res.Valid, "status": res.Status}
+	if res.Reason != "" {
+		out["reason"] = res.Reason
+	}
+	if r := res.Receipt; r != nil {
+		out["terminal"] = res.Terminal
+		out["receipt"] = receiptView{
 			ID: r.ID, Tracking: r.Tracking, RAID: r.RAID, RelayPoint: r.RelayPoint,
 			At: r.At, WeightG: r.WeightG, Parcels: r.Parcels,
-		},
-	})
+		}
+	}
+	return c.JSON(out)
 }

@@ -37,6 +37,22 @@ func mustCreate(tb testing.TB, s *httpapi.Server, body string) created {
 	return c
 }
 
+// addMerchant creates merchant id through the API and returns its issuer
+// key.
+func addMerchant(tb testing.TB, s *httpapi.Server, id string) string {
+	tb.Helper()
+	r := do(tb, s, "POST", "/v1/merchants", operatorKey, `{"id":"`+id+`","name":"Shop `+id+`"}`)
+	var m struct {
+		Merchant  string `json:"merchant"`
+		IssuerKey string `json:"issuer_key"`
+	}
+	r.decode(tb, &m)
+	if r.status != 201 || m.Merchant != id || m.IssuerKey == "" {
+		tb.Fatalf("create merchant %s: %d %s", id, r.status, r.body)
+	}
+	return m.IssuerKey
+}
+
 func TestCreateReturn_Errors(t *testing.T) {
 	s := MustServer(t)
 	item := `{"items":[{"sku":"A1"}]}`
@@ -74,23 +90,23 @@ func TestCreateReturn_Errors(t *testing.T) {
 func TestCreateReturn(t *testing.T) {
 	s := MustServer(t)
 	c := mustCreate(t, s, `{"items":[{"sku":"A1","name":"Shoes","qty":1,"reason":"WRONG_SIZE"}]}`)
-	if !cloud.ValidS10(c.Tracking) || !strings.HasSuffix(c.Tracking, "FR") {
-		t.Fatalf("generated tracking %q is not a valid S10 of FR", c.Tracking)
+	if !cloud.ValidGeneratedTracking(c.Tracking) {
+		t.Fatalf("generated tracking %q has not the form of ours, or a wrong check digit", c.Tracking)
 	}
-	if c.QRPNGURL != "http://example.com/v1/returns/"+c.RAID+"/qr.png" {
-		t.Fatalf("qr_png_url = %s", c.QRPNGURL)
+	if !strings.HasPrefix(c.QRPNGURL, "http://example.com/v1/returns/"+c.RAID+"/qr.png?exp=") || !strings.Contains(c.QRPNGURL, "&sig=") {
+		t.Fatalf("qr_png_url = %s, want a signed link", c.QRPNGURL)
 	}
 	// The token is a valid RA of this issuer with the defaults.
-	ra, err := token.VerifyRA(s.Trust, c.Token, time.Now())
+	ra, err := token.VerifyRA(s.Trust.List(), c.Token, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ra.ID != c.RAID || ra.Tracking != c.Tracking || ra.Issuer != "comptoir-test" || ra.Carrier != httpapi.DefaultCarrier ||
-		ra.Mode != edge.ModeLabelAtCounter || ra.Dest != httpapi.DefaultDest || len(ra.Items) != 1 {
+	if ra.ID != c.RAID || ra.Tracking != c.Tracking || ra.Issuer != testMerchant || ra.Carrier != cloud.DefaultCarrier ||
+		ra.Mode != edge.ModeLabelAtCounter || ra.Dest != cloud.DefaultDest || len(ra.Items) != 1 {
 		t.Fatalf("RA = %+v", ra)
 	}
-	if days := ra.ExpiresAt.Sub(ra.IssuedAt).Hours() / 24; days != httpapi.DefaultValidDays {
-		t.Fatalf("RA valid %v days, want %d", days, httpapi.DefaultValidDays)
+	if days := ra.ExpiresAt.Sub(ra.IssuedAt).Hours() / 24; days != cloud.DefaultValidDays {
+		t.Fatalf("RA valid %v days, want %d", days, cloud.DefaultValidDays)
 	}
 	// A typical token of the defaults (warehouse id, one item) stays a QR
 	// code a phone shows: the bound of scanner/token's "typical with a
@@ -129,10 +145,35 @@ func TestCreateReturn(t *testing.T) {
 func TestReturnQR(t *testing.T) {
 	s := MustServer(t)
 	c := mustCreate(t, s, `{"items":[{"sku":"A1","qty":2,"reason":"DAMAGED"}]}`)
-	r := do(t, s, "GET", "/v1/returns/"+c.RAID+"/qr.png", "", "")
+	link := strings.TrimPrefix(c.QRPNGURL, "http://example.com")
+	r := do(t, s, "GET", link, "", "")
 	if r.status != 200 || r.header.Get("Content-Type") != "image/png" {
 		t.Fatalf("qr.png: %d %s", r.status, r.header.Get("Content-Type"))
 	}
+	// Without the signed link: the issuer of its merchant only; the bare
+	// path, a tampered or expired link, another merchant: 404.
+	bare := "/v1/returns/" + c.RAID + "/qr.png"
+	if r := do(t, s, "GET", bare, issuerKey, ""); r.status != 200 {
+		t.Fatalf("qr.png with the issuer's key: %d %s", r.status, r.body)
+	}
+	other := addMerchant(t, s, "bolt")
+	tampered := link[:len(link)-2] + "AA"
+	if link[len(link)-2:] == "AA" {
+		tampered = link[:len(link)-2] + "BB"
+	}
+	for name, req := range map[string][2]string{
+		"bare": {bare, ""}, "tampered": {tampered, ""}, "another merchant": {bare, other},
+		"another id": {strings.Replace(link, c.RAID, "0190abcd-0000-7000-8000-000000000000", 1), ""},
+	} {
+		if r := do(t, s, "GET", req[0], req[1], ""); r.status != 404 || r.errCode() != edge.ENOTFOUND {
+			t.Errorf("%s: %d %s, want 404", name, r.status, r.body)
+		}
+	}
+	s.Issuer.Now = func() time.Time { return time.Now().AddDate(0, 0, cloud.DefaultValidDays+1) }
+	if r := do(t, s, "GET", link, "", ""); r.status != 404 {
+		t.Errorf("expired link: %d, want 404", r.status)
+	}
+	s.Issuer.Now = nil
 	img, _, err := image.Decode(bytes.NewReader(r.body))
 	if err != nil {
 		t.Fatal(err)

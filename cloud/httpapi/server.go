@@ -4,15 +4,21 @@
 // health and Prometheus metrics. See DESIGN.md, "Cloud HTTP API".
 //
 // API keys travel as "Authorization: Bearer KEY" and have a role (issuer,
-// operator, partner). Public, with no key: GET /v1/returns/{id}/qr.png (the
-// RA id is a random UUID, and the QR is what a customer is sent), POST
-// /v1/receipts/verify (it tells whether a token is genuine, nothing
-// more), GET /v1/trust (public keys), GET /track/{tracking}, /healthz and
-// /metrics.
+// operator, partner). Issuer and partner keys belong to a merchant and see
+// only its data (another's answers 404); operator keys see the network.
+// Public, with no key: GET /v1/returns/{id}/qr.png with the signed link of
+// its return (it expires with the return), POST /v1/receipts/verify (it
+// tells whether a token is genuine, and the status of its parcel to whoever
+// holds the receipt), GET /v1/trust (public keys), GET /track/{tracking},
+// /healthz and /metrics.
+//
+// Handlers translate: the use cases are in package cloud (Issuer,
+// Merchants, Partners, Trust, Fleet, Receipts).
 package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +33,6 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
@@ -39,33 +44,31 @@ type Commander interface {
 	PublishCommand(ctx context.Context, tid string, cmd wire.Command) error
 }
 
-// BrokerAccounts creates a terminal's MQTT account on the broker.
-type BrokerAccounts interface {
-	RegisterTerminal(ctx context.Context, tid, password string) error
-}
-
 // Server is the cloud's HTTP server.
 type Server struct {
 	Store cloud.Store
-	// IssuerKey signs return authorisations; IssuerID is their "iss".
-	IssuerKey token.Key
-	IssuerID  string
-	// Trust is the JWK set of trusted issuers and revocations, served at
-	// /v1/trust and handed to terminals at enrolment.
-	Trust *token.TrustList
-	// TrustChanged publishes Trust again after a change (a revocation);
-	// nil does nothing.
-	TrustChanged func() error
+	// Issuer, Merchants and Partners are the use cases of returns,
+	// merchants and their keys, and partners' events.
+	Issuer    *cloud.Issuer
+	Merchants *cloud.Merchants
+	Partners  *cloud.Partners
+	// Trust is the JWK set of trusted issuer keys and revocations, served
+	// at /v1/trust and handed to terminals at enrolment.
+	Trust *cloud.Trust
 	// MQTTURL is the broker address given to terminals at enrolment.
 	MQTTURL string
 	// Commands sends terminal commands; nil answers UNAVAILABLE.
 	Commands Commander
-	// BrokerAccounts, when set, creates each enrolled terminal's account on
-	// an external broker (Mosquitto's dynamic security); nil when the
-	// broker checks passwords against the store (the embedded one).
-	BrokerAccounts BrokerAccounts
+	// BrokerAccounts, when set, opens and closes terminals' accounts on
+	// the broker: the embedded one (which checks passwords against the
+	// store, and drops the connection of a decommissioned terminal) or
+	// Mosquitto's dynamic security. Nil when the operator keeps the
+	// accounts of an external broker.
+	BrokerAccounts cloud.BrokerAccounts
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
+	// TLS, when set, makes the server HTTPS.
+	TLS *tls.Config
 	// Healthy reports problems for /healthz (nil: always healthy).
 	Healthy func() error
 	Logger  *slog.Logger
@@ -85,7 +88,7 @@ func (s *Server) log() *slog.Logger { return s.Logger.With("component", "httpapi
 
 // NewServer returns a Server with its routes; set its fields, then Open.
 func NewServer() *Server {
-	s := &Server{IssuerID: "comptoir", Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
+	s := &Server{Logger: slog.Default(), Now: time.Now, Gatherer: prometheus.NewRegistry()}
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
@@ -106,6 +109,12 @@ func (s *Server) routes() {
 	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
 
 	v1 := a.Group("/v1")
+	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
+	v1.Get("/merchants", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.listMerchants)
+	v1.Get("/merchants/:id/keys", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.merchantKeys)
+	v1.Post("/merchants/:id/keys", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.registerKey)
+	v1.Post("/merchants/:id/keys/rotate", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.rotateKey)
+	v1.Get("/conflicts", s.auth(cloud.RoleOperator), s.conflicts)
 	v1.Post("/returns", s.auth(cloud.RoleIssuer), s.createReturn)
 	v1.Get("/returns/:id/qr.png", s.returnQR)
 	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
@@ -116,6 +125,7 @@ func (s *Server) routes() {
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
+	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
@@ -155,6 +165,9 @@ func (s *Server) Open(addr string) error {
 		}
 		return fmt.Errorf("httpapi: listen on %s: %w", addr, err)
 	}
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
 	s.ln = ln
 	go func() {
 		if err := s.app.Listener(ln); err != nil {
@@ -173,16 +186,20 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// URL returns http://host:port of the server.
+// URL returns http://host:port (https:// with TLS) of the server.
 func (s *Server) URL() string {
+	scheme := "http://"
+	if s.TLS != nil {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(s.Addr())
 	if err != nil {
-		return "http://" + s.Addr()
+		return scheme + s.Addr()
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // Close stops the server, letting requests in flight finish for a few
@@ -206,22 +223,8 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// deadLetters lists the messages the ingest refused, oldest first
-// (?limit=N, at most 1000).
-func (s *Server) deadLetters(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 100)
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	dl, err := s.Store.DeadLetters(c.UserContext(), limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"dead_letters": dl})
-}
-
 func (s *Server) trust(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/jwk-set+json")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return c.Send(s.Trust.MarshalJWKS())
+	return c.Send(s.Trust.List().MarshalJWKS())
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
@@ -44,13 +42,26 @@ type terminalView struct {
 	LastSeen *time.Time      `json:"last_seen"`
 	AckedSeq uint64          `json:"acked_seq"`
 	Status   json.RawMessage `json:"status"`
+	// DecommissionedAt is null while the terminal is in service.
+	DecommissionedAt   *time.Time `json:"decommissioned_at"`
+	DecommissionReason string     `json:"decommission_reason,omitempty"`
+	// ReceiptKeys are every receipt key the terminal had, the current
+	// first, with the period each was valid.
+	ReceiptKeys []cloud.ReceiptKey `json:"receipt_keys"`
 }
 
 func viewOf(t cloud.Terminal) terminalView {
-	v := terminalView{ID: t.ID, Name: t.Name, Online: t.Online, AckedSeq: t.AckedSeq, Status: t.Status}
+	v := terminalView{
+		ID: t.ID, Name: t.Name, Online: t.Online, AckedSeq: t.AckedSeq, Status: t.Status,
+		DecommissionReason: t.DecommissionReason, ReceiptKeys: t.ReceiptKeys(),
+	}
 	if !t.LastSeen.IsZero() {
 		ls := t.LastSeen
 		v.LastSeen = &ls
+	}
+	if t.Decommissioned() {
+		d := t.DecommissionedAt
+		v.DecommissionedAt = &d
 	}
 	if len(v.Status) == 0 {
 		v.Status = json.RawMessage(`{}`)
@@ -58,53 +69,21 @@ func viewOf(t cloud.Terminal) terminalView {
 	return v
 }
 
-// enrolTerminal registers a terminal and its receipt key, and answers its
-// MQTT credentials: shown once, only their hash is kept.
+// enrolTerminal registers a terminal and its receipt key (cloud.Fleet),
+// and answers its MQTT credentials: shown once, only their hash is kept.
 func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	var req enrolRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if !wire.ValidTerminalID(req.ID) {
-		return edge.Errorf(edge.EINVALID, "A terminal id is 3 to 64 lower-case letters, digits and dashes.")
-	}
-	if _, err := token.DecodePublicKey(req.ReceiptPublicKey); err != nil {
-		return edge.Errorf(edge.EINVALID, "receipt_public_key must be the terminal's Ed25519 public key, base64url.")
-	}
-	if req.Name == "" {
-		req.Name = req.ID
-	}
-	if len(req.Name) > 200 {
-		return edge.Errorf(edge.EINVALID, "The name is longer than 200 bytes.")
-	}
-	password := cloud.RandomSecret(32)
-	t := cloud.Terminal{
-		ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey,
-		PasswordHash: cloud.HashSecret(password), EnrolledAt: s.Now().UTC(),
-	}
-	if s.BrokerAccounts != nil {
-		// The broker account first, so that an enrolled terminal can
-		// always connect; a terminal already enrolled keeps its account.
-		if _, err := s.Store.FindTerminal(c.UserContext(), t.ID); err == nil {
-			return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
-		} else if edge.ErrorCode(err) != edge.ENOTFOUND {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
-		defer cancel()
-		if err := s.BrokerAccounts.RegisterTerminal(ctx, t.ID, password); err != nil {
-			s.log().Error("broker account", "terminal", t.ID, "err", err)
-			return edge.Errorf(edge.EUNAVAILABLE, "The terminal's account could not be created on the MQTT broker; try again.")
-		}
-	}
-	if err := s.Store.CreateTerminal(c.UserContext(), t); err != nil {
+	t, password, err := s.fleet().Enrol(c.UserContext(), cloud.Enrolment{ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey})
+	if err != nil {
 		return err
 	}
-	s.log().Info("terminal enrolled", "terminal", t.ID)
 	return c.Status(fiber.StatusCreated).JSON(enrolResponse{
 		Terminal: t.ID,
 		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: t.ID, Password: password},
-		Trust:    json.RawMessage(s.Trust.MarshalJWKS()),
+		Trust:    json.RawMessage(s.Trust.List().MarshalJWKS()),
 	})
 }
 

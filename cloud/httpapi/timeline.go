@@ -8,69 +8,37 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/comptoir/comptoir/cloud"
-	"github.com/comptoir/comptoir/edge"
 )
 
-// MaxPartnerEvents bounds one POST /v1/events.
-const MaxPartnerEvents = 500
-
-// timeline answers a parcel's timeline; an unknown tracking number has an
-// empty one, so that a client may poll for the first entry.
+// timeline answers a parcel's timeline in the key's scope: an issuer or
+// partner key sees its merchant's parcels (another's is 404); an operator
+// key sees any, and an unknown tracking number has an empty timeline, so
+// that it may poll for the first entry.
 func (s *Server) timeline(c *fiber.Ctx) error {
 	tracking := c.Params("tracking")
-	tl, err := s.Store.Timeline(c.UserContext(), tracking)
+	tl, err := s.Store.Timeline(c.UserContext(), scope(c), tracking)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"tracking": tracking, "timeline": tl})
 }
 
-// partnerEvent is an event of a carrier or a warehouse.
-type partnerEvent struct {
-	ID         string       `json:"id"`
-	Tracking   string       `json:"tracking"`
-	Status     cloud.Status `json:"status"`
-	OccurredAt time.Time    `json:"occurred_at"`
-	Location   string       `json:"location"`
-}
-
-// postEvents adds partners' events to timelines, idempotently by event id.
-// The body is {"events":[...]}.
+// postEvents adds partners' events to the timelines of their merchant's
+// parcels, each checked against its parcel, idempotently by event id. The
+// body is {"events":[...]}; the answer counts what was added and lists
+// what was refused, with a code each.
 func (s *Server) postEvents(c *fiber.Ctx) error {
 	var req struct {
-		Events []partnerEvent `json:"events"`
+		Events []cloud.PartnerEvent `json:"events"`
 	}
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if len(req.Events) == 0 || len(req.Events) > MaxPartnerEvents {
-		return edge.Errorf(edge.EINVALID, "Send 1 to %d events.", MaxPartnerEvents)
+	res, err := s.Partners.Post(c.UserContext(), scope(c), req.Events)
+	if err != nil {
+		return err
 	}
-	for i, e := range req.Events {
-		switch {
-		case e.ID == "" || e.Tracking == "" || e.OccurredAt.IsZero():
-			return edge.Errorf(edge.EINVALID, "Event %d needs an id, a tracking number and occurred_at.", i)
-		case !e.Status.PartnerStatus():
-			return edge.Errorf(edge.EINVALID, "Event %d: status %q is not one a partner reports.", i, e.Status)
-		}
-	}
-	now := s.Now().UTC()
-	added, dups := 0, 0
-	for _, e := range req.Events {
-		ok, err := s.Store.AddTimelineEntry(c.UserContext(), e.Tracking, cloud.TimelineEntry{
-			Status: e.Status, OccurredAt: e.OccurredAt.UTC(), ReceivedAt: now,
-			Location: e.Location, Source: cloud.SourcePartner, EventID: e.ID,
-		})
-		if err != nil {
-			return err
-		}
-		if ok {
-			added++
-		} else {
-			dups++
-		}
-	}
-	return c.JSON(fiber.Map{"added": added, "duplicates": dups})
+	return c.JSON(res)
 }
 
 // statusText is how the tracking page names each status.
@@ -113,7 +81,7 @@ li{margin:.5em 0}time{color:#555;display:block;font-size:.9em}</style>
 // statuses and times only: no terminal, no names.
 func (s *Server) trackPage(c *fiber.Ctx) error {
 	tracking := c.Params("tracking")
-	tl, err := s.Store.Timeline(c.UserContext(), tracking)
+	tl, err := s.Store.Timeline(c.UserContext(), cloud.Network, tracking)
 	if err != nil {
 		return err
 	}

@@ -49,13 +49,15 @@ type dynsecResponses struct {
 	} `json:"responses"`
 }
 
-// dynsec serialises the commands of RegisterTerminal.
+// dynsecMu serialises the dynamic security exchanges of this process.
 var dynsecMu sync.Mutex
 
 // TerminalRole is the dynamic-security role of a terminal: it may publish
 // only its own events and status, and subscribe only to its own acks and
 // commands and to the trust list (DESIGN.md, "Security").
 func TerminalRole(tid string) string { return "comptoir-terminal-" + tid }
+
+var _ cloud.BrokerAccounts = (*Ingest)(nil)
 
 // RegisterTerminal gives terminal tid an account on an external Mosquitto
 // through its dynamic security plugin: a client named tid with password
@@ -67,6 +69,50 @@ func (i *Ingest) RegisterTerminal(ctx context.Context, tid, password string) err
 	if !wire.ValidTerminalID(tid) {
 		return fmt.Errorf("ingest: register terminal: invalid id %q", tid)
 	}
+	role := TerminalRole(tid)
+	topic := func(kind string) string { return wire.TerminalTopic(tid, kind) }
+	cmds := []dynsecCommand{
+		// Deleting what does not exist fails alone; the rest goes on.
+		{Command: "deleteClient", Username: tid},
+		{Command: "deleteRole", Rolename: role},
+		{Command: "createRole", Rolename: role, ACLs: []dynsecACL{
+			{"publishClientSend", topic(wire.KindEvents), true},
+			{"publishClientSend", topic(wire.KindStatus), true},
+			{"subscribePattern", topic(wire.KindAcks), true},
+			{"subscribePattern", topic(wire.KindCommands), true},
+			{"subscribePattern", wire.TrustTopic, true},
+		}},
+		{Command: "createClient", Username: tid, Password: password, ClientID: tid, Roles: []dynsecRef{{role}}},
+	}
+	if err := i.dynsec(ctx, cmds, 2, nil); err != nil {
+		return fmt.Errorf("ingest: register terminal %s: %w", tid, err)
+	}
+	return nil
+}
+
+// CloseTerminal deletes terminal tid's account and role on an external
+// Mosquitto through its dynamic security plugin, which disconnects the
+// terminal if it is connected. An account that does not exist is no error.
+func (i *Ingest) CloseTerminal(ctx context.Context, tid string) error {
+	if !wire.ValidTerminalID(tid) {
+		return fmt.Errorf("ingest: close terminal: invalid id %q", tid)
+	}
+	cmds := []dynsecCommand{
+		{Command: "deleteClient", Username: tid},
+		{Command: "deleteRole", Rolename: TerminalRole(tid)},
+	}
+	notFound := func(msg string) bool { return strings.Contains(strings.ToLower(msg), "not found") }
+	if err := i.dynsec(ctx, cmds, 0, notFound); err != nil {
+		return fmt.Errorf("ingest: close terminal %s: %w", tid, err)
+	}
+	return nil
+}
+
+// dynsec sends cmds to the dynamic security plugin and waits for the
+// answers of cmds[checkFrom:], returning their errors but those that
+// ignore accepts; the answers of the commands before checkFrom are not
+// awaited (deletions that fail when there is nothing to delete).
+func (i *Ingest) dynsec(ctx context.Context, cmds []dynsecCommand, checkFrom int, ignore func(msg string) bool) error {
 	dynsecMu.Lock()
 	defer dynsecMu.Unlock()
 	resp := make(chan []byte, 4)
@@ -77,37 +123,26 @@ func (i *Ingest) RegisterTerminal(ctx context.Context, tid, password string) err
 		}
 	})
 	if err := waitToken(ctx, tok); err != nil {
-		return fmt.Errorf("ingest: register terminal: subscribe to the dynamic security responses: %w", err)
+		return fmt.Errorf("subscribe to the dynamic security responses: %w", err)
 	}
 	for _, code := range tok.(*paho.SubscribeToken).Result() {
 		if code >= 0x80 {
-			return fmt.Errorf("ingest: register terminal: the broker refused the subscription to %s (code %#x): the cloud's user needs the dynamic security admin role", dynsecResponse, code)
+			return fmt.Errorf("the broker refused the subscription to %s (code %#x): the cloud's user needs the dynamic security admin role", dynsecResponse, code)
 		}
 	}
 	defer i.client.Unsubscribe(dynsecResponse)
 
-	role := TerminalRole(tid)
 	corr := cloud.RandomSecret(9)
-	topic := func(kind string) string { return wire.TerminalTopic(tid, kind) }
-	cmds := struct {
+	pending := map[string]bool{}
+	for n := checkFrom; n < len(cmds); n++ {
+		cmds[n].CorrelationData = fmt.Sprintf("%s-%d", corr, n)
+		pending[cmds[n].CorrelationData] = true
+	}
+	payload, _ := json.Marshal(struct {
 		Commands []dynsecCommand `json:"commands"`
-	}{[]dynsecCommand{
-		// Deleting what does not exist fails alone; the rest goes on.
-		{Command: "deleteClient", Username: tid},
-		{Command: "deleteRole", Rolename: role},
-		{Command: "createRole", Rolename: role, ACLs: []dynsecACL{
-			{"publishClientSend", topic(wire.KindEvents), true},
-			{"publishClientSend", topic(wire.KindStatus), true},
-			{"subscribePattern", topic(wire.KindAcks), true},
-			{"subscribePattern", topic(wire.KindCommands), true},
-			{"subscribePattern", wire.TrustTopic, true},
-		}, CorrelationData: corr + "-role"},
-		{Command: "createClient", Username: tid, Password: password, ClientID: tid,
-			Roles: []dynsecRef{{role}}, CorrelationData: corr},
-	}}
-	payload, _ := json.Marshal(cmds)
+	}{cmds})
 	if err := waitToken(ctx, i.client.Publish(dynsecTopic, 1, false, payload)); err != nil {
-		return fmt.Errorf("ingest: register terminal: %w", err)
+		return err
 	}
 	for {
 		select {
@@ -117,24 +152,23 @@ func (i *Ingest) RegisterTerminal(ctx context.Context, tid, password string) err
 				continue
 			}
 			var errs []string
-			done := false
 			for _, x := range r.Responses {
-				if !strings.HasPrefix(x.CorrelationData, corr) {
+				if !pending[x.CorrelationData] {
 					continue
 				}
-				done = done || x.CorrelationData == corr
-				if x.Error != "" {
+				delete(pending, x.CorrelationData)
+				if x.Error != "" && (ignore == nil || !ignore(x.Error)) {
 					errs = append(errs, x.Command+": "+x.Error)
 				}
 			}
 			if len(errs) > 0 {
-				return fmt.Errorf("ingest: register terminal %s on the broker: %s", tid, strings.Join(errs, "; "))
+				return fmt.Errorf("on the broker: %s", strings.Join(errs, "; "))
 			}
-			if done {
+			if len(pending) == 0 {
 				return nil
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("ingest: register terminal %s: no answer from the broker's dynamic security plugin (is it loaded, and is the cloud's user its admin?): %w", tid, ctx.Err())
+			return fmt.Errorf("no answer from the broker's dynamic security plugin (is it loaded, and is the cloud's user its admin?): %w", ctx.Err())
 		}
 	}
 }

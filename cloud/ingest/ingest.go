@@ -38,13 +38,15 @@ type Config struct {
 	Workers int
 	// ConnectTimeout bounds Open's wait for the broker.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// DeadLetters bounds the dead letters kept (zero fields: defaults).
+	DeadLetters cloud.DeadLetterLimits
+	Logger      *slog.Logger
 }
 
 // Ingest consumes the terminals' messages.
 type Ingest struct {
 	Config
-	store   cloud.Store
+	store   cloud.EventStore
 	metrics *Metrics
 	now     func() time.Time
 
@@ -68,7 +70,7 @@ type message struct {
 }
 
 // New returns an Ingest into store, counting in m.
-func New(store cloud.Store, m *Metrics, cfg Config) *Ingest {
+func New(store cloud.EventStore, m *Metrics, cfg Config) *Ingest {
 	if cfg.ClientID == "" {
 		cfg.ClientID = "_comptoir-cloud-" + cloud.RandomSecret(6)
 	}

@@ -43,6 +43,12 @@ func (i *Ingest) handleEvents(m message, tid string) {
 		return
 	}
 	res, err := i.store.StoreEvents(i.ctx, tid, b.Events, m.at)
+	if edge.ErrorCode(err) == edge.EINVALID {
+		// A batch no store takes (a seq over 2^63): resending it changes
+		// nothing, so it is kept aside for an operator.
+		i.deadLetter(m, tid, edge.Errorf(wire.ErrMalformed, "%s", edge.ErrorMessage(err)))
+		return
+	}
 	if err != nil {
 		// Not acked: the terminal sends it again later.
 		i.metrics.StoreErrors.Inc()
@@ -58,6 +64,10 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	// counts too.
 	i.metrics.Events.Add(float64(res.Stored))
 	i.metrics.Duplicates.Add(float64(res.Duplicates))
+	for _, c := range res.Conflicts {
+		i.metrics.Conflicts.WithLabelValues(c.Reason).Inc()
+		i.log.Warn("event kept off the timeline", "terminal", tid, "seq", c.Seq, "type", c.Type, "tracking", c.Tracking, "reason", c.Reason)
+	}
 	i.metrics.Batches.Inc()
 	i.metrics.Seconds.Observe(time.Since(m.at).Seconds())
 	// The ack is not awaited: if it is lost, the terminal resends and the
@@ -65,7 +75,8 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false, ack)
 }
 
-// handleStatus records a status message. A retained status (replayed by the
+// handleStatus records a status message, once cloud.CheckStatus passes it
+// (refused ones are counted and dead-lettered). A retained status (replayed by the
 // broker when the ingest subscribes) does not make the terminal look seen
 // now: its own "at" is taken instead.
 func (i *Ingest) handleStatus(m message, tid string) {
@@ -73,11 +84,17 @@ func (i *Ingest) handleStatus(m message, tid string) {
 		return // a retained status being cleared
 	}
 	var st wire.Status
+	var refused error
 	if err := json.Unmarshal(m.payload, &st); err != nil {
-		i.deadLetter(m, tid, edge.Errorf(wire.ErrMalformed, "status: %v", err))
-		return
+		refused = edge.Errorf(wire.ErrMalformed, "status: %v", err)
 	} else if st.V != wire.Version {
-		i.deadLetter(m, tid, edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V))
+		refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V)
+	} else {
+		refused = cloud.CheckStatus(st, m.at)
+	}
+	if refused != nil {
+		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(refused)).Inc()
+		i.deadLetter(m, tid, refused)
 		return
 	}
 	u := cloud.StatusUpdate{Online: st.Online}
@@ -97,13 +114,15 @@ func (i *Ingest) handleStatus(m message, tid string) {
 	}
 }
 
-// deadLetter keeps a refused message and counts it.
+// deadLetter keeps a refused message, bounded (cloud.DeadLetterBox), and
+// counts it.
 func (i *Ingest) deadLetter(m message, tid string, cause error) {
 	reason := edge.ErrorCode(cause)
 	i.metrics.DeadLetters.WithLabelValues(reason).Inc()
 	i.log.Warn("dead letter", "terminal", tid, "topic", m.topic, "reason", reason, "err", edge.ErrorMessage(cause))
-	d := cloud.DeadLetter{Terminal: tid, Topic: m.topic, Reason: reason, Message: edge.ErrorMessage(cause), Payload: m.payload, At: m.at}
-	if err := i.store.AddDeadLetter(i.ctx, d); err != nil {
+	d := cloud.NewDeadLetter(tid, m.topic, reason, edge.ErrorMessage(cause), m.payload, m.at)
+	box := cloud.DeadLetterBox{Store: i.store, Limits: i.DeadLetters, Now: i.now}
+	if err := box.Keep(i.ctx, d); err != nil {
 		i.log.Error("add dead letter", "terminal", tid, "err", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -16,25 +15,18 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-// maxTrackingLen bounds the tracking numbers that get a timeline, as in
-// badgerstore.
-const maxTrackingLen = 128
-
-// validTracking reports whether t can name a timeline.
-func validTracking(t string) bool {
-	return t != "" && len(t) <= maxTrackingLen && !strings.ContainsAny(t, "\x00/")
-}
-
 // text makes s storable in a text column, which refuses NUL.
 func text(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
 
 // insertEvents inserts a batch in one statement; rows whose seq or id is
-// stored already are skipped, as are seqs recorded as aliases.
+// stored already are skipped, as are seqs recorded as aliases. An event's
+// status is the one it marks when it was checked and agreed with its
+// parcel, else NULL (off the timeline: a conflict, or above a gap).
 const insertEvents = `
 INSERT INTO events (terminal, seq, id, type, tracking, status, occurred_at, received_at, op)
-SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), NULLIF(u.status, ''), u.occurred_at, $2, u.op::json
-FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
-     AS u(seq, id, type, tracking, status, occurred_at, op)
+SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), u.status, u.occurred_at, $2, u.op::json
+FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+     AS u(seq, id, type, tracking, occurred_at, op, status)
 WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq)
 ON CONFLICT DO NOTHING
 RETURNING seq`
@@ -55,11 +47,12 @@ ON CONFLICT (terminal) DO UPDATE SET acked_seq = watermarks.acked_seq
 RETURNING acked_seq`
 
 // seqsAbove lists the stored seqs above the watermark: those of this batch
-// and those waiting for a gap below them to fill.
+// and those waiting for a gap below them to fill; alias is true for a seq
+// whose event was stored under another.
 const seqsAbove = `
-SELECT seq FROM events WHERE terminal = $1 AND seq > $2
-UNION
-SELECT seq FROM alias_seqs WHERE terminal = $1 AND seq > $2
+SELECT seq, false FROM events WHERE terminal = $1 AND seq > $2
+UNION ALL
+SELECT seq, true FROM alias_seqs WHERE terminal = $1 AND seq > $2
 ORDER BY 1`
 
 // StoreEvents implements cloud.Store: the batch's events are inserted and
@@ -68,19 +61,17 @@ ORDER BY 1`
 func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
 	n := len(events)
 	var (
-		seqs                           = make([]int64, 0, n)
-		ids, types, trackings, statuss = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		occurred                       = make([]time.Time, 0, n)
-		ops                            = make([]string, 0, n)
-		seenSeq                        = make(map[uint64]bool, n)
-		seenID                         = make(map[string]bool, n)
+		seqs                  = make([]int64, 0, n)
+		ids, types, trackings = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		occurred              = make([]time.Time, 0, n)
+		ops                   = make([]string, 0, n)
+		rowOps                = make([]edge.Operation, 0, n)
+		seenSeq               = make(map[uint64]bool, n)
+		seenID                = make(map[string]bool, n)
 	)
 	for i, ev := range events {
-		if ev.ID == "" || ev.Seq == 0 || ev.Terminal != tid {
-			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d lacks an id or a seq, or names another terminal than %q.", i, tid)
-		}
-		if ev.Seq > math.MaxInt64 {
-			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d has a seq over 2^63.", i)
+		if err := cloud.CheckEvent(tid, i, ev); err != nil {
+			return cloud.Ingested{}, err
 		}
 		if seenSeq[ev.Seq] {
 			continue // counted a duplicate by the insert
@@ -96,20 +87,16 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		if err != nil {
 			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d: %v", i, err)
 		}
-		status := ""
-		if e, ok := cloud.EntryOf(ev, receivedAt); ok && validTracking(ev.Tracking) {
-			status = string(e.Status)
-		}
 		seqs = append(seqs, int64(ev.Seq))
 		ids = append(ids, text(ev.ID))
 		types = append(types, text(string(ev.Type)))
 		trackings = append(trackings, text(ev.Tracking))
-		statuss = append(statuss, status)
 		occurred = append(occurred, ev.OccurredAt.UTC())
 		ops = append(ops, string(b))
+		rowOps = append(rowOps, ev)
 	}
 	w := &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
-		trackings: trackings, statuses: statuss, occurred: occurred, ops: ops}
+		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}
 	if err := s.group.Do(ctx, w); err != nil {
 		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
 	}
@@ -119,13 +106,14 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 // pgWrite is one StoreEvents call waiting for the group commit, with its
 // events as the columns of insertEvents.
 type pgWrite struct {
-	tid                                  string
-	events                               []edge.Operation
-	received                             time.Time
-	seqs                                 []int64
-	ids, types, trackings, statuses, ops []string
-	occurred                             []time.Time
-	res                                  cloud.Ingested
+	tid                        string
+	events                     []edge.Operation
+	received                   time.Time
+	seqs                       []int64
+	ids, types, trackings, ops []string
+	occurred                   []time.Time
+	rowOps                     []edge.Operation // the event of each row
+	res                        cloud.Ingested
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -157,20 +145,45 @@ func (s *Store) commit(group []*pgWrite) error {
 			}
 			return nil
 		})
-		if sqlState(err) != "40P01" {
+		if sqlState(err) != "40P01" && !errors.Is(err, errParcelRace) {
 			break
 		}
 	}
 	return err
 }
 
-// store runs the statements of one batch in tx: insert the events, record
-// aliases, move the terminal's watermark.
+// store runs the statements of one batch in tx: lock the terminal's
+// watermark, check the events it will pass against their parcels (apply),
+// insert the events with the statuses that agree, record aliases, write
+// the parcels and conflicts, move the watermark.
 func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 	tid, events, res := w.tid, w.events, &w.res
 	*res = cloud.Ingested{}
-	n := len(events)
-	rows, err := tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.statuses, w.occurred, w.ops)
+	var wm int64
+	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, seqsAbove, tid, wm)
+	if err != nil {
+		return err
+	}
+	above, err := pgx.CollectRows(rows, pgx.RowToStructByPos[seqAbove])
+	if err != nil {
+		return err
+	}
+	c := w.chain(wm, above)
+	if err := c.readBack(ctx, tx, tid); err != nil {
+		return err
+	}
+	if err := c.lock(ctx, tx); err != nil {
+		return err
+	}
+	c.apply(w.received)
+	statuses := make([]*string, len(w.seqs))
+	for i := range w.seqs {
+		statuses[i] = c.statusOfRow(i)
+	}
+	rows, err = tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, statuses)
 	if err != nil {
 		return err
 	}
@@ -181,6 +194,15 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 	stored := make(map[int64]bool, len(inserted))
 	for _, q := range inserted {
 		stored[q] = true
+	}
+	if c.dropAliases(stored) {
+		// An event whose id was stored under another seq: it was checked
+		// under that one, so the batch is checked again without it, and
+		// the statuses just inserted are set anew (a terminal's bug: rare).
+		c.apply(w.received)
+		if err := c.setStatuses(ctx, tx, tid, true); err != nil {
+			return err
+		}
 	}
 	// Events not inserted are duplicates; those whose seq is new (their
 	// id came under another seq) are recorded as aliases, so that the
@@ -199,83 +221,18 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	res.Stored = len(inserted)
-	res.Duplicates = n - len(inserted)
-
-	var wm int64
-	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
+	res.Duplicates = len(events) - len(inserted)
+	if err := c.write(ctx, tx, tid); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, seqsAbove, tid, wm)
-	if err != nil {
-		return err
-	}
-	above, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
-	}
-	start := wm
-	for _, q := range above {
-		if q != wm+1 {
-			break
-		}
-		wm = q
-	}
-	if wm != start {
-		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, wm); err != nil {
+	res.Conflicts = c.conflicts
+	if c.last != wm {
+		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, c.last); err != nil {
 			return err
 		}
 	}
-	res.AckedSeq = uint64(wm)
+	res.AckedSeq = uint64(c.last)
 	return nil
-}
-
-// AddTimelineEntry implements cloud.Store.
-func (s *Store) AddTimelineEntry(ctx context.Context, tracking string, e cloud.TimelineEntry) (bool, error) {
-	if !validTracking(tracking) || e.EventID == "" || !e.Status.Valid() {
-		return false, edge.Errorf(edge.EINVALID, "A timeline entry needs a tracking number, an event id and a known status.")
-	}
-	tag, err := s.pool.Exec(ctx, `
-		INSERT INTO timeline_entries (event_id, tracking, status, occurred_at, received_at, location, source)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		text(e.EventID), tracking, string(e.Status), e.OccurredAt.UTC(), e.ReceivedAt.UTC(), text(e.Location), text(e.Source))
-	if err != nil {
-		return false, fmt.Errorf("pgstore: add timeline entry: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// Timeline implements cloud.Store: the terminals' events that mark a
-// status and the API's entries, by occurred_at, received_at then event id.
-func (s *Store) Timeline(ctx context.Context, tracking string) ([]cloud.TimelineEntry, error) {
-	out := []cloud.TimelineEntry{}
-	if !validTracking(tracking) {
-		return out, nil
-	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT status, occurred_at, received_at, terminal, 'terminal:' || terminal, id
-		FROM events WHERE tracking = $1 AND status IS NOT NULL
-		UNION ALL
-		SELECT status, occurred_at, received_at, location, source, event_id
-		FROM timeline_entries WHERE tracking = $1
-		ORDER BY 2, 3, 6`, tracking)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: timeline: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e cloud.TimelineEntry
-		var status string
-		if err := rows.Scan(&status, &e.OccurredAt, &e.ReceivedAt, &e.Location, &e.Source, &e.EventID); err != nil {
-			return nil, fmt.Errorf("pgstore: timeline: %w", err)
-		}
-		e.Status = cloud.Status(status)
-		e.OccurredAt, e.ReceivedAt = e.OccurredAt.UTC(), e.ReceivedAt.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: timeline: %w", err)
-	}
-	return out, nil
 }
 
 // isUnique reports whether err is a unique violation.

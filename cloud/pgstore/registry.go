@@ -13,29 +13,49 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-// CreateReturn implements cloud.Store.
+// CreateReturn implements cloud.Store: the return, its parcel and its
+// "created" entry in one transaction. The parcel's primary key makes the
+// tracking number unique across instances.
 func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
-	if r.ID == "" {
-		return edge.Errorf(edge.EINVALID, "A return needs an id.")
+	if r.ID == "" || !cloud.ValidTracking(r.Tracking) || !cloud.ValidMerchantID(r.Merchant) {
+		return edge.Errorf(edge.EINVALID, "A return needs an id, a tracking number and a merchant.")
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO returns (id, body) VALUES ($1, $2)`, text(r.ID), string(body))
-	if isUnique(err) {
-		return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
-	} else if err != nil {
+	p := cloud.CreatedParcel(r)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO returns (id, merchant, body) VALUES ($1, $2, $3)`, text(r.ID), r.Merchant, string(body)); isUnique(err) {
+			return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
+		} else if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status))
+		if err != nil {
+			return err
+		} else if tag.RowsAffected() == 0 {
+			return cloud.ErrTrackingTaken(r.Tracking)
+		}
+		_, err = tx.Exec(ctx, insertEntry, entryArgs(r.Tracking, cloud.CreatedEntry(r))...)
+		return err
+	})
+	if err != nil {
+		if _, coded := err.(*edge.Error); coded {
+			return err
+		}
 		return fmt.Errorf("pgstore: create return: %w", err)
 	}
 	return nil
 }
 
 // FindReturn implements cloud.Store.
-func (s *Store) FindReturn(ctx context.Context, id string) (cloud.Return, error) {
+func (s *Store) FindReturn(ctx context.Context, scope cloud.Scope, id string) (cloud.Return, error) {
 	var r cloud.Return
 	var body string
-	err := s.pool.QueryRow(ctx, `SELECT body FROM returns WHERE id = $1`, text(id)).Scan(&body)
+	err := s.pool.QueryRow(ctx, `SELECT body FROM returns WHERE id = $1 AND ($2 = '' OR merchant = $2)`, text(id), scopeMerchant(scope)).Scan(&body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, cloud.ErrNotFound("return", id)
 	} else if err != nil {
@@ -52,12 +72,20 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 	if t.ID == "" {
 		return edge.Errorf(edge.EINVALID, "A terminal needs an id.")
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO terminals (id, name, receipt_public_key, password_hash, enrolled_at, status, online, last_seen)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		text(t.ID), text(t.Name), text(t.ReceiptPublicKey), t.PasswordHash, t.EnrolledAt.UTC(),
-		nullJSON(t.Status), t.Online, nullTime(t.LastSeen))
-	if isUnique(err) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if replaced, err := reenrol(ctx, tx, t); err != nil || replaced {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO terminals (id, name, receipt_public_key, password_hash, enrolled_at, status, online, last_seen)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			text(t.ID), text(t.Name), text(t.ReceiptPublicKey), t.PasswordHash, t.EnrolledAt.UTC(),
+			nullJSON(t.Status), t.Online, nullTime(t.LastSeen))
+		return err
+	})
+	if edge.ErrorCode(err) == edge.ECONFLICT {
+		return err
+	} else if isUnique(err) {
 		return edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
 	} else if err != nil {
 		return fmt.Errorf("pgstore: create terminal: %w", err)
@@ -67,7 +95,8 @@ func (s *Store) CreateTerminal(ctx context.Context, t cloud.Terminal) error {
 
 const selectTerminal = `
 SELECT t.id, t.name, t.receipt_public_key, t.password_hash, t.enrolled_at, t.status::text,
-       t.online, t.last_seen, coalesce(w.acked_seq, 0)
+       t.online, t.last_seen, coalesce(w.acked_seq, 0),
+       t.decommissioned_at, t.decommission_reason, ` + selectPastKeys + `
 FROM terminals t LEFT JOIN watermarks w ON w.terminal = t.id`
 
 func scanTerminal(row pgx.Row) (cloud.Terminal, error) {
@@ -75,8 +104,17 @@ func scanTerminal(row pgx.Row) (cloud.Terminal, error) {
 	var status *string
 	var lastSeen *time.Time
 	var acked int64
-	err := row.Scan(&t.ID, &t.Name, &t.ReceiptPublicKey, &t.PasswordHash, &t.EnrolledAt, &status, &t.Online, &lastSeen, &acked)
+	var decommissioned *time.Time
+	var pastKeys *string
+	err := row.Scan(&t.ID, &t.Name, &t.ReceiptPublicKey, &t.PasswordHash, &t.EnrolledAt, &status, &t.Online, &lastSeen, &acked,
+		&decommissioned, &t.DecommissionReason, &pastKeys)
 	if err != nil {
+		return t, err
+	}
+	if decommissioned != nil {
+		t.DecommissionedAt = decommissioned.UTC()
+	}
+	if t.PastReceiptKeys, err = decodePastKeys(pastKeys); err != nil {
 		return t, err
 	}
 	t.EnrolledAt = t.EnrolledAt.UTC()
@@ -138,52 +176,21 @@ func (s *Store) UpdateTerminalStatus(ctx context.Context, id string, u cloud.Sta
 	return nil
 }
 
-// AddDeadLetter implements cloud.Store.
-func (s *Store) AddDeadLetter(ctx context.Context, d cloud.DeadLetter) error {
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO dead_letters (terminal, topic, reason, message, payload, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		text(d.Terminal), text(d.Topic), text(d.Reason), text(d.Message), d.Payload, d.At.UTC())
-	if err != nil {
-		return fmt.Errorf("pgstore: add dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetters implements cloud.Store.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]cloud.DeadLetter, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT terminal, topic, reason, message, payload, at FROM dead_letters
-		ORDER BY at, n LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	defer rows.Close()
-	out := []cloud.DeadLetter{}
-	for rows.Next() {
-		var d cloud.DeadLetter
-		if err := rows.Scan(&d.Terminal, &d.Topic, &d.Reason, &d.Message, &d.Payload, &d.At); err != nil {
-			return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-		}
-		d.At = d.At.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: dead letters: %w", err)
-	}
-	return out, nil
-}
-
-// Revoke implements cloud.Store.
-func (s *Store) Revoke(ctx context.Context, raID string) error {
+// Revoke implements cloud.Store: the return's merchant is checked in the
+// insert itself.
+func (s *Store) Revoke(ctx context.Context, scope cloud.Scope, raID string) error {
 	if raID == "" {
 		return edge.Errorf(edge.EINVALID, "A revocation needs an RA id.")
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO revocations (ra_id) VALUES ($1) ON CONFLICT DO NOTHING`, text(raID)); err != nil {
+	var found bool
+	err := s.pool.QueryRow(ctx, `
+		WITH r AS (SELECT id FROM returns WHERE id = $1 AND ($2 = '' OR merchant = $2)),
+		     ins AS (INSERT INTO revocations (ra_id) SELECT id FROM r ON CONFLICT DO NOTHING)
+		SELECT EXISTS (SELECT 1 FROM r)`, text(raID), scopeMerchant(scope)).Scan(&found)
+	if err != nil {
 		return fmt.Errorf("pgstore: revoke: %w", err)
+	} else if !found {
+		return cloud.ErrNotFound("return", raID)
 	}
 	return nil
 }
@@ -206,13 +213,13 @@ func (s *Store) Revocations(ctx context.Context) ([]string, error) {
 
 // PutAPIKey implements cloud.Store.
 func (s *Store) PutAPIKey(ctx context.Context, k cloud.APIKey) error {
-	if len(k.Hash) == 0 || !k.Role.Valid() {
-		return edge.Errorf(edge.EINVALID, "An API key needs a hash and a known role.")
+	if err := k.Check(); err != nil {
+		return err
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO api_keys (hash, role, name) VALUES ($1, $2, $3)
-		ON CONFLICT (hash) DO UPDATE SET role = excluded.role, name = excluded.name`,
-		k.Hash, string(k.Role), text(k.Name))
+		INSERT INTO api_keys (hash, role, name, merchant) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (hash) DO UPDATE SET role = excluded.role, name = excluded.name, merchant = excluded.merchant`,
+		k.Hash, string(k.Role), text(k.Name), k.Merchant)
 	if err != nil {
 		return fmt.Errorf("pgstore: put api key: %w", err)
 	}
@@ -223,7 +230,7 @@ func (s *Store) PutAPIKey(ctx context.Context, k cloud.APIKey) error {
 func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (cloud.APIKey, error) {
 	k := cloud.APIKey{Hash: hash}
 	var role string
-	err := s.pool.QueryRow(ctx, `SELECT role, name FROM api_keys WHERE hash = $1`, hash).Scan(&role, &k.Name)
+	err := s.pool.QueryRow(ctx, `SELECT role, name, merchant FROM api_keys WHERE hash = $1`, hash).Scan(&role, &k.Name, &k.Merchant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cloud.APIKey{}, edge.Errorf(edge.ENOTFOUND, "No such API key.")
 	} else if err != nil {
@@ -244,7 +251,7 @@ func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 
 // APIKeys implements cloud.Store.
 func (s *Store) APIKeys(ctx context.Context) ([]cloud.APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT hash, role, name FROM api_keys ORDER BY hash`)
+	rows, err := s.pool.Query(ctx, `SELECT hash, role, name, merchant FROM api_keys ORDER BY hash`)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: api keys: %w", err)
 	}
@@ -253,7 +260,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]cloud.APIKey, error) {
 	for rows.Next() {
 		var k cloud.APIKey
 		var role string
-		if err := rows.Scan(&k.Hash, &role, &k.Name); err != nil {
+		if err := rows.Scan(&k.Hash, &role, &k.Name, &k.Merchant); err != nil {
 			return nil, fmt.Errorf("pgstore: api keys: %w", err)
 		}
 		k.Role = cloud.Role(role)

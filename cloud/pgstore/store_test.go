@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,11 +84,17 @@ func TestMigrateTwice(t *testing.T) {
 	if err != nil || v < 1 {
 		t.Fatalf("schema version = %d, %v", v, err)
 	}
-	var n int
-	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != v {
-		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, v)
+	// Each migration once: as many rows as files (their numbers may have
+	// gaps while branches land).
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v, %v", files, err)
 	}
-	if tl, err := s.Timeline(ctx, "XY1"); err != nil || len(tl) != 1 {
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil || n != len(files) {
+		t.Fatalf("schema_version rows = %d, %v; want %d (each migration once)", n, err, len(files))
+	}
+	if tl, err := s.Timeline(ctx, cloud.Network, "XY1"); err != nil || len(tl) != 1 {
 		t.Fatalf("timeline after reopen = %v, %v", tl, err)
 	}
 }
@@ -186,7 +193,7 @@ func TestOddText(t *testing.T) {
 	if err := s.Pool().QueryRow(ctx, `SELECT op::text FROM events WHERE terminal = 't-1' AND seq = 1`).Scan(&op); err != nil || !strings.Contains(op, `XY\u0000Z`) {
 		t.Fatalf("op = %s, %v; want the tracking as sent", op, err)
 	}
-	if tl, err := s.Timeline(ctx, "XY\x00Z"); err != nil || len(tl) != 0 {
+	if tl, err := s.Timeline(ctx, cloud.Network, "XY\x00Z"); err != nil || len(tl) != 0 {
 		t.Fatalf("timeline of an invalid tracking = %v, %v", tl, err)
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/broker"
 )
 
@@ -38,10 +41,28 @@ type Config struct {
 	// Demo creates demo API keys at first start and keeps them in
 	// DataDir/demo.json.
 	Demo bool
-	// IssuerID is the "iss" of the return authorisations this cloud signs.
+	// IssuerID names the merchant that a first start without --demo
+	// creates, and the one that the data of a cloud from before merchants
+	// (its issuer.key, returns and keys) is given to: its codes carry this
+	// "iss".
 	IssuerID string
 	// Version is reported by comptoir_build_info.
 	Version string
+	// DeadLettersPerTerminal and DeadLetterMaxAge bound the dead letters:
+	// at most so many per terminal (the oldest dropped beyond), none older
+	// (removed when the next dead letter arrives).
+	DeadLettersPerTerminal int
+	DeadLetterMaxAge       time.Duration
+	// MQTTTLSCert and MQTTTLSKey make the embedded broker's listener TLS
+	// (PEM files, reloaded when they change); with MQTTClientCA, terminals
+	// need a certificate of that CA whose common name is their id.
+	MQTTTLSCert, MQTTTLSKey, MQTTClientCA string
+	// HTTPTLSCert and HTTPTLSKey make the HTTP API HTTPS (PEM files,
+	// reloaded when they change).
+	HTTPTLSCert, HTTPTLSKey string
+	// InsecurePlaintext lets the HTTP API or the embedded broker listen
+	// beyond loopback without TLS (behind a proxy that terminates it).
+	InsecurePlaintext bool
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -53,6 +74,9 @@ func DefaultConfig() Config {
 		Store:      "badger",
 		IssuerID:   "comptoir",
 		Version:    "dev",
+
+		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
+		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 	}
 }
 
@@ -99,7 +123,15 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.Store, "store", c.Store, "timeline `STORE`: badger or postgres")
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL `DSN` with --store postgres (better: $COMPTOIR_PG, kept out of process listings)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys at first start and keep them in DIR/demo.json")
-	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "issuer `ID` (iss) of the return authorisations this cloud signs")
+	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant `ID` of a first start without --demo, and of data from before merchants")
+	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
+	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
+	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate `FILE` of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key `FILE` of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA `FILE` of terminals' client certificates (common name = terminal id)")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate `FILE` of the HTTPS API")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key `FILE` of the HTTPS API")
+	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
 	return fs
 }
 
@@ -131,10 +163,44 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
 	case c.Store == "postgres" && c.PGDSN == "":
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
-	case c.IssuerID == "":
-		return fmt.Errorf("serve: --issuer-id must not be empty")
+	case !cloud.ValidMerchantID(c.IssuerID):
+		return fmt.Errorf("serve: --issuer-id must be a merchant id (2 to 64 lower-case letters, digits and dashes)")
+	case c.DeadLettersPerTerminal < 1:
+		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
+	case c.DeadLetterMaxAge < time.Minute:
+		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
+	case (c.MQTTTLSCert == "") != (c.MQTTTLSKey == ""):
+		return fmt.Errorf("serve: --mqtt-tls-cert and --mqtt-tls-key go together")
+	case (c.HTTPTLSCert == "") != (c.HTTPTLSKey == ""):
+		return fmt.Errorf("serve: --http-tls-cert and --http-tls-key go together")
+	case c.MQTTClientCA != "" && c.MQTTTLSCert == "":
+		return fmt.Errorf("serve: --mqtt-client-ca needs --mqtt-tls-cert and --mqtt-tls-key")
+	case c.MQTTClientCA != "" && c.BrokerURL != "":
+		return fmt.Errorf("serve: --mqtt-client-ca is for the embedded broker, not --broker")
+	}
+	if !c.InsecurePlaintext {
+		if c.HTTPTLSCert == "" && !loopback(c.HTTPAddr) {
+			return fmt.Errorf("serve: --http %s listens beyond loopback in plain text: give --http-tls-cert and --http-tls-key, or --insecure-plaintext behind a TLS proxy", c.HTTPAddr)
+		}
+		if c.BrokerURL == "" && c.MQTTTLSCert == "" && !loopback(c.MQTTListen) {
+			return fmt.Errorf("serve: --mqtt-listen %s listens beyond loopback in plain text: give --mqtt-tls-cert and --mqtt-tls-key, or --insecure-plaintext behind a TLS proxy", c.MQTTListen)
+		}
 	}
 	return nil
+}
+
+// loopback reports whether a listen address binds loopback only. An empty
+// host binds every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envOr(key, def string) string {

@@ -77,12 +77,10 @@ func dynsecMosquitto(t *testing.T) string {
 	return addr
 }
 
-// TestBrokerDynsec: with --broker-dynsec, enrolment creates the terminal's
-// account on Mosquitto; the terminal connects with it, its batch is acked;
-// a wrong password is refused, and so is a subscription to another
-// terminal's acks.
-func TestBrokerDynsec(t *testing.T) {
-	addr := dynsecMosquitto(t)
+// runDynsecCloud starts a demo cloud on the Mosquitto of addr with
+// --broker-dynsec.
+func runDynsecCloud(t *testing.T, addr string) *server.Main {
+	t.Helper()
 	m := server.NewMain()
 	m.Logger = slog.New(slog.DiscardHandler)
 	if err := m.ParseFlags([]string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--demo",
@@ -93,6 +91,15 @@ func TestBrokerDynsec(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestBrokerDynsec: with --broker-dynsec, enrolment creates the terminal's
+// account on Mosquitto; the terminal connects with it, its batch is acked;
+// a wrong password is refused, and so is a subscription to another
+// terminal's acks.
+func TestBrokerDynsec(t *testing.T) {
+	m := runDynsecCloud(t, dynsecMosquitto(t))
 
 	e, _ := enrol(t, m, "shop-dyn")
 	term := connectTerminal(t, e)

@@ -20,12 +20,13 @@ import (
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
-// MustRun starts a demo cloud on free ports in dir.
-func MustRun(tb testing.TB, dir string) *server.Main {
+// MustRun starts a demo cloud on free ports in dir, with the extra flags
+// given.
+func MustRun(tb testing.TB, dir string, extra ...string) *server.Main {
 	tb.Helper()
 	m := server.NewMain()
 	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.ParseFlags([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}); err != nil {
+	if err := m.ParseFlags(append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {
@@ -83,10 +84,20 @@ type terminal struct {
 
 func connectTerminal(tb testing.TB, e enrolment) *terminal {
 	tb.Helper()
+	return connectTerminalWith(tb, e, nil)
+}
+
+// connectTerminalWith connects as connectTerminal does, and calls lost (if
+// not nil) when the broker drops the connection.
+func connectTerminalWith(tb testing.TB, e enrolment, lost func()) *terminal {
+	tb.Helper()
 	t := &terminal{acks: make(chan wire.Acks, 16)}
 	o := paho.NewClientOptions().AddBroker(e.MQTT.URL).SetClientID(e.MQTT.Username).
 		SetUsername(e.MQTT.Username).SetPassword(e.MQTT.Password).SetCleanSession(false).
 		SetAutoReconnect(false)
+	if lost != nil {
+		o.SetConnectionLostHandler(func(paho.Client, error) { lost() })
+	}
 	t.c = paho.NewClient(o)
 	wait(tb, t.c.Connect())
 	tb.Cleanup(func() { t.c.Disconnect(0) })
@@ -171,13 +182,13 @@ func enrol(tb testing.TB, m *server.Main, tid string) (enrolment, token.Key) {
 
 func statuses(tb testing.TB, m *server.Main, tracking string) string {
 	tb.Helper()
-	_, _, partner := m.Demo()
+	_, operator, _ := m.Demo() // the network's: carriers' parcels have no merchant
 	var tl struct {
 		Timeline []struct {
 			Status string `json:"status"`
 		} `json:"timeline"`
 	}
-	if st := call(tb, "GET", m.HTTPURL()+"/v1/parcels/"+tracking+"/timeline", partner, nil, &tl); st != 200 {
+	if st := call(tb, "GET", m.HTTPURL()+"/v1/parcels/"+tracking+"/timeline", operator, nil, &tl); st != 200 {
 		tb.Fatalf("timeline: status %d", st)
 	}
 	var s []string

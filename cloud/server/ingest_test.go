@@ -100,7 +100,7 @@ func TestIngest(t *testing.T) {
 	if st := call(t, "GET", m.HTTPURL()+"/v1/dead-letters?limit=2", operator, nil, &listed); st != 200 || len(listed.DeadLetters) != 2 || listed.DeadLetters[0].Reason != wire.ErrMalformed {
 		t.Fatalf("GET /v1/dead-letters: %d %+v", st, listed)
 	}
-	dl, err := m.Store().DeadLetters(context.Background(), 10)
+	dl, _, err := m.Store().DeadLetters(context.Background(), "", 10)
 	if err != nil || len(dl) != 3 || dl[0].Terminal != "shop-1" || dl[0].Reason != wire.ErrMalformed || dl[1].Reason != wire.ErrWrongSender {
 		t.Fatalf("dead letters = %+v, %v", dl, err)
 	}

@@ -22,8 +22,9 @@ func KeyID(k cloud.APIKey) string { return hex.EncodeToString(k.Hash)[:12] }
 // would open (--data, --store, --pg); with Badger, serve must be stopped
 // (one process owns its directory), PostgreSQL takes it while instances run.
 //
-//	keys add --role issuer|operator|partner --name NAME   prints the key, once
-//	keys list                                             id, role, name
+//	keys add --role issuer|partner --merchant ID --name NAME   prints the key, once
+//	keys add --role operator --name NAME                       a key of the network
+//	keys list                                                  id, role, merchant, name
 //	keys revoke ID|NAME                                   deletes the key
 func Keys(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -39,6 +40,7 @@ func Keys(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN")
 	role := fs.String("role", "", "role of the new key: issuer, operator or partner")
 	name := fs.String("name", "", "name of the new key (who holds it)")
+	merchant := fs.String("merchant", "", "merchant of an issuer or partner key")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("keys %s: %w", sub, err)
 	}
@@ -52,6 +54,12 @@ func Keys(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if *name == "" || len(*name) > 200 {
 			return fmt.Errorf("keys add: --name must name who holds the key (up to 200 bytes)")
+		}
+		if cloud.Role(*role) == cloud.RoleOperator && *merchant != "" {
+			return fmt.Errorf("keys add: operator keys belong to the network: drop --merchant")
+		}
+		if cloud.Role(*role) != cloud.RoleOperator && !cloud.ValidMerchantID(*merchant) {
+			return fmt.Errorf("keys add: an %s key needs --merchant ID (see GET /v1/merchants)", *role)
 		}
 	case "list":
 	case "revoke":
@@ -68,9 +76,14 @@ func Keys(ctx context.Context, args []string, out io.Writer) error {
 
 	switch sub {
 	case "add":
-		key := cloud.RandomSecret(32)
-		k := cloud.APIKey{Hash: cloud.HashSecret(key), Role: cloud.Role(*role), Name: *name}
-		if err := m.store.PutAPIKey(ctx, k); err != nil {
+		if *merchant != "" {
+			if _, err := m.store.FindMerchant(ctx, cloud.Network, *merchant); err != nil {
+				return fmt.Errorf("keys add: %s (create it with POST /v1/merchants)", edge.ErrorMessage(err))
+			}
+		}
+		ms := &cloud.Merchants{Store: m.store}
+		key, err := ms.AddAPIKey(ctx, *merchant, cloud.Role(*role), *name)
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "%s\n", key)
@@ -81,9 +94,9 @@ func Keys(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tROLE\tNAME")
+		fmt.Fprintln(w, "ID\tROLE\tMERCHANT\tNAME")
 		for _, k := range keys {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", KeyID(k), k.Role, k.Name)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", KeyID(k), k.Role, orDash(k.Merchant), k.Name)
 		}
 		return w.Flush()
 	default: // revoke
@@ -111,4 +124,11 @@ func Keys(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "revoked %s (%s, %s)\n", KeyID(match[0]), match[0].Role, match[0].Name)
 		return nil
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

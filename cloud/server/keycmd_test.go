@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestKeysCommand(t *testing.T) {
 	if err := server.Keys(ctx, []string{"list", "--data", dir}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "operator  ops-team") || strings.Contains(out.String(), key) {
+	if !regexp.MustCompile(`operator +- +ops-team`).MatchString(out.String()) || strings.Contains(out.String(), key) {
 		t.Fatalf("list = %q, want the key's role and name, never the key", out.String())
 	}
 

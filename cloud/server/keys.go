@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
 )
 
@@ -35,28 +37,37 @@ const (
 	storeDir        = "store"
 )
 
-// loadIssuerKey reads the issuer's signing key, creating it at first start.
-func (m *Main) loadIssuerKey() (token.Key, error) {
+// adoptLegacy takes over the data of a cloud from before merchants: its
+// single issuer key (issuer.key) becomes a signing key of the merchant
+// named by --issuer-id, still bound to the "iss" its codes carry, and its
+// returns and issuer and partner keys become that merchant's. A cloud
+// with no issuer.key has nothing to adopt.
+func (m *Main) adoptLegacy(ctx context.Context) error {
 	path := m.Config.path(issuerKeyFile)
-	kid := ""
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		kid = "iss-" + cloud.RandomSecret(3) // short: it is in every RA's QR code
+		return nil
 	}
-	k, created, err := token.LoadOrCreateKey(path, kid)
+	k, _, err := token.LoadOrCreateKey(path, "")
 	if err != nil {
-		return token.Key{}, fmt.Errorf("issuer key: %w", err)
+		return fmt.Errorf("issuer key: %w", err)
 	}
-	if created {
-		m.log.Info("issuer key created", "path", path, "kid", k.ID)
+	id := m.Config.IssuerID
+	if err := m.store.CreateMerchant(ctx, cloud.Merchant{ID: id, Name: id, CreatedAt: time.Now().UTC()}); err != nil && edge.ErrorCode(err) != edge.ECONFLICT {
+		return fmt.Errorf("legacy merchant %s: %w", id, err)
 	}
-	return k, nil
+	if err := m.merchants.ImportSigningKey(ctx, id, id, k); err != nil {
+		return fmt.Errorf("legacy issuer key: %w", err)
+	}
+	return m.store.AdoptLegacy(ctx, id)
 }
 
-// setupKeys makes sure API keys exist. With --demo, the keys of demo.json
-// (created at first start) are stored; without, a first start creates one
-// key of each role and writes them to initial-keys.json, readable by the
-// owner only, for the administrator to take and delete. Keys are never
-// logged.
+// setupKeys makes sure API keys exist. With --demo, the merchant demo
+// exists and the keys of demo.json (created at first start) are stored,
+// its issuer and partner keys being demo's; without, a first start creates
+// the merchant named by --issuer-id and one key of each role (issuer and
+// partner of that merchant) and writes them to initial-keys.json, readable
+// by the owner only, for the administrator to take and delete. Keys are
+// never logged.
 func (m *Main) setupKeys(ctx context.Context) error {
 	if m.Config.Demo {
 		keys, err := loadOrCreateKeysFile(m.Config.path(demoFile))
@@ -64,7 +75,10 @@ func (m *Main) setupKeys(ctx context.Context) error {
 			return err
 		}
 		m.demo = keys
-		return m.putKeys(ctx, keys)
+		if err := m.merchants.EnsureMerchant(ctx, cloud.DemoMerchant, "Demo merchant"); err != nil {
+			return err
+		}
+		return m.putKeys(ctx, keys, cloud.DemoMerchant)
 	}
 	n, err := m.store.CountAPIKeys(ctx)
 	if err != nil {
@@ -79,15 +93,21 @@ func (m *Main) setupKeys(ctx context.Context) error {
 		return err
 	}
 	m.log.Warn("API keys created; take them from the file and delete it", "path", path)
-	return m.putKeys(ctx, keys)
+	if err := m.merchants.EnsureMerchant(ctx, m.Config.IssuerID, m.Config.IssuerID); err != nil {
+		return err
+	}
+	return m.putKeys(ctx, keys, m.Config.IssuerID)
 }
 
-func (m *Main) putKeys(ctx context.Context, k DemoKeys) error {
+// putKeys stores the keys of a keys file, the issuer and partner keys as
+// merchant's.
+func (m *Main) putKeys(ctx context.Context, k DemoKeys, merchant string) error {
 	for _, ak := range []struct {
-		key  string
-		role cloud.Role
-	}{{k.IssuerKey, cloud.RoleIssuer}, {k.OperatorKey, cloud.RoleOperator}, {k.PartnerKey, cloud.RolePartner}} {
-		if err := m.store.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret(ak.key), Role: ak.role, Name: string(ak.role)}); err != nil {
+		key      string
+		role     cloud.Role
+		merchant string
+	}{{k.IssuerKey, cloud.RoleIssuer, merchant}, {k.OperatorKey, cloud.RoleOperator, ""}, {k.PartnerKey, cloud.RolePartner, merchant}} {
+		if err := m.store.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret(ak.key), Role: ak.role, Name: string(ak.role), Merchant: ak.merchant}); err != nil {
 			return fmt.Errorf("api keys: %w", err)
 		}
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/comptoir/comptoir/cloud/ingest"
 	"github.com/comptoir/comptoir/cloud/pgstore"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // Main is the cloud service.
@@ -34,14 +33,15 @@ type Main struct {
 
 	log         *slog.Logger
 	store       cloud.Store
-	issuer      token.Key
-	trust       *token.TrustList
+	trust       *cloud.Trust
+	merchants   *cloud.Merchants
 	broker      *broker.Broker
 	ingest      *ingest.Ingest
 	http        *httpapi.Server
 	registry    *prometheus.Registry
 	metrics     *ingest.Metrics
 	mqttURL     string
+	ingestURL   string // the broker as the cloud's own clients reach it
 	httpURL     string
 	demo        DemoKeys
 	ingestCreds [2]string
@@ -72,19 +72,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	if m.issuer, err = m.loadIssuerKey(); err != nil {
+	m.trust = &cloud.Trust{Store: m.store}
+	m.merchants = &cloud.Merchants{Store: m.store, Trust: m.trust}
+	if err := m.adoptLegacy(ctx); err != nil {
 		return err
 	}
 	if err := m.setupKeys(ctx); err != nil {
 		return err
 	}
-	m.trust = token.NewTrustList()
-	m.trust.AddKey(m.issuer.ID, m.issuer.Public())
-	revoked, err := m.store.Revocations(ctx)
-	if err != nil {
+	if err := m.trust.Refresh(ctx); err != nil {
 		return err
 	}
-	m.trust.Revoke(revoked...)
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(
@@ -126,7 +124,7 @@ func (m *Main) openStore(ctx context.Context) error {
 func (m *Main) openBroker() error {
 	user, pass := m.Config.BrokerUser, m.Config.BrokerPass
 	if m.Config.BrokerURL != "" {
-		m.mqttURL = m.Config.BrokerURL
+		m.mqttURL, m.ingestURL = m.Config.BrokerURL, m.Config.BrokerURL
 	} else {
 		// The embedded broker starts with no terminal connected: the
 		// registry is told so, then kept right by disconnections.
@@ -137,10 +135,18 @@ func (m *Main) openBroker() error {
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
+		if m.Config.MQTTTLSCert != "" {
+			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
+			if err != nil {
+				return fmt.Errorf("%w (check --mqtt-tls-cert, --mqtt-tls-key, --mqtt-client-ca)", err)
+			}
+			m.broker.TLS = cfg
+		}
 		if err := m.broker.Open(); err != nil {
 			return withFlag(err, "--mqtt-listen")
 		}
 		m.mqttURL = m.broker.URL()
+		m.ingestURL = m.broker.InternalURL()
 		user, pass = m.broker.InternalCredentials()
 	}
 	m.ingestCreds = [2]string{user, pass}
@@ -149,12 +155,14 @@ func (m *Main) openBroker() error {
 
 func (m *Main) openIngest(ctx context.Context) error {
 	m.ingest = ingest.New(m.store, m.metrics, ingest.Config{
-		BrokerURL: m.mqttURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
+		BrokerURL: m.ingestURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
 		Shared: true, Logger: m.Logger,
+		DeadLetters: cloud.DeadLetterLimits{PerTerminal: m.Config.DeadLettersPerTerminal, MaxAge: m.Config.DeadLetterMaxAge},
 	})
-	if err := m.ingest.SetTrust(m.trust.MarshalJWKS()); err != nil {
+	if err := m.ingest.SetTrust(m.trust.List().MarshalJWKS()); err != nil {
 		return err
 	}
+	m.trust.Publish = m.ingest.SetTrust
 	if err := m.ingest.Open(ctx); err != nil {
 		if m.Config.BrokerURL != "" {
 			return fmt.Errorf("%w (check --broker, --broker-user, --broker-pass)", err)
@@ -167,9 +175,10 @@ func (m *Main) openIngest(ctx context.Context) error {
 func (m *Main) openHTTP() error {
 	s := httpapi.NewServer()
 	s.Store = m.store
-	s.IssuerKey = m.issuer
-	s.IssuerID = m.Config.IssuerID
 	s.Trust = m.trust
+	s.Merchants = m.merchants
+	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
+	s.Partners = &cloud.Partners{Store: m.store}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL
@@ -177,8 +186,9 @@ func (m *Main) openHTTP() error {
 	s.Commands = m.ingest
 	if m.Config.BrokerDynsec {
 		s.BrokerAccounts = m.ingest
+	} else if m.broker != nil {
+		s.BrokerAccounts = m.broker
 	}
-	s.TrustChanged = func() error { return m.ingest.SetTrust(m.trust.MarshalJWKS()) }
 	s.Gatherer = m.registry
 	s.Logger = m.Logger
 	s.Healthy = func() error {
@@ -188,6 +198,13 @@ func (m *Main) openHTTP() error {
 		return nil
 	}
 	m.http = s
+	if m.Config.HTTPTLSCert != "" {
+		cfg, err := serverTLS(m.Config.HTTPTLSCert, m.Config.HTTPTLSKey, "", m.log)
+		if err != nil {
+			return fmt.Errorf("%w (check --http-tls-cert, --http-tls-key)", err)
+		}
+		s.TLS = cfg
+	}
 	if err := s.Open(m.Config.HTTPAddr); err != nil {
 		return withFlag(err, "--http")
 	}
@@ -248,8 +265,8 @@ func (m *Main) Demo() (issuer, operator, partner string) {
 // Store returns the cloud's store, for tests and tools.
 func (m *Main) Store() cloud.Store { return m.store }
 
-// IssuerKey returns the key that signs return authorisations.
-func (m *Main) IssuerKey() token.Key { return m.issuer }
+// Trust returns the network's trust list.
+func (m *Main) Trust() *cloud.Trust { return m.trust }
 
 // Close stops the HTTP API, the ingest, the broker and the store, in that
 // order.

@@ -32,10 +32,20 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"TimelineEntryIdempotent", testTimelineEntryIdempotent},
 		{"Returns", testReturns},
 		{"Terminals", testTerminals},
-		{"DeadLetters", testDeadLetters},
 		{"APIKeys", testAPIKeys},
 		{"Revocations", testRevocations},
+		{"ConcurrentTrackings", testConcurrentTrackings},
+		{"Merchants", testMerchants},
+		{"SigningKeys", testSigningKeys},
+		{"Secret", testSecret},
+		{"TerminalEventChecks", testTerminalEventChecks},
+		{"ChecksInSeqOrder", testChecksInSeqOrder},
+		{"PartnerEntries", testPartnerEntries},
+		{"AdoptLegacy", testAdoptLegacy},
 		{"ConcurrentBatches", testConcurrentBatches},
+		{"Decommission", testDecommission},
+		{"DeadLetterPages", testDeadLetterPages},
+		{"DeadLetterPrune", testDeadLetterPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +91,7 @@ func testIdempotentByID(t *testing.T, s cloud.Store) {
 	if got := mustStore(t, s, "t-1", c); got.Duplicates != 1 || got.AckedSeq != 3 {
 		t.Fatalf("same id, new seq = %+v, want a duplicate and acked 3", got)
 	}
-	tl, err := s.Timeline(context.Background(), "XY1")
+	tl, err := s.Timeline(context.Background(), cloud.Network, "XY1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +180,7 @@ func testTimelineOrder(t *testing.T, s cloud.Store) {
 			t.Fatal(err)
 		}
 	}
-	tl, err := s.Timeline(ctx, "XY1")
+	tl, err := s.Timeline(ctx, cloud.Network, "XY1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +195,7 @@ func testTimelineOrder(t *testing.T, s cloud.Store) {
 	if tl[1].Source != "terminal:t-1" || tl[1].Location != "t-1" || !tl[1].ReceivedAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("deposited entry = %+v", tl[1])
 	}
-	if other, err := s.Timeline(ctx, "XY"); err != nil || len(other) != 0 {
+	if other, err := s.Timeline(ctx, cloud.Network, "XY"); err != nil || len(other) != 0 {
 		t.Fatalf("timeline of a prefix = %v, %v; want empty", other, err)
 	}
 }
@@ -206,19 +216,71 @@ func testTimelineEntryIdempotent(t *testing.T, s cloud.Store) {
 
 func testReturns(t *testing.T, s cloud.Store) {
 	ctx := context.Background()
-	r := cloud.Return{ID: "ra-1", Tracking: "XY1", Token: "tok", CreatedAt: t0}
+	r := cloud.Return{ID: "ra-1", Merchant: "acme", Tracking: "XY1", Token: "tok", CreatedAt: t0}
 	if err := s.CreateReturn(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateReturn(ctx, r); edge.ErrorCode(err) != edge.ECONFLICT {
 		t.Fatalf("second create: %v, want CONFLICT", err)
 	}
-	got, err := s.FindReturn(ctx, "ra-1")
-	if err != nil || got.Token != "tok" || got.Tracking != "XY1" {
-		t.Fatalf("FindReturn = %+v, %v", got, err)
+	for _, scope := range []cloud.Scope{cloud.Network, cloud.MerchantScope("acme")} {
+		got, err := s.FindReturn(ctx, scope, "ra-1")
+		if err != nil || got.Token != "tok" || got.Tracking != "XY1" || got.Merchant != "acme" {
+			t.Fatalf("FindReturn(%v) = %+v, %v", scope, got, err)
+		}
 	}
-	if _, err := s.FindReturn(ctx, "ra-2"); edge.ErrorCode(err) != edge.ENOTFOUND {
+	if _, err := s.FindReturn(ctx, cloud.MerchantScope("bolt"), "ra-1"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("another merchant's return: %v, want NOT_FOUND", err)
+	}
+	if _, err := s.FindReturn(ctx, cloud.Network, "ra-2"); edge.ErrorCode(err) != edge.ENOTFOUND {
 		t.Fatalf("missing return: %v, want NOT_FOUND", err)
+	}
+	// The tracking number is taken, by any merchant.
+	for _, m := range []string{"acme", "bolt"} {
+		again := cloud.Return{ID: "ra-" + m, Merchant: m, Tracking: "XY1", CreatedAt: t0}
+		if err := s.CreateReturn(ctx, again); edge.ErrorCode(err) != cloud.ETrackingTaken {
+			t.Fatalf("tracking reused by %s: %v, want TRACKING_TAKEN", m, err)
+		}
+	}
+	tl, err := s.Timeline(ctx, cloud.MerchantScope("acme"), "XY1")
+	if err != nil || len(tl) != 1 || tl[0].Status != cloud.StatusCreated || tl[0].EventID != "ra-1" {
+		t.Fatalf("timeline = %+v, %v; want one created entry", tl, err)
+	}
+	if _, err := s.Timeline(ctx, cloud.MerchantScope("bolt"), "XY1"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("another merchant's timeline: %v, want NOT_FOUND", err)
+	}
+	p, err := s.FindParcel(ctx, cloud.MerchantScope("acme"), "XY1")
+	if err != nil || p.Status != cloud.StatusCreated || p.RAID != "ra-1" || p.Merchant != "acme" {
+		t.Fatalf("FindParcel = %+v, %v", p, err)
+	}
+	if _, err := s.FindParcel(ctx, cloud.MerchantScope("bolt"), "XY1"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("another merchant's parcel: %v, want NOT_FOUND", err)
+	}
+}
+
+// testConcurrentTrackings creates returns of one tracking number from many
+// callers at once: exactly one wins.
+func testConcurrentTrackings(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	const n = 16
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- s.CreateReturn(ctx, cloud.Return{ID: fmt.Sprintf("ra-%d", i), Merchant: "acme", Tracking: "SAME1", CreatedAt: t0})
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; edge.ErrorCode(err) {
+		case "":
+			won++
+		case cloud.ETrackingTaken:
+		default:
+			t.Errorf("CreateReturn: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d returns of one tracking number stored, want 1", won, n)
 	}
 }
 
@@ -256,19 +318,6 @@ func testTerminals(t *testing.T, s cloud.Store) {
 	}
 }
 
-func testDeadLetters(t *testing.T, s cloud.Store) {
-	ctx := context.Background()
-	for i, reason := range []string{"MALFORMED", "WRONG_TERMINAL", "MALFORMED"} {
-		if err := s.AddDeadLetter(ctx, cloud.DeadLetter{Terminal: "t-1", Reason: reason, Payload: []byte("x"), At: t0.Add(time.Duration(i) * time.Second)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.DeadLetters(ctx, 2)
-	if err != nil || len(got) != 2 || got[0].Reason != "MALFORMED" || got[1].Reason != "WRONG_TERMINAL" || string(got[0].Payload) != "x" {
-		t.Fatalf("DeadLetters = %+v, %v", got, err)
-	}
-}
-
 func testAPIKeys(t *testing.T, s cloud.Store) {
 	ctx := context.Background()
 	if n, err := s.CountAPIKeys(ctx); err != nil || n != 0 {
@@ -290,7 +339,10 @@ func testAPIKeys(t *testing.T, s cloud.Store) {
 	if n, err := s.CountAPIKeys(ctx); err != nil || n != 1 {
 		t.Fatalf("CountAPIKeys = %d, %v; want 1", n, err)
 	}
-	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k2"), Role: cloud.RolePartner, Name: "carrier"}); err != nil {
+	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k2"), Role: cloud.RolePartner, Name: "carrier"}); edge.ErrorCode(err) != edge.EINVALID {
+		t.Fatalf("partner key of no merchant: %v, want INVALID", err)
+	}
+	if err := s.PutAPIKey(ctx, cloud.APIKey{Hash: cloud.HashSecret("k2"), Role: cloud.RolePartner, Name: "carrier", Merchant: "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	all, err := s.APIKeys(ctx)
@@ -306,6 +358,9 @@ func testAPIKeys(t *testing.T, s cloud.Store) {
 	if err := s.DeleteAPIKey(ctx, cloud.HashSecret("k1")); edge.ErrorCode(err) != edge.ENOTFOUND {
 		t.Fatalf("delete twice: %v, want NOT_FOUND", err)
 	}
+	if k, err := s.FindAPIKey(ctx, cloud.HashSecret("k2")); err != nil || k.Merchant != "acme" || k.Scope() != cloud.MerchantScope("acme") {
+		t.Fatalf("partner key = %+v, %v; want acme's", k, err)
+	}
 	if all, err := s.APIKeys(ctx); err != nil || len(all) != 1 || all[0].Name != "carrier" || all[0].Role != cloud.RolePartner {
 		t.Fatalf("APIKeys after delete = %+v, %v", all, err)
 	}
@@ -313,16 +368,27 @@ func testAPIKeys(t *testing.T, s cloud.Store) {
 
 func testRevocations(t *testing.T, s cloud.Store) {
 	ctx := context.Background()
-	for _, id := range []string{"ra-2", "ra-1", "ra-2"} {
-		if err := s.Revoke(ctx, id); err != nil {
+	for _, id := range []string{"ra-1", "ra-2", "ra-3"} {
+		if err := s.CreateReturn(ctx, cloud.Return{ID: id, Merchant: "acme", Tracking: "T" + id, CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, id := range []string{"ra-2", "ra-1", "ra-2"} {
+		if err := s.Revoke(ctx, cloud.MerchantScope("acme"), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Revoke(ctx, cloud.MerchantScope("bolt"), "ra-3"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("another merchant's return: %v, want NOT_FOUND", err)
+	}
+	if err := s.Revoke(ctx, cloud.Network, "ra-9"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Fatalf("unknown return: %v, want NOT_FOUND", err)
 	}
 	got, err := s.Revocations(ctx)
 	if err != nil || fmt.Sprint(got) != "[ra-1 ra-2]" {
 		t.Fatalf("Revocations = %v, %v; want [ra-1 ra-2]", got, err)
 	}
-	if err := s.Revoke(ctx, ""); edge.ErrorCode(err) != edge.EINVALID {
+	if err := s.Revoke(ctx, cloud.Network, ""); edge.ErrorCode(err) != edge.EINVALID {
 		t.Fatalf("empty id: %v, want INVALID", err)
 	}
 }
@@ -384,7 +450,7 @@ func testConcurrentBatches(t *testing.T, s cloud.Store) {
 	}
 	for n := range terminals {
 		tid := fmt.Sprintf("t-%02d", n)
-		tl, err := s.Timeline(ctx, fmt.Sprintf("LG%s%07dFR", tid[len(tid)-4:], 1))
+		tl, err := s.Timeline(ctx, cloud.Network, fmt.Sprintf("LG%s%07dFR", tid[len(tid)-4:], 1))
 		if err != nil || len(tl) != 1 || tl[0].EventID != tid+"-1" || tl[0].Location != tid {
 			t.Fatalf("timeline of %s's first deposit = %+v, %v", tid, tl, err)
 		}

@@ -170,3 +170,17 @@ func trimPadding(s string) string {
 	}
 	return s
 }
+
+// EncodeSeed returns the 32-byte seed of k, base64url: how the cloud keeps
+// the merchant keys it holds.
+func EncodeSeed(k Key) string { return base64.RawURLEncoding.EncodeToString(k.Private.Seed()) }
+
+// DecodeSeed returns the key of id kid whose seed is s (EncodeSeed). It
+// returns an *edge.Error with code EINVALID on bad input.
+func DecodeSeed(kid, s string) (Key, error) {
+	seed, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(seed) != ed25519.SeedSize || kid == "" {
+		return Key{}, edge.Errorf(edge.EINVALID, "Not an Ed25519 seed (32 bytes, base64url) with a key id.")
+	}
+	return Key{ID: kid, Private: ed25519.NewKeyFromSeed(seed)}, nil
+}

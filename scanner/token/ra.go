@@ -57,7 +57,8 @@ func SignRA(k Key, ra edge.ReturnAuthorisation) (string, error) {
 
 // VerifyRA checks token against the trust list t at time now and returns its
 // claims. The signature is verified before any claim is read. It returns an
-// *edge.Error whose code is a refusal: UNKNOWN_ISSUER (kid not trusted),
+// *edge.Error whose code is a refusal: UNKNOWN_ISSUER (kid not trusted, or
+// bound to another issuer than the code's "iss"),
 // BAD_SIGNATURE (bad signature, algorithm other than EdDSA, wrong typ,
 // malformed token or claims, a required claim missing), EXPIRED,
 // NOT_YET_VALID (both beyond ClockSkew) or REVOKED. With the last three, the
@@ -78,6 +79,11 @@ func VerifyRA(t *TrustList, token string, now time.Time) (edge.ReturnAuthorisati
 	}
 	if c.Iss == "" || c.Jti == "" || c.Exp == 0 || c.Trk == "" {
 		return edge.ReturnAuthorisation{}, edge.Refuse(edge.BadSignature, "The return code lacks a required claim.")
+	}
+	// The key must be one of the issuer the code claims: a merchant's key
+	// signs that merchant's codes, never another's.
+	if iss, bound := t.Issuer(p.header.Kid); bound && iss != c.Iss {
+		return edge.ReturnAuthorisation{}, edge.Refuse(edge.UnknownIssuer, "The return code claims issuer %q, but its key is another issuer's.", c.Iss)
 	}
 	ra := edge.ReturnAuthorisation{
 		Issuer: c.Iss, ID: c.Jti,

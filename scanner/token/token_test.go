@@ -294,3 +294,33 @@ func TestRA_TokenSize(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyRA_IssuerBinding: a key bound to one merchant verifies that
+// merchant's codes only, also after the trust list went through its JWK
+// set (as it reaches terminals); an unbound key (lists from before
+// merchants) still verifies any issuer's.
+func TestVerifyRA_IssuerBinding(t *testing.T) {
+	a, b := MustKey(t, "k-a"), MustKey(t, "k-b")
+	sent := token.NewTrustList()
+	sent.AddIssuerKey("acme", a.ID, a.Public())
+	sent.AddIssuerKey("bolt", b.ID, b.Public())
+	trust := token.NewTrustList()
+	if err := trust.LoadJWKS(sent.MarshalJWKS()); err != nil {
+		t.Fatal(err)
+	}
+	if iss, bound := trust.Issuer(a.ID); !bound || iss != "acme" {
+		t.Fatalf("Issuer(k-a) = %q, %v after the JWK set; want acme", iss, bound)
+	}
+	claim := func(iss string) edge.ReturnAuthorisation { ra := TypicalRA(); ra.Issuer = iss; return ra }
+	if _, err := token.VerifyRA(trust, MustSignRA(t, a, claim("acme")), now); err != nil {
+		t.Errorf("acme's code with acme's key: %v", err)
+	}
+	if _, err := token.VerifyRA(trust, MustSignRA(t, a, claim("bolt")), now); edge.ErrorCode(err) != string(edge.UnknownIssuer) {
+		t.Errorf("code claiming bolt signed with acme's key: got %v, want UNKNOWN_ISSUER", err)
+	}
+	legacy := MustKey(t, "iss-old")
+	trust.AddKey(legacy.ID, legacy.Public())
+	if _, err := token.VerifyRA(trust, MustSignRA(t, legacy, claim("anyone")), now); err != nil {
+		t.Errorf("unbound key: %v", err)
+	}
+}

@@ -15,23 +15,40 @@ import (
 // refuses as revoked. The cloud publishes it as a JWK set (RFC 7517, OKP keys
 // of RFC 8037) on the retained trust topic; the terminal keeps the last one
 // it received. A TrustList is safe for concurrent use.
+//
+// Each key may be bound to an issuer (the JWK's "iss" member): a code
+// signed with it is then accepted only when it claims that issuer, so that
+// one merchant's key never verifies a code claiming another merchant. A
+// key with no issuer (trust lists from before merchants) verifies codes of
+// any issuer.
 type TrustList struct {
 	mu      sync.RWMutex
 	keys    map[string]ed25519.PublicKey
+	issuers map[string]string // kid -> iss, for bound keys
 	revoked map[string]struct{}
 }
 
 // NewTrustList returns an empty trust list.
 func NewTrustList() *TrustList {
-	return &TrustList{keys: map[string]ed25519.PublicKey{}, revoked: map[string]struct{}{}}
+	return &TrustList{keys: map[string]ed25519.PublicKey{}, issuers: map[string]string{}, revoked: map[string]struct{}{}}
 }
 
-// AddKey trusts pub under kid, replacing any key of that id. Several keys may
-// be trusted at once, so that an issuer rotates its key without a gap.
-func (t *TrustList) AddKey(kid string, pub ed25519.PublicKey) {
+// AddKey trusts pub under kid for any issuer, replacing any key of that id.
+// Several keys may be trusted at once, so that an issuer rotates its key
+// without a gap.
+func (t *TrustList) AddKey(kid string, pub ed25519.PublicKey) { t.AddIssuerKey("", kid, pub) }
+
+// AddIssuerKey trusts pub under kid for the codes of issuer iss only (any
+// issuer when iss is empty), replacing any key of that id.
+func (t *TrustList) AddIssuerKey(iss, kid string, pub ed25519.PublicKey) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.keys[kid] = append(ed25519.PublicKey(nil), pub...)
+	if iss == "" {
+		delete(t.issuers, kid)
+	} else {
+		t.issuers[kid] = iss
+	}
 }
 
 // RemoveKey stops trusting kid.
@@ -39,6 +56,28 @@ func (t *TrustList) RemoveKey(kid string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.keys, kid)
+	delete(t.issuers, kid)
+}
+
+// Issuer returns the issuer kid is bound to; bound is false for a key of
+// any issuer (or an unknown kid).
+func (t *TrustList) Issuer(kid string) (iss string, bound bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	iss, bound = t.issuers[kid]
+	return iss, bound
+}
+
+// KeyIDs returns the ids of the trusted keys, sorted.
+func (t *TrustList) KeyIDs() []string {
+	t.mu.RLock()
+	ids := make([]string, 0, len(t.keys))
+	for kid := range t.keys {
+		ids = append(ids, kid)
+	}
+	t.mu.RUnlock()
+	sort.Strings(ids)
+	return ids
 }
 
 // Key returns the trusted key of kid. Its signature fits VerifyReceipt's
@@ -78,6 +117,9 @@ type jwk struct {
 	X   string `json:"x,omitempty"`
 	Use string `json:"use,omitempty"`
 	Alg string `json:"alg,omitempty"`
+	// Iss binds the key to the issuer whose codes it signs (Comptoir's
+	// member; a JWK may carry members of its own, RFC 7517 section 4).
+	Iss string `json:"iss,omitempty"`
 }
 
 // jwks is a JWK set with Comptoir's revocation list beside the keys.
@@ -92,7 +134,7 @@ func (t *TrustList) MarshalJWKS() []byte {
 	t.mu.RLock()
 	set := jwks{Keys: make([]jwk, 0, len(t.keys)), Revoked: make([]string, 0, len(t.revoked))}
 	for kid, pub := range t.keys {
-		set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", Kid: kid, X: EncodePublicKey(pub), Use: "sig", Alg: "EdDSA"})
+		set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", Kid: kid, X: EncodePublicKey(pub), Use: "sig", Alg: "EdDSA", Iss: t.issuers[kid]})
 	}
 	for j := range t.revoked {
 		set.Revoked = append(set.Revoked, j)
@@ -125,6 +167,7 @@ func (t *TrustList) LoadJWKS(data []byte) error {
 		return edge.Errorf(edge.EINVALID, "The trust list has no \"keys\" member.")
 	}
 	keys := make(map[string]ed25519.PublicKey, len(*set.Keys))
+	issuers := map[string]string{}
 	for i, k := range *set.Keys {
 		if k.Kty != "OKP" || k.Crv != "Ed25519" || (k.Use != "" && k.Use != "sig") || (k.Alg != "" && k.Alg != "EdDSA") {
 			continue
@@ -140,6 +183,9 @@ func (t *TrustList) LoadJWKS(data []byte) error {
 			return edge.Errorf(edge.EINVALID, "The trust list names key %q twice.", k.Kid)
 		}
 		keys[k.Kid] = pub
+		if k.Iss != "" {
+			issuers[k.Kid] = k.Iss
+		}
 	}
 	revoked := make(map[string]struct{}, len(set.Revoked))
 	for _, j := range set.Revoked {
@@ -150,7 +196,7 @@ func (t *TrustList) LoadJWKS(data []byte) error {
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.keys, t.revoked = keys, revoked
+	t.keys, t.issuers, t.revoked = keys, issuers, revoked
 	return nil
 }
 

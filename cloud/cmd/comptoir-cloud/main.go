@@ -29,8 +29,12 @@ const usage = `usage:
                        [--broker-user USER] [--broker-pass PASS] [--broker-dynsec]
                        [--mqtt-public-url URL] [--store badger|postgres] [--pg DSN]
                        [--demo] [--issuer-id ID]
+                       [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
+                       [--mqtt-tls-cert FILE --mqtt-tls-key FILE [--mqtt-client-ca FILE]]
+                       [--http-tls-cert FILE --http-tls-key FILE] [--insecure-plaintext]
       (comptoir-cloud serve --help describes each flag)
-  comptoir-cloud keys add --role issuer|operator|partner --name NAME [--data DIR | --store postgres --pg DSN]
+  comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
+  comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys revoke ID|NAME [--data DIR | --store postgres --pg DSN]
       (keys are stored hashed: add prints the new key once; with Badger, stop serve first)

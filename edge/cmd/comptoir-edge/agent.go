@@ -33,6 +33,9 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Now is the counter's clock (the Desk's); time.Now when nil. Tests
+	// set it to put parcels on the shelf days ago.
+	Now func() time.Time
 	// Stderr receives flag errors and usage; os.Stderr when nil.
 	Stderr io.Writer
 
@@ -154,6 +157,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.desk = edge.NewDesk(cfg.Rules)
 	m.desk.RelayPoint = cfg.RelayPoint
+	m.desk.Now = m.Now
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
