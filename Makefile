@@ -24,10 +24,12 @@ cloud-start:
 # Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node, qemu or the
 # Go module proxy skip with a message when those are absent (and fail when
 # COMPTOIR_REQUIRE_INTEGRATION=1, as in CI). build/testreport prints what
-# go test does, then every skipped test and why. CI adds TESTFLAGS=-race.
+# go test does, then every skipped test and why. CI adds TESTFLAGS=-race
+# (see .ci/run); PKGS narrows the packages.
 TESTFLAGS ?=
+PKGS      ?= ./...
 test:
-	$(GO) run ./build/testreport -- $(GO) test -json -count=1 -timeout 12m $(TESTFLAGS) ./...
+	$(GO) run ./build/testreport -- $(GO) test -json -count=1 -timeout 12m $(TESTFLAGS) $(PKGS)
 
 # Every fuzz target for FUZZTIME; crashers stay in testdata/fuzz.
 FUZZTIME ?= 10s
