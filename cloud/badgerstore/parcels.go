@@ -154,7 +154,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if added, err = addEntry(txn, tracking, e); err != nil {
 			return err
 		}
-		if err := setParcel(txn, next); err != nil || !added {
+		if err := s.setParcel(txn, next); err != nil || !added {
 			return err
 		}
 		return out.entry(txn, next, e)

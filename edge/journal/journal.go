@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,9 +34,10 @@ import (
 )
 
 var (
-	_ edge.Journal    = (*Journal)(nil)
-	_ edge.PrintQueue = (*Journal)(nil)
-	_ edge.StaffStore = (*Journal)(nil)
+	_ edge.Journal     = (*Journal)(nil)
+	_ edge.PrintQueue  = (*Journal)(nil)
+	_ edge.StaffStore  = (*Journal)(nil)
+	_ edge.SignInStore = (*Journal)(nil)
 )
 
 // ErrClosed is returned by writes to a closed journal.
@@ -52,6 +54,11 @@ type Config struct {
 	// new deposits with STORAGE_FULL; other operations are still appended,
 	// since nothing is ever dropped. 0 means no limit.
 	DiskBudgetBytes int64
+	// MaxDataBytes bounds the data of one operation (TOO_LARGE above):
+	// every operation must travel to the cloud in one batch, beside others,
+	// so the agent gives half the protocol's batch limit. Print jobs have no
+	// such bound; they stay on the terminal. DefaultMaxDataBytes when 0.
+	MaxDataBytes int
 }
 
 // Journal is the terminal's journal. It is safe for concurrent use.
@@ -97,6 +104,10 @@ type Journal struct {
 	measuredAt time.Time
 }
 
+// ErrInUse is returned by Open when another process has the journal open
+// (Badger locks its directory): a running terminal agent, most often.
+var ErrInUse = errors.New("journal in use by another process")
+
 // Open opens (or creates) the journal in dir and starts its writer.
 func Open(dir string, cfg Config) (*Journal, error) {
 	if cfg.Terminal == "" {
@@ -105,6 +116,9 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	if cfg.DiskBudgetBytes < 0 {
 		return nil, fmt.Errorf("journal open: Config.DiskBudgetBytes is negative")
 	}
+	if cfg.MaxDataBytes == 0 {
+		cfg.MaxDataBytes = DefaultMaxDataBytes
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -112,6 +126,9 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	logger = logger.With("component", "journal")
 
 	db, err := badger.Open(badgerOptions(dir, logger))
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return nil, fmt.Errorf("journal open: %w: %w", ErrInUse, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
