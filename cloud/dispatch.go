@@ -231,34 +231,95 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	skip := w.Cursor // the last event before the next one wanted
-	var next *Event
-	for i := range evs {
-		if w.Wants(evs[i].Type) {
-			next = &evs[i]
-			break
-		}
-		skip = evs[i].Seq
-	}
-	if next == nil {
-		if skip != w.Cursor {
-			_, err = d.Store.UpdateWebhook(ctx, Network, id, func(w *Webhook) error {
-				w.Cursor = max(w.Cursor, skip)
-				return nil
-			})
-			return 0, err
-		}
-		return d.poll(), nil
-	}
-	return d.attempt(ctx, w, *next, skip)
+	return d.deliver(ctx, w, evs, now.Add(lease/2))
 }
 
-// attempt delivers ev to w once and records the result.
-func (d *Dispatcher) attempt(ctx context.Context, w Webhook, ev Event, skip uint64) (time.Duration, error) {
+// sent is the outcome of one attempt.
+type sent struct {
+	entry DeliveryAttempt
+	ok    bool
+}
+
+// deliver sends w the events of evs it wants, in order, one at a time,
+// until one fails, all are sent, or until (so that the lease outlives the
+// step), and then records the outcome in one write: the cursor after the
+// last event delivered or skipped, the log, and for a failure its retry or
+// the subscription's disabling. An instance killed between a delivery and
+// that write delivers again (the same webhook-id): at least once.
+func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until time.Time) (time.Duration, error) {
+	cursor := w.Cursor
+	var done []sent
+	failed := false
+	for _, ev := range evs {
+		if !w.Wants(ev.Type) {
+			cursor = ev.Seq
+			continue
+		}
+		if len(done) > 0 && !d.now().Before(until) {
+			break
+		}
+		r, err := d.attempt(ctx, w, ev)
+		if err != nil {
+			return 0, err
+		}
+		done = append(done, r)
+		if !r.ok {
+			failed = true
+			break
+		}
+		cursor = ev.Seq
+	}
+	if len(done) == 0 && cursor == w.Cursor {
+		return d.poll(), nil
+	}
+	now := d.now()
+	backoff := Backoff
+	if d.Backoff != nil {
+		backoff = d.Backoff
+	}
+	maxFailing := d.MaxFailing
+	if maxFailing <= 0 {
+		maxFailing = DefaultMaxFailing
+	}
+	var wait time.Duration
+	_, err := d.Store.UpdateWebhook(ctx, Network, w.ID, func(s *Webhook) error {
+		for _, r := range done {
+			s.Log = append(s.Log, r.entry)
+		}
+		if n := len(s.Log) - MaxDeliveryLog; n > 0 {
+			s.Log = append([]DeliveryAttempt(nil), s.Log[n:]...)
+		}
+		s.Cursor = max(s.Cursor, cursor)
+		if !failed {
+			if len(done) > 0 {
+				s.Attempts, s.NextAttempt, s.FailingSince = 0, time.Time{}, time.Time{}
+			}
+			return nil
+		}
+		last := done[len(done)-1].entry
+		s.Attempts++
+		if s.FailingSince.IsZero() {
+			s.FailingSince = last.At
+		}
+		if now.Sub(s.FailingSince) >= maxFailing {
+			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then subscribe again.",
+				maxFailing, s.FailingSince.Format(time.RFC3339), last.Error)
+			s.DisabledAt = now
+			return nil
+		}
+		wait = backoff(s.Attempts)
+		s.NextAttempt = now.Add(wait)
+		return nil
+	})
+	return wait, err
+}
+
+// attempt delivers ev to w once.
+func (d *Dispatcher) attempt(ctx context.Context, w Webhook, ev Event) (sent, error) {
 	now := d.now()
 	dl, err := NewDelivery(ev, w, now)
 	if err != nil {
-		return 0, err
+		return sent{}, err
 	}
 	start := time.Now()
 	status, sendErr := d.Sender.Send(ctx, w.URL, dl)
@@ -271,41 +332,8 @@ func (d *Dispatcher) attempt(ctx context.Context, w Webhook, ev Event, skip uint
 		entry.Error = fmt.Sprintf("HTTP %d", status)
 	}
 	if ctx.Err() != nil && !ok {
-		return 0, ctx.Err() // stopping: not the receiver's failure
+		return sent{}, ctx.Err() // stopping: not the receiver's failure
 	}
-	backoff := Backoff
-	if d.Backoff != nil {
-		backoff = d.Backoff
-	}
-	maxFailing := d.MaxFailing
-	if maxFailing <= 0 {
-		maxFailing = DefaultMaxFailing
-	}
-	var wait time.Duration
-	_, err = d.Store.UpdateWebhook(ctx, Network, w.ID, func(s *Webhook) error {
-		s.Log = append(s.Log, entry)
-		if n := len(s.Log) - MaxDeliveryLog; n > 0 {
-			s.Log = append([]DeliveryAttempt(nil), s.Log[n:]...)
-		}
-		if ok {
-			s.Cursor, s.Attempts, s.NextAttempt, s.FailingSince = max(s.Cursor, ev.Seq), 0, time.Time{}, time.Time{}
-			return nil
-		}
-		s.Cursor = max(s.Cursor, skip)
-		s.Attempts++
-		if s.FailingSince.IsZero() {
-			s.FailingSince = now
-		}
-		if now.Sub(s.FailingSince) >= maxFailing {
-			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then subscribe again.",
-				maxFailing, s.FailingSince.Format(time.RFC3339), entry.Error)
-			s.DisabledAt = now
-			return nil
-		}
-		wait = backoff(s.Attempts)
-		s.NextAttempt = now.Add(wait)
-		return nil
-	})
 	if d.Observe != nil {
 		switch {
 		case ok:
@@ -316,5 +344,5 @@ func (d *Dispatcher) attempt(ctx context.Context, w Webhook, ev Event, skip uint
 			d.Observe("failed", 0)
 		}
 	}
-	return wait, err
+	return sent{entry: entry, ok: ok}, nil
 }
