@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
@@ -233,6 +234,35 @@ func (ws *Webhooks) List(ctx context.Context, scope Scope) ([]Webhook, error) {
 // Its deliveries not made yet are dropped.
 func (ws *Webhooks) Delete(ctx context.Context, scope Scope, id string) error {
 	return ws.Store.DeleteWebhook(ctx, scope, id)
+}
+
+// Replay delivers again the events after the feed's cursor after ("" from
+// the first) to subscription id in scope: its cursor goes back there and a
+// pending retry starts at once. A cursor beyond the last event is
+// EINVALID; a disabled subscription is ECONFLICT (subscribe again).
+func (ws *Webhooks) Replay(ctx context.Context, scope Scope, id, after string) (Webhook, error) {
+	var pos uint64
+	if after != "" {
+		n, err := strconv.ParseUint(after, 10, 64)
+		if err != nil {
+			return Webhook{}, edge.Errorf(edge.EINVALID, "The cursor %q is not one of GET /v1/events.", after)
+		}
+		pos = n
+	}
+	head, err := ws.Store.EventsHead(ctx)
+	if err != nil {
+		return Webhook{}, err
+	}
+	if pos > head {
+		return Webhook{}, edge.Errorf(edge.EINVALID, "The cursor %q is beyond the last event.", after)
+	}
+	return ws.Store.UpdateWebhook(ctx, scope, id, func(w *Webhook) error {
+		if w.Disabled != "" {
+			return edge.Errorf(edge.ECONFLICT, "The webhook is disabled (%s): subscribe again.", w.Disabled)
+		}
+		w.Cursor, w.Attempts, w.NextAttempt, w.FailingSince = pos, 0, time.Time{}, time.Time{}
+		return nil
+	})
 }
 
 // NewWebhookSecret returns a new secret: "whsec_" and the base64 of 24

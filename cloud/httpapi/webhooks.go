@@ -54,3 +54,21 @@ func (s *Server) rotateWebhookSecret(c *fiber.Ctx) error {
 	}
 	return c.JSON(webhookWithSecret{Webhook: w, Secret: secret})
 }
+
+// replayWebhook delivers again the events after a feed cursor:
+// {"after":"CURSOR"} ("" or absent: from the first).
+func (s *Server) replayWebhook(c *fiber.Ctx) error {
+	var req struct {
+		After string `json:"after"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	w, err := s.Webhooks.Replay(c.UserContext(), scope(c), c.Params("id"), req.After)
+	if err != nil {
+		return err
+	}
+	return c.JSON(w)
+}

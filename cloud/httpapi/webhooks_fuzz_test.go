@@ -105,3 +105,42 @@ func FuzzEventsQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReplayWebhook posts arbitrary bodies to POST
+// /v1/webhooks/{id}/replay: 200 with a cursor no further than the last
+// event, or a coded 4xx that leaves the subscription's cursor as it was.
+func FuzzReplayWebhook(f *testing.F) {
+	for _, seed := range []string{`{"after":""}`, `{"after":"1"}`, `{}`, ``, `{"after":"x"}`, `{"after":1}`,
+		`{"after":"18446744073709551615"}`, `{"after":"-1"}`, `[]`, `{"after":"0"} {}`} {
+		f.Add(seed)
+	}
+	s := MustServer(f)
+	ctx := context.Background()
+	w, _, err := s.Webhooks.Create(ctx, testMerchant, cloud.WebhookRequest{URL: "https://93.184.216.34/hook", Events: []string{"*"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	mustCreate(f, s, `{"items":[{"sku":"A1"}]}`)
+	cursor := func(t *testing.T) uint64 {
+		ws, err := s.Store.Webhooks(ctx, cloud.Network)
+		if err != nil || len(ws) != 1 {
+			t.Fatal(ws, err)
+		}
+		return ws[0].Cursor
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		before := cursor(t)
+		r := do(t, s, "POST", "/v1/webhooks/"+w.ID+"/replay", issuerKey, body)
+		head, _ := s.Store.EventsHead(ctx)
+		switch {
+		case r.status == 200:
+			if c := cursor(t); c > head {
+				t.Fatalf("%q: cursor %d beyond the head %d", body, c, head)
+			}
+		case r.status >= 500 || r.errCode() == "":
+			t.Fatalf("%q: %d %s", body, r.status, r.body)
+		case cursor(t) != before:
+			t.Fatalf("%q: refused with %d but the cursor moved", body, r.status)
+		}
+	})
+}

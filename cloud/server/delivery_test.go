@@ -234,6 +234,33 @@ func TestWebhookReceiverDown(t *testing.T) {
 		t.Fatalf("after the outage: %v, want %v", got, want)
 	}
 	eventually(t, func() bool { return metric(t, m, "comptoir_cloud_webhook_oldest_undelivered_seconds") == "0" })
+
+	// A replay from the feed's cursor after the 6th event delivers the
+	// later ones again, in order.
+	var page feedPage
+	call(t, "GET", m.HTTPURL()+"/v1/events?limit=6", acme, nil, &page)
+	var list struct {
+		Webhooks []cloud.Webhook `json:"webhooks"`
+	}
+	call(t, "GET", m.HTTPURL()+"/v1/webhooks", acme, nil, &list)
+	id := list.Webhooks[0].ID
+	for _, tt := range []struct {
+		key, after string
+		want       int
+	}{
+		{acme, "x", 400},
+		{acme, "18446744073709551615", 400},
+		{createMerchant(t, m, "bolt"), page.Next, 404},
+		{acme, page.Next, 200},
+	} {
+		if st := call(t, "POST", m.HTTPURL()+"/v1/webhooks/"+id+"/replay", tt.key, map[string]string{"after": tt.after}, nil); st != tt.want {
+			t.Fatalf("replay after %q: %d, want %d", tt.after, st, tt.want)
+		}
+	}
+	eventually(t, func() bool { return len(r.received()) >= len(want)+len(want[6:]) })
+	if got := r.received()[len(want):]; strings.Join(got, ",") != strings.Join(want[6:], ",") {
+		t.Fatalf("replayed %v, want %v", got, want[6:])
+	}
 }
 
 func firstKey(m map[string]int) string {
