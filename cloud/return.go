@@ -6,18 +6,23 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/comptoir/comptoir/edge"
 )
 
 // Return is a return authorisation the cloud issued, or that a merchant
 // signed itself and registered.
 type Return struct {
-	ID        string    `json:"ra_id"`
-	Merchant  string    `json:"merchant"`
-	Tracking  string    `json:"tracking"`
-	Carrier   string    `json:"carrier"`
-	Token     string    `json:"token"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	ID       string `json:"ra_id"`
+	Merchant string `json:"merchant"`
+	Tracking string `json:"tracking"`
+	Carrier  string `json:"carrier"`
+	// Items are the items of the RA, with their reasons: what reports
+	// count by reason and SKU.
+	Items     []edge.Item `json:"items,omitempty"`
+	Token     string      `json:"token"`
+	CreatedAt time.Time   `json:"created_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
 }
 
 // s10Weights are the weights of the UPU S10 check digit, over the 8 serial

@@ -20,6 +20,7 @@ type Store interface {
 	EventStore
 	TimelineStore
 	ReturnStore
+	ReportStore
 	MerchantStore
 	FleetStore
 	KeyStore

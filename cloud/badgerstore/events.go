@@ -69,6 +69,7 @@ type eventsWrite struct {
 	tid    string
 	events []preparedEvent
 	res    cloud.Ingested
+	counts *reportCounts // of the group's transaction (issue 15)
 }
 
 // preparedEvent is an event's keys and values, ready to be set.
@@ -119,8 +120,9 @@ const maxGroupEvents = 4096
 // the cost of a small batch (cloud.GroupCommit).
 func (s *Store) commit(group []*eventsWrite) error {
 	return s.update(context.Background(), func(txn *badger.Txn) error {
+		counts := reportCounts{} // returns insight (issue 15): the group's counters, written once
 		for _, w := range group {
-			w.res = cloud.Ingested{}
+			w.res, w.counts = cloud.Ingested{}, &counts
 			// A terminal twice in the group: its second write reads the
 			// first's watermark from the transaction's own writes.
 			wm, err := watermark(txn, w.tid)
@@ -152,7 +154,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 				return err
 			}
 		}
-		return nil
+		return counts.flush(txn)
 	})
 }
 
@@ -268,6 +270,10 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 		if err := setParcel(txn, next); err != nil {
 			return err
 		}
+	}
+	// Returns insight (issue 15): the step moves its return's counters.
+	if err := reportStep(txn, w.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+		return err
 	}
 	if ev.timeline != nil {
 		return txn.Set(ev.timeline, ev.sk)

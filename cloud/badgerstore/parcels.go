@@ -154,6 +154,13 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if added, err = addEntry(txn, tracking, e); err != nil {
 			return err
 		}
+		var counts reportCounts // returns insight (issue 15)
+		if err := reportStep(txn, &counts, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
+			return err
+		}
+		if err := counts.flush(txn); err != nil {
+			return err
+		}
 		return setParcel(txn, next)
 	})
 	if err != nil {

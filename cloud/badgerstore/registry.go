@@ -41,8 +41,10 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if err := setParcel(txn, cloud.CreatedParcel(r)); err != nil {
 			return err
 		}
-		_, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r))
-		return err
+		if _, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r)); err != nil {
+			return err
+		}
+		return reportReturn(txn, r) // returns insight (issue 15)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

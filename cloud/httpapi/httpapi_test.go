@@ -48,6 +48,7 @@ func MustServer(tb testing.TB) *httpapi.Server {
 	s.Merchants = &cloud.Merchants{Store: store, Trust: s.Trust}
 	s.Issuer = &cloud.Issuer{Store: store, Trust: s.Trust}
 	s.Partners = &cloud.Partners{Store: store}
+	s.Reports = &cloud.Reports{Store: store}
 	if err := s.Merchants.EnsureMerchant(ctx, testMerchant, "ACME"); err != nil {
 		tb.Fatal(err)
 	}

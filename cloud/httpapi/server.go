@@ -13,7 +13,7 @@
 // /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
-// Merchants, Partners, Trust, Fleet, Receipts).
+// Merchants, Partners, Trust, Fleet, Receipts, Reports).
 package httpapi
 
 import (
@@ -51,6 +51,8 @@ type Server struct {
 	Issuer    *cloud.Issuer
 	Merchants *cloud.Merchants
 	Partners  *cloud.Partners
+	// Reports answers the returns insight's reports.
+	Reports *cloud.Reports
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust
@@ -124,6 +126,7 @@ func (s *Server) routes() {
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
 	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
+	v1.Get("/reports/returns", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.returnsReport)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
 	a.Use(func(c *fiber.Ctx) error { return errNotFound })

@@ -26,7 +26,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 	}
 	p := cloud.CreatedParcel(r)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO returns (id, merchant, body) VALUES ($1, $2, $3)`, text(r.ID), r.Merchant, string(body)); isUnique(err) {
+		if _, err := tx.Exec(ctx, `INSERT INTO returns (id, merchant, body, created_at) VALUES ($1, $2, $3, $4)`, text(r.ID), r.Merchant, string(body), r.CreatedAt.UTC()); isUnique(err) {
 			return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
 		} else if err != nil {
 			return err

@@ -170,6 +170,7 @@ func (m *Main) openHTTP() error {
 	s.Merchants = m.merchants
 	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
 	s.Partners = &cloud.Partners{Store: m.store}
+	s.Reports = &cloud.Reports{Store: m.store}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Decommission", testDecommission},
 		{"DeadLetterPages", testDeadLetterPages},
 		{"DeadLetterPrune", testDeadLetterPrune},
+		{"ReturnsReport", testReturnsReport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
