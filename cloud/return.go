@@ -136,7 +136,7 @@ func luhn(digits string) int {
 // CreatedParcel returns the parcel a new return opens: the merchant's,
 // status created.
 func CreatedParcel(r Return) Parcel {
-	return Parcel{Tracking: r.Tracking, Merchant: r.Merchant, RAID: r.ID, CreatedAt: r.CreatedAt.UTC(), Status: StatusCreated}
+	return Parcel{Tracking: r.Tracking, Merchant: r.Merchant, RAID: r.ID, CreatedAt: r.CreatedAt.UTC(), Status: StatusCreated, Since: r.CreatedAt.UTC()}
 }
 
 // CreatedEntry returns the "created" entry that opens the timeline of r.

@@ -21,6 +21,7 @@ type Store interface {
 	TimelineStore
 	ReturnStore
 	ReportStore
+	StuckStore
 	MerchantStore
 	FleetStore
 	KeyStore

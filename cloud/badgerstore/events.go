@@ -271,7 +271,11 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 			return err
 		}
 	}
-	// Returns insight (issue 15): the step moves its return's counters.
+	// Returns insight (issue 15): the parcel's key in the index of stuck
+	// parcels, and its return's counters, move with the step.
+	if err := indexStuck(txn, p, found, next); err != nil {
+		return err
+	}
 	if err := reportStep(txn, w.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
 	}

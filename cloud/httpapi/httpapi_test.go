@@ -49,6 +49,7 @@ func MustServer(tb testing.TB) *httpapi.Server {
 	s.Issuer = &cloud.Issuer{Store: store, Trust: s.Trust}
 	s.Partners = &cloud.Partners{Store: store}
 	s.Reports = &cloud.Reports{Store: store}
+	s.Stuck = &cloud.Stuck{Store: store}
 	if err := s.Merchants.EnsureMerchant(ctx, testMerchant, "ACME"); err != nil {
 		tb.Fatal(err)
 	}

@@ -51,8 +51,10 @@ type Server struct {
 	Issuer    *cloud.Issuer
 	Merchants *cloud.Merchants
 	Partners  *cloud.Partners
-	// Reports answers the returns insight's reports.
+	// Reports answers the returns insight's reports, Stuck its lists of
+	// stuck parcels.
 	Reports *cloud.Reports
+	Stuck   *cloud.Stuck
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust
@@ -118,6 +120,7 @@ func (s *Server) routes() {
 	v1.Get("/returns/:id/qr.png", s.returnQR)
 	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
 	v1.Post("/returns/:id/revoke", s.auth(cloud.RoleIssuer), s.revokeReturn)
+	v1.Get("/parcels/stuck", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.stuckParcels)
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)

@@ -32,8 +32,8 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status))
+			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, since) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status), p.Since)
 		if err != nil {
 			return err
 		} else if tag.RowsAffected() == 0 {

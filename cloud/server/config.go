@@ -52,6 +52,10 @@ type Config struct {
 	// (removed when the next dead letter arrives).
 	DeadLettersPerTerminal int
 	DeadLetterMaxAge       time.Duration
+	// StuckAfter is how long a parcel may wait at a stage (on a shelf, or
+	// handed over and not seen by the carrier) before
+	// comptoir_cloud_parcels_stuck counts it.
+	StuckAfter time.Duration
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -66,6 +70,7 @@ func DefaultConfig() Config {
 
 		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
 		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
+		StuckAfter:             cloud.DefaultStuckAfter,
 	}
 }
 
@@ -94,6 +99,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
+	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,6 +138,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --dead-letters-per-terminal must be 1 or more")
 	case c.DeadLetterMaxAge < time.Minute:
 		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
+	case c.StuckAfter < time.Minute || c.StuckAfter > cloud.MaxStuckAge:
+		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
 	}
 	return nil
 }

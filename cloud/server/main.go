@@ -88,6 +88,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		httpapi.NewFleetCollector(m.store, m.log),
+		httpapi.NewStuckCollector(m.store, m.Config.StuckAfter, time.Now, m.log),
 		httpapi.BuildInfo(m.Config.Version),
 	)
 	m.metrics = ingest.NewMetrics(m.registry)
@@ -171,6 +172,7 @@ func (m *Main) openHTTP() error {
 	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
 	s.Partners = &cloud.Partners{Store: m.store}
 	s.Reports = &cloud.Reports{Store: m.store}
+	s.Stuck = &cloud.Stuck{Store: m.store}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL

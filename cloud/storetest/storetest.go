@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"DeadLetterPages", testDeadLetterPages},
 		{"DeadLetterPrune", testDeadLetterPrune},
 		{"ReturnsReport", testReturnsReport},
+		{"StuckParcels", testStuckParcels},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
