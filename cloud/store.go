@@ -22,6 +22,7 @@ type Store interface {
 	ReturnStore
 	ReportStore
 	StuckStore
+	StatementStore
 	MerchantStore
 	FleetStore
 	KeyStore

@@ -66,10 +66,10 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 
 // eventsWrite is one StoreEvents call waiting for the group commit.
 type eventsWrite struct {
-	tid    string
-	events []preparedEvent
-	res    cloud.Ingested
-	counts *reportCounts // of the group's transaction (issue 15)
+	tid     string
+	events  []preparedEvent
+	res     cloud.Ingested
+	insight *insight // of the group's transaction (issue 15)
 }
 
 // preparedEvent is an event's keys and values, ready to be set.
@@ -120,9 +120,9 @@ const maxGroupEvents = 4096
 // the cost of a small batch (cloud.GroupCommit).
 func (s *Store) commit(group []*eventsWrite) error {
 	return s.update(context.Background(), func(txn *badger.Txn) error {
-		counts := reportCounts{} // returns insight (issue 15): the group's counters, written once
+		in := &insight{} // returns insight (issue 15): the group's counters, written once
 		for _, w := range group {
-			w.res, w.counts = cloud.Ingested{}, &counts
+			w.res, w.insight = cloud.Ingested{}, in
 			// A terminal twice in the group: its second write reads the
 			// first's watermark from the transaction's own writes.
 			wm, err := watermark(txn, w.tid)
@@ -154,7 +154,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 				return err
 			}
 		}
-		return counts.flush(txn)
+		return in.flush(txn)
 	})
 }
 
@@ -201,9 +201,11 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, wm uint64, fre
 		if ev == nil {
 			continue // an alias: its event was checked under its first seq
 		}
+		conflicts := len(w.res.Conflicts)
 		if err := applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
+		w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
 	}
 	if wm != start {
 		if err := txn.Set(watermarkKey(w.tid), be8(nil, wm)); err != nil {
@@ -276,7 +278,7 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	if err := indexStuck(txn, p, found, next); err != nil {
 		return err
 	}
-	if err := reportStep(txn, w.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
 	}
 	if ev.timeline != nil {

@@ -69,6 +69,32 @@ func reportStep(txn *badger.Txn, counts *reportCounts, p cloud.Parcel, st func()
 // keys, read and write each counter once.
 type reportCounts map[string]*cloud.ReportCounts
 
+// insight gathers, in a group commit's transaction, the changes of the
+// reports' counters and of the relay points' statements, written once
+// each at the end (flush).
+type insight struct {
+	counts     reportCounts
+	statements map[string]*cloud.StatementCounts
+}
+
+// flush adds the changes gathered to the stored counters.
+func (in *insight) flush(txn *badger.Txn) error {
+	if err := in.counts.flush(txn); err != nil {
+		return err
+	}
+	for key, d := range in.statements {
+		var c cloud.StatementCounts
+		if _, err := getJSON(txn, []byte(key), &c); err != nil {
+			return err
+		}
+		c.Add(*d)
+		if err := setJSON(txn, []byte(key), c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]cloud.ReportCounts) {
 	if *rc == nil {
 		*rc = reportCounts{}

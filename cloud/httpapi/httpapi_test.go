@@ -50,6 +50,7 @@ func MustServer(tb testing.TB) *httpapi.Server {
 	s.Partners = &cloud.Partners{Store: store}
 	s.Reports = &cloud.Reports{Store: store}
 	s.Stuck = &cloud.Stuck{Store: store}
+	s.Statements = &cloud.Statements{Store: store, RateCents: cloud.DefaultRelayRateCents}
 	if err := s.Merchants.EnsureMerchant(ctx, testMerchant, "ACME"); err != nil {
 		tb.Fatal(err)
 	}

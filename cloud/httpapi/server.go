@@ -55,6 +55,8 @@ type Server struct {
 	// stuck parcels.
 	Reports *cloud.Reports
 	Stuck   *cloud.Stuck
+	// Statements makes relay points' monthly statements.
+	Statements *cloud.Statements
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust
@@ -130,6 +132,7 @@ func (s *Server) routes() {
 	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Get("/reports/returns", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.returnsReport)
+	v1.Get("/relay-points/:tid/statement", s.auth(cloud.RoleOperator), s.relayStatement)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
 	a.Use(func(c *fiber.Ctx) error { return errNotFound })

@@ -56,6 +56,9 @@ type Config struct {
 	// handed over and not seen by the carrier) before
 	// comptoir_cloud_parcels_stuck counts it.
 	StuckAfter time.Duration
+	// RelayRateCents is what a relay point is paid per parcel, in cents
+	// of the network's currency: the rate of the monthly statements.
+	RelayRateCents int64
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -71,6 +74,7 @@ func DefaultConfig() Config {
 		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
 		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 		StuckAfter:             cloud.DefaultStuckAfter,
+		RelayRateCents:         cloud.DefaultRelayRateCents,
 	}
 }
 
@@ -100,6 +104,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel")
+	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in cents (monthly statements)")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -140,6 +145,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
 	case c.StuckAfter < time.Minute || c.StuckAfter > cloud.MaxStuckAge:
 		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
+	case c.RelayRateCents < 0 || c.RelayRateCents > 1_000_000:
+		return fmt.Errorf("serve: --relay-rate-cents must be 0 to 1000000")
 	}
 	return nil
 }

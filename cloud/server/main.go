@@ -173,6 +173,7 @@ func (m *Main) openHTTP() error {
 	s.Partners = &cloud.Partners{Store: m.store}
 	s.Reports = &cloud.Reports{Store: m.store}
 	s.Stuck = &cloud.Stuck{Store: m.store}
+	s.Statements = &cloud.Statements{Store: m.store, RateCents: m.Config.RelayRateCents}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"DeadLetterPrune", testDeadLetterPrune},
 		{"ReturnsReport", testReturnsReport},
 		{"StuckParcels", testStuckParcels},
+		{"Statements", testStatements},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
