@@ -83,16 +83,25 @@ func (in *insight) flush(txn *badger.Txn) error {
 		return err
 	}
 	for key, d := range in.statements {
-		var c cloud.StatementCounts
-		if _, err := getJSON(txn, []byte(key), &c); err != nil {
-			return err
-		}
-		c.Add(*d)
-		if err := setJSON(txn, []byte(key), c); err != nil {
+		if err := addStored(txn, key, d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addStored adds d to the counter stored (as JSON) under key, zero when
+// absent.
+func addStored[T any, PT interface {
+	*T
+	Add(T)
+}](txn *badger.Txn, key string, d PT) error {
+	var c T
+	if _, err := getJSON(txn, []byte(key), &c); err != nil {
+		return err
+	}
+	PT(&c).Add(*d)
+	return setJSON(txn, []byte(key), c)
 }
 
 func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]cloud.ReportCounts) {
@@ -111,12 +120,7 @@ func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]clou
 // flush adds the changes gathered to the stored counters.
 func (rc reportCounts) flush(txn *badger.Txn) error {
 	for key, d := range rc {
-		var c cloud.ReportCounts
-		if _, err := getJSON(txn, []byte(key), &c); err != nil {
-			return err
-		}
-		c.Add(*d)
-		if err := setJSON(txn, []byte(key), c); err != nil {
+		if err := addStored(txn, key, d); err != nil {
 			return err
 		}
 	}
