@@ -32,7 +32,8 @@ if ! taken "$CLOUD_HTTP"; then echo "make run: the cloud did not start; see $RUN
 
 key() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$RUN_DIR/cloud/demo.json"; }
 if [ ! -f "$RUN_DIR/edge/enrollment.json" ]; then
-  "$BIN/comptoir-edge" enroll --cloud "http://$CLOUD_HTTP" --operator-key "$(key operator_key)" \
+  # The operator key goes on standard input, not in argv (ps shows argv).
+  key operator_key | "$BIN/comptoir-edge" enroll --cloud "http://$CLOUD_HTTP" --operator-key - \
     --terminal "$TERMINAL" --name "Relais Démo — Tabac de la Gare" --data "$RUN_DIR/edge"
 fi
 "$BIN/comptoir-edge" run --data "$RUN_DIR/edge" --http "$EDGE_HTTP" --demo >"$RUN_DIR/edge.log" 2>&1 &
@@ -44,7 +45,7 @@ cat <<TXT
 
   Comptoir is running (logs in $RUN_DIR/*.log; Ctrl-C stops it).
 
-  Kiosk:        http://$EDGE_HTTP/      PINs: clerk 1234, manager 9999
+  Kiosk:        http://$EDGE_HTTP/      PINs: clerk 1234, manager 999999
   Cloud API:    http://$CLOUD_HTTP/     keys in $RUN_DIR/cloud/demo.json
 
   Create a demo return and show its QR (PNG path + drawn here):

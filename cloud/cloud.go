@@ -1,10 +1,14 @@
-// Package cloud is the domain of the Comptoir cloud service: the tracking
-// timeline of parcels built from the terminals' operations, the return
-// authorisations it issues, the registry of enrolled terminals, the dead
-// letters of the ingest, API keys and their roles, and the Store that keeps
-// them.
+// Package cloud is the domain of the Comptoir cloud service: a network of
+// merchants (tenants with their own keys), the parcels and their tracking
+// timelines built from what terminals and partners report and checked
+// against each parcel's state, the return authorisations it issues, the
+// registry of enrolled terminals, receipts, the dead letters of the ingest,
+// API keys and their roles, and the Store that keeps them. Its use cases
+// (Issuer, Merchants, Partners, Fleet, Receipts, Trust) are what the HTTP
+// API calls.
 //
-// It imports the standard library, edge, sync/wire and scanner/token only.
+// It imports the standard library, uuid, edge, sync/wire and scanner/token
+// only.
 // Badger, MQTT and HTTP live in subpackages (badgerstore, broker, ingest,
 // httpapi) that depend on this package; server wires them and
 // cmd/comptoir-cloud runs the server.

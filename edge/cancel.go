@@ -38,7 +38,8 @@ const maxReasonLen = 200
 // takes it off the shelf. It returns NOT_FOUND for an unknown deposit,
 // ALREADY_HANDED_OVER once the carrier has it, ALREADY_CANCELLED for a second
 // cancellation, and FORBIDDEN when a clerk cancels after the grace window
-// (Rules.CancelGrace), which only a manager may do.
+// (Rules.CancelGrace), which only a manager may do; INVALID_TEXT for a
+// reason with control characters (CheckText).
 func (d *Desk) Cancel(ctx context.Context, req CancelRequest) (Cancellation, error) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.DepositID == "" {
@@ -46,6 +47,9 @@ func (d *Desk) Cancel(ctx context.Context, req CancelRequest) (Cancellation, err
 	}
 	if len(req.Reason) > maxReasonLen {
 		return Cancellation{}, Errorf(EINVALID, "The reason is over %d characters.", maxReasonLen)
+	}
+	if err := CheckText("reason", req.Reason); err != nil {
+		return Cancellation{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -33,19 +33,22 @@ const (
 
 // Application error codes that are not refusals of a parcel.
 const (
-	EINVALID      = "INVALID"       // malformed request
-	ENOTFOUND     = "NOT_FOUND"     // no such resource
-	EUNAUTHORIZED = "UNAUTHORIZED"  // no valid session or key
-	EFORBIDDEN    = "FORBIDDEN"     // authenticated but not allowed
-	ECONFLICT     = "CONFLICT"      // the state forbids it
-	ETOOLARGE     = "TOO_LARGE"     // input above a configured limit
-	ELOCKED       = "LOCKED"        // too many failed attempts
-	EINTERNAL     = "INTERNAL"      // a bug or an unavailable dependency
-	EUNAVAILABLE  = "UNAVAILABLE"   // a dependency is down; try again
-	EREFUSED      = "REFUSED"       // one or more refusal codes, see Error.Refusals
-	ERATELIMITED  = "RATE_LIMITED"  // slow down
-	EUNSUPPORTED  = "UNSUPPORTED"   // a known thing this build does not handle
-	EPRINTER      = "PRINTER_ERROR" // a print job failed; the deposit is safe
+	EINVALID      = "INVALID"                // malformed request
+	ENOTFOUND     = "NOT_FOUND"              // no such resource
+	EUNAUTHORIZED = "UNAUTHORIZED"           // no valid session or key
+	EFORBIDDEN    = "FORBIDDEN"              // authenticated but not allowed
+	ECONFLICT     = "CONFLICT"               // the state forbids it
+	ETOOLARGE     = "TOO_LARGE"              // input above a configured limit
+	ELOCKED       = "LOCKED"                 // too many failed attempts
+	EINTERNAL     = "INTERNAL"               // a bug or an unavailable dependency
+	EUNAVAILABLE  = "UNAVAILABLE"            // a dependency is down; try again
+	EREFUSED      = "REFUSED"                // one or more refusal codes, see Error.Refusals
+	ERATELIMITED  = "RATE_LIMITED"           // slow down
+	EUNSUPPORTED  = "UNSUPPORTED"            // a known thing this build does not handle
+	EPRINTER      = "PRINTER_ERROR"          // a print job failed; the deposit is safe
+	EMISDIRECTED  = "MISDIRECTED"            // a Host name the terminal does not serve
+	EMEDIATYPE    = "UNSUPPORTED_MEDIA_TYPE" // a body in a type the route does not take
+	EBADTEXT      = "INVALID_TEXT"           // control or bidi characters in free text
 )
 
 // Error is an error a caller can act on: a stable Code and a Message fit to be

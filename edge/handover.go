@@ -50,7 +50,8 @@ type Handover struct {
 // the shelf is NOT_ON_SHELF, or ALREADY_HANDED_OVER when the carrier has it;
 // one of another carrier than Carrier (or than the others scanned) is
 // WRONG_CARRIER; nothing to hand over is NOT_ON_SHELF; a request with both or
-// neither of All and Trackings is INVALID.
+// neither of All and Trackings is INVALID; a carrier or driver reference
+// with control characters is INVALID_TEXT (CheckText).
 func (d *Desk) Handover(ctx context.Context, req HandoverRequest) (Handover, error) {
 	req.Carrier = strings.TrimSpace(req.Carrier)
 	switch {
@@ -62,6 +63,12 @@ func (d *Desk) Handover(ctx context.Context, req HandoverRequest) (Handover, err
 		return Handover{}, Errorf(ETOOLARGE, "At most %d parcels in one handover.", MaxManifest)
 	case len(req.DriverRef) > 100:
 		return Handover{}, Errorf(EINVALID, "The driver reference is over 100 characters.")
+	}
+	if err := CheckText("carrier", req.Carrier); err != nil {
+		return Handover{}, err
+	}
+	if err := CheckText("driver reference", req.DriverRef); err != nil {
+		return Handover{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

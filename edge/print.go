@@ -40,6 +40,9 @@ const (
 	PrinterPaused      = "paused"
 	PrinterUnreachable = "unreachable"
 	PrinterFailing     = "failing" // the last attempt failed for another reason
+	// PrinterUnchecked is the reason of a printer that is taken to be up
+	// because it has been neither asked nor sent a job since the start.
+	PrinterUnchecked = "unchecked"
 )
 
 // PrinterStatus is what is known of a printer: whether it takes jobs and,
@@ -47,7 +50,8 @@ const (
 type PrinterStatus struct {
 	Printer string `json:"printer"`
 	Up      bool   `json:"up"`
-	// Reason is one of the Printer* reasons; empty when up.
+	// Reason is one of the Printer* reasons; empty when up, except
+	// PrinterUnchecked for a printer not yet asked nor tried.
 	Reason    string    `json:"reason,omitempty"`
 	Message   string    `json:"message,omitempty"`
 	CheckedAt time.Time `json:"checked_at,omitzero"`

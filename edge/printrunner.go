@@ -75,21 +75,23 @@ func (r *PrintRunner) Up(printer string) bool {
 	r.init()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st, seen := r.status[printer]
-	return st.Up || !seen
+	st := r.status[printer]
+	return st.Up || st.CheckedAt.IsZero()
 }
 
 // Statuses returns the status of every printer, with the jobs waiting for
-// it as of the runner's last look at the queue, sorted by printer name.
+// it as of the runner's last look at the queue, sorted by printer name. A
+// printer neither asked nor tried yet is up with reason PrinterUnchecked:
+// nothing is known of it but that it will be tried.
 func (r *PrintRunner) Statuses() []PrinterStatus {
 	r.init()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]PrinterStatus, 0, len(r.Printers))
 	for name := range r.Printers {
-		st, seen := r.status[name]
-		if !seen {
-			st.Up = true
+		st := r.status[name]
+		if st.CheckedAt.IsZero() {
+			st.Up, st.Reason = true, PrinterUnchecked
 		}
 		st.Printer = name
 		out = append(out, st)

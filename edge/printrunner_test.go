@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,4 +244,43 @@ func TestPrintRunnerRetryWhilePrinting(t *testing.T) {
 	<-p.started          // the reprint starts
 	p.gate <- struct{}{}
 	eventually(t, "the reprint to be done", func() bool { return store.get("a").State == edge.JobDone && p.count("a") == 2 })
+}
+
+// countedQueue is a jobStore that counts the runner's looks at the queue.
+type countedQueue struct {
+	*jobStore
+	looks *atomic.Int32
+}
+
+func (q countedQueue) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
+	q.looks.Add(1)
+	return q.jobStore.PendingJobs(ctx)
+}
+
+// TestPrintRunnerUnchecked: a printer neither asked nor sent a job is up
+// and said to be unchecked, before and after the runner looked at an empty
+// queue (which once left it down with no reason), until its first job.
+func TestPrintRunnerUnchecked(t *testing.T) {
+	p := &countingPrinter{}
+	q := countedQueue{newJobStore(), new(atomic.Int32)}
+	r := &edge.PrintRunner{Queue: q, Printers: map[string]edge.Printer{edge.PrinterLabel: p}}
+	check := func(when string, wantUp bool, wantReason string) {
+		t.Helper()
+		st := r.Statuses()
+		if len(st) != 1 || st[0].Up != wantUp || st[0].Reason != wantReason || r.Up(edge.PrinterLabel) != wantUp {
+			t.Errorf("%s: %+v, Up %v; want up %v, reason %q", when, st, r.Up(edge.PrinterLabel), wantUp, wantReason)
+		}
+	}
+	check("before the runner starts", true, edge.PrinterUnchecked)
+	runRunner(t, r)
+	// A second look means the first one is over.
+	eventually(t, "two looks at the queue", func() bool { return q.looks.Load() >= 2 })
+	check("after a look at an empty queue", true, edge.PrinterUnchecked)
+	p.setErr(errors.New("off"))
+	q.jobStore.mu.Lock()
+	q.jobs["a"], q.order = pendingJob("a"), append(q.order, "a")
+	q.jobStore.mu.Unlock()
+	r.Notify()
+	eventually(t, "the failure to be known", func() bool { return !r.Up(edge.PrinterLabel) })
+	check("after a failed job", false, edge.PrinterFailing)
 }

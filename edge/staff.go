@@ -104,10 +104,22 @@ type PINHasher struct {
 	Check func(hash, pin string) bool
 }
 
-// AddStaff creates an enabled account. It returns INVALID for an empty name,
-// an unknown role or a malformed PIN, and CONFLICT when an enabled account
-// has the same PIN already: sign-in finds staff by PIN alone, so two of them
-// with one PIN could not be told apart.
+// ErrPINTaken is AddStaff's CONFLICT for a PIN an enabled account has.
+// Only the owner of the data directory (the staff command) may see it: the
+// kiosk goes through SignIn.AddStaff, which does not tell.
+var ErrPINTaken = Errorf(ECONFLICT, "This PIN is taken: choose another.")
+
+// MinManagerPIN is the least number of digits of a new manager's PIN: a
+// manager may cancel, close days and add staff, so their PIN must hold out
+// longer than a clerk's four digits.
+const MinManagerPIN = 6
+
+// AddStaff creates an enabled account. It returns INVALID_TEXT for a name
+// with control characters (CheckText), INVALID for an empty name, an
+// unknown role, a malformed PIN or a manager's PIN shorter than
+// MinManagerPIN, and ErrPINTaken when an enabled account has the same PIN
+// already: sign-in finds staff by PIN alone, so two of them with one PIN
+// could not be told apart.
 func AddStaff(ctx context.Context, store StaffStore, h PINHasher, name, role, pin string) (Staff, error) {
 	name = strings.TrimSpace(name)
 	switch {
@@ -116,8 +128,14 @@ func AddStaff(ctx context.Context, store StaffStore, h PINHasher, name, role, pi
 	case !ValidRole(role):
 		return Staff{}, Errorf(EINVALID, "The role is clerk or manager, not %q.", role)
 	}
+	if err := CheckText("name", name); err != nil {
+		return Staff{}, err
+	}
 	if err := ValidatePIN(pin); err != nil {
 		return Staff{}, err
+	}
+	if role == RoleManager && len(pin) < MinManagerPIN {
+		return Staff{}, Errorf(EINVALID, "A manager's PIN has at least %d digits.", MinManagerPIN)
 	}
 	all, err := store.ListStaff(ctx)
 	if err != nil {
@@ -125,7 +143,7 @@ func AddStaff(ctx context.Context, store StaffStore, h PINHasher, name, role, pi
 	}
 	for _, s := range all {
 		if !s.Disabled && h.Check(s.PINHash, pin) {
-			return Staff{}, Errorf(ECONFLICT, "This PIN is taken: choose another.")
+			return Staff{}, ErrPINTaken
 		}
 	}
 	hash, err := h.Hash(pin)

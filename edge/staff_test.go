@@ -30,15 +30,16 @@ func TestStaffAccounts(t *testing.T) {
 		ops  []op
 	}{
 		{"add a manager and a clerk", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
 			{add: true, name: "Bob", role: edge.RoleClerk, pin: "2222"},
 		}},
 		{"PIN of an enabled account", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
-			{add: true, name: "Bob", role: edge.RoleClerk, pin: "1111", want: edge.ECONFLICT},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
+			{add: true, name: "Bob", role: edge.RoleClerk, pin: "111111", want: edge.ECONFLICT},
+			{add: true, name: "Cid", role: edge.RoleManager, pin: "1212", want: edge.EINVALID},
 		}},
 		{"PIN of a disabled account is free again", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
 			{add: true, name: "Bob", role: edge.RoleClerk, pin: "2222"},
 			{name: "Bob", wantOff: true},
 			{add: true, name: "Cid", role: edge.RoleClerk, pin: "2222"},
@@ -50,18 +51,18 @@ func TestStaffAccounts(t *testing.T) {
 			{add: true, name: "Ana", role: edge.RoleClerk, pin: "11a1", want: edge.EINVALID},
 		}},
 		{"disable by id", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
 			{add: true, name: "Bob", role: edge.RoleClerk, pin: "2222"},
 			{name: "#1", wantOff: true},
 		}},
 		{"the last manager stays", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
 			{name: "Ana", want: edge.ECONFLICT},
-			{add: true, name: "Eve", role: edge.RoleManager, pin: "3333"},
+			{add: true, name: "Eve", role: edge.RoleManager, pin: "333333"},
 			{name: "Ana", wantOff: true},
 		}},
 		{"unknown and ambiguous", []op{
-			{add: true, name: "Ana", role: edge.RoleManager, pin: "1111"},
+			{add: true, name: "Ana", role: edge.RoleManager, pin: "111111"},
 			{add: true, name: "Bob", role: edge.RoleClerk, pin: "2222"},
 			{add: true, name: "Bob", role: edge.RoleClerk, pin: "4444"},
 			{name: "Zoe", want: edge.ENOTFOUND},

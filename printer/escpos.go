@@ -56,7 +56,7 @@ func (r Renderer) Receipt(d edge.ReceiptDoc) ([]byte, error) {
 	if d.RAID != "" {
 		p.fact("Retour : ", d.RAID)
 	}
-	p.wrapped("Poids : "+formatKg(d.WeightG, ','), cols)
+	p.wrapped("Poids : "+formatKg(d.WeightG), cols)
 	p.rule()
 
 	p.cmd(esc, 'a', 1)

@@ -31,8 +31,11 @@ func addressLines(a edge.Address, withName bool) []string {
 }
 
 // formatKg formats grams as kilograms with two decimals, rounded half away
-// from zero, with sep as the decimal separator: 1234 g is "1.23 kg".
-func formatKg(grams int, sep byte) string {
+// from zero, with the French decimal comma: 1234 g is "1,23 kg". Label and
+// receipt are printed in French and must agree with each other and with the
+// kiosk's French screen, which shows the same "1,23 kg".
+func formatKg(grams int) string {
+	const sep = ','
 	b := make([]byte, 0, 16)
 	if grams < 0 {
 		b = append(b, '-')

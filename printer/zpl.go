@@ -87,7 +87,7 @@ func (r Renderer) Label(l edge.Label) ([]byte, error) {
 	}
 	z.text(margin, 895, 28, w-2*margin, "RA : "+ra)
 	const colWidth = 500
-	z.text(margin, 960, 34, colWidth, "Poids : "+formatKg(l.WeightG, '.'))
+	z.text(margin, 960, 34, colWidth, "Poids : "+formatKg(l.WeightG))
 	z.text(margin, 1010, 34, colWidth, "Articles : "+strconv.Itoa(l.Items))
 	if l.QR != "" {
 		z.qr(560, 940, w-560-margin, h-940-margin, l.QR)

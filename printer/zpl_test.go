@@ -3,6 +3,7 @@ package printer
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func wantFields(l edge.Label) []string {
 	f = append(f, addressLines(l.Origin.Address, false)...)
 	f = append(f, "À :")
 	f = append(f, addressLines(l.Dest, true)...)
-	f = append(f, l.Tracking, "RA : "+l.RAID, "Poids : "+formatKg(l.WeightG, '.'), "Articles : "+strconv.Itoa(l.Items))
+	f = append(f, l.Tracking, "RA : "+l.RAID, "Poids : "+formatKg(l.WeightG), "Articles : "+strconv.Itoa(l.Items))
 	if l.QR != "" {
 		f = append(f, l.QR)
 	}
@@ -236,15 +237,36 @@ func TestFormatKg(t *testing.T) {
 		g    int
 		want string
 	}{
-		{0, "0.00 kg"}, {4, "0.00 kg"}, {5, "0.01 kg"}, {1234, "1.23 kg"}, {1235, "1.24 kg"},
-		{30000, "30.00 kg"}, {31500, "31.50 kg"}, {-1234, "-1.23 kg"},
+		{0, "0,00 kg"}, {4, "0,00 kg"}, {5, "0,01 kg"}, {1234, "1,23 kg"}, {1235, "1,24 kg"},
+		{30000, "30,00 kg"}, {31500, "31,50 kg"}, {-1234, "-1,23 kg"},
 	} {
-		if got := formatKg(tt.g, '.'); got != tt.want {
+		if got := formatKg(tt.g); got != tt.want {
 			t.Errorf("formatKg(%d) = %q, want %q", tt.g, got, tt.want)
 		}
 	}
-	if got := formatKg(1234, ','); got != "1,23 kg" {
-		t.Errorf("formatKg(1234, ',') = %q", got)
+}
+
+// TestWeightAgrees: the label and the receipt of one deposit print its
+// weight alike, in French ("1,20 kg"), as the kiosk shows it.
+func TestWeightAgrees(t *testing.T) {
+	l := fixedLabel()
+	l.WeightG = 1200
+	zpl, err := Renderer{}.Label(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fixedReceipt()
+	d.WeightG = 1200
+	receipt, err := Renderer{}.Receipt(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "Poids : 1,20 kg"
+	if fields := parseZPL(t, zpl).fields; !slices.Contains(fields, want) {
+		t.Errorf("label fields %q, want %q", fields, want)
+	}
+	if doc := parseESCPOS(t, receipt); !slices.Contains(doc.lines, want) {
+		t.Errorf("receipt lines %q, want %q", doc.lines, want)
 	}
 }
 

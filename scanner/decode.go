@@ -16,10 +16,12 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-// Default limits of a Decoder. A 40-megapixel image is larger than any
-// camera of a counter takes; its grey buffer alone is 40 MB.
+// Default limits of a Decoder. Counter cameras and phones send frames of
+// 0.3 to 12 megapixels (a 4000x3000 photo); a 12 MP frame decodes to 12 MB
+// of grey (JPEG, grey PNG) and 48 MB of RGBA (colour PNG), which a 1 GB
+// terminal affords a few of at once, not the 160 MB of a 40 MP one.
 const (
-	DefaultMaxPixels = 40_000_000
+	DefaultMaxPixels = 12_000_000
 	DefaultMaxBytes  = 16 << 20
 )
 
@@ -42,9 +44,11 @@ type Decoder struct {
 // minutes.
 const DefaultTimeout = 3 * time.Second
 
-// decodeSlots bounds the decodes running at once, counting those whose
-// caller has stopped waiting: a timed-out decode cannot be killed, it only
-// stops at the next step of the cascade, and until then it keeps its slot.
+// decodeSlots bounds the decodes running at once, image decoding included
+// (what takes the memory: at most slots x MaxPixels pixels are decoded at a
+// time), counting those whose caller has stopped waiting: a timed-out decode
+// cannot be killed, it only stops at the end of the image decode or at the
+// next step of the cascade, and until then it keeps its slot.
 var decodeSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 
 // Decode returns the symbols found in the JPEG or PNG image data. It returns
@@ -75,19 +79,41 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) ([]edge.Symbol, error
 		return []edge.Symbol{}, edge.Errorf(edge.ETOOLARGE, "The image is %dx%d pixels; at most %d pixels are accepted.", cfg.Width, cfg.Height, maxPixels)
 	}
 
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return []edge.Symbol{}, edge.Refuse(edge.Unreadable, "The image is corrupt or truncated.")
-	}
 	if err := ctx.Err(); err != nil {
 		return []edge.Symbol{}, fmt.Errorf("decode: %w", err)
 	}
-	return d.bounded(ctx, img)
+	return d.bounded(ctx, func(ctx context.Context) ([]edge.Symbol, error) {
+		img, err := decodeFrame(data, format)
+		if err != nil {
+			return []edge.Symbol{}, edge.Refuse(edge.Unreadable, "The image is corrupt or truncated.")
+		}
+		if err := ctx.Err(); err != nil {
+			return []edge.Symbol{}, fmt.Errorf("decode: %w", err)
+		}
+		return DecodeImage(ctx, img)
+	})
 }
 
-// bounded runs DecodeImage in a slot of decodeSlots and gives up after the
-// timeout, answering UNREADABLE so that the clerk tries again.
-func (d *Decoder) bounded(ctx context.Context, img image.Image) ([]edge.Symbol, error) {
+// decodeFrame decodes a JPEG or PNG image: a PNG straight to grey when
+// decodePNGGrey takes it, anything else with the standard library (a
+// JPEG's luma plane is used as it is, see newGrey).
+func decodeFrame(data []byte, format string) (image.Image, error) {
+	if format == "png" {
+		if g, ok, err := decodePNGGrey(data); ok {
+			if err != nil {
+				return nil, err
+			}
+			return g, nil
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err
+}
+
+// bounded runs find (the image decode and the search for symbols) in a slot
+// of decodeSlots and gives up after the timeout, answering UNREADABLE so
+// that the clerk tries again.
+func (d *Decoder) bounded(ctx context.Context, find func(context.Context) ([]edge.Symbol, error)) ([]edge.Symbol, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -107,7 +133,7 @@ func (d *Decoder) bounded(ctx context.Context, img image.Image) ([]edge.Symbol, 
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-decodeSlots }()
-		syms, err := DecodeImage(ctx, img)
+		syms, err := find(ctx)
 		done <- result{syms, err}
 	}()
 	select {

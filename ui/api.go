@@ -12,11 +12,19 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// decodeJSON decodes the request's body, one JSON value of type
+// application/json with no unknown field and nothing after it, into v.
 func decodeJSON(c *fiber.Ctx, v any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errBadJSON(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return edge.Errorf(edge.EINVALID, "Malformed JSON: data after the JSON value.")
 	}
 	return nil
 }
@@ -28,14 +36,15 @@ func (s *Server) postSession(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	id, sess, err := s.sessions.signIn(ctxOf(c), s.deps.Journal, req.PIN)
+	st, err := s.deps.SignIn.SignIn(ctxOf(c), req.PIN)
 	if err != nil {
 		return err
 	}
+	id, sess := s.sessions.open(st)
 	c.Cookie(&fiber.Cookie{
 		Name: cookieName, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 	})
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(*sess), "kiosk": s.kioskJSON()})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": sessionJSON(sess), "kiosk": s.kioskJSON()})
 }
 
 // kioskJSON is what the kiosk's script needs to know of the counter: when to
@@ -54,6 +63,28 @@ func sessionJSON(s Session) fiber.Map {
 
 func (s *Server) getSession(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"staff": sessionJSON(session(c)), "kiosk": s.kioskJSON()})
+}
+
+// postUnlock lifts the sign-in lock, from a manager's session.
+func (s *Server) postUnlock(c *fiber.Ctx) error {
+	sess := session(c)
+	if err := s.deps.SignIn.Unlock(ctxOf(c), sess.StaffID, sess.Role); err != nil {
+		return err
+	}
+	return s.getSignInLock(c)
+}
+
+// getSignInLock tells a manager whether the sign-in is locked.
+func (s *Server) getSignInLock(c *fiber.Ctx) error {
+	until, failures, err := s.deps.SignIn.Status(ctxOf(c))
+	if err != nil {
+		return err
+	}
+	lock := fiber.Map{"locked": !until.IsZero(), "failures": failures}
+	if !until.IsZero() {
+		lock["locked_until"] = until
+	}
+	return c.JSON(fiber.Map{"lock": lock})
 }
 
 func (s *Server) deleteSession(c *fiber.Ctx) error {
@@ -100,6 +131,9 @@ func (s *Server) postScan(c *fiber.Ctx) error {
 // an eligible code, else the first one found. The decoded text is returned
 // so that the kiosk can deposit it.
 func (s *Server) postScanImage(c *fiber.Ctx) error {
+	if err := readBody(c, s.cfg.MaxImageBytes); err != nil {
+		return err
+	}
 	img := c.Body()
 	if strings.HasPrefix(string(c.Request().Header.ContentType()), "multipart/form-data") {
 		var err error
@@ -185,7 +219,9 @@ func (s *Server) getReceiptQR(c *fiber.Ctx) error {
 	if !ok {
 		return edge.Errorf(edge.ENOTFOUND, "No recent receipt with that id: reprint the receipt instead.")
 	}
-	png, err := s.deps.QR(token, 360)
+	// One pixel per module: the kiosk scales it by a whole number of
+	// screen pixels, which keeps every module sharp for a phone's camera.
+	png, err := s.deps.QR(token, 0)
 	if err != nil {
 		return err
 	}

@@ -187,7 +187,7 @@ func (s *Server) postStaff(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	st, err := edge.AddStaff(ctxOf(c), s.deps.Journal, PINHasher, req.Name, req.Role, req.PIN)
+	st, err := s.deps.SignIn.AddStaff(ctxOf(c), session(c).StaffID, req.Name, req.Role, req.PIN)
 	if err != nil {
 		return err
 	}

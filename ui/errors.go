@@ -13,8 +13,12 @@ import (
 // answered 422: the request was understood and the counter says no.
 func errorStatus(code string) int {
 	switch code {
-	case edge.EINVALID:
+	case edge.EINVALID, edge.EBADTEXT:
 		return http.StatusBadRequest
+	case edge.EMISDIRECTED:
+		return http.StatusMisdirectedRequest
+	case edge.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType
 	case edge.EUNAUTHORIZED:
 		return http.StatusUnauthorized
 	case edge.EFORBIDDEN:

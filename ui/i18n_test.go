@@ -48,13 +48,20 @@ func TestCatalogs(t *testing.T) {
 		t.Error("index.html has inline script, style or event handler attributes: the CSP blocks them")
 	}
 	scripts, _ := fs.Glob(static, "assets/*.js")
-	call := regexp.MustCompile(`\btn?\("([A-Za-z_.]+)"`)
+	// t("key"), tn("key", n) and tOr("prefix_" + code, "fallback").
+	call := regexp.MustCompile(`\bt(?:n|Or)?\("([A-Za-z_.]+)"(?:[^,()]*, "([A-Za-z_.]+)")?`)
 	for _, s := range scripts {
 		b, _ := fs.ReadFile(static, s)
 		for _, m := range call.FindAllStringSubmatch(string(b), -1) {
 			if !strings.HasSuffix(m[1], "_") { // a prefix, as in t("refusal_" + code): checked below
 				used[m[1]] = s
 			}
+			if m[2] != "" {
+				used[m[2]] = s
+			}
+		}
+		for _, m := range regexp.MustCompile(`error: "([a-z_]+)"`).FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = s // parseWeight's errors, shown with t(w.error)
 		}
 		if strings.Contains(string(b), ".innerHTML") || strings.Contains(string(b), "eval(") {
 			t.Errorf("%s uses innerHTML or eval", s)
@@ -67,6 +74,10 @@ func TestCatalogs(t *testing.T) {
 	}
 	for _, p := range []string{edge.PrinterPaperOut, edge.PrinterHeadOpen, edge.PrinterPaused, edge.PrinterUnreachable, edge.PrinterFailing} {
 		used["printer_"+p] = "edge printer states"
+	}
+	for _, r := range []string{edge.ReasonChangedMind, edge.ReasonNotAsDescribed, edge.ReasonDamaged, edge.ReasonWrongSize,
+		edge.ReasonDefective, edge.ReasonOther} {
+		used["reason_"+string(r)] = "edge return reasons"
 	}
 	for _, op := range []edge.OpType{edge.OpReturnDeposited, edge.OpReturnRefused, edge.OpReturnCancelled, edge.OpInstoreReceived,
 		edge.OpParcelHandedOver, edge.OpManifestClosed, edge.OpDayClosed} {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
@@ -21,6 +20,10 @@ type Config struct {
 	Addr string
 	// SessionIdle signs a clerk out after this long without a request.
 	SessionIdle time.Duration
+	// AllowedHosts are the Host names the kiosk answers besides its listen
+	// address's, localhost, 127.0.0.1 and [::1] (DNS rebinding); others get
+	// 421. Names only: any port is accepted.
+	AllowedHosts []string
 	// MaxImageBytes bounds the body of POST /api/scan/image.
 	MaxImageBytes int
 	// Location is the zone of the shopkeeper's days (history, summaries);
@@ -43,6 +46,7 @@ type Server struct {
 	app      *fiber.App
 	ln       net.Listener
 	sessions *sessions
+	hosts    hostNames
 	receipts *recentReceipts
 }
 
@@ -63,14 +67,18 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{
 		cfg: cfg, deps: deps, log: cfg.Logger.With("component", "ui"),
 		sessions: newSessions(cfg.SessionIdle), receipts: newRecentReceipts(512),
+		hosts: newHostNames(cfg.Addr, cfg.AllowedHosts),
 	}
 	s.app = fiber.New(fiber.Config{
-		BodyLimit:             cfg.MaxImageBytes,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		ErrorHandler:          func(c *fiber.Ctx, err error) error { return writeError(c, s.log, err) },
+		BodyLimit:         maxJSONBytes,
+		StreamRequestBody: true, // see body.go
+		// A multipart upload is read by its handler, within its limit.
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 func(c *fiber.Ctx, err error) error { return writeError(c, s.log, err) },
 	})
 	s.routes()
 	return s
@@ -78,17 +86,19 @@ func New(cfg Config, deps Deps) *Server {
 
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.securityHeaders, s.crossOrigin)
+	app.Use(s.checkHost, s.closeUnread, s.securityHeaders, s.crossOrigin, s.limitBody)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	app.Get("/readyz", s.readyz)
 	if s.deps.Metrics != nil {
 		app.Get("/metrics", adaptor.HTTPHandler(s.deps.Metrics))
 	}
-	api := app.Group("/api", s.jsonLimit)
+	api := app.Group("/api")
 	api.Post("/session", s.postSession)
 	api.Use(s.requireSession)
 	api.Get("/session", s.getSession)
 	api.Delete("/session", s.deleteSession)
+	api.Get("/session/lock", s.requireManager, s.getSignInLock)
+	api.Post("/session/unlock", s.requireManager, s.postUnlock)
 	api.Post("/scan", s.postScan)
 	api.Post("/scan/image", s.postScanImage)
 	api.Post("/deposits", s.postDeposit)
@@ -189,14 +199,6 @@ func (s *Server) crossOrigin(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	return edge.Errorf(edge.EFORBIDDEN, "Cross-origin request refused.")
-}
-
-// jsonLimit bounds JSON bodies far below the image limit.
-func (s *Server) jsonLimit(c *fiber.Ctx) error {
-	if len(c.Body()) > maxJSONBytes && !strings.HasSuffix(c.Path(), "/scan/image") {
-		return edge.Errorf(edge.ETOOLARGE, "Request body over %d bytes.", maxJSONBytes)
-	}
-	return c.Next()
 }
 
 func (s *Server) requireSession(c *fiber.Ctx) error {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
@@ -20,69 +19,27 @@ type Session struct {
 
 // sessions keeps kiosk sessions in memory: a restart signs everybody out,
 // which a counter terminal can live with, and no session secret touches disk.
+// Who may sign in, and the lockout, are the edge.SignIn use case's.
 type sessions struct {
 	idle time.Duration
 	now  func() time.Time
 
-	mu       sync.Mutex
-	byID     map[string]*Session
-	failures int
-	lockedTo time.Time
+	mu   sync.Mutex
+	byID map[string]*Session
 }
 
 func newSessions(idle time.Duration) *sessions {
 	return &sessions{idle: idle, now: time.Now, byID: map[string]*Session{}}
 }
 
-// maxFailures wrong PINs in a row lock the sign-in for lockBase, doubling
-// with every further failure up to lockMax: four-digit PINs are guessable
-// otherwise.
-const (
-	maxFailures = 5
-	lockBase    = 30 * time.Second
-	lockMax     = 30 * time.Minute
-)
-
-// signIn finds the account whose PIN matches and opens a session.
-func (s *sessions) signIn(ctx context.Context, store edge.StaffStore, pin string) (string, *Session, error) {
-	s.mu.Lock()
-	if until := s.lockedTo; s.now().Before(until) {
-		s.mu.Unlock()
-		return "", nil, edge.Errorf(edge.ELOCKED, "Too many wrong PINs: try again in %d s.", int(time.Until(until).Seconds())+1)
-	}
-	s.mu.Unlock()
-
-	if err := edge.ValidatePIN(pin); err != nil {
-		return "", nil, s.fail()
-	}
-	staff, err := store.ListStaff(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	for _, st := range staff {
-		if !st.Disabled && CheckPIN(st.PINHash, pin) {
-			id := newToken()
-			sess := &Session{StaffID: st.ID, Name: st.Name, Role: st.Role, lastSeen: s.now()}
-			s.mu.Lock()
-			s.failures = 0
-			s.byID[id] = sess
-			s.mu.Unlock()
-			return id, sess, nil
-		}
-	}
-	return "", nil, s.fail()
-}
-
-func (s *sessions) fail() error {
+// open starts a session of st and returns its id.
+func (s *sessions) open(st edge.Staff) (string, Session) {
+	id := newToken()
+	sess := &Session{StaffID: st.ID, Name: st.Name, Role: st.Role, lastSeen: s.now()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures++
-	if s.failures >= maxFailures {
-		d := min(lockBase<<(s.failures-maxFailures), lockMax)
-		s.lockedTo = s.now().Add(d)
-		return edge.Errorf(edge.ELOCKED, "Too many wrong PINs: locked for %d s.", int(d.Seconds()))
-	}
-	return edge.Errorf(edge.EUNAUTHORIZED, "Wrong PIN.")
+	s.byID[id] = sess
+	return id, *sess
 }
 
 // get returns the live session of id and, when touch is set, refreshes

@@ -26,6 +26,21 @@ type Desk interface {
 	CloseDay(ctx context.Context, day string, loc *time.Location, operator string) (edge.DaySummary, edge.Operation, error)
 }
 
+// Authenticator is the sign-in use case (edge.SignIn): who a PIN is, the
+// lockout, and adding staff without telling which PINs are taken.
+type Authenticator interface {
+	// SignIn returns the account of pin; UNAUTHORIZED or LOCKED.
+	SignIn(ctx context.Context, pin string) (edge.Staff, error)
+	// Unlock lifts a lock; FORBIDDEN unless role is manager.
+	Unlock(ctx context.Context, by, role string) error
+	// Status returns the lock in force (zero when none) and the wrong
+	// PINs counted.
+	Status(ctx context.Context) (lockedUntil time.Time, failures int, err error)
+	// AddStaff creates an account; INVALID (a PIN in use among other
+	// reasons, not told apart) or LOCKED.
+	AddStaff(ctx context.Context, by, name, role, pin string) (edge.Staff, error)
+}
+
 // ImageDecoder finds barcodes in a JPEG or PNG frame.
 type ImageDecoder interface {
 	// Decode returns the symbols found, best first, or an *edge.Error
@@ -55,12 +70,14 @@ type Previewer interface {
 	LabelPDF(zpl []byte) ([]byte, error)
 }
 
-// QREncoder draws a QR code as a PNG.
+// QREncoder draws a QR code as a PNG of about size pixels a side, at a
+// whole number of pixels per module; size 0 draws one pixel per module.
 type QREncoder func(text string, size int) ([]byte, error)
 
 // Deps are the collaborators of the Server.
 type Deps struct {
 	Desk    Desk
+	SignIn  Authenticator
 	Decoder ImageDecoder
 	Journal Journal
 	Prints  PrintRetrier

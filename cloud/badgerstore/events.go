@@ -125,23 +125,28 @@ func (s *Store) commit(group []*eventsWrite) error {
 			w.res, w.insight = cloud.Ingested{}, in
 			// A terminal twice in the group: its second write reads the
 			// first's watermark from the transaction's own writes.
-			wm, err := watermark(txn, w.tid)
+			mark, err := readMark(txn, w.tid, s.marksKept)
 			if err != nil {
 				return err
 			}
+			wm, hi0 := mark.wm, mark.hi
 			fresh := make(map[uint64]*preparedEvent, len(w.events))
 			for i := range w.events {
 				ev := &w.events[i]
 				// Every seq up to the watermark is stored: a resend below
-				// it is known a duplicate without a lookup.
+				// it is known a duplicate without a lookup; none above the
+				// highest stored is (a batch that goes on from the last).
 				dup := ev.seq <= wm
 				if !dup {
 					var alias bool
-					if dup, alias, err = storeEvent(txn, *ev); err != nil {
+					if dup, alias, err = storeEvent(txn, *ev, ev.seq <= mark.hi); err != nil {
 						return err
 					}
 					if !dup && !alias {
 						fresh[ev.seq] = ev
+					}
+					if !dup {
+						mark.hi = max(mark.hi, ev.seq)
 					}
 				}
 				if dup {
@@ -150,7 +155,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 					w.res.Stored++
 				}
 			}
-			if w.res.AckedSeq, err = s.advanceWatermark(txn, w, wm, fresh); err != nil {
+			if w.res.AckedSeq, err = s.advanceWatermark(txn, w, mark, hi0, fresh); err != nil {
 				return err
 			}
 		}
@@ -162,9 +167,14 @@ func (s *Store) commit(group []*eventsWrite) error {
 // seq (dup), or by id under another seq (alias: a terminal's bug, a reset
 // journal; the seq is recorded so that the watermark moves on and the
 // terminal stops resending, but the event counts once).
-func storeEvent(txn *badger.Txn, ev preparedEvent) (dup, alias bool, err error) {
-	if ok, err := exists(txn, ev.sk); err != nil || ok {
-		return true, false, err
+//
+// maybeStored is false when ev's seq is above every seq of its terminal
+// stored so far: its s/ key is then not looked up.
+func storeEvent(txn *badger.Txn, ev preparedEvent, maybeStored bool) (dup, alias bool, err error) {
+	if maybeStored {
+		if ok, err := exists(txn, ev.sk); err != nil || ok {
+			return true, false, err
+		}
 	}
 	idSeen, err := exists(txn, ev.ek)
 	if err != nil {
@@ -185,8 +195,8 @@ func storeEvent(txn *badger.Txn, ev preparedEvent) (dup, alias bool, err error) 
 // checked against its parcel then, in seq order, so that a handover resent
 // ahead of its deposit waits for it instead of being a conflict: fresh
 // holds the events of this batch, others are read back.
-func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, wm uint64, fresh map[uint64]*preparedEvent) (uint64, error) {
-	start := wm
+func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, mark mark, hi0 uint64, fresh map[uint64]*preparedEvent) (uint64, error) {
+	wm, start := mark.wm, mark.wm
 	for {
 		ev, ok := fresh[wm+1]
 		if !ok {
@@ -202,13 +212,14 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, wm uint64, fre
 			continue // an alias: its event was checked under its first seq
 		}
 		conflicts := len(w.res.Conflicts)
-		if err := applyEvent(txn, w, ev); err != nil {
+		if err := s.applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
 		w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
 	}
-	if wm != start {
-		if err := txn.Set(watermarkKey(w.tid), be8(nil, wm)); err != nil {
+	if wm != start || mark.hi != hi0 || !mark.hiKept {
+		mark.wm = wm
+		if err := txn.Set(watermarkKey(w.tid), mark.value()); err != nil {
 			return 0, err
 		}
 	}
@@ -244,14 +255,25 @@ func readBack(txn *badger.Txn, tid string, seq uint64) (*preparedEvent, bool, er
 // applyEvent checks ev against its parcel (cloud.ApplyTerminalEvent): an
 // event that agrees moves the parcel and goes on the timeline; one that
 // does not is kept as a conflict.
-func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
+func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	_, marks := cloud.StatusOf(ev.op.Type)
 	if !marks && cloud.KnownOpType(ev.op.Type) {
 		return nil // a refusal, a manifest, a command: no parcel
 	}
 	var p cloud.Parcel
 	found := false
+	// A deposit that would make its parcel marks it in the filter at once
+	// (one hashing, not two); should it be refused, that is only a false
+	// positive.
+	known := false
 	if cloud.ValidTracking(ev.op.Tracking) {
+		if ev.newParcel != nil {
+			known = s.parcels.testAndAdd(ev.op.Tracking)
+		} else {
+			known = s.parcels.mayExist(ev.op.Tracking)
+		}
+	}
+	if known {
 		var err error
 		if p, found, err = getParcel(txn, ev.op.Tracking); err != nil {
 			return err
@@ -269,7 +291,7 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 			return err
 		}
 	case changed:
-		if err := setParcel(txn, next); err != nil {
+		if err := s.setParcel(txn, next); err != nil {
 			return err
 		}
 	}
@@ -287,6 +309,67 @@ func applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) error {
 	return nil
 }
 
+// mark is what w/{tid} keeps: the watermark, and the highest seq of the
+// terminal stored (above it when events came out of order). Marks written
+// before hi was kept are 8 bytes; their hi is found once, by a seek.
+type mark struct {
+	wm, hi uint64
+	hiKept bool // the stored value has hi
+}
+
+func (m mark) value() []byte { return be8(be8(nil, m.wm), m.hi) }
+
+// readMark reads the mark of tid. kept tells that every terminal with a
+// stored event has a mark (a store created since marks are kept): no mark
+// is then a terminal's first batch.
+func readMark(txn *badger.Txn, tid string, kept bool) (mark, error) {
+	var m mark
+	item, err := txn.Get(watermarkKey(tid))
+	if err == badger.ErrKeyNotFound {
+		if kept {
+			return m, nil
+		}
+		// Seqs stored before marks were always written (out of order,
+		// the watermark still 0).
+		m.hi, err = highestSeq(txn, tid)
+		return m, err
+	} else if err != nil {
+		return m, err
+	}
+	err = item.Value(func(b []byte) error {
+		switch len(b) {
+		case 16:
+			m.wm, m.hi, m.hiKept = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:]), true
+		case 8:
+			m.wm = binary.BigEndian.Uint64(b)
+		default:
+			return fmt.Errorf("watermark of %s: %d bytes", tid, len(b))
+		}
+		return nil
+	})
+	if err == nil && !m.hiKept {
+		m.hi, err = highestSeq(txn, tid)
+		m.hi = max(m.hi, m.wm)
+	}
+	return m, err
+}
+
+// highestSeq returns the highest seq of tid stored, 0 for none.
+func highestSeq(txn *badger.Txn, tid string) (uint64, error) {
+	prefix := append([]byte("s/"+tid), '/')
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
+	it.Seek(append(append([]byte{}, prefix...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	if !it.Valid() {
+		return 0, nil
+	}
+	k := it.Item().Key()
+	if len(k) != len(prefix)+8 {
+		return 0, fmt.Errorf("seq key %q", k)
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):]), nil
+}
+
 func watermark(txn *badger.Txn, tid string) (uint64, error) {
 	item, err := txn.Get(watermarkKey(tid))
 	if err == badger.ErrKeyNotFound {
@@ -296,7 +379,7 @@ func watermark(txn *badger.Txn, tid string) (uint64, error) {
 	}
 	var wm uint64
 	err = item.Value(func(b []byte) error {
-		if len(b) != 8 {
+		if len(b) != 8 && len(b) != 16 {
 			return fmt.Errorf("watermark of %s: %d bytes", tid, len(b))
 		}
 		wm = binary.BigEndian.Uint64(b)

@@ -196,7 +196,7 @@ func (s *Store) AdoptLegacy(ctx context.Context, merchant string) error {
 			return err
 		}
 		for _, r := range rs {
-			if err := adoptReturn(txn, r, merchant); err != nil {
+			if err := s.adoptReturn(txn, r, merchant); err != nil {
 				return err
 			}
 		}
@@ -216,7 +216,7 @@ func (s *Store) AdoptLegacy(ctx context.Context, merchant string) error {
 	return nil
 }
 
-func adoptReturn(txn *badger.Txn, r cloud.Return, merchant string) error {
+func (s *Store) adoptReturn(txn *badger.Txn, r cloud.Return, merchant string) error {
 	if r.Merchant == "" {
 		r.Merchant = merchant
 		if err := setJSON(txn, returnKey(r.ID), r); err != nil {
@@ -240,7 +240,7 @@ func adoptReturn(txn *badger.Txn, r cloud.Return, merchant string) error {
 			p.Holder = e.Location
 		}
 	}
-	return setParcel(txn, p)
+	return s.setParcel(txn, p)
 }
 
 // eachIn calls fn with the value of every key under prefix, in txn.

@@ -3,7 +3,11 @@ package badgerstore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -76,6 +80,60 @@ func getParcel(txn *badger.Txn, tracking string) (p cloud.Parcel, found bool, er
 	return p, err == nil, err
 }
 
-func setParcel(txn *badger.Txn, p cloud.Parcel) error {
+func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel) error {
+	s.parcels.add(p.Tracking)
 	return txn.Set(parcelKey(p.Tracking), encodeParcel(p))
+}
+
+// parcelFilter is a Bloom filter of the tracking numbers that have a
+// parcel. Most deposits are the first the cloud hears of their parcel, and
+// asking Badger for a key it does not have costs a fifth of the commit
+// loop's time an event; the filter answers most of those without asking.
+// A false positive only costs the lookup, so the filter may hold numbers
+// whose write failed. It is built at Open from the keys alone (1.2 bytes a
+// parcel at 1 % false positives, sized for twice the parcels there are).
+type parcelFilter struct {
+	mu sync.Mutex
+	f  *bloom.BloomFilter
+}
+
+func (s *Store) loadParcelFilter() error {
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("p/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil)[2:])
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: parcels filter: %w", err)
+	}
+	f := bloom.NewWithEstimates(uint(max(1<<20, 2*len(keys))), 0.01)
+	for _, k := range keys {
+		f.Add(k)
+	}
+	s.parcels = &parcelFilter{f: f}
+	return nil
+}
+
+// mayExist reports whether tracking may have a parcel; false is sure.
+func (pf *parcelFilter) mayExist(tracking string) bool {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	return pf.f.TestString(tracking)
+}
+
+// testAndAdd reports whether tracking may have a parcel, and marks it.
+func (pf *parcelFilter) testAndAdd(tracking string) bool {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	return pf.f.TestAndAddString(tracking)
+}
+
+func (pf *parcelFilter) add(tracking string) {
+	pf.mu.Lock()
+	pf.f.AddString(tracking)
+	pf.mu.Unlock()
 }

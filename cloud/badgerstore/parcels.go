@@ -164,7 +164,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if err := counts.flush(txn); err != nil {
 			return err
 		}
-		return setParcel(txn, next)
+		return s.setParcel(txn, next)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

@@ -38,7 +38,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if err := setJSON(txn, returnKey(r.ID), r); err != nil {
 			return err
 		}
-		if err := setParcel(txn, cloud.CreatedParcel(r)); err != nil {
+		if err := s.setParcel(txn, cloud.CreatedParcel(r)); err != nil {
 			return err
 		}
 		if _, err := addEntry(txn, r.Tracking, cloud.CreatedEntry(r)); err != nil {

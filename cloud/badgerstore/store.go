@@ -5,7 +5,12 @@
 //
 //	e/{event id}                         -> {tid}/{seq}   idempotence by id
 //	s/{tid}/{seq:8}                      -> event JSON    idempotence by terminal+seq
-//	w/{tid}                              -> {seq:8}       contiguous watermark (acked_seq)
+//	w/{tid}                              -> {seq:8}{hi:8} contiguous watermark (acked_seq), highest seq stored
+//	p/{tracking}                         -> parcel (parcelcodec.go)
+//	c/{received:8}{event id}             -> conflict JSON
+//	n/{merchant id}                      -> merchant JSON
+//	g/{kid}                              -> signing key JSON
+//	z/{name}                             -> secret
 //	t/{tracking}\x00{occ:8}{recv:8}{id}  -> s/ key of the event, or entry JSON (API)
 //	x/{event id}                         -> ""            idempotence of API timeline entries
 //	r/{ra id}                            -> return JSON
@@ -38,11 +43,15 @@ import (
 type Store struct {
 	db *badger.DB
 
-	group    *cloud.GroupCommit[*eventsWrite] // of StoreEvents
-	closing  chan struct{}
-	close1   sync.Once // Close runs once
-	closeErr error
-	loops    sync.WaitGroup // gcLoop
+	group   *cloud.GroupCommit[*eventsWrite] // of StoreEvents
+	parcels *parcelFilter
+	// marksKept: every terminal with a stored event has a w/ mark (a
+	// store created since marks were always written).
+	marksKept bool
+	closing   chan struct{}
+	close1    sync.Once // Close runs once
+	closeErr  error
+	loops     sync.WaitGroup // gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -75,10 +84,48 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, closing: make(chan struct{})}
+	if err := s.loadParcelFilter(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.marksKept, err = keepMarks(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
 	s.loops.Add(1)
 	go s.gcLoop()
 	return s, nil
+}
+
+// marksKeptKey records that the store was created with every terminal's
+// mark written (readMark).
+var marksKeptKey = []byte("_/marks-kept")
+
+// keepMarks reports whether every terminal with a stored event has a
+// mark: true for a store that says so, or that has no event yet (it then
+// says so from now on).
+func keepMarks(db *badger.DB) (bool, error) {
+	kept := false
+	err := db.Update(func(txn *badger.Txn) error {
+		if ok, err := exists(txn, marksKeptKey); err != nil || ok {
+			kept = ok
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("s/")})
+		it.Rewind()
+		empty := !it.Valid()
+		it.Close()
+		if !empty {
+			return nil
+		}
+		kept = true
+		return txn.Set(marksKeptKey, nil)
+	})
+	if err != nil {
+		return false, fmt.Errorf("badgerstore: open: %w", err)
+	}
+	return kept, nil
 }
 
 // gcLoop collects the value log's garbage every gcEvery until Close.

@@ -87,3 +87,28 @@ func BenchmarkStoreFleet(b *testing.B) {
 		})
 	}
 }
+
+// TestParcelsFilterReopen: after a restart, the parcels filter is built
+// again from the store, so a parcel deposited before is still known: a
+// second terminal's deposit of it is a conflict.
+func TestParcelsFilterReopen(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	s, err := badgerstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)}, at); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = badgerstore.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.StoreEvents(ctx, "t-2", []edge.Operation{storetest.Op("t-2", 1, edge.OpReturnDeposited, "XY1", at)}, at)
+	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Reason != cloud.ConflictAlreadyDeposited {
+		t.Fatalf("deposit of a known parcel after a restart = %+v, %v; want ALREADY_DEPOSITED", res, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -21,6 +22,10 @@ type authHook struct {
 	internalPass string
 	log          *slog.Logger
 	onDisconnect func(tid string)
+	// internalOnly, when set, is the only listener where the internal user
+	// may log in; certCN requires a terminal's TLS certificate to name it.
+	internalOnly string
+	certCN       bool
 }
 
 func (h *authHook) ID() string { return "comptoir-auth" }
@@ -48,7 +53,15 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	user := string(pk.Connect.Username)
 	pass := pk.Connect.Password
 	if user == InternalUser {
+		if h.internalOnly != "" && cl.Net.Listener != h.internalOnly {
+			h.log.Warn("mqtt connection refused", "username", user, "reason", "internal user on the public listener")
+			return false
+		}
 		return subtle.ConstantTimeCompare(pass, []byte(h.internalPass)) == 1
+	}
+	if h.certCN && !certNames(cl, user) {
+		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "no client certificate naming the terminal")
+		return false
 	}
 	if !wire.ValidTerminalID(user) || cl.ID != user {
 		h.log.Warn("mqtt connection refused", "username", user, "client", cl.ID, "reason", "bad username or client id")
@@ -93,4 +106,15 @@ func Allowed(user, topic string, write bool) bool {
 		return topic == wire.TerminalTopic(user, wire.KindEvents) || topic == wire.TerminalTopic(user, wire.KindStatus)
 	}
 	return topic == wire.TerminalTopic(user, wire.KindAcks) || topic == wire.TerminalTopic(user, wire.KindCommands) || topic == wire.TrustTopic
+}
+
+// certNames reports whether the client's verified TLS certificate has cn
+// as its common name.
+func certNames(cl *mqtt.Client, cn string) bool {
+	tc, ok := cl.Net.Conn.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	st := tc.ConnectionState()
+	return len(st.VerifiedChains) > 0 && len(st.PeerCertificates) > 0 && st.PeerCertificates[0].Subject.CommonName == cn
 }

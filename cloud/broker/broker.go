@@ -7,6 +7,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,13 +77,29 @@ type Broker struct {
 	// OnTerminalDisconnect, when set, is called (on the broker's
 	// goroutine) when a terminal's connection ends.
 	OnTerminalDisconnect func(tid string)
+	// TLS, when set, makes Addr a TLS listener (terminals connect with
+	// mqtts://). The cloud's own clients then connect through a second,
+	// plain listener on loopback (InternalURL), the only one where the
+	// internal user may log in. With TLS.ClientCAs set and
+	// TLS.ClientAuth at tls.RequireAndVerifyClientCert, a terminal also
+	// needs a certificate whose common name is its id.
+	TLS *tls.Config
 
 	passwords    Passwords
 	internalPass string
 	server       *mqtt.Server
 	listener     *listeners.Net
 	ln           net.Listener
+	internal     *listeners.Net
+	internalLn   net.Listener
 }
+
+// Listener ids: terminals come through public, the cloud's own clients
+// through internal when the public one is TLS.
+const (
+	publicListener   = "tcp"
+	internalListener = "internal"
+)
 
 // New returns a broker that checks terminals' passwords with p. It generates
 // the internal user's password.
@@ -102,7 +119,12 @@ func (b *Broker) Open() error {
 	// client is disconnected.
 	caps.MaximumPacketSize = MaxPacketSize
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
-	if err := b.server.AddHook(&authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}, nil); err != nil {
+	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}
+	if b.TLS != nil {
+		hook.internalOnly = internalListener
+		hook.certCN = b.TLS.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+	if err := b.server.AddHook(hook, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}
 	// The broker listens on a socket of its own, so that Close stops
@@ -115,15 +137,30 @@ func (b *Broker) Open() error {
 		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
 	}
 	b.ln = ln
-	b.listener = listeners.NewNet("tcp", ln)
+	if b.TLS != nil {
+		ln = tls.NewListener(ln, b.TLS)
+	}
+	b.listener = listeners.NewNet(publicListener, ln)
 	if err := b.server.AddListener(b.listener); err != nil {
-		ln.Close()
+		b.ln.Close()
 		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+	}
+	if b.TLS != nil {
+		if b.internalLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			b.ln.Close()
+			return fmt.Errorf("broker: internal listener: %w", err)
+		}
+		b.internal = listeners.NewNet(internalListener, b.internalLn)
+		if err := b.server.AddListener(b.internal); err != nil {
+			b.ln.Close()
+			b.internalLn.Close()
+			return fmt.Errorf("broker: internal listener: %w", err)
+		}
 	}
 	if err := b.server.Serve(); err != nil {
 		return fmt.Errorf("broker: serve: %w", err)
 	}
-	logger.Info("mqtt broker listening", "addr", b.listener.Address())
+	logger.Info("mqtt broker listening", "addr", b.listener.Address(), "tls", b.TLS != nil)
 	return nil
 }
 
@@ -135,16 +172,30 @@ func (b *Broker) ListenAddr() string {
 	return b.listener.Address()
 }
 
-// URL returns the broker's address as an MQTT URL, tcp://host:port.
+// URL returns the broker's address as an MQTT URL: tcp://host:port, or
+// mqtts://host:port with TLS.
 func (b *Broker) URL() string {
+	scheme := "tcp://"
+	if b.TLS != nil {
+		scheme = "mqtts://"
+	}
 	host, port, err := net.SplitHostPort(b.ListenAddr())
 	if err != nil {
-		return "tcp://" + b.ListenAddr()
+		return scheme + b.ListenAddr()
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return "tcp://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
+}
+
+// InternalURL returns the address the cloud's own clients connect to: the
+// plain loopback listener when the public one is TLS, else URL.
+func (b *Broker) InternalURL() string {
+	if b.internal == nil {
+		return b.URL()
+	}
+	return "tcp://" + b.internal.Address()
 }
 
 // InternalCredentials returns the username and password of the cloud's own
@@ -165,6 +216,9 @@ func (b *Broker) Close() error {
 	b.server = nil
 	if b.ln != nil {
 		b.ln.Close()
+	}
+	if b.internalLn != nil {
+		b.internalLn.Close()
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Close() }()

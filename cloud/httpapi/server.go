@@ -18,6 +18,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,8 @@ type Server struct {
 	BrokerAccounts cloud.BrokerAccounts
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
+	// TLS, when set, makes the server HTTPS.
+	TLS *tls.Config
 	// Healthy reports problems for /healthz (nil: always healthy).
 	Healthy func() error
 	Logger  *slog.Logger
@@ -171,6 +174,9 @@ func (s *Server) Open(addr string) error {
 		}
 		return fmt.Errorf("httpapi: listen on %s: %w", addr, err)
 	}
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
 	s.ln = ln
 	go func() {
 		if err := s.app.Listener(ln); err != nil {
@@ -189,16 +195,20 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// URL returns http://host:port of the server.
+// URL returns http://host:port (https:// with TLS) of the server.
 func (s *Server) URL() string {
+	scheme := "http://"
+	if s.TLS != nil {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(s.Addr())
 	if err != nil {
-		return "http://" + s.Addr()
+		return scheme + s.Addr()
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // Close stops the server, letting requests in flight finish for a few

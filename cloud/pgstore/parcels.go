@@ -22,9 +22,13 @@ type seqAbove struct {
 
 // Statements of the parcels' checks (chain).
 const (
+	// A join with unnest rather than "= ANY($1)": the generic plan of a
+	// prepared statement does not know the array, and for ANY it chose a
+	// scan of the whole table (60 ms a batch at 10,000 parcels).
 	lockParcels = `
-SELECT tracking, merchant, ra_id, created_at, status, holder, since, terminal FROM parcels
-WHERE tracking = ANY($1) ORDER BY tracking FOR UPDATE`
+SELECT p.tracking, p.merchant, p.ra_id, p.created_at, p.status, p.holder, p.since, p.terminal
+FROM unnest($1::text[]) AS u(tracking) JOIN parcels p ON p.tracking = u.tracking
+ORDER BY p.tracking FOR UPDATE OF p`
 	insertParcels = `
 INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, holder, since, terminal)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
@@ -123,7 +127,9 @@ func (c *chain) readBack(ctx context.Context, tx pgx.Tx, tid string) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT seq, op::text, received_at FROM events WHERE terminal = $1 AND seq = ANY($2)`, tid, seqs)
+	rows, err := tx.Query(ctx, `
+		SELECT e.seq, e.op::text, e.received_at FROM unnest($2::bigint[]) AS u(seq)
+		JOIN events e ON e.terminal = $1 AND e.seq = u.seq`, tid, seqs)
 	if err != nil {
 		return err
 	}

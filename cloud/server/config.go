@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +60,16 @@ type Config struct {
 	// RelayRateCents is what a relay point is paid per parcel, in cents
 	// of the network's currency: the rate of the monthly statements.
 	RelayRateCents int64
+	// MQTTTLSCert and MQTTTLSKey make the embedded broker's listener TLS
+	// (PEM files, reloaded when they change); with MQTTClientCA, terminals
+	// need a certificate of that CA whose common name is their id.
+	MQTTTLSCert, MQTTTLSKey, MQTTClientCA string
+	// HTTPTLSCert and HTTPTLSKey make the HTTP API HTTPS (PEM files,
+	// reloaded when they change).
+	HTTPTLSCert, HTTPTLSKey string
+	// InsecurePlaintext lets the HTTP API or the embedded broker listen
+	// beyond loopback without TLS (behind a proxy that terminates it).
+	InsecurePlaintext bool
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -105,6 +116,12 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel")
 	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in cents (monthly statements)")
+	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA of terminals' client certificates (common name = terminal id)")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate of the HTTPS API")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key of the HTTPS API")
+	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -147,8 +164,38 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
 	case c.RelayRateCents < 0 || c.RelayRateCents > 1_000_000:
 		return fmt.Errorf("serve: --relay-rate-cents must be 0 to 1000000")
+	case (c.MQTTTLSCert == "") != (c.MQTTTLSKey == ""):
+		return fmt.Errorf("serve: --mqtt-tls-cert and --mqtt-tls-key go together")
+	case (c.HTTPTLSCert == "") != (c.HTTPTLSKey == ""):
+		return fmt.Errorf("serve: --http-tls-cert and --http-tls-key go together")
+	case c.MQTTClientCA != "" && c.MQTTTLSCert == "":
+		return fmt.Errorf("serve: --mqtt-client-ca needs --mqtt-tls-cert and --mqtt-tls-key")
+	case c.MQTTClientCA != "" && c.BrokerURL != "":
+		return fmt.Errorf("serve: --mqtt-client-ca is for the embedded broker, not --broker")
+	}
+	if !c.InsecurePlaintext {
+		if c.HTTPTLSCert == "" && !loopback(c.HTTPAddr) {
+			return fmt.Errorf("serve: --http %s listens beyond loopback in plain text: give --http-tls-cert and --http-tls-key, or --insecure-plaintext behind a TLS proxy", c.HTTPAddr)
+		}
+		if c.BrokerURL == "" && c.MQTTTLSCert == "" && !loopback(c.MQTTListen) {
+			return fmt.Errorf("serve: --mqtt-listen %s listens beyond loopback in plain text: give --mqtt-tls-cert and --mqtt-tls-key, or --insecure-plaintext behind a TLS proxy", c.MQTTListen)
+		}
 	}
 	return nil
+}
+
+// loopback reports whether a listen address binds loopback only. An empty
+// host binds every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envOr(key, def string) string {

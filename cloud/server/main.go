@@ -41,6 +41,7 @@ type Main struct {
 	registry    *prometheus.Registry
 	metrics     *ingest.Metrics
 	mqttURL     string
+	ingestURL   string // the broker as the cloud's own clients reach it
 	httpURL     string
 	demo        DemoKeys
 	ingestCreds [2]string
@@ -124,7 +125,7 @@ func (m *Main) openStore(ctx context.Context) error {
 func (m *Main) openBroker() error {
 	user, pass := m.Config.BrokerUser, m.Config.BrokerPass
 	if m.Config.BrokerURL != "" {
-		m.mqttURL = m.Config.BrokerURL
+		m.mqttURL, m.ingestURL = m.Config.BrokerURL, m.Config.BrokerURL
 	} else {
 		// The embedded broker starts with no terminal connected: the
 		// registry is told so, then kept right by disconnections.
@@ -135,10 +136,18 @@ func (m *Main) openBroker() error {
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
+		if m.Config.MQTTTLSCert != "" {
+			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
+			if err != nil {
+				return fmt.Errorf("%w (check --mqtt-tls-cert, --mqtt-tls-key, --mqtt-client-ca)", err)
+			}
+			m.broker.TLS = cfg
+		}
 		if err := m.broker.Open(); err != nil {
 			return withFlag(err, "--mqtt-listen")
 		}
 		m.mqttURL = m.broker.URL()
+		m.ingestURL = m.broker.InternalURL()
 		user, pass = m.broker.InternalCredentials()
 	}
 	m.ingestCreds = [2]string{user, pass}
@@ -147,7 +156,7 @@ func (m *Main) openBroker() error {
 
 func (m *Main) openIngest(ctx context.Context) error {
 	m.ingest = ingest.New(m.store, m.metrics, ingest.Config{
-		BrokerURL: m.mqttURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
+		BrokerURL: m.ingestURL, Username: m.ingestCreds[0], Password: m.ingestCreds[1],
 		Shared: true, Logger: m.Logger,
 		DeadLetters: cloud.DeadLetterLimits{PerTerminal: m.Config.DeadLettersPerTerminal, MaxAge: m.Config.DeadLetterMaxAge},
 	})
@@ -193,6 +202,13 @@ func (m *Main) openHTTP() error {
 		return nil
 	}
 	m.http = s
+	if m.Config.HTTPTLSCert != "" {
+		cfg, err := serverTLS(m.Config.HTTPTLSCert, m.Config.HTTPTLSKey, "", m.log)
+		if err != nil {
+			return fmt.Errorf("%w (check --http-tls-cert, --http-tls-key)", err)
+		}
+		s.TLS = cfg
+	}
 	if err := s.Open(m.Config.HTTPAddr); err != nil {
 		return withFlag(err, "--http")
 	}

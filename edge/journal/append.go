@@ -7,17 +7,16 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/sync/wire"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 )
 
 var errTxnTooBig = badger.ErrTxnTooBig
 
-// MaxDataBytes bounds the data of one operation: every operation must travel
-// to the cloud in one batch of at most wire.MaxBatchBytes, beside others.
-// Print jobs have no such bound; they stay on the terminal.
-const MaxDataBytes = wire.MaxBatchBytes / 2
+// DefaultMaxDataBytes is Config.MaxDataBytes when it is 0: half of the
+// 128 KiB of one batch of the MQTT protocol (DESIGN.md), which the agent
+// passes from sync/wire.
+const DefaultMaxDataBytes = 64 << 10
 
 // appendReq is an operation made ready for the writer: validated, its data
 // decoded where a projection needs it and its jobs encoded, all in the
@@ -44,7 +43,7 @@ type jobEntry struct {
 // transaction, synced to disk before Append returns. Concurrent appends share
 // one transaction and one sync. It returns STORAGE_FULL for a deposit when
 // the disk budget is spent, INVALID for malformed data, TOO_LARGE for data
-// over MaxDataBytes, UNAVAILABLE once the
+// over Config.MaxDataBytes, UNAVAILABLE once the
 // journal is closed or its disk failed.
 func (j *Journal) Append(ctx context.Context, op edge.Operation, jobs ...edge.PrintJob) (edge.Operation, error) {
 	a, err := j.prepare(op, jobs)
@@ -113,8 +112,8 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 	}
 	op.OccurredAt = op.OccurredAt.UTC()
 	op.Terminal, op.Seq = j.cfg.Terminal, 0
-	if len(op.Data) > MaxDataBytes {
-		return nil, edge.Errorf(edge.ETOOLARGE, "The data of the operation is over %d bytes.", MaxDataBytes)
+	if len(op.Data) > j.cfg.MaxDataBytes {
+		return nil, edge.Errorf(edge.ETOOLARGE, "The data of the operation is over %d bytes.", j.cfg.MaxDataBytes)
 	}
 	if len(op.Data) == 0 {
 		op.Data = json.RawMessage("{}")

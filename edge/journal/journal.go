@@ -33,9 +33,10 @@ import (
 )
 
 var (
-	_ edge.Journal    = (*Journal)(nil)
-	_ edge.PrintQueue = (*Journal)(nil)
-	_ edge.StaffStore = (*Journal)(nil)
+	_ edge.Journal     = (*Journal)(nil)
+	_ edge.PrintQueue  = (*Journal)(nil)
+	_ edge.StaffStore  = (*Journal)(nil)
+	_ edge.SignInStore = (*Journal)(nil)
 )
 
 // ErrClosed is returned by writes to a closed journal.
@@ -52,6 +53,11 @@ type Config struct {
 	// new deposits with STORAGE_FULL; other operations are still appended,
 	// since nothing is ever dropped. 0 means no limit.
 	DiskBudgetBytes int64
+	// MaxDataBytes bounds the data of one operation (TOO_LARGE above):
+	// every operation must travel to the cloud in one batch, beside others,
+	// so the agent gives half the protocol's batch limit. Print jobs have no
+	// such bound; they stay on the terminal. DefaultMaxDataBytes when 0.
+	MaxDataBytes int
 }
 
 // Journal is the terminal's journal. It is safe for concurrent use.
@@ -104,6 +110,9 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	}
 	if cfg.DiskBudgetBytes < 0 {
 		return nil, fmt.Errorf("journal open: Config.DiskBudgetBytes is negative")
+	}
+	if cfg.MaxDataBytes == 0 {
+		cfg.MaxDataBytes = DefaultMaxDataBytes
 	}
 	logger := cfg.Logger
 	if logger == nil {

@@ -21,6 +21,7 @@ import (
 //	pj/<job id>                 print job, JSON
 //	pq/<created ns><job id>     pending print jobs index, oldest first
 //	sf/<staff id>               staff account, JSON
+//	si/state                    sign-in lockout state (wrong PINs, lock), JSON
 //	dd/<deposit id>             every deposit's record (shelf entry and state), JSON; never compacted
 //	dt/<tracking>               last deposit id of a tracking number
 //	ir/<ra id>                  seq of the instore.received of an RA
@@ -46,6 +47,7 @@ var (
 	prefixCommand  = []byte("ca/")
 	prefixTypeCt   = []byte("ct/t/")
 	prefixReasonC  = []byte("ct/r/")
+	keySignIn      = []byte("si/state")
 	keyLastSeq     = []byte("mt/seq")
 	keyAckedTo     = []byte("ak/w")
 	prefixAckRange = []byte("ak/r/")

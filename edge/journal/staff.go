@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/comptoir/comptoir/edge"
@@ -53,6 +54,43 @@ func (j *Journal) PutStaff(ctx context.Context, s edge.Staff) error {
 	})
 	if err != nil {
 		return fmt.Errorf("journal put staff: %w", err)
+	}
+	return nil
+}
+
+// SignInState returns the sign-in's lockout state, the zero state when none
+// was stored.
+func (j *Journal) SignInState(ctx context.Context) (edge.SignInState, error) {
+	if err := ctxErr(ctx, "sign-in state"); err != nil {
+		return edge.SignInState{}, err
+	}
+	var st edge.SignInState
+	err := j.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySignIn)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &st) })
+	})
+	if err != nil {
+		return edge.SignInState{}, fmt.Errorf("journal sign-in state: %w", err)
+	}
+	return st, nil
+}
+
+// PutSignInState replaces the sign-in's lockout state, durably.
+func (j *Journal) PutSignInState(ctx context.Context, st edge.SignInState) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("journal put sign-in state: %w", err)
+	}
+	err = j.write(ctx, true, func() error {
+		return j.db.Update(func(txn *badger.Txn) error { return txn.Set(keySignIn, raw) })
+	})
+	if err != nil {
+		return fmt.Errorf("journal put sign-in state: %w", err)
 	}
 	return nil
 }

@@ -129,7 +129,7 @@ func TestGroupCommitOneSyncPerBatch(t *testing.T) {
 func TestAppendLarge(t *testing.T) {
 	j := MustOpen(t, "", Config{})
 	ctx := context.Background()
-	big := edge.NewOperation(edge.OpCommandApplied, t0, "", "", map[string]string{"blob": strings.Repeat("x", MaxDataBytes)})
+	big := edge.NewOperation(edge.OpCommandApplied, t0, "", "", map[string]string{"blob": strings.Repeat("x", DefaultMaxDataBytes)})
 	if _, err := j.Append(ctx, big); edge.ErrorCode(err) != edge.ETOOLARGE {
 		t.Errorf("operation with %d bytes of data: got %v, want code %s", len(big.Data), err, edge.ETOOLARGE)
 	}

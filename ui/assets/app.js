@@ -18,11 +18,11 @@ let lastCheck = null; // the last answer shown, to redraw it in another language
 let lastDeposit = null;
 
 async function api(method, path, body, type) {
+  // Every request that changes something says it is JSON (the API takes
+  // nothing else), except an image sent as it is.
   const opts = { method, headers: {}, credentials: "same-origin" };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = type || "application/json";
-    opts.body = type ? body : JSON.stringify(body);
-  }
+  if (method !== "GET") opts.headers["Content-Type"] = type || "application/json";
+  if (body !== undefined) opts.body = type ? body : JSON.stringify(body);
   const res = await fetch(path, opts);
   let data = {};
   if (res.status !== 204) {
@@ -32,16 +32,19 @@ async function api(method, path, body, type) {
   return { ok: res.ok, status: res.status, data };
 }
 
-// explain turns refusal codes into plain sentences of the catalog.
+// explain turns refusal codes into plain sentences of the catalog (a code
+// it does not know into a plain one, never the code itself).
 function explain(codes) {
-  return codes.map((c) => (i18n.cat["refusal_" + c] !== undefined ? t("refusal_" + c) : c)).join(" ");
+  return codes.map((c) => tOr("refusal_" + c, "refusal_other")).join(" ");
 }
 
-// errorText is the clerk's sentence for an API error.
+// errorText is the clerk's sentence for an API error. The server's own
+// message is in English and for the logs: the clerk gets the catalog's.
 function errorText(err) {
+  if (!err) return t("err_other");
   if (err.refusals && err.refusals.length) return explain(err.refusals);
-  if (i18n.cat["err_" + err.code] !== undefined) return t("err_" + err.code);
-  return err.message;
+  if (i18n.cat["err_" + err.code] === undefined) console.warn("no sentence for error", err.code, err.message);
+  return tOr("err_" + err.code, "err_other");
 }
 
 function lock() {
@@ -50,6 +53,7 @@ function lock() {
   $("views").hidden = true;
   $("desk").hidden = true; $("login").hidden = false; $("logout").hidden = true;
   $("who").textContent = ""; $("pin").value = ""; $("pin").focus();
+  if ($("confirm").open) $("confirm").close();
   for (const id of ["net", "backlog", "printers", "disk"]) $(id).textContent = "";
   $("net").className = "";
   document.body.dataset.locked = "1";
@@ -81,7 +85,8 @@ setInterval(async () => {
 function reset() {
   current = null; lastCheck = null; lastDeposit = null;
   $("check").replaceChildren(); $("deposit-form").hidden = true; $("result").hidden = true;
-  $("code").value = ""; $("weight").value = ""; $("r-msg").textContent = "";
+  $("code").value = ""; $("weight").value = ""; $("r-msg").textContent = ""; $("weight-msg").textContent = "";
+  $("r-qr").removeAttribute("src");
   $("image-form").hidden = false; $("desk-hint").hidden = false;
   $("code").focus();
 }
@@ -104,14 +109,31 @@ function showCheck(a, text) {
     const max = weightLimit(a.code);
     $("limit").textContent = max ? t("weight_max", { max: fmtWeight(max) }) : "";
     $("weight").dataset.max = max ? String(max) : "";
+    $("weight-msg").textContent = "";
   } else {
     current = null;
     p.className = "refused";
     p.textContent = t("refused", { why: explain(a.refusals) });
   }
   $("check").replaceChildren(p);
+  const items = (a.code && a.code.ra && a.code.ra.items) || [];
+  if (items.length) $("check").append(itemList(items));
   $("deposit-form").hidden = !a.eligible;
   if (a.eligible) $("weight").focus(); else { $("code").value = text; $("code").select(); }
+}
+
+// itemList lists what the return holds, for the clerk to compare with the
+// parcel: name, quantity and reason of each item.
+function itemList(items) {
+  const ul = document.createElement("ul");
+  ul.id = "items";
+  ul.setAttribute("aria-label", t("items_label"));
+  for (const it of items) {
+    const li = document.createElement("li");
+    li.textContent = t("item_line", { name: it.name || it.sku, qty: fmtNumber(it.qty), reason: tOr("reason_" + it.reason, "reason_OTHER") });
+    ul.append(li);
+  }
+  return ul;
 }
 
 async function checkCode(text) {
@@ -129,6 +151,7 @@ function showError(err) {
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
+  if (!$("pin").value) { $("login-error").textContent = t("pin_missing"); return; }
   const r = await api("POST", "/api/session", { pin: $("pin").value });
   $("pin").value = "";
   if (r.ok) { $("login-error").textContent = ""; unlock(r.data.staff, r.data.kiosk); }
@@ -140,8 +163,8 @@ $("logout").addEventListener("click", async () => { await api("DELETE", "/api/se
 $("scan-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("code").value.trim();
-  if (!text) return;
-  $("result").hidden = true;
+  if (!text) { showError({ code: "CODE_MISSING" }); return; }
+  $("result").hidden = true; lastDeposit = null; $("r-qr").removeAttribute("src");
   $("image-form").hidden = false; $("desk-hint").hidden = false;
   await checkCode(text);
 });
@@ -158,21 +181,24 @@ $("frame").addEventListener("change", async () => {
 $("deposit-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   if (!current) return;
-  const g = Number($("weight").value), max = Number($("weight").dataset.max || 0);
-  if (max && g > max) { // the Desk would refuse it too: say so at once
-    showError({ refusals: ["OVERWEIGHT"] });
-    $("verdict").textContent += " (" + t("weight_max", { max: fmtWeight(max) }) + ")";
-    $("weight").select();
+  const w = parseWeight($("weight").value), max = Number($("weight").dataset.max || 0);
+  // A weight that cannot be right is asked again, where the clerk looks.
+  const again = (msg) => { $("weight-msg").textContent = msg; $("weight").focus(); $("weight").select(); };
+  if (w.error) { again(t(w.error)); return; }
+  if (max && w.g > max) { // the Desk would refuse it too: say so at once
+    let msg = t("refused", { why: explain(["OVERWEIGHT"]) }) + " (" + t("weight_max", { max: fmtWeight(max) }) + ")";
+    if (w.unitless && w.n >= 100) msg += " " + t("weight_grams_hint", { n: fmtNumber(w.n) });
+    again(msg);
     return;
   }
-  const r = await api("POST", "/api/deposits", { code: current, weight_g: g });
+  $("weight-msg").textContent = "";
+  const r = await api("POST", "/api/deposits", { code: current, weight_g: w.g });
   if (!r.ok) { showError(r.data.error); return; }
   lastDeposit = r.data;
   $("deposit-form").hidden = true;
   $("check").replaceChildren();
-  $("r-tracking").textContent = r.data.deposit.tracking;
-  $("r-slot").textContent = r.data.deposit.shelf_slot;
-  $("r-qr").src = r.data.receipt.png_url;
+  showDeposit(r.data.deposit);
+  showReceiptQR(r.data.receipt.png_url);
   $("r-msg").textContent = "";
   // Previews are drawn on request: fetch them only when opened.
   const label = r.data.label;
@@ -187,8 +213,34 @@ $("deposit-form").addEventListener("submit", async (e) => {
   $("r-cancel").hidden = false;
   $("image-form").hidden = true; $("desk-hint").hidden = true;
   $("result").hidden = false;
-  $("next").focus();
+  // Ready for the next customer: the scanner's next code goes to the code
+  // field (see the keydown handler) and starts the next deposit.
+  $("code").value = "";
+  $("next").focus({ preventScroll: true });
 });
+
+// showDeposit says what was deposited: tracking, shelf slot, weight.
+function showDeposit(d) {
+  $("r-title").textContent = t("deposited", { tracking: d.tracking });
+  $("r-facts").textContent = t("deposit_facts", { slot: d.shelf_slot, weight: fmtWeightExact(d.weight_g) });
+}
+
+// showReceiptQR draws the receipt's QR at a whole number of screen pixels
+// per module (3 on a small screen, 4 above), so that a phone, or a
+// screenshot read by a scanner, sees sharp modules. The PNG has one pixel
+// per module.
+function showReceiptQR(url) {
+  const img = $("r-qr");
+  img.onload = () => {
+    const px = window.innerWidth <= 900 ? 3 : 4;
+    img.style.width = img.style.height = img.naturalWidth * px + "px";
+    // The whole receipt in view (under the status bar where it stays).
+    const bar = getComputedStyle($("statusbar")).position === "sticky" ? $("statusbar").offsetHeight : 0;
+    const top = $("result").getBoundingClientRect().top + window.scrollY - bar - 4;
+    window.scrollTo(0, Math.max(0, top));
+  };
+  img.src = url;
+}
 
 $("next").addEventListener("click", reset);
 
@@ -206,20 +258,35 @@ $("r-reprint-label").addEventListener("click", async () => {
 $("r-cancel").addEventListener("click", async () => {
   if (!lastDeposit) return;
   const d = lastDeposit.deposit;
+  if (!await confirmDanger(t("confirm_cancel", { tracking: d.tracking }), t("cancel_deposit"))) return;
   const r = await api("POST", "/api/deposits/" + encodeURIComponent(d.id) + "/cancel", { reason: "" });
-  $("r-msg").textContent = r.ok ? t("cancelled", { tracking: d.tracking }) : t("refused", { why: errorText(r.data.error) });
-  if (r.ok) $("r-cancel").hidden = true;
+  if (!r.ok) {
+    $("r-msg").textContent = t("refused", { why: errorText(r.data.error) });
+    $("r-msg").scrollIntoView({ block: "nearest" });
+    return;
+  }
+  // The receipt is void: its QR leaves the screen with the rest of the
+  // deposit, and the outcome takes the top of the screen.
+  reset();
+  const p = document.createElement("p");
+  p.id = "verdict"; p.className = "cancelled";
+  p.textContent = t("cancelled", { tracking: d.tracking });
+  $("check").replaceChildren(p);
+  window.scrollTo(0, 0);
 });
 
 // A handheld scanner types the code and Enter into whatever has focus: on
 // the drop-off screen, keystrokes that land outside a field go to the code
 // field, so the clerk never taps it first.
 document.addEventListener("keydown", (e) => {
-  if ($("desk").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
+  if ($("desk").hidden || $("confirm").open || e.ctrlKey || e.metaKey || e.altKey) return;
   const tgt = e.target;
-  // A code scanned while the weight waits (a letter: codes start with one)
-  // is the next parcel's, not a weight.
-  if (tgt === $("weight") && e.key.length === 1 && !/[0-9.,]/.test(e.key)) { $("code").value = ""; $("code").focus(); return; }
+  // A code scanned while the weight waits (a letter first: codes start
+  // with one) is the next parcel's, not a weight; a letter after digits is
+  // a unit ("850 g").
+  if (tgt === $("weight") && e.key.length === 1 && !/[0-9.,\s]/.test(e.key) && !/\d/.test($("weight").value)) {
+    $("code").value = ""; $("code").focus(); return;
+  }
   if (tgt instanceof HTMLInputElement || tgt instanceof HTMLSelectElement || tgt instanceof HTMLTextAreaElement) return;
   if (e.key.length === 1) { $("code").value = ""; $("code").focus(); }
 });
@@ -230,25 +297,41 @@ async function status() {
   if (r && r.status === 401) return;
   if (!r || !r.ok) {
     // The terminal itself does not answer (agent restarting).
-    $("net").textContent = t("terminal_down"); $("net").className = "offline";
+    $("net").textContent = t("terminal_down"); $("net").className = "down";
     return;
   }
   const s = r.data;
+  // Offline is a normal state of a relay point: deposits go on, and are
+  // sent when the network is back. Said calmly, with what waits.
   $("net").textContent = s.online ? t("online") : t("offline");
   $("net").className = s.online ? "online" : "offline";
   document.body.dataset.online = s.online ? "1" : "0";
-  $("backlog").textContent = s.outbox_pending ? tn("backlog", s.outbox_pending) : "";
-  const down = (s.printer_states || []).filter((p) => !p.up);
-  $("printers").textContent = down.length === 0 ? t("printers_ok") : down
-    .map((p) => t(p.printer === "label" ? "printer_label_down" : "printer_receipt_down", { why: t("printer_" + p.reason) }) +
-      (p.pending ? " " + t("printer_pending", { n: fmtNumber(p.pending) }) : "")).join(" — ");
-  $("printers").className = down.length ? "warning" : "";
+  $("backlog").textContent = s.outbox_pending ? tn("backlog", s.outbox_pending) : (s.online ? "" : t("backlog_none"));
+  printerStatus(s.printer_states || []);
   $("disk").textContent = t(s.disk_warning ? "disk_low" : "disk_free", { free: fmtBytes(s.disk_free_bytes) });
   $("disk").className = s.disk_warning ? "warning" : "";
 }
 
+// printerStatus says what is known of the printers: not checked yet (at
+// start, until the first print or status answer), ready, or why one is
+// down, with the jobs that wait for it.
+function printerStatus(states) {
+  const down = states.filter((p) => !p.up);
+  let text = t("printers_ok"), cls = "";
+  if (down.length) {
+    text = down.map((p) => t(p.printer === "label" ? "printer_label_down" : "printer_receipt_down", { why: tOr("printer_" + p.reason, "printer_other") }) +
+      (p.pending ? " " + t("printer_pending", { n: fmtNumber(p.pending) }) : "")).join(" — ");
+    cls = "warning";
+  } else if (states.some((p) => p.reason === "unchecked")) {
+    text = t("printers_unchecked");
+  }
+  $("printers").textContent = text;
+  $("printers").className = cls;
+}
+
 i18n.onChange.push(() => {
-  if (lastCheck) showCheck(lastCheck.a, lastCheck.text);
+  if (lastCheck && !$("check").hidden && $("check").firstChild) showCheck(lastCheck.a, lastCheck.text);
+  if (lastDeposit && !$("result").hidden) showDeposit(lastDeposit.deposit);
   status();
 });
 

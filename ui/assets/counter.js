@@ -60,6 +60,7 @@ $("instore-scan").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("instore-code").value.trim();
   $("instore-form").hidden = true; $("instore-msg").textContent = ""; instoreRA = null;
+  if (!text) { $("instore-msg").textContent = t("err_CODE_MISSING"); return; }
   const r = await api("POST", "/api/scan", { code: text });
   if (!r.ok) { $("instore-msg").textContent = t("refused", { why: errorText(r.data.error) }); return; }
   const ra = r.data.code && r.data.code.ra;
@@ -127,9 +128,11 @@ async function loadShelf() {
   carriers.replaceChildren();
   for (const [carrier, n] of Object.entries(v.carriers).sort()) {
     const b = document.createElement("button");
-    b.type = "button"; b.className = "handover"; b.dataset.carrier = carrier;
+    b.type = "button"; b.className = "handover danger"; b.dataset.carrier = carrier;
     b.textContent = tn("handover_all", n, { carrier });
-    b.addEventListener("click", () => handover({ carrier, all: true }));
+    b.addEventListener("click", async () => {
+      if (await confirmDanger(tn("confirm_handover", n, { carrier }), tn("handover_all", n, { carrier }))) handover({ carrier, all: true });
+    });
     carriers.append(b);
   }
   const body = $("shelf-parcels");
@@ -140,9 +143,13 @@ async function loadShelf() {
     tr.append(cell(p.slot), cell(p.tracking), cell(p.carrier),
       cell(fmtAge(p.age_s) + (p.overdue ? " — " + t("overdue") : "")));
     const b = document.createElement("button");
-    b.type = "button"; b.className = "cancel"; b.textContent = t("cancel");
-    b.setAttribute("aria-label", t("cancel_of", { tracking: p.tracking }));
-    b.addEventListener("click", () => cancelDeposit(p));
+    b.type = "button"; b.className = "cancel danger";
+    const sr = document.createElement("span");
+    sr.className = "sr"; sr.textContent = " " + p.tracking;
+    b.append(t("cancel"), sr); // named "Annuler XY123…": its text first
+    b.addEventListener("click", async () => {
+      if (await confirmDanger(t("confirm_cancel", { tracking: p.tracking }), t("cancel_deposit"))) cancelDeposit(p);
+    });
     const td = document.createElement("td"); td.append(b); tr.append(td);
     body.append(tr);
   }
@@ -151,8 +158,14 @@ async function loadShelf() {
 async function cancelDeposit(p) {
   const r = await api("POST", "/api/deposits/" + encodeURIComponent(p.deposit_id) + "/cancel", { reason: "" });
   $("shelf-msg").textContent = r.ok ? t("cancelled", { tracking: p.tracking }) : t("refused", { why: errorText(r.data.error) });
-  $("shelf-msg").className = r.ok ? "ok" : "refused";
-  loadShelf();
+  $("shelf-msg").className = r.ok ? "cancelled" : "refused";
+  await loadShelf();
+  showMessage("shelf-msg");
+}
+
+// showMessage brings the outcome of an action into view.
+function showMessage(id) {
+  $(id).scrollIntoView({ block: "nearest" });
 }
 
 // A handover closes a manifest per carrier, printed on the receipt printer.
@@ -172,7 +185,8 @@ async function handover(body) {
     $("shelf-msg").textContent = t("refused", { why: errorText(r.data.error) });
     $("shelf-msg").className = "refused";
   }
-  loadShelf();
+  await loadShelf();
+  showMessage("shelf-msg");
   return r.ok;
 }
 
@@ -221,7 +235,7 @@ async function loadHistory() {
   body.replaceChildren();
   for (const op of ops) {
     const tr = document.createElement("tr");
-    const label = i18n.cat["op_" + op.type] !== undefined ? t("op_" + op.type) : op.type;
+    const label = tOr("op_" + op.type, "op_other");
     tr.append(cell(fmtTime(op.occurred_at)), cell(label), cell(op.tracking || ""));
     body.append(tr);
   }
@@ -249,6 +263,10 @@ async function loadDay() {
 }
 
 $("day-close").addEventListener("click", async () => {
-  const r = await api("POST", "/api/days/" + encodeURIComponent($("day-summary").dataset.day) + "/close");
+  const day = $("day-summary").dataset.day;
+  if (!await confirmDanger(t("confirm_day_close", { day: fmtDay(day) }), t("day_close"))) return;
+  const r = await api("POST", "/api/days/" + encodeURIComponent(day) + "/close");
   $("day-msg").textContent = r.ok ? t("day_closed") : t("refused", { why: errorText(r.data.error) });
+  $("day-msg").className = r.ok ? "ok" : "refused";
+  showMessage("day-msg");
 });

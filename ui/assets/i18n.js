@@ -5,12 +5,22 @@
 
 const i18n = { lang: "fr", cat: {}, langs: ["fr", "en"], onChange: [] };
 
-// t returns the string of key with {name} replaced by vars.name.
+// t returns the string of key with {name} replaced by vars.name. A key
+// missing from the catalog gives a plain sentence, never the key itself.
 function t(key, vars) {
   let s = i18n.cat[key];
-  if (s === undefined) s = key;
+  if (s === undefined) {
+    console.warn("catalog " + i18n.lang + " has no " + key);
+    s = i18n.cat.missing || "";
+  }
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   return s;
+}
+
+// tOr is t of key when the catalog has it, else of fallback: for keys made
+// from codes (refusal_X, printer_X) that a newer agent may send.
+function tOr(key, fallback, vars) {
+  return t(i18n.cat[key] !== undefined ? key : fallback, vars);
 }
 
 // tn is t for a count: key_one when the language says n is singular.
@@ -21,10 +31,16 @@ function tn(key, n, vars) {
 
 function fmtNumber(n) { return new Intl.NumberFormat(i18n.lang).format(n); }
 
-// fmtWeight shows grams under a kilo, kilograms above.
+// fmtWeight shows a limit in kilograms, the one unit of the screen
+// ("5 kg", "0,5 kg").
 function fmtWeight(g) {
-  if (g < 1000) return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "gram" }).format(g);
-  return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "kilogram", maximumFractionDigits: 1 }).format(g / 1000);
+  return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "kilogram", maximumFractionDigits: 2 }).format(g / 1000);
+}
+
+// fmtWeightExact shows a parcel's weight as label and receipt print it:
+// kilograms with two decimals ("1,20 kg" in French).
+function fmtWeightExact(g) {
+  return new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "kilogram", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(g / 1000);
 }
 
 function fmtBytes(b) {
@@ -48,6 +64,7 @@ function fmtAge(s) {
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
   if (d) return nf(d, "day") + " " + nf(h, "hour");
   if (h) return nf(h, "hour") + " " + nf(m, "minute");
+  if (!m) return t("age_now"); // never "0 min"
   return nf(m, "minute");
 }
 
@@ -56,11 +73,13 @@ function applyI18n() {
   document.querySelectorAll("[data-i18n]").forEach((e) => { e.textContent = t(e.dataset.i18n); });
   document.querySelectorAll("[data-i18n-aria]").forEach((e) => { e.setAttribute("aria-label", t(e.dataset.i18nAria)); });
   document.querySelectorAll("[data-i18n-alt]").forEach((e) => { e.alt = t(e.dataset.i18nAlt); });
+  // The language button is named in the language it switches to; its
+  // name starts with its visible text ("EN English").
   const other = i18n.lang === "fr" ? "en" : "fr";
   const b = document.getElementById("lang");
-  b.textContent = other.toUpperCase();
   b.lang = other;
-  b.setAttribute("aria-label", t("switch_lang"));
+  document.getElementById("lang-code").textContent = other.toUpperCase();
+  document.getElementById("lang-name").textContent = " " + t("other_lang");
   document.title = t("title");
 }
 
@@ -74,8 +93,15 @@ async function setLang(lang) {
   for (const f of i18n.onChange) f();
 }
 
+// savedLang is the clerk's last choice on this screen, else the browser's
+// language (the kiosk launcher starts Chromium in the terminal's), else
+// French.
 function savedLang() {
-  try { return localStorage.getItem("comptoir.lang") || "fr"; } catch (e) { return "fr"; }
+  let saved = null;
+  try { saved = localStorage.getItem("comptoir.lang"); } catch (e) { /* private mode */ }
+  if (saved) return saved;
+  const nav = (navigator.language || "").slice(0, 2);
+  return i18n.langs.includes(nav) ? nav : "fr";
 }
 
 document.getElementById("lang").addEventListener("click", () => setLang(i18n.lang === "fr" ? "en" : "fr"));

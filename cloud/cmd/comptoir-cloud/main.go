@@ -27,6 +27,8 @@ const usage = `usage:
                        [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
                        [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
                        [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
+                       [--mqtt-tls-cert FILE --mqtt-tls-key FILE [--mqtt-client-ca FILE]]
+                       [--http-tls-cert FILE --http-tls-key FILE] [--insecure-plaintext]
   comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]

@@ -35,7 +35,9 @@ CREATE TABLE parcels (
     status     text        NOT NULL,
     holder     text        NOT NULL DEFAULT ''
 );
-CREATE INDEX parcels_merchant ON parcels (merchant, tracking);
+-- Merchants' parcels only: carriers' parcels (no merchant, most of the
+-- deposits) do not pay for an index no query of theirs uses.
+CREATE INDEX parcels_merchant ON parcels (merchant, tracking) WHERE merchant <> '';
 
 -- Parcels of the returns stored before parcels existed (the first return
 -- of a tracking number keeps it), at the status of their timeline's last

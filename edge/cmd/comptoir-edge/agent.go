@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,15 +34,26 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Stdout io.Writer
+	// Now is the counter's clock (the Desk's, the sign-in's, applied
+	// commands'); the trusted clock (edge.TrustedClock) when nil, which the
+	// agent never sets. Tests set it to put parcels on the shelf days ago,
+	// which the trusted clock refuses once later operations are journalled.
+	Now func() time.Time
 
 	enrollment Enrollment
 	journal    *journal.Journal
 	trust      *token.TrustList
 	desk       *edge.Desk
-	runner     *edge.PrintRunner
-	uplink     *uplink.Uplink
-	server     *ui.Server
-	metrics    *metrics
+	signIn     *edge.SignIn
+	commands   *edge.Commands
+	clock      *edge.TrustedClock
+	// wall is the system clock of the trusted clock; time.Now when nil.
+	// Tests move it back and forward.
+	wall    func() time.Time
+	runner  *edge.PrintRunner
+	uplink  *uplink.Uplink
+	server  *ui.Server
+	metrics *metrics
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,7 +70,7 @@ func (m *Main) ParseFlags(args []string) error {
 	configPath := fs.String("config", "", "JSON config file")
 	dir := fs.String("data", "", "data directory (default "+m.Config.DataDir+")")
 	addr := fs.String("http", "", "kiosk and local API address (default "+m.Config.HTTPAddr+")")
-	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN 9999")
+	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN "+demoManagerPIN)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,9 +116,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
+		MaxDataBytes: wire.MaxBatchBytes / 2,
 	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
+	}
+	floor, err := m.journal.LastOperationTime(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	m.clock = edge.NewTrustedClock(floor)
+	m.clock.Wall = m.wall
+	if behind := m.clock.Behind(); behind > 0 {
+		log.Warn("system clock behind the journal: running from the last operation's time", "behind", behind.String(), "last_operation", floor)
 	}
 	if cfg.Demo {
 		if err := m.demoStaff(ctx); err != nil {
@@ -144,19 +164,39 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.desk = edge.NewDesk(cfg.Rules)
 	m.desk.RelayPoint = cfg.RelayPoint
+	now := m.clock.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	m.desk.Now = now
 	m.desk.Journal = m.journal
-	m.desk.Codes = &scanner.Reader{Trust: m.trust}
+	m.desk.Codes = &scanner.Reader{Trust: m.trust, Now: m.clock.Now}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
 	m.desk.Renderer = cfg.Printing
-	m.desk.Appended = func(edge.Operation) {
+	m.desk.Appended = func(op edge.Operation) {
+		m.clock.Observe(op.OccurredAt)
 		m.runner.Notify()
 		m.uplink.Notify()
 	}
 
+	m.commands = &edge.Commands{
+		Journal: m.journal, Desk: m.desk, Revoke: m.revoke, Now: now,
+		Logger: m.Logger.With("component", "commands"),
+		Appended: func(op edge.Operation) {
+			m.clock.Observe(op.OccurredAt)
+			m.uplink.Notify()
+		},
+	}
+	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
+	m.signIn.Logger = m.Logger.With("component", "signin")
+	m.signIn.Now = now
+	m.signIn.Observe = m.metrics.observeSignIn
+
 	m.server = ui.New(ui.Config{
-		Addr: cfg.HTTPAddr, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
+		Addr: cfg.HTTPAddr, AllowedHosts: cfg.HTTPAllowedHosts, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
 	}, ui.Deps{
 		Desk:    m.desk,
+		SignIn:  m.signIn,
 		Decoder: m.metrics.timeDecode(&scanner.Decoder{MaxPixels: cfg.MaxImagePixels}),
 		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: cfg.Printing,
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
@@ -204,6 +244,10 @@ func (m *Main) URL() string { return m.server.URL() }
 // Terminal is the enrolled terminal id.
 func (m *Main) Terminal() string { return m.enrollment.Terminal }
 
+// demoManagerPIN is the demo manager's PIN: six digits, as every new
+// manager's (edge.MinManagerPIN).
+const demoManagerPIN = "999999"
+
 func (m *Main) demoStaff(ctx context.Context) error {
 	staff, err := m.journal.ListStaff(ctx)
 	if err != nil || len(staff) > 0 {
@@ -212,7 +256,7 @@ func (m *Main) demoStaff(ctx context.Context) error {
 	if _, err := addStaff(ctx, m.journal, "Démo Clerc", edge.RoleClerk, "1234"); err != nil {
 		return err
 	}
-	_, err = addStaff(ctx, m.journal, "Démo Gérant", edge.RoleManager, "9999")
+	_, err = addStaff(ctx, m.journal, "Démo Gérant", edge.RoleManager, demoManagerPIN)
 	return err
 }
 
@@ -243,47 +287,25 @@ func (m *Main) applyTrust(payload []byte) {
 	}
 }
 
-// applyCommand carries out a cloud command and journals command.applied.
+// applyCommand hands a cloud command to the edge.Commands use case.
 func (m *Main) applyCommand(cmd wire.Command) {
-	ctx := context.Background()
-	// QoS 1 delivers at least once, also after a restart: the journal
-	// says which commands are done.
-	if done, err := m.journal.CommandApplied(ctx, cmd.ID); err != nil {
+	err := m.commands.Apply(context.Background(), edge.Command{
+		ID: cmd.ID, Type: cmd.Type, Config: cmd.Config, Revocations: cmd.Revocations,
+	})
+	if err != nil && edge.ErrorCode(err) == edge.EINTERNAL {
 		m.Logger.Error("command not applied", "command", cmd.ID, "error", err)
-		return
-	} else if done {
-		m.Logger.Info("command already applied", "command", cmd.ID, "type", cmd.Type)
-		return
 	}
-	switch cmd.Type {
-	case wire.CmdPing:
-	case wire.CmdRevocationsAdd:
-		m.trust.Revoke(cmd.Revocations...)
-		if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), m.trust.MarshalJWKS()); err != nil {
-			m.Logger.Error("save trust list", "error", err)
-		}
-	case wire.CmdConfigSet:
-		var c struct {
-			Rules *edge.Rules `json:"rules"`
-		}
-		if err := json.Unmarshal(cmd.Config, &c); err != nil || c.Rules == nil {
-			m.Logger.Warn("config.set ignored", "command", cmd.ID, "error", err)
-			return
-		}
-		if err := m.desk.SetRules(*c.Rules); err != nil {
-			m.Logger.Warn("config.set refused", "command", cmd.ID, "error", err)
-			return
-		}
-	default:
-		m.Logger.Warn("unknown command", "command", cmd.ID, "type", cmd.Type)
-		return
+}
+
+// revoke adds revocations to the trust list and saves it. A failed save is
+// logged, not returned: the revocation holds until the next start, and the
+// cloud's retained trust list carries it again.
+func (m *Main) revoke(raIDs []string) error {
+	m.trust.Revoke(raIDs...)
+	if err := writePrivate(filepath.Join(m.Config.DataDir, trustFile), m.trust.MarshalJWKS()); err != nil {
+		m.Logger.Error("save trust list", "error", err)
 	}
-	op := edge.NewOperation(edge.OpCommandApplied, time.Now(), "", "", edge.CommandData{CommandID: cmd.ID, Type: cmd.Type})
-	if _, err := m.journal.Append(ctx, op); err != nil {
-		m.Logger.Error("journal command", "command", cmd.ID, "error", err)
-		return
-	}
-	m.uplink.Notify()
+	return nil
 }
 
 // Status is the body of GET /api/status.
@@ -299,6 +321,11 @@ type Status struct {
 	LastSeq          uint64                        `json:"last_seq"`
 	// DiskWarning is on past 80 % of the journal's disk budget.
 	DiskWarning bool `json:"disk_warning"`
+	// ClockBehind is on when the system clock is behind the last
+	// journalled operation: the counter then runs from that time plus the
+	// time since start (edge.TrustedClock); ClockBehindS says by how much.
+	ClockBehind  bool    `json:"clock_behind"`
+	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
 	// PrinterStates says why a printer is down (paper out, head open,
 	// paused, unreachable, failing) and when its next job is tried.
 	PrinterStates []edge.PrinterStatus `json:"printer_states"`
@@ -334,6 +361,9 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
 		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
 		DiskWarning: m.journal.DiskWarning(),
+	}
+	if behind := m.clock.Behind(); behind > 0 {
+		st.ClockBehind, st.ClockBehindS = true, behind.Seconds()
 	}
 	if pending > 0 && !oldest.IsZero() {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()

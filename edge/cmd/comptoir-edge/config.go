@@ -3,21 +3,35 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/printer"
+	"github.com/comptoir/comptoir/scanner"
 )
+
+// DefaultMemoryLimit is the soft memory limit of the agent (300 MiB),
+// fitted to a terminal of 1 GB shared with the kiosk's browser and the
+// system: the garbage collector works harder as the heap nears it, instead
+// of letting a burst (camera frames, a backlog) grow the process until the
+// kernel kills something.
+const DefaultMemoryLimit = 300 << 20
 
 // Config is the terminal agent's configuration: defaults, then the file given
 // with --config (JSON), then flags.
 type Config struct {
-	DataDir    string          `json:"data_dir"`
-	HTTPAddr   string          `json:"http_addr"`
-	RelayPoint edge.RelayPoint `json:"relay_point"`
-	Rules      edge.Rules      `json:"rules"`
+	DataDir  string `json:"data_dir"`
+	HTTPAddr string `json:"http_addr"`
+	// HTTPAllowedHosts are the Host names the kiosk answers besides its
+	// listen address's and the loopback names (localhost, 127.0.0.1,
+	// [::1]); a request for another name gets 421 (DNS rebinding).
+	HTTPAllowedHosts []string        `json:"http_allowed_hosts"`
+	RelayPoint       edge.RelayPoint `json:"relay_point"`
+	Rules            edge.Rules      `json:"rules"`
 	// Printers maps "label" and "receipt" to transport URLs (spool://DIR,
 	// tcp://host:9100, file:///dev/usb/lp0, cups://QUEUE, none).
 	Printers map[string]string `json:"printers"`
@@ -31,6 +45,10 @@ type Config struct {
 	Retention Duration `json:"retention"`
 	// MaxImagePixels bounds camera frames before they are decoded.
 	MaxImagePixels int `json:"max_image_pixels"`
+	// MemoryLimitBytes is the Go runtime's soft memory limit (GOMEMLIMIT),
+	// set by `comptoir-edge run`; 0 leaves the runtime's default. The
+	// GOMEMLIMIT environment variable, when set, wins.
+	MemoryLimitBytes int64 `json:"memory_limit_bytes"`
 	// SessionIdle signs clerks out after this long without activity.
 	SessionIdle Duration `json:"session_idle"`
 	Demo        bool     `json:"demo"`
@@ -56,13 +74,14 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // DefaultConfig returns the defaults of DESIGN.md.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:         "data/edge",
-		HTTPAddr:        "127.0.0.1:8081",
-		Rules:           edge.DefaultRules(),
-		DiskBudgetBytes: 2 << 30,
-		Retention:       Duration(30 * 24 * time.Hour),
-		MaxImagePixels:  40_000_000,
-		SessionIdle:     Duration(15 * time.Minute),
+		DataDir:          "data/edge",
+		HTTPAddr:         "127.0.0.1:8081",
+		Rules:            edge.DefaultRules(),
+		DiskBudgetBytes:  2 << 30,
+		Retention:        Duration(30 * 24 * time.Hour),
+		MaxImagePixels:   scanner.DefaultMaxPixels,
+		MemoryLimitBytes: DefaultMemoryLimit,
+		SessionIdle:      Duration(15 * time.Minute),
 	}
 }
 
@@ -96,6 +115,12 @@ func (c *Config) Validate() error {
 	if c.Retention <= 0 {
 		return fmt.Errorf("config: retention must be positive")
 	}
+	if c.MemoryLimitBytes < 0 {
+		return fmt.Errorf("config: memory_limit_bytes must not be negative")
+	}
+	if c.MaxImagePixels < 0 {
+		return fmt.Errorf("config: max_image_pixels must not be negative")
+	}
 	if c.SessionIdle <= 0 {
 		return fmt.Errorf("config: session_idle must be positive")
 	}
@@ -113,4 +138,16 @@ func (c *Config) printerURL(name string) string {
 	}
 	dir, _ := filepath.Abs(filepath.Join(c.DataDir, "spool", name))
 	return "spool://" + dir
+}
+
+// applyMemoryLimit sets the runtime's soft memory limit from the config,
+// unless the GOMEMLIMIT environment variable set it already. It is called by
+// `comptoir-edge run` only, not by Main.Run: the limit is the process's, and
+// tests run many Mains in one process.
+func (c *Config) applyMemoryLimit(log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimitBytes <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(c.MemoryLimitBytes)
+	log.Info("memory limit set", "bytes", c.MemoryLimitBytes)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -65,28 +66,56 @@ func writePrivate(path string, data []byte) error {
 func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
 	cloud := fs.String("cloud", "", "cloud base URL, e.g. http://127.0.0.1:8080")
-	key := fs.String("operator-key", "", "operator API key")
+	key := fs.String("operator-key", "", "operator API key; - reads it from standard input (default $"+operatorKeyEnv+")")
 	tid := fs.String("terminal", "", "terminal id ([a-z0-9-]{3,64})")
 	name := fs.String("name", "", "relay point name shown on receipts")
 	dir := fs.String("data", DefaultConfig().DataDir, "data directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	opKey, err := operatorKey(*key, stdin, os.Getenv)
+	if err != nil {
+		return err
+	}
 	switch {
-	case *cloud == "" || *key == "" || *tid == "":
-		return fmt.Errorf("enroll: --cloud, --operator-key and --terminal are required")
+	case *cloud == "" || opKey == "" || *tid == "":
+		return fmt.Errorf("enroll: --cloud, the operator key (--operator-key -, or $%s) and --terminal are required", operatorKeyEnv)
 	case !wire.ValidTerminalID(*tid):
 		return fmt.Errorf("enroll: terminal id %q must match [a-z0-9-]{3,64}", *tid)
 	}
 	if *name == "" {
 		*name = *tid
 	}
-	e, err := Enroll(ctx, *cloud, *key, *tid, *name, *dir)
+	e, err := Enroll(ctx, *cloud, opKey, *tid, *name, *dir)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "enrolled terminal %s with %s; broker %s; data in %s\n", e.Terminal, e.Cloud, e.MQTT.URL, *dir)
 	return nil
+}
+
+// operatorKeyEnv names the environment variable that may hold the operator
+// key, so that it need not be in argv (which every user of the machine can
+// read in /proc, and shells keep in their history).
+const operatorKeyEnv = "COMPTOIR_OPERATOR_KEY"
+
+// stdin is where `--operator-key -` reads the key; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// operatorKey returns the operator key: the flag's value, its first line of
+// in when the flag is "-", else the environment variable's value.
+func operatorKey(flagValue string, in io.Reader, getenv func(string) string) (string, error) {
+	switch flagValue {
+	case "-":
+		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", fmt.Errorf("enroll: read the operator key from standard input: %w", err)
+		}
+		return strings.TrimSpace(line), nil
+	case "":
+		return strings.TrimSpace(getenv(operatorKeyEnv)), nil
+	}
+	return flagValue, nil
 }
 
 // Enroll registers terminal tid and its receipt-signing public key with the

@@ -136,11 +136,31 @@ func offlineTerminal(tb testing.TB, dir, tid string, trust *token.TrustList) {
 	}
 }
 
+// issuerTerminal makes an issuer of return authorisations and the data
+// directory of an offline terminal tid that trusts it.
+func issuerTerminal(tb testing.TB, tid string) (token.Key, string) {
+	tb.Helper()
+	issuer, _ := token.GenerateKey("issuer-" + tid)
+	trust := token.NewTrustList()
+	trust.AddKey(issuer.ID, issuer.Public())
+	dir := tb.TempDir()
+	offlineTerminal(tb, dir, tid, trust)
+	return issuer, dir
+}
+
 // startTerminal runs a Main on a free port in dir and signs in as the demo
 // clerk.
 func startTerminal(tb testing.TB, dir string, opts ...func(*Config)) (*Main, *client) {
 	tb.Helper()
+	return startTerminalAt(tb, dir, nil, opts...)
+}
+
+// startTerminalAt is startTerminal with the counter's clock now (time.Now
+// when nil).
+func startTerminalAt(tb testing.TB, dir string, now func() time.Time, opts ...func(*Config)) (*Main, *client) {
+	tb.Helper()
 	m := NewMain()
+	m.Now = now
 	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

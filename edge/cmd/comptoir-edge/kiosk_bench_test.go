@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // scanLatencyJS times, inside the page, each scan from the keydown of the
@@ -35,11 +34,7 @@ const scanLatencyJS = `(() => {
 // valid return code and an expired one (refused). The code is put in the
 // field by script; the Enter is a real key event.
 func BenchmarkKioskScan(b *testing.B) {
-	issuer, _ := token.GenerateKey("issuer-kiosk-bench")
-	trust := token.NewTrustList()
-	trust.AddKey(issuer.ID, issuer.Public())
-	dir := b.TempDir()
-	offlineTerminal(b, dir, "term-kiosk-bench", trust)
+	issuer, dir := issuerTerminal(b, "term-kiosk-bench")
 	m, _ := startTerminal(b, dir)
 	codes := []string{
 		signRA(b, issuer, s10(5000), nil),
@@ -51,7 +46,7 @@ func BenchmarkKioskScan(b *testing.B) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(testenv.Chromium(b)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(800, 480))
+		chromedp.WindowSize(800, 480), chromedp.Flag("lang", "fr-FR"), chromedp.Flag("accept-lang", "fr-FR,fr"))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel2 := chromedp.NewContext(actx)

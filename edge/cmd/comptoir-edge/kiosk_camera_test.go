@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // writeY4M writes a one-frame 640x480 Y4M video of a QR code of text in the
@@ -64,11 +63,7 @@ func writeY4M(t *testing.T, path, text string) {
 // video of a parcel's QR code; the kiosk sends frames to /api/scan/image
 // until the code is read, stops the camera, flashes and shows the answer.
 func TestKioskCamera(t *testing.T) {
-	issuer, _ := token.GenerateKey("issuer-kiosk-camera")
-	trust := token.NewTrustList()
-	trust.AddKey(issuer.ID, issuer.Public())
-	dir := t.TempDir()
-	offlineTerminal(t, dir, "term-kiosk-camera", trust)
+	_, dir := issuerTerminal(t, "term-kiosk-camera")
 	m, _ := startTerminal(t, dir)
 	tracking := s10(4242)
 	video := filepath.Join(t.TempDir(), "qr.y4m")
@@ -122,9 +117,7 @@ func TestKioskCamera(t *testing.T) {
 // message; the pages are reached with the keyboard alone; then, on a terminal whose sessions last a second, the screen
 // locks itself when left alone and the session is gone on the server too.
 func TestKioskNoCameraAndIdleLock(t *testing.T) {
-	trust := token.NewTrustList()
-	dir := t.TempDir()
-	offlineTerminal(t, dir, "term-kiosk-nocam", trust)
+	_, dir := issuerTerminal(t, "term-kiosk-nocam")
 	m, _ := startTerminal(t, dir)
 	ctx := newBrowser(t)
 	signInKiosk(t, ctx, m.URL())
@@ -152,8 +145,7 @@ func TestKioskNoCameraAndIdleLock(t *testing.T) {
 	)
 	keyboardOnly(t, ctx)
 
-	dir2 := t.TempDir()
-	offlineTerminal(t, dir2, "term-kiosk-idle", trust)
+	_, dir2 := issuerTerminal(t, "term-kiosk-idle")
 	m2, _ := startTerminal(t, dir2, func(c *Config) { c.SessionIdle = Duration(time.Second) })
 	signInKiosk(t, ctx, m2.URL())
 	do(t, ctx, "idle lock",

@@ -2,156 +2,103 @@ package main
 
 import (
 	"context"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/comptoir/comptoir/edge"
-	"github.com/comptoir/comptoir/scanner/token"
 )
 
-// kioskDocs, when set (make docs-kiosk), is where the screenshots of the
-// 800x480 run are copied for the README.
-var kioskDocs = flag.String("kiosk-docs", "", "directory to write the kiosk's screenshots to (docs/kiosk)")
-
-// kioskSizes are the screens the kiosk must fit: the smallest counter
-// screen and a 10-inch tablet.
-var kioskSizes = []struct {
-	name string
-	w, h int64
-}{{"800x480", 800, 480}, {"1280x800", 1280, 800}}
-
-// layoutJS lists what is wrong with the screen: a resource loaded from
-// outside the terminal, something the CSP blocked, a page wider than the
-// screen, or a visible control sticking out of the viewport on either side,
-// clipped by a scrolling ancestor, lower than 48 px or with no accessible
-// name.
-const layoutJS = `(() => {
-  const bad = [], W = window.innerWidth;
-  if (document.documentElement.scrollWidth > W) bad.push("page is " + document.documentElement.scrollWidth + " px wide, screen " + W);
-  for (const e of performance.getEntriesByType("resource")) {
-    if (!e.name.startsWith(location.origin + "/")) bad.push("loaded from outside the terminal: " + e.name);
-  }
-  if (!window.cspViolations) bad.push("app.js did not run");
-  else if (window.cspViolations.length) bad.push("blocked by the CSP: " + window.cspViolations.join(", "));
-  const name = (e) => e.id || e.className || e.tagName + ":" + e.textContent.trim().slice(0, 24);
-  const labelled = (e) => (e.labels && e.labels.length > 0) || e.getAttribute("aria-label") ||
-    ((e.tagName === "BUTTON" || e.tagName === "A" || e.tagName === "SUMMARY") && e.textContent.trim());
-  for (const e of document.querySelectorAll("button, input, select, a, summary")) {
-    const r = e.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue; // not displayed
-    if (r.left < -0.5 || r.right > W + 0.5) bad.push(name(e) + " spans " + r.left + ".." + r.right + " of " + W);
-    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
-      const cs = getComputedStyle(p);
-      if (cs.overflowX === "visible" && cs.overflowY === "visible") continue;
-      const q = p.getBoundingClientRect();
-      if (r.left < q.left - 0.5 || r.right > q.right + 0.5) bad.push(name(e) + " clipped by " + name(p));
-    }
-    if (r.height < 47.5) bad.push(name(e) + " is " + r.height + " px tall");
-    if (!labelled(e)) bad.push(name(e) + " has no label");
-  }
-  return bad;
-})()`
-
-// kioskShot saves a screenshot of the viewport in dir (and in -kiosk-docs
-// for the small screen) and fails the test if the layout check finds a
-// control out of the screen, too small or unlabelled.
-func kioskShot(t *testing.T, ctx context.Context, dir, size, name string) {
-	t.Helper()
-	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutJS))
-	if err != nil {
-		t.Fatalf("%s: layout check: %v", name, err)
-	}
-	if len(bad) > 0 {
-		t.Errorf("%s at %s: %s", name, size, strings.Join(bad, "; "))
-	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("%s: screenshot: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, size+"-"+name+".png"), png, 0o644); err != nil {
+// TestKioskScreens runs every job of the counter through the kiosk in a
+// real Chromium at 800x480 and 1280x800: sign in on the keypad, a drop-off
+// with the scanner typing into the page (the items of the return listed,
+// the weight limit shown, weights typed as a scale shows them and
+// implausible ones asked again), the receipt QR read back from a
+// screenshot, a cancel confirmed in a dialog, a refusal in plain words, the
+// next customer's scan with no tap, an in-store return, the shelf (ages,
+// a cancel, a handover scanned then of all a carrier's parcels, each
+// confirmed), history, the day closed by a manager, and the switch to
+// English remembered across a reload. Each screen is checked for controls
+// out of the screen, under 48 px or unlabelled, for words that are not the
+// catalog's, and by axe-core; it is saved as PNG.
+func TestKioskScreens(t *testing.T) {
+	issuer, dir := issuerTerminal(t, "term-kiosk-screens")
+	// The counter's clock, moved back to put parcels on the shelf days ago.
+	var back atomic.Int64
+	m, c := startTerminalAt(t, dir, func() time.Time { return time.Now().Add(-time.Duration(back.Load())) })
+	const managerPIN = "246810"
+	if _, err := addStaff(context.Background(), m.journal, "Gérante Test", edge.RoleManager, managerPIN); err != nil {
 		t.Fatal(err)
 	}
-	if *kioskDocs != "" && size == kioskSizes[0].name {
-		if err := os.WriteFile(filepath.Join(*kioskDocs, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// do runs steps one by one, naming the one that fails.
-func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	for i, s := range steps {
-		if err := chromedp.Do(ctx, s); err != nil {
-			t.Fatalf("%s, step %d: %v", what, i, err)
-		}
-	}
-}
-
-// signInKiosk opens the kiosk signed out, in French, and signs in.
-func signInKiosk(t *testing.T, ctx context.Context, url string) {
-	t.Helper()
-	do(t, ctx, "sign in",
-		chromedp.Navigate(url+"/"),
-		chromedp.Poll[chromedp.Void](`document.body.dataset.ready === "1"`),
-		chromedp.Evaluate[chromedp.Void](`localStorage.removeItem("comptoir.lang"); fetch("/api/session", {method: "DELETE"}).then(() => 1)`, chromedp.EvalAwaitPromise),
-		chromedp.Reload(),
-		chromedp.Poll[chromedp.Void](`document.body.dataset.ready === "1"`),
-		chromedp.WaitVisible(chromedp.ID("pin")),
-	)
-}
-
-// TestKioskScreens runs every job of the counter through the kiosk in a
-// real Chromium at 800x480 and 1280x800: sign in, a drop-off with the
-// scanner typing into the page (the weight limit shown), the receipt, a
-// cancel, a refusal in plain words, an in-store return, a handover scanned
-// then of all a carrier's parcels with its manifest, history, day, and the
-// switch to English remembered across a reload. Each screen is checked for
-// controls out of the screen, under 48 px or unlabelled, and saved as PNG.
-func TestKioskScreens(t *testing.T) {
-	issuer, _ := token.GenerateKey("issuer-kiosk-screens")
-	trust := token.NewTrustList()
-	trust.AddKey(issuer.ID, issuer.Public())
-	dir := t.TempDir()
-	offlineTerminal(t, dir, "term-kiosk-screens", trust)
-	// Parcels are overdue at once, to show it on the shelf.
-	m, c := startTerminal(t, dir, func(c *Config) { c.Rules.HoldTime = time.Millisecond })
 	shots := t.TempDir()
 	if *kioskDocs != "" {
 		if err := os.MkdirAll(*kioskDocs, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// What the test puts on screen, besides the catalog's words.
+	data := []string{"DEMO", "Pull", "SKU-1", "Démo Clerc", "Gérante Test", "Relais Test"}
+	for i := range kioskSizes {
+		for j := range 14 {
+			data = append(data, s10(1000+100*i+j))
+		}
+	}
 	ctx := newBrowser(t)
 	for i, sz := range kioskSizes {
 		serial := 1000 + 100*i
-		// Two parcels already on the shelf for the handover.
+		// Two parcels on the shelf since four days (past the 72 h hold
+		// time), for the handover.
+		back.Store(int64(4 * 24 * time.Hour))
 		for j := range 2 {
 			if code := c.do("POST", "/api/deposits", map[string]any{"code": signRA(t, issuer, s10(serial+j), nil), "weight_g": 700}, nil); code != http.StatusCreated {
 				t.Fatalf("deposit: %d", code)
 			}
 		}
-		drop := signRA(t, issuer, s10(serial+10), nil)
+		back.Store(0)
+		drop, drop2 := signRA(t, issuer, s10(serial+10), nil), signRA(t, issuer, s10(serial+13), nil)
 		expired := signRA(t, issuer, s10(serial+11), func(ra *edge.ReturnAuthorisation) {
 			ra.IssuedAt, ra.ExpiresAt = time.Now().Add(-30*24*time.Hour), time.Now().Add(-24*time.Hour)
 		})
 		instore := signRA(t, issuer, s10(serial+12), nil)
+		shot := func(name string) { t.Helper(); kioskShot(t, ctx, shots, sz.name, name, data...) }
 
 		do(t, ctx, "viewport", chromedp.EmulateViewport(sz.w, sz.h))
 		signInKiosk(t, ctx, m.URL())
-		kioskShot(t, ctx, shots, sz.name, "login")
+		shot("login")
+		do(t, ctx, "empty PIN", chromedp.Click(chromedp.ID("pin-enter")), chromedp.Poll[chromedp.Void](`document.getElementById("login-error").textContent !== ""`))
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("login-error"))); got != "Tapez votre code PIN." {
+			t.Errorf("empty PIN: %q", got)
+		}
+		signInTouch(t, ctx, "1234")
+		if i == 0 {
+			// A photo of the code, through the kiosk's own button (the
+			// browser's file input is hidden).
+			png, err := encodeQR(drop, 400)
+			if err != nil {
+				t.Fatal(err)
+			}
+			photo := filepath.Join(t.TempDir(), "code.png")
+			if err := os.WriteFile(photo, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			do(t, ctx, "photo",
+				chromedp.WaitVisible(chromedp.ID("frame-pick")),
+				chromedp.SetUploadFiles(chromedp.ID("frame"), []string{photo}),
+				chromedp.WaitVisible(chromedp.ID("deposit-form")),
+			)
+			if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.ok"))); got != "Code valable : "+s10(serial+10)+" (retour autorisé)" {
+				t.Errorf("photo of the code: %q", got)
+			}
+		}
 
 		// Drop-off: the scanner types into the page, nothing focused.
 		do(t, ctx, "drop-off",
-			chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
-			chromedp.WaitVisible(chromedp.ID("code")),
 			chromedp.Click(chromedp.ID("desk-title")),
 			chromedp.KeyEvent(drop+kb.Enter),
 			chromedp.WaitVisible(chromedp.ID("deposit-form")),
@@ -160,7 +107,10 @@ func TestKioskScreens(t *testing.T) {
 		if err != nil || limit != "maximum 5\u202fkg" {
 			t.Errorf("weight limit shown %q (%v), want the RA's 5 kg", limit, err)
 		}
-		kioskShot(t, ctx, shots, sz.name, "eligible")
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#items li"))); got != "Pull × 1 — taille qui ne va pas" {
+			t.Errorf("items of the return: %q", got)
+		}
+		shot("eligible")
 		if i == 0 {
 			// The next code scanned while the weight field has the focus
 			// goes to the code field, not into the weight.
@@ -172,22 +122,59 @@ func TestKioskScreens(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("deposit-form")),
 			)
 		}
-		do(t, ctx, "overweight",
-			chromedp.SendKeys(chromedp.ID("weight"), "6000"+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
-		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused"))); got != "Refusé : Colis trop lourd. (maximum 5\u202fkg)" {
-			t.Errorf("overweight parcel: %q", got)
+		// Weights as a scale shows them; wrong ones are asked again.
+		for _, tt := range []struct{ typed, want string }{
+			{"0,005", "Moins de 10 g : pesez le colis de nouveau."},
+			{"6", "Refusé : Colis trop lourd. (maximum 5\u202fkg)"},
+			{"850", "Refusé : Colis trop lourd. (maximum 5\u202fkg) Pour 850 grammes, tapez « 850 g »."},
+			{"1 kilo", "Poids illisible : tapez des kilos (1,2) ou des grammes (850 g)."},
+		} {
+			do(t, ctx, "weight "+tt.typed,
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("weight").value = ""`),
+				chromedp.SendKeys(chromedp.ID("weight"), tt.typed+kb.Enter),
+				chromedp.WaitVisible(chromedp.ID("weight-msg")),
+			)
+			if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("weight-msg"))); got != tt.want {
+				t.Errorf("weight %q: %q, want %q", tt.typed, got, tt.want)
+			}
+			inView(t, ctx, "weight "+tt.typed+" at "+sz.name, "#weight-msg")
 		}
+		if i == 0 {
+			shot("weight")
+		}
+		typed := []string{"1,2", "1200 g"}[i]
 		do(t, ctx, "deposit",
-			chromedp.SendKeys(chromedp.ID("weight"), "1500"+kb.Enter),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("weight").value = ""`),
+			chromedp.SendKeys(chromedp.ID("weight"), typed+kb.Enter),
 			chromedp.WaitVisible(chromedp.ID("result")),
-			chromedp.Poll[chromedp.Void](`document.getElementById("r-qr").complete && document.getElementById("r-qr").naturalWidth > 0`),
+			chromedp.Poll[chromedp.Void](`document.getElementById("r-qr").complete && document.getElementById("r-qr").naturalWidth > 0 && document.getElementById("r-qr").style.width !== ""`),
 		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-tracking"))); got != s10(serial+10) {
-			t.Errorf("receipt shows tracking %q, want %s", got, s10(serial+10))
+		title, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-title")))
+		facts, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-facts")))
+		if title != "Colis déposé : "+s10(serial+10) || !strings.HasSuffix(facts, " — 1,20\u202fkg") {
+			t.Errorf("receipt shows %q, %q; want the tracking %s and 1,20 kg", title, facts, s10(serial+10))
 		}
-		kioskShot(t, ctx, shots, sz.name, "receipt")
+		shot("receipt")
+		// The receipt QR, read from the screen as a phone would.
+		receipt, err := chromedp.Run(ctx, chromedp.Evaluate[string](`lastDeposit.receipt.token`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var perfect []byte
+		qrURL, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`lastDeposit.receipt.png_url`))
+		if code := c.do("GET", qrURL, nil, &perfect); code != http.StatusOK {
+			t.Fatalf("receipt QR: %d", code)
+		}
+		readScreenQR(t, ctx, shots, sz.name, receipt, perfect)
+		inView(t, ctx, "receipt QR at "+sz.name, "#r-qr")
+		inView(t, ctx, "receipt caption at "+sz.name, ".receipt figcaption")
+		// The label prints the weight as the screen shows it.
+		labelURL, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`lastDeposit.label.zpl_url`))
+		var zpl []byte
+		if code := c.do("GET", labelURL, nil, &zpl); code != http.StatusOK || !strings.Contains(string(zpl), "Poids : 1,20 kg") {
+			t.Errorf("label (%d) does not print Poids : 1,20 kg", code)
+		}
+
 		do(t, ctx, "reprint",
 			chromedp.Click(chromedp.ID("r-reprint-receipt")),
 			chromedp.Poll[chromedp.Void](`document.getElementById("r-msg").textContent !== ""`),
@@ -206,28 +193,58 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("label PDF link %q", pdf.Value)
 		}
 		do(t, ctx, "previews shown", chromedp.ScrollIntoView(chromedp.ID("r-label")))
-		kioskShot(t, ctx, shots, sz.name, "previews")
+		shot("previews")
 
-		// Cancel within the grace window, from the receipt.
+		// Cancel from the receipt: asked first; "no" keeps the deposit.
+		do(t, ctx, "cancel asked",
+			chromedp.Click(chromedp.ID("r-cancel")),
+			chromedp.WaitVisible(chromedp.ID("confirm-yes")),
+		)
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("confirm-text"))); !strings.HasPrefix(got, "Annuler le dépôt "+s10(serial+10)+" ?") {
+			t.Errorf("cancel question %q", got)
+		}
+		inView(t, ctx, "cancel question at "+sz.name, "#confirm")
+		shot("confirm")
+		do(t, ctx, "cancel declined", chromedp.Click(chromedp.ID("confirm-no")), chromedp.WaitNotVisible(chromedp.ID("confirm")))
+		if visible, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("result").hidden`)); !visible {
+			t.Errorf("declining the cancel left the receipt")
+		}
 		do(t, ctx, "cancel",
 			chromedp.Click(chromedp.ID("r-cancel")),
-			chromedp.Poll[chromedp.Void](`document.getElementById("r-msg").textContent.includes("annulé")`),
+			chromedp.Click(chromedp.ID("confirm-yes")),
+			chromedp.WaitVisible(chromedp.CSS("#check p.cancelled")),
 		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("r-msg"))); got != "Dépôt "+s10(serial+10)+" annulé." {
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.cancelled"))); got != "Dépôt "+s10(serial+10)+" annulé." {
 			t.Errorf("cancel message %q", got)
 		}
+		inView(t, ctx, "cancel message at "+sz.name, "#check p.cancelled")
+		if qr, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("result").hidden || document.getElementById("r-qr").hasAttribute("src")`)); qr {
+			t.Errorf("the cancelled deposit's receipt QR is still on screen")
+		}
+		shot("cancelled")
 
 		// A refusal, in plain words.
 		do(t, ctx, "refusal",
-			chromedp.Click(chromedp.ID("next")),
-			chromedp.Click(chromedp.ID("desk-title")),
 			chromedp.KeyEvent(expired+kb.Enter),
 			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
 		)
 		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#check p.refused"))); got != "Refusé : Délai de retour dépassé." {
 			t.Errorf("refusal shown %q", got)
 		}
-		kioskShot(t, ctx, shots, sz.name, "refused")
+		shot("refused")
+
+		// After a deposit, the next customer's code is scanned with no tap.
+		do(t, ctx, "deposit then next scan",
+			chromedp.KeyEvent(drop2+kb.Enter),
+			chromedp.WaitVisible(chromedp.ID("deposit-form")),
+			chromedp.KeyEvent("0,9"+kb.Enter),
+			chromedp.WaitVisible(chromedp.ID("result")),
+			chromedp.KeyEvent(expired+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS("#check p.refused")),
+		)
+		if shown, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("result").hidden`)); shown {
+			t.Errorf("the next scan left the last receipt on screen")
+		}
 
 		// In-store return.
 		do(t, ctx, "in-store return",
@@ -236,7 +253,7 @@ func TestKioskScreens(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#instore-items tr .condition`)),
 			chromedp.SetValue(chromedp.CSS(`#instore-items tr .condition`), "OPENED"),
 		)
-		kioskShot(t, ctx, shots, sz.name, "instore")
+		shot("instore")
 		do(t, ctx, "in-store save",
 			chromedp.Click(chromedp.CSS(`#instore-form button[type="submit"]`)),
 			chromedp.WaitNotVisible(chromedp.ID("instore-form")),
@@ -245,43 +262,15 @@ func TestKioskScreens(t *testing.T) {
 			t.Errorf("in-store message %q", got)
 		}
 
-		// The shelf, a parcel scanned for the driver, then the rest.
-		do(t, ctx, "shelf",
-			chromedp.Click(chromedp.CSS(`#views button[data-view="shelf"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`#shelf-parcels tr:nth-child(2)`)),
-		)
-		state, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-state")))
-		overdue, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#shelf-parcels tr.overdue").length`))
-		if state != "2 / 200 colis — 2 en retard" || overdue != 2 {
-			t.Errorf("shelf state %q with %d rows overdue; want 2 / 200 colis — 2 en retard, 2 rows", state, overdue)
-		}
-		kioskShot(t, ctx, shots, sz.name, "shelf")
-		do(t, ctx, "handover",
-			chromedp.SendKeys(chromedp.ID("handover-code"), s10(serial)+kb.Enter),
-			chromedp.Click(chromedp.ID("handover-send")),
-			chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr:nth-child(2)`)),
-			chromedp.WaitVisible(chromedp.ID("manifest-reprint")),
-		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-msg"))); !strings.HasPrefix(got, "1 colis remis à DEMO (bordereau ") {
-			t.Errorf("handover message %q", got)
-		}
-		kioskShot(t, ctx, shots, sz.name, "handover")
-		do(t, ctx, "handover all",
-			chromedp.Click(chromedp.CSS(`#shelf-carriers button.handover`)),
-			chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr`)),
-		)
+		kioskShelf(t, ctx, sz.name, serial, shot)
 
 		// History and the day.
 		do(t, ctx, "history",
 			chromedp.Click(chromedp.CSS(`#views button[data-view="history"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#history-ops tr`)),
 		)
-		kioskShot(t, ctx, shots, sz.name, "history")
-		do(t, ctx, "day",
-			chromedp.Click(chromedp.CSS(`#views button[data-view="day"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`#day-summary dd`)),
-		)
-		kioskShot(t, ctx, shots, sz.name, "day")
+		shot("history")
+		kioskDay(t, ctx, sz.name, managerPIN, i == 0, shot)
 
 		// English, remembered across a reload; then back to French.
 		do(t, ctx, "language",
@@ -299,7 +288,7 @@ func TestKioskScreens(t *testing.T) {
 		if got != "Refused: This is neither a return code nor a tracking number." || nav != "Drop-off" {
 			t.Errorf("in English: refusal %q, tab %q", got, nav)
 		}
-		kioskShot(t, ctx, shots, sz.name, "english")
+		shot("english")
 		do(t, ctx, "back to French",
 			chromedp.Click(chromedp.ID("lang")),
 			chromedp.Poll[chromedp.Void](`document.documentElement.lang === "fr"`),
@@ -311,72 +300,91 @@ func TestKioskScreens(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 }
 
-// TestKioskOffline shows the status bar of a terminal enrolled with a real
-// cloud: online, then offline with its backlog once the cloud (and its
-// broker) is gone.
-func TestKioskOffline(t *testing.T) {
-	cloud, issuer, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
-	closed := false
-	t.Cleanup(func() {
-		if !closed {
-			cloud.Close()
-		}
-	})
-	ra := createReturn(t, issuer)
-	m, c := enrolledTerminal(t, cloud, operator, "term-kiosk-offline", "Relais Écran")
-	ctx := newBrowser(t)
-	for _, sz := range kioskSizes {
-		do(t, ctx, "viewport", chromedp.EmulateViewport(sz.w, sz.h))
-		signInKiosk(t, ctx, m.URL())
-		do(t, ctx, "online",
-			chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS("#net.online")),
-		)
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("net"))); got != "En ligne" {
-			t.Errorf("status bar says %q while the cloud is up", got)
-		}
-		kioskShot(t, ctx, t.TempDir(), sz.name, "online")
+// kioskShelf goes through the shelf: two parcels waiting for four days
+// (overdue) and one of today; today's cancelled after a confirmation, one
+// handed over scanned, then the rest of the carrier's after a confirmation.
+func kioskShelf(t *testing.T, ctx context.Context, size string, serial int, shot func(string)) {
+	t.Helper()
+	do(t, ctx, "shelf",
+		chromedp.Click(chromedp.CSS(`#views button[data-view="shelf"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#shelf-parcels tr:nth-child(3)`)),
+	)
+	state, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-state")))
+	ages, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#shelf-parcels tr td:nth-child(4)")].map((td) => td.textContent)`))
+	overdue, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#shelf-parcels tr.overdue").length`))
+	if state != "3 / 200 colis — 2 en retard" || overdue != 2 || len(ages) != 3 ||
+		!strings.HasPrefix(ages[0], "4\u202fj") || !strings.HasSuffix(ages[0], "— en retard") || ages[2] != "moins d'une minute" {
+		t.Errorf("shelf state %q, %d rows overdue, ages %q; want 3 / 200 colis — 2 en retard, 2 rows, 4 j … — en retard and moins d'une minute", state, overdue, ages)
 	}
-	if err := cloud.Close(); err != nil {
-		t.Fatal(err)
+	shot("shelf")
+	do(t, ctx, "shelf cancel",
+		chromedp.Click(chromedp.CSS(`#shelf-parcels tr:nth-child(3) button.danger`)),
+		chromedp.WaitVisible(chromedp.ID("confirm-yes")),
+		chromedp.Click(chromedp.ID("confirm-yes")),
+		chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr:nth-child(3)`)),
+	)
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-msg"))); got != "Dépôt "+s10(serial+13)+" annulé." {
+		t.Errorf("shelf cancel message %q", got)
 	}
-	closed = true
-	if code := c.do("POST", "/api/deposits", map[string]any{"code": ra.Token, "weight_g": 900}, nil); code != http.StatusCreated {
-		t.Fatalf("offline deposit: %d", code)
+	inView(t, ctx, "shelf cancel message at "+size, "#shelf-msg")
+	do(t, ctx, "handover",
+		chromedp.SendKeys(chromedp.ID("handover-code"), s10(serial)+kb.Enter),
+		chromedp.Click(chromedp.ID("handover-send")),
+		chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr:nth-child(2)`)),
+		chromedp.WaitVisible(chromedp.ID("manifest-reprint")),
+	)
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("shelf-msg"))); !strings.HasPrefix(got, "1 colis remis à DEMO (bordereau ") {
+		t.Errorf("handover message %q", got)
 	}
-	for _, sz := range kioskSizes {
-		do(t, ctx, "offline",
-			chromedp.EmulateViewport(sz.w, sz.h),
-			chromedp.WaitVisible(chromedp.CSS("#net.offline")),
-			chromedp.Poll[chromedp.Void](`document.getElementById("backlog").textContent !== ""`),
-		)
-		net, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("net")))
-		backlog, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("backlog")))
-		if net != "Hors ligne" || !strings.HasSuffix(backlog, " à envoyer") {
-			t.Errorf("status bar without the cloud: %q, %q", net, backlog)
-		}
-		kioskShot(t, ctx, t.TempDir(), sz.name, "offline")
+	inView(t, ctx, "handover message at "+size, "#shelf-msg")
+	shot("handover")
+	do(t, ctx, "handover all asked",
+		chromedp.Click(chromedp.CSS(`#shelf-carriers button.handover`)),
+		chromedp.WaitVisible(chromedp.ID("confirm-yes")),
+	)
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("confirm-text"))); got != "Remettre le colis à DEMO ? Il quittera l'étagère." {
+		t.Errorf("handover question %q", got)
 	}
+	do(t, ctx, "handover all",
+		chromedp.Click(chromedp.ID("confirm-yes")),
+		chromedp.WaitNotPresent(chromedp.CSS(`#shelf-parcels tr`)),
+	)
+	inView(t, ctx, "handover all message at "+size, "#shelf-msg")
 }
 
-// keyboardOnly reaches the shelf page with Tab and Enter alone, and checks
-// that the control with the focus shows it.
-func keyboardOnly(t *testing.T, ctx context.Context) {
+// kioskDay shows the day's summary; a manager signed in on the keypad
+// closes it (when close is set) after a confirmation, else declines.
+func kioskDay(t *testing.T, ctx context.Context, size, managerPIN string, close bool, shot func(string)) {
 	t.Helper()
-	const onShelfTab = `document.activeElement && document.activeElement.dataset.view === "shelf"`
-	for range 40 {
-		at, err := chromedp.Run(ctx, chromedp.Evaluate[bool](onShelfTab))
-		if err != nil {
-			t.Fatal(err)
+	do(t, ctx, "day",
+		chromedp.Click(chromedp.CSS(`#views button[data-view="day"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#day-summary dd`)),
+	)
+	shot("day")
+	do(t, ctx, "manager",
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("keypad")),
+	)
+	signInTouch(t, ctx, managerPIN)
+	do(t, ctx, "close asked",
+		chromedp.Click(chromedp.CSS(`#views button[data-view="day"]`)),
+		chromedp.WaitVisible(chromedp.ID("day-close")),
+		chromedp.Click(chromedp.ID("day-close")),
+		chromedp.WaitVisible(chromedp.ID("confirm-yes")),
+	)
+	if !close {
+		do(t, ctx, "close declined", chromedp.Click(chromedp.ID("confirm-no")), chromedp.WaitNotVisible(chromedp.ID("confirm")))
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("day-msg"))); got != "" {
+			t.Errorf("declining the close said %q", got)
 		}
-		if at {
-			break
-		}
-		do(t, ctx, "tab", chromedp.KeyEvent(kb.Tab))
+		return
 	}
-	outline, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(`+onShelfTab+`) ? getComputedStyle(document.activeElement).outlineStyle : "not reached"`))
-	if err != nil || outline == "none" || outline == "not reached" {
-		t.Fatalf("keyboard: the shelf tab's focus outline is %q (%v)", outline, err)
+	do(t, ctx, "close",
+		chromedp.Click(chromedp.ID("confirm-yes")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("day-msg").textContent !== ""`),
+	)
+	if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("day-msg"))); got != "Journée clôturée." {
+		t.Errorf("day close message %q", got)
 	}
-	do(t, ctx, "keyboard", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("shelf-state")))
+	inView(t, ctx, "day close message at "+size, "#day-msg")
 }

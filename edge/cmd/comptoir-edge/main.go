@@ -1,7 +1,8 @@
 // Command comptoir-edge is the terminal agent of a parcel drop-off counter:
 // it decodes codes, takes deposits, prints, and syncs its journal to the cloud.
 //
-//	comptoir-edge enroll --cloud URL --operator-key KEY --terminal ID [--name TEXT] [--data DIR]
+//	comptoir-edge enroll --cloud URL [--operator-key KEY|-] --terminal ID [--name TEXT] [--data DIR]
+//	  (the key from standard input with -, else from $COMPTOIR_OPERATOR_KEY)
 //	comptoir-edge run [--data DIR] [--http ADDR] [--demo] [--config FILE]
 //	comptoir-edge staff add --data DIR --name NAME --role clerk|manager --pin PIN
 //	comptoir-edge staff list --data DIR
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.ParseFlags(rest); err != nil {
 			return err
 		}
+		m.Config.applyMemoryLimit(m.Logger)
 		if err := m.Run(ctx); err != nil {
 			m.Close()
 			return err

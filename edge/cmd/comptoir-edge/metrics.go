@@ -23,6 +23,8 @@ type metrics struct {
 	prints   *prometheus.CounterVec
 	decode   prometheus.Histogram
 	scanRef  *prometheus.CounterVec
+	signFail prometheus.Counter
+	signLock prometheus.Counter
 	opsDesc  *prometheus.Desc
 	refDesc  *prometheus.Desc
 	pendDesc *prometheus.Desc
@@ -34,6 +36,7 @@ type metrics struct {
 	disk     *prometheus.Desc
 	budget   *prometheus.Desc
 	warning  *prometheus.Desc
+	behind   *prometheus.Desc
 }
 
 func newMetrics(m *Main) *metrics {
@@ -50,6 +53,12 @@ func newMetrics(m *Main) *metrics {
 		scanRef: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "comptoir_edge_scan_refusals_total", Help: "Camera frames refused by the decoder, by error code (TOO_LARGE, UNREADABLE).",
 		}, []string{"reason"}),
+		signFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_edge_signin_failures_total", Help: "Wrong PINs at sign-in (and PINs in use offered at staff add).",
+		}),
+		signLock: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_edge_signin_locks_total", Help: "Times wrong PINs locked the sign-in.",
+		}),
 		opsDesc:  prometheus.NewDesc("comptoir_edge_operations_total", "Operations journalled, by type.", []string{"type"}, nil),
 		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused deposits journalled, by reason.", []string{"reason"}, nil),
 		pendDesc: prometheus.NewDesc("comptoir_edge_outbox_pending", "Operations not yet acknowledged by the cloud.", nil, nil),
@@ -60,6 +69,7 @@ func newMetrics(m *Main) *metrics {
 		shelfCap: prometheus.NewDesc("comptoir_edge_shelf_capacity", "Parcels the shelf holds (rules.shelf_capacity).", nil, nil),
 		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
 		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
+		behind:   prometheus.NewDesc("comptoir_edge_clock_behind_seconds", "How far the system clock is behind the last journalled operation (0 when it is not); the counter then runs from that time.", nil, nil),
 		warning:  prometheus.NewDesc("comptoir_edge_disk_budget_warning", "1 when the journal uses 80 % or more of its disk budget (deposits are refused at 100 %).", nil, nil),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -67,7 +77,7 @@ func newMetrics(m *Main) *metrics {
 		ConstLabels: prometheus.Labels{"version": Version, "goarch": runtime.GOARCH},
 	})
 	build.Set(1)
-	x.reg.MustRegister(x.prints, x.decode, x.scanRef, build, x,
+	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, x,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
@@ -80,9 +90,19 @@ func (x *metrics) observePrint(printer, result string) {
 	x.prints.WithLabelValues(printer, result).Inc()
 }
 
+// observeSignIn counts the failures and locks of edge.SignIn.
+func (x *metrics) observeSignIn(e edge.SignInEvent) {
+	switch e {
+	case edge.SignInFailed:
+		x.signFail.Inc()
+	case edge.SignInLocked:
+		x.signLock.Inc()
+	}
+}
+
 // Describe implements prometheus.Collector.
 func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning} {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning, x.behind} {
 		ch <- d
 	}
 }
@@ -128,6 +148,9 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 		warning = 1
 	}
 	ch <- prometheus.MustNewConstMetric(x.warning, prometheus.GaugeValue, warning)
+	if m.clock != nil {
+		ch <- prometheus.MustNewConstMetric(x.behind, prometheus.GaugeValue, m.clock.Behind().Seconds())
+	}
 }
 
 // timeDecode wraps an image decoder to observe its duration.

@@ -124,12 +124,13 @@ func TestAPIRequiresSession(t *testing.T) {
 	if code := anon.do("POST", "/api/session", map[string]string{"pin": "0000"}, nil); code != http.StatusUnauthorized {
 		t.Errorf("wrong PIN: status %d, want 401", code)
 	}
-	if code := anon.do("POST", "/api/session", map[string]string{"pin": "9999"}, nil); code != http.StatusCreated {
+	if code := anon.do("POST", "/api/session", map[string]string{"pin": demoManagerPIN}, nil); code != http.StatusCreated {
 		t.Errorf("manager PIN: status %d, want 201", code)
 	}
 	var e apiError
-	if code := anon.do("POST", "/api/deposits", []byte("{not json"), &e); code != http.StatusBadRequest || e.Error.Code != edge.EINVALID {
-		t.Errorf("malformed JSON: %d %q, want 400 INVALID", code, e.Error.Code)
+	// JSON bodies are read only as application/json (guard_test.go).
+	if code := anon.do("POST", "/api/deposits", []byte("{not json"), &e); code != http.StatusUnsupportedMediaType || e.Error.Code != edge.EMEDIATYPE {
+		t.Errorf("octet-stream body: %d %q, want 415 UNSUPPORTED_MEDIA_TYPE", code, e.Error.Code)
 	}
 
 	// A cross-site request is refused even with a valid session.

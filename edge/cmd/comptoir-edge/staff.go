@@ -28,7 +28,7 @@ func staffCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	case "add":
 		name = fs.String("name", "", "name of the member of staff")
 		role = fs.String("role", edge.RoleClerk, "clerk or manager")
-		pin = fs.String("pin", "", "PIN, 4 to 12 digits")
+		pin = fs.String("pin", "", "PIN, 4 to 12 digits (a manager's at least 6)")
 	case "list":
 	case "disable":
 		id = fs.String("id", "", "id (or exact name) of the account to disable")
