@@ -6,24 +6,47 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run test lint bench bench-scan cross cross-check package clean
+.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
 
 # Starts a cloud (--demo) and one enrolled terminal (--demo) on loopback.
+# From another shell, cloud-stop and cloud-start stop and start the cloud
+# alone (the offline step of the README's tour).
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh
+cloud-stop:
+	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh cloud-stop
+cloud-start:
+	@RUN_DIR=$(RUN_DIR) BIN=$(BIN) ./build/run.sh cloud-start
 
-# Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node or qemu skip
-# with a message when those are absent (and fail when
-# COMPTOIR_REQUIRE_INTEGRATION=1, as in CI).
+# Tests that need Mosquitto, PostgreSQL, Chromium, zbar, Node, qemu or the
+# Go module proxy skip with a message when those are absent (and fail when
+# COMPTOIR_REQUIRE_INTEGRATION=1, as in CI). build/testreport prints what
+# go test does, then every skipped test and why. CI adds TESTFLAGS=-race
+# (see .ci/run); PKGS narrows the packages.
+TESTFLAGS ?=
+PKGS      ?= ./...
 test:
-	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) run ./build/testreport -- $(GO) test -json -count=1 -timeout 12m $(TESTFLAGS) $(PKGS)
 
+# Every fuzz target for FUZZTIME; crashers stay in testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./build/fuzz.sh
+
+# go vet, gofmt, staticcheck and govulncheck, the last two pinned and run
+# through the Go module proxy (like nfpm below). govulncheck also needs
+# vuln.go.dev: build/vulncheck.sh skips it with a message when that is
+# unreachable (and fails instead under COMPTOIR_REQUIRE_INTEGRATION=1).
+STATICCHECK         ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK_VERSION ?= v1.10.0
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+	GO=$(GO) GOVULNCHECK_VERSION=$(GOVULNCHECK_VERSION) ./build/vulncheck.sh
 
 # Benchmarks of DESIGN.md's targets; medians over several runs.
 bench:
@@ -59,6 +82,12 @@ cross-check:
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.44.0
 PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v//; /^[0-9]+\./!s/^/0.0.0+/; s/-/./g')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# nfpm-version fetches nfpm (or finds it in the module cache): the
+# packaging test runs it first, to skip when offline.
+.PHONY: nfpm-version
+nfpm-version:
+	@$(NFPM) --version >/dev/null
+
 package: cross
 	@for a in $(ARCHES); do for p in comptoir-edge comptoir-cloud; do \
 	  ARCH=$$a VERSION='$(PKG_VERSION)' DIST='$(abspath $(DIST))' SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \

@@ -9,9 +9,25 @@ out=${BENCH_OUT:-.run/bench.txt}
 mkdir -p "$(dirname "$out")"
 : >"$out"
 
+# benchstat through the Go module proxy, pinned (x/perf has no tags).
+BENCHSTAT=${BENCHSTAT:-golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da}
+
+# run fails the script when a benchmark fails or matches nothing.
 run() { # package, benchmark regexp, benchtime
   echo "== $1 $2" >&2
-  go test -run='^$' -bench="$2" -benchtime="$3" -count="$COUNT" "$1" | tee -a "$out" | grep -E '^Benchmark' >&2 || true
+  local part
+  part=$(mktemp)
+  if ! go test -run='^$' -bench="$2" -benchtime="$3" -count="$COUNT" "$1" >"$part"; then
+    cat "$part" >&2
+    echo "bench: $1 $2 failed" >&2
+    exit 1
+  fi
+  cat "$part" >>"$out"
+  if ! grep -E '^Benchmark' "$part" >&2; then
+    echo "bench: $1 $2 ran no benchmark" >&2
+    exit 1
+  fi
+  rm -f "$part"
 }
 
 run ./edge/journal/ . 1s
@@ -40,5 +56,4 @@ echo "== scanner on the corpus (make bench-scan)" >&2
 go run ./build/benchscan >&2
 
 echo "== medians (benchstat)" >&2
-go run golang.org/x/perf/cmd/benchstat@latest "$out" 2>/dev/null || \
-  echo "(benchstat unavailable: raw results in $out)"
+go run "$BENCHSTAT" "$out"

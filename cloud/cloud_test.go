@@ -8,53 +8,6 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-func TestS10(t *testing.T) {
-	// Expected digits are worked out by hand from the rule (weights
-	// 8,6,4,2,3,5,9,7; 11 - sum%11; 10 gives 0, 11 gives 5).
-	tests := []struct {
-		serial string
-		want   int
-	}{
-		{"47312482", 9}, // 32+42+12+2+6+20+72+14 = 200; 200%11 = 2; 11-2 = 9
-		{"12345678", 5}, // 8+12+12+8+15+30+63+56 = 204; 204%11 = 6; 11-6 = 5
-		{"00000001", 4}, // 7; 11-7 = 4
-		{"00000050", 0}, // 45; 45%11 = 1; 11-1 = 10, written 0
-		{"00000000", 5}, // 0; 11-0 = 11, written 5
-		{"00100001", 5}, // 4+7 = 11; 11%11 = 0; 11, written 5
-	}
-	for _, tt := range tests {
-		got, err := cloud.S10CheckDigit(tt.serial)
-		if err != nil || got != tt.want {
-			t.Errorf("S10CheckDigit(%s) = %d, %v; want %d", tt.serial, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"1234567", "1234567X", "123456789"} {
-		if _, err := cloud.S10CheckDigit(bad); err == nil {
-			t.Errorf("S10CheckDigit(%q): no error", bad)
-		}
-	}
-
-	s, err := cloud.S10("RR", "47312482", "GB")
-	if err != nil || s != "RR473124829GB" {
-		t.Fatalf("S10 = %q, %v; want RR473124829GB", s, err)
-	}
-	valid := []string{"RR473124829GB", "CP123456785FR", "AA000000500FR"}
-	invalid := []string{"RR473124828GB", "rr473124829GB", "RR47312482GB", "RR4731248X9GB", "", "RR473124829G1"}
-	for _, v := range valid {
-		if !cloud.ValidS10(v) {
-			t.Errorf("ValidS10(%q) = false", v)
-		}
-	}
-	for _, v := range invalid {
-		if cloud.ValidS10(v) {
-			t.Errorf("ValidS10(%q) = true", v)
-		}
-	}
-	if _, err := cloud.S10("R", "47312482", "GB"); err == nil {
-		t.Error("S10 with a 1-letter service: no error")
-	}
-}
-
 func TestStatusOf(t *testing.T) {
 	tests := []struct {
 		op   edge.OpType

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/comptoir/comptoir/cloud"
 )
@@ -18,7 +18,14 @@ type testWrite struct {
 // TestGroupCommit: writes from many callers are committed, those the
 // commit refuses fail alone (the group is split around them), and a write
 // after Close gets ErrStoreClosed; Close may be called twice.
+//
+// It runs in a synctest bubble: synctest.Wait returns once every caller is
+// blocked on the queue, where a sleep used to give them time to get there.
 func TestGroupCommit(t *testing.T) {
+	synctest.Test(t, testGroupCommit)
+}
+
+func testGroupCommit(t *testing.T) {
 	var mu sync.Mutex
 	groups := 0
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -52,7 +59,7 @@ func TestGroupCommit(t *testing.T) {
 			<-entered
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // the callers reach the queue
+	synctest.Wait() // every caller is blocked on the queue
 	close(release)
 	wg.Wait()
 	for i, w := range ws {
@@ -71,9 +78,11 @@ func TestGroupCommit(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := cloud.NewGroupCommit(1, 1, func(*testWrite) int { return 1 }, func([]*testWrite) error { return nil }).Do(ctx, &testWrite{}); !errors.Is(err, context.Canceled) && err != nil {
+	g2 := cloud.NewGroupCommit(1, 1, func(*testWrite) int { return 1 }, func([]*testWrite) error { return nil })
+	if err := g2.Do(ctx, &testWrite{}); !errors.Is(err, context.Canceled) && err != nil {
 		t.Fatalf("cancelled context: %v", err)
 	}
+	g2.Close() // the bubble ends only when every goroutine has: no leak
 }
 
 func boolInt(b bool) int {

@@ -112,7 +112,7 @@ func checkTracking(t string) error {
 	if !trackingRe.MatchString(t) {
 		return edge.Errorf(edge.EINVALID, "A tracking number is 8 to 34 capital letters and digits.")
 	}
-	if s10Re.MatchString(t) && !ValidS10(t) {
+	if s10Re.MatchString(t) && !edge.ValidS10(t) {
 		return edge.Errorf(edge.EINVALID, "The tracking number %s has a wrong check digit.", t)
 	}
 	return nil

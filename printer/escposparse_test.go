@@ -90,7 +90,7 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 			if c < 0x80 {
 				line.WriteByte(c)
 			} else {
-				line.WriteRune(cp858High[c-0x80])
+				line.WriteRune(cp858Rune(c))
 			}
 			i++
 		}

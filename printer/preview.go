@@ -9,7 +9,6 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // Preview returns a PNG of what data prints: a ZPL label (in the format
@@ -146,10 +146,10 @@ func code128Matrix(text string) (*gozxing.BitMatrix, error) {
 }
 
 // qrMatrix returns the modules of a QR code of text at error correction
-// level ec, without quiet zone.
+// level ec, without quiet zone, in a mask that reads back
+// (token.QRMatrix): the preview shows what a scanner reads.
 func qrMatrix(text string, ec decoder.ErrorCorrectionLevel) (*gozxing.BitMatrix, error) {
-	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 1, 1,
-		map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 0, gozxing.EncodeHintType_ERROR_CORRECTION: ec})
+	m, err := token.QRMatrix(text, ec)
 	if err != nil {
 		return nil, edge.Errorf(edge.EINVALID, "preview: QR code: %v", err)
 	}

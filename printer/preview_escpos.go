@@ -41,9 +41,9 @@ func previewESCPOS(data []byte, cols int) (image.Image, error) {
 }
 
 type escposSegment struct {
-	text         string
-	bold, fontB  bool
-	wide, double bool
+	text        string
+	bold, fontB bool
+	wide        bool
 }
 
 type escposPainter struct {
@@ -163,7 +163,7 @@ func (p *escposPainter) flush() {
 		if c < 0x80 {
 			s.WriteByte(c)
 		} else {
-			s.WriteRune(cp858High[c-0x80])
+			s.WriteRune(cp858Rune(c))
 		}
 	}
 	p.line = append(p.line, escposSegment{text: s.String(), bold: p.bold, fontB: p.fontB, wide: p.wide})

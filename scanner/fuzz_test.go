@@ -58,30 +58,6 @@ func FuzzReadText(f *testing.F) {
 	})
 }
 
-func FuzzCheckS10(f *testing.F) {
-	for _, s := range []string{"RR123456785FR", "AA473124829GB", "RR123456789FR", "RR700000000FR", "", "RR12345678FR"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		err := scanner.CheckS10(s)
-		switch edge.ErrorCode(err) {
-		case "":
-			// A valid number has exactly one valid check digit.
-			b := []byte(s)
-			b[10] = '0' + (b[10]-'0'+1)%10
-			if scanner.CheckS10(string(b)) == nil {
-				t.Fatalf("%q and %q both valid", s, b)
-			}
-		case string(edge.BadCheckDigit), string(edge.UnknownFormat):
-			if !refusal(err) {
-				t.Fatalf("%v is not a refusal", err)
-			}
-		default:
-			t.Fatalf("CheckS10(%q): %v", s, err)
-		}
-	})
-}
-
 func FuzzDecode(f *testing.F) {
 	f.Add(encodePNG(f, QRImage(f, "RR123456785FR", 100)))
 	f.Add(encodeJPEG(f, Frame(Code128Image(f, "XY1", 120, 30), 160, 60, 20, 15), 80))

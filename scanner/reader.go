@@ -62,9 +62,9 @@ func (r *Reader) Read(ctx context.Context, text string) (edge.Code, error) {
 		return r.readRA(text)
 	}
 
-	if s10Shape(text) {
+	if edge.IsS10Shape(text) {
 		code := edge.Code{Kind: edge.KindTracking, Tracking: text, Mode: edge.ModePrelabelled, Digest: edge.Digest(text)}
-		if err := CheckS10(text); err != nil {
+		if err := edge.CheckS10(text); err != nil {
 			return code, err
 		}
 		return code, nil

@@ -131,7 +131,7 @@ func TestHugeBodiesRefusedUnread(t *testing.T) {
 			}
 		})
 	}
-	if got := errorStatus(edge.EMEDIATYPE); got != http.StatusUnsupportedMediaType {
+	if got := edge.HTTPStatus(edge.EMEDIATYPE); got != http.StatusUnsupportedMediaType {
 		t.Errorf("UNSUPPORTED_MEDIA_TYPE answers %d", got)
 	}
 }

@@ -3,45 +3,10 @@ package ui
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/gofiber/fiber/v2"
 )
-
-// errorStatus maps an error code to its HTTP status. Refusal codes are
-// answered 422: the request was understood and the counter says no.
-func errorStatus(code string) int {
-	switch code {
-	case edge.EINVALID, edge.EBADTEXT:
-		return http.StatusBadRequest
-	case edge.EMISDIRECTED:
-		return http.StatusMisdirectedRequest
-	case edge.EMEDIATYPE:
-		return http.StatusUnsupportedMediaType
-	case edge.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case edge.EFORBIDDEN:
-		return http.StatusForbidden
-	case edge.ENOTFOUND:
-		return http.StatusNotFound
-	case edge.ECONFLICT, edge.EHANDEDOVER, edge.ECANCELLED, edge.ENOTONSHELF:
-		return http.StatusConflict
-	case edge.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case edge.ELOCKED, edge.ERATELIMITED:
-		return http.StatusTooManyRequests
-	case edge.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case edge.EUNSUPPORTED:
-		return http.StatusNotImplemented
-	case string(edge.StorageFull):
-		return http.StatusInsufficientStorage
-	case edge.EINTERNAL, edge.EPRINTER:
-		return http.StatusInternalServerError
-	}
-	return http.StatusUnprocessableEntity
-}
 
 type errorBody struct {
 	Code     string             `json:"code"`
@@ -69,7 +34,7 @@ func writeError(c *fiber.Ctx, log *slog.Logger, err error) error {
 	if code == edge.EINTERNAL {
 		log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
 	}
-	return c.Status(errorStatus(code)).JSON(fiber.Map{"error": errorBody{
+	return c.Status(edge.HTTPStatus(code)).JSON(fiber.Map{"error": errorBody{
 		Code: code, Message: edge.ErrorMessage(err), Refusals: edge.Refusals(err),
 	}})
 }

@@ -197,9 +197,9 @@ func TestCloudConfig(t *testing.T) {
 		}
 	}
 	var flags []string
-	pf := funcs["Main.ParseFlags"]
+	pf := funcs["Config.flagSet"] // the flags of serve, for ParseFlags and ServeUsage
 	if pf == nil {
-		t.Fatal("no (*Main).ParseFlags in cloud/server")
+		t.Fatal("no (*Config).flagSet in cloud/server")
 	}
 	ast.Inspect(pf, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)

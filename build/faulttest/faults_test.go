@@ -51,6 +51,9 @@ func TestCloudKilled(t *testing.T) {
 		eventually(t, "first batches stored", func() bool { acked = r.ackedSeq(); return acked > 0 })
 		r.cloud.kill()
 		t.Logf("cloud killed at acked_seq %d of %d", acked, 2*len(r.want))
+		if acked >= uint64(2*len(r.want)) {
+			t.Fatalf("the cloud was killed after the drain (acked_seq %d of %d), not during it", acked, 2*len(r.want))
+		}
 		for range 5 {
 			r.deposit()
 		}
@@ -70,7 +73,13 @@ func TestTerminalKilled(t *testing.T) {
 		var acked uint64
 		eventually(t, "first batches stored", func() bool { acked = r.ackedSeq(); return acked > 0 })
 		r.term.kill()
+		// What the cloud has once the terminal is dead: less than all of
+		// it, or the kill came after the drain and proves nothing.
+		acked = r.ackedSeq()
 		t.Logf("terminal killed at acked_seq %d of %d", acked, 2*len(r.want))
+		if acked >= uint64(2*len(r.want)) {
+			t.Fatalf("the terminal was killed after the drain (acked_seq %d of %d), not during it", acked, 2*len(r.want))
+		}
 		r.proxy.setRate(0)
 		r.startTerminal()
 		for range 5 {

@@ -131,7 +131,7 @@ func TestTerminalCannotPublishForAnother(t *testing.T) {
 
 	t1 = mustConnect(t, options(b, "t-1", "t-1", "pw-t-1"))
 	wait(t, t1.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, `{"v":1}`))
-	if topic := <-got; topic != wire.TerminalTopic("t-1", wire.KindEvents) {
+	if topic := recv(t, got); topic != wire.TerminalTopic("t-1", wire.KindEvents) {
 		t.Fatalf("cloud received a message on %s, want only t-1's own events", topic)
 	}
 }
@@ -185,7 +185,7 @@ func TestAcksReachOnlyTheirTerminal(t *testing.T) {
 	wait(t, t1.Subscribe(wire.TerminalTopic("t-1", wire.KindAcks), 1, func(_ paho.Client, m paho.Message) { got <- m.Topic() }))
 	wait(t, cloudC.Publish(wire.TerminalTopic("t-2", wire.KindAcks), 1, false, "x"))
 	wait(t, cloudC.Publish(wire.TerminalTopic("t-1", wire.KindAcks), 1, false, "x"))
-	if topic := <-got; topic != wire.TerminalTopic("t-1", wire.KindAcks) {
+	if topic := recv(t, got); topic != wire.TerminalTopic("t-1", wire.KindAcks) {
 		t.Fatalf("t-1 received %s", topic)
 	}
 }
@@ -205,12 +205,12 @@ func TestSharedSubscription(t *testing.T) {
 		wait(t, t1.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, "x"))
 	}
 	for range n {
-		<-got
+		recv(t, got)
 	}
 	// One more message after the n: if any message had been delivered twice,
 	// an extra delivery would be queued before it.
 	wait(t, t1.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, "x"))
-	<-got
+	recv(t, got)
 	select {
 	case id := <-got:
 		t.Fatalf("a message was delivered twice (extra delivery to %s)", id)
@@ -238,5 +238,18 @@ func TestAllowed(t *testing.T) {
 		if got := broker.Allowed(tt.user, tt.topic, tt.write); got != tt.want {
 			t.Errorf("Allowed(%q, %q, write=%v) = %v, want %v", tt.user, tt.topic, tt.write, got, tt.want)
 		}
+	}
+}
+
+// recv returns the next value of c, failing the test after 30 s (a guard
+// against a hang, not a timing assertion).
+func recv[T any](t *testing.T, c <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing received within 30 s")
+		panic("unreachable")
 	}
 }

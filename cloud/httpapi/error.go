@@ -13,19 +13,9 @@ import (
 
 var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
 
-// codeStatus maps an error code to its HTTP status.
-var codeStatus = map[string]int{
-	edge.EINVALID:        fiber.StatusBadRequest,
-	edge.ENOTFOUND:       fiber.StatusNotFound,
-	edge.EUNAUTHORIZED:   fiber.StatusUnauthorized,
-	edge.EFORBIDDEN:      fiber.StatusForbidden,
-	edge.ECONFLICT:       fiber.StatusConflict,
-	edge.ETOOLARGE:       fiber.StatusRequestEntityTooLarge,
-	edge.ERATELIMITED:    fiber.StatusTooManyRequests,
-	edge.EUNAVAILABLE:    fiber.StatusServiceUnavailable,
-	edge.EUNSUPPORTED:    fiber.StatusNotImplemented,
-	edge.EINTERNAL:       fiber.StatusInternalServerError,
-	edge.ELOCKED:         fiber.StatusLocked,
+// cloudStatus maps the cloud's own error codes to their HTTP status; the
+// codes of edge get edge.HTTPStatus, the kiosk API's table.
+var cloudStatus = map[string]int{
 	cloud.ETrackingTaken: fiber.StatusConflict,
 	cloud.EStatusOrder:   fiber.StatusConflict,
 	cloud.EBadTime:       fiber.StatusUnprocessableEntity,
@@ -51,9 +41,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(fe.Code).JSON(errorBody(code, fe.Message))
 	}
 	code := edge.ErrorCode(err)
-	status, ok := codeStatus[code]
+	status, ok := cloudStatus[code]
 	if !ok {
-		status = fiber.StatusBadRequest // a refusal code
+		status = edge.HTTPStatus(code) // the kiosk's API answers the same
 	}
 	if code == edge.EINTERNAL {
 		s.log().Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	_ "image/png"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -391,16 +393,32 @@ func TestMiscRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	big := `{"items":[{"sku":"` + strings.Repeat("x", httpapi.BodyLimit) + `"}]}`
-	resp, err := http.Post(s.URL()+"/v1/returns", "application/json", strings.NewReader(big))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 413 {
-		t.Fatalf("large body: %d", resp.StatusCode)
+	if got := postOverLimit(t, s.Addr(), "/v1/returns"); got != 413 {
+		t.Fatalf("large body: %d", got)
 	}
 	if r := do(t, s, "POST", "/v1/terminals/shop-1/commands", operatorKey, `{"type":"ping"}`); r.status != 404 {
 		t.Fatalf("command to unknown terminal: %d %s", r.status, r.body)
 	}
+}
+
+// postOverLimit announces a body one byte over httpapi.BodyLimit on a raw
+// connection and returns the status of the answer. It sends only the
+// headers: the server refuses on the Content-Length and closes without
+// reading the body, so a client that wrote the body would race that close
+// and could see a broken pipe instead of the answer.
+func postOverLimit(tb testing.TB, addr, path string) int {
+	tb.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		path, addr, httpapi.BodyLimit+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		tb.Fatalf("over-limit body: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -250,11 +249,11 @@ type batch struct {
 	attempts    int
 }
 
-// due sets the batch's next resend after a send at now, as the uplink does.
+// due sets the batch's next resend after a send at now, as the uplink does
+// (wire.ResendAfter).
 func (b *batch) due(now time.Time, ackTimeout time.Duration) {
 	b.attempts++
-	timeout := ackTimeout << min(b.attempts-1, 3)
-	b.deadline = now.Add(timeout + rand.N(timeout/5+1))
+	b.deadline = now.Add(wire.ResendAfter(ackTimeout, b.attempts))
 }
 
 // run sends the terminal's events as a terminal's uplink does: batches in

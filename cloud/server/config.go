@@ -98,30 +98,7 @@ func (m *Main) ParseFlags(args []string) error {
 		args = args[1:]
 	}
 	c := &m.Config
-	fs := flag.NewFlagSet("comptoir-cloud serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory")
-	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "HTTP API listen address")
-	fs.StringVar(&c.MQTTListen, "mqtt-listen", c.MQTTListen, "embedded MQTT broker listen address")
-	fs.StringVar(&c.BrokerURL, "broker", c.BrokerURL, "external MQTT broker URL (tcp://host:port) instead of the embedded one")
-	fs.StringVar(&c.BrokerUser, "broker-user", envOr("COMPTOIR_BROKER_USER", c.BrokerUser), "username on the external broker")
-	fs.StringVar(&c.BrokerPass, "broker-pass", envOr("COMPTOIR_BROKER_PASS", c.BrokerPass), "password on the external broker")
-	fs.BoolVar(&c.BrokerDynsec, "broker-dynsec", c.BrokerDynsec, "create terminal accounts on the external broker (Mosquitto dynamic security)")
-	fs.StringVar(&c.MQTTPublicURL, "mqtt-public-url", c.MQTTPublicURL, "broker URL given to terminals at enrolment")
-	fs.StringVar(&c.Store, "store", c.Store, "timeline store: badger or postgres")
-	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL DSN (with --store postgres)")
-	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys in DIR/demo.json")
-	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant of a first start without --demo, and of data from before merchants")
-	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
-	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
-	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel")
-	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in cents (monthly statements)")
-	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate of the embedded broker's TLS listener")
-	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key of the embedded broker's TLS listener")
-	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA of terminals' client certificates (common name = terminal id)")
-	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate of the HTTPS API")
-	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key of the HTTPS API")
-	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
+	fs := c.flagSet()
 	mqttSet := false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -137,6 +114,49 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("serve: --mqtt-listen and --broker exclude each other")
 	}
 	return c.Validate()
+}
+
+// flagSet returns the flags of serve, bound to c's fields, with c's
+// values as their defaults; it prints nothing (see ServeUsage).
+func (c *Config) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("comptoir-cloud serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` of the Badger store, the issuer key and demo.json")
+	fs.StringVar(&c.HTTPAddr, "http", c.HTTPAddr, "listen `ADDR` of the HTTP API, /metrics and the /track pages")
+	fs.StringVar(&c.MQTTListen, "mqtt-listen", c.MQTTListen, "listen `ADDR` of the embedded MQTT broker (not with --broker)")
+	fs.StringVar(&c.BrokerURL, "broker", c.BrokerURL, "`URL` of an external MQTT broker (tcp://host:port, ssl://...) instead of the embedded one")
+	fs.StringVar(&c.BrokerUser, "broker-user", envOr("COMPTOIR_BROKER_USER", c.BrokerUser), "`USER` name on the external broker (or $COMPTOIR_BROKER_USER)")
+	fs.StringVar(&c.BrokerPass, "broker-pass", envOr("COMPTOIR_BROKER_PASS", c.BrokerPass), "`PASSWORD` on the external broker (better: $COMPTOIR_BROKER_PASS, kept out of process listings)")
+	fs.BoolVar(&c.BrokerDynsec, "broker-dynsec", c.BrokerDynsec, "create each enrolled terminal's account on the external broker through Mosquitto's dynamic security plugin (--broker-user must be its admin; needs --broker)")
+	fs.StringVar(&c.MQTTPublicURL, "mqtt-public-url", c.MQTTPublicURL, "broker `URL` given to terminals at enrolment (default: the embedded broker's address, or --broker)")
+	fs.StringVar(&c.Store, "store", c.Store, "timeline `STORE`: badger or postgres")
+	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL `DSN` with --store postgres (better: $COMPTOIR_PG, kept out of process listings)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys at first start and keep them in DIR/demo.json")
+	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant `ID` of a first start without --demo, and of data from before merchants")
+	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
+	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
+	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel (1m to 366 days)")
+	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in `CENTS` (monthly statements)")
+	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate `FILE` of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key `FILE` of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA `FILE` of terminals' client certificates (common name = terminal id)")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate `FILE` of the HTTPS API")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key `FILE` of the HTTPS API")
+	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
+	return fs
+}
+
+// ServeUsage writes the usage of comptoir-cloud serve to w: every flag,
+// what it does and its default.
+func ServeUsage(w io.Writer) {
+	c := DefaultConfig()
+	fs := c.flagSet()
+	for _, secret := range []string{"broker-user", "broker-pass", "pg"} {
+		fs.Lookup(secret).DefValue = "" // it may come from the environment
+	}
+	fmt.Fprint(w, "usage: comptoir-cloud serve [flags]\n\nflags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
 }
 
 // Validate checks the configuration, naming the flag at fault.

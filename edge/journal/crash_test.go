@@ -1,6 +1,8 @@
 package journal
 
 import (
+	"go.uber.org/goleak"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -39,7 +41,9 @@ func TestMain(m *testing.M) {
 		crashChild(dir, os.Getenv(crashRoundEnv))
 		return
 	}
-	os.Exit(m.Run())
+	// goleak fails the tests when a goroutine they started (the writer,
+	// compaction) is still running at the end.
+	goleak.VerifyTestMain(m)
 }
 
 // crashOp is the operation writer w appends i-th in a round: deposits (with a

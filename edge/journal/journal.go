@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +104,10 @@ type Journal struct {
 	measuredAt time.Time
 }
 
+// ErrInUse is returned by Open when another process has the journal open
+// (Badger locks its directory): a running terminal agent, most often.
+var ErrInUse = errors.New("journal in use by another process")
+
 // Open opens (or creates) the journal in dir and starts its writer.
 func Open(dir string, cfg Config) (*Journal, error) {
 	if cfg.Terminal == "" {
@@ -121,6 +126,9 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	logger = logger.With("component", "journal")
 
 	db, err := badger.Open(badgerOptions(dir, logger))
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return nil, fmt.Errorf("journal open: %w: %w", ErrInUse, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}

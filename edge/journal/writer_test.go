@@ -27,10 +27,16 @@ func holdWriter(t *testing.T, j *Journal) (release func()) {
 	return func() { close(hold) }
 }
 
-// waitQueued waits until n requests wait in the writer's queue.
+// waitQueued waits until n requests wait in the writer's queue, and fails
+// the test after a minute (a guard against a hang, not a timing
+// assertion): the goroutines of appendAsync reach the queue on their own.
 func waitQueued(t *testing.T, j *Journal, n int) {
 	t.Helper()
+	deadline := time.Now().Add(time.Minute)
 	for len(j.reqs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests queued after a minute, want %d", len(j.reqs), n)
+		}
 		time.Sleep(time.Millisecond)
 	}
 }

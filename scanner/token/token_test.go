@@ -2,14 +2,16 @@ package token_test
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/encoder"
 
@@ -155,10 +157,12 @@ func TestVerifyRA_Refusals(t *testing.T) {
 	okClaims, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	raHeader := `{"alg":"EdDSA","kid":"iss-1","typ":"comptoir-ra+jwt"}`
 
-	hs256, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "shop-42", "jti": "x", "exp": now.Add(time.Hour).Unix(), "trk": "T"}).SignedString([]byte(k.Public()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The algorithm-confusion attack: HMAC keyed with the issuer's public
+	// key, which anyone has.
+	hsSigning := b64(`{"alg":"HS256","typ":"JWT"}`) + "." + b64(fmt.Sprintf(`{"iss":"shop-42","jti":"x","exp":%d,"trk":"T"}`, now.Add(time.Hour).Unix()))
+	mac := hmac.New(sha256.New, k.Public())
+	mac.Write([]byte(hsSigning))
+	hs256 := hsSigning + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 
 	tests := []struct {
 		name  string

@@ -190,6 +190,22 @@ func (o *memOutbox) checkAckedOnce(tb testing.TB) {
 	}
 }
 
+// checkAckedPerDelivery fails unless every op is acked, by no more Ack
+// calls than cl received it. With a short ack timeout, a batch whose ack is
+// merely slow is resent and acked twice, which the protocol allows; an
+// op acked more often than it was delivered would be an uplink bug.
+func (o *memOutbox) checkAckedPerDelivery(tb testing.TB, cl *cloud) {
+	tb.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := range o.ops {
+		seq := uint64(i + 1)
+		if n := cl.times(seq); !o.acked[i] || o.covered[i] < 1 || o.covered[i] > n {
+			tb.Fatalf("seq %d: acked=%v by %d Ack calls, delivered %d times; want acked, by 1 to %d calls", seq, o.acked[i], o.covered[i], n, n)
+		}
+	}
+}
+
 // cloud is the test's cloud: a second MQTT client that records the batches
 // of one terminal and acks them, unless hold says to keep the ack back.
 type cloud struct {

@@ -2,10 +2,7 @@ package uplink
 
 import (
 	"context"
-	"encoding/json"
-	"math/rand/v2"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
@@ -101,8 +98,7 @@ func (u *Uplink) send(ctx context.Context, s *sender, gen uint64) time.Duration 
 func (u *Uplink) publish(b *batch, gen uint64, now time.Time) {
 	b.gen = gen
 	b.attempts++
-	timeout := u.cfg.AckTimeout << min(b.attempts-1, 3)
-	b.due = now.Add(timeout + rand.N(timeout/5+1))
+	b.due = now.Add(wire.ResendAfter(u.cfg.AckTimeout, b.attempts))
 	if b.attempts > 1 {
 		u.log.Debug("resend batch", "first", b.seqs[0], "last", b.seqs[len(b.seqs)-1], "attempt", b.attempts)
 	}
@@ -137,43 +133,35 @@ func (u *Uplink) nextBatch(ctx context.Context, s *sender) (*batch, error) {
 	}
 }
 
-// encode builds the payload of a batch from the first of ops that fit, as
-// wire.Marshal(wire.Batch{...}) would, without encoding twice. It returns the
-// batch (nil when no op could be encoded) and the seq of the last op it
-// consumed. An operation that cannot be encoded is logged and skipped: it
-// stays in the outbox, and is tried again after a restart.
+// encode builds the batch of the first of ops that fit (wire.BatchBuilder).
+// It returns the batch (nil when no op could be encoded) and the seq of the
+// last op it consumed. An operation that cannot be encoded is logged and
+// skipped: it stays in the outbox, and is tried again after a restart.
 func (u *Uplink) encode(ops []edge.Operation) (*batch, uint64) {
-	head := append([]byte(`{"v":`+strconv.Itoa(wire.Version)+`,"terminal":`), wire.Marshal(u.cfg.Terminal)...)
-	head = append(head, `,"events":[`...)
-	payload := head
+	bb := wire.NewBatchBuilder(u.cfg.Terminal)
 	b := &batch{}
 	var last uint64
 	for _, op := range ops {
-		ev, err := json.Marshal(op)
+		added, err := bb.Add(op)
 		if err != nil {
 			u.log.Error("operation cannot be encoded: left in the outbox", "seq", op.Seq, "err", err)
 			last = op.Seq
 			continue
 		}
-		size := len(payload) + len(ev) + len(",]}")
-		if len(b.seqs) > 0 && size > wire.MaxBatchBytes {
+		if !added {
 			break
 		}
-		if len(b.seqs) == 0 && size > wire.MaxBatchBytes {
-			// Sent alone anyway, so that it is seen rather than stuck.
-			u.log.Error("operation larger than a batch", "seq", op.Seq, "bytes", len(ev))
-		}
-		if len(b.seqs) > 0 {
-			payload = append(payload, ',')
-		}
-		payload = append(payload, ev...)
 		b.seqs = append(b.seqs, op.Seq)
 		last = op.Seq
 	}
 	if len(b.seqs) == 0 {
 		return nil, last
 	}
-	b.payload = append(payload, "]}"...)
+	if bb.Oversized() {
+		// Sent alone anyway, so that it is seen rather than stuck.
+		u.log.Error("operation larger than a batch", "seq", b.seqs[0], "bytes", len(bb.Payload()))
+	}
+	b.payload = bb.Payload()
 	b.acked = make([]bool, len(b.seqs))
 	b.left = len(b.seqs)
 	return b, last

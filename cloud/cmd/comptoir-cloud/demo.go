@@ -12,8 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // demoReturnCmd creates a return through the cloud API as a merchant would,
@@ -107,13 +108,16 @@ func call(method, url, key string, body io.Reader, out any) error {
 // per line, light modules in the foreground colour (right for the usual dark
 // terminal; phone readers also read the inverse).
 func qrArt(text string) (string, error) {
-	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 2}
-	bm, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
+	m, err := token.QRMatrix(text, decoder.ErrorCorrectionLevel_M)
 	if err != nil {
 		return "", err
 	}
-	w, h := bm.GetWidth(), bm.GetHeight()
-	light := func(x, y int) bool { return y >= h || !bm.Get(x, y) }
+	const quiet = 2
+	w, h := m.GetWidth()+2*quiet, m.GetHeight()+2*quiet
+	light := func(x, y int) bool {
+		x, y = x-quiet, y-quiet
+		return x < 0 || y < 0 || x >= m.GetWidth() || y >= m.GetHeight() || !m.Get(x, y)
+	}
 	var b strings.Builder
 	for y := 0; y < h; y += 2 {
 		for x := 0; x < w; x++ {

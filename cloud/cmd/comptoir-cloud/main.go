@@ -11,9 +11,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/comptoir/comptoir/cloud/server"
@@ -24,17 +26,20 @@ var Version = "dev"
 
 const usage = `usage:
   comptoir-cloud serve [--data DIR] [--http ADDR] [--mqtt-listen ADDR | --broker URL]
-                       [--broker-user USER] [--broker-pass PASS] [--mqtt-public-url URL]
-                       [--store badger|postgres] [--pg DSN] [--demo] [--issuer-id ID]
+                       [--broker-user USER] [--broker-pass PASS] [--broker-dynsec]
+                       [--mqtt-public-url URL] [--store badger|postgres] [--pg DSN]
+                       [--demo] [--issuer-id ID]
                        [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
                        [--mqtt-tls-cert FILE --mqtt-tls-key FILE [--mqtt-client-ca FILE]]
                        [--http-tls-cert FILE --http-tls-key FILE] [--insecure-plaintext]
+      (comptoir-cloud serve --help describes each flag)
   comptoir-cloud keys add --role issuer|partner --merchant ID --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys add --role operator --name NAME [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys list [--data DIR | --store postgres --pg DSN]
   comptoir-cloud keys revoke ID|NAME [--data DIR | --store postgres --pg DSN]
       (keys are stored hashed: add prints the new key once; with Badger, stop serve first)
   comptoir-cloud demo-return [--cloud URL] [--data DIR | --issuer-key KEY] [--out FILE.png]
+  comptoir-cloud version
   comptoir-cloud loadgen --broker URL --terminals N --events-per-terminal M
                          [--cloud URL --operator-key KEY] [--batch N] [--window N]
       (with --cloud, each simulated terminal is enrolled first, as the embedded
@@ -45,24 +50,30 @@ defaults: --data ./data/cloud --http 127.0.0.1:8080 --mqtt-listen 127.0.0.1:1884
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(os.Stdout, usage)
-			return
+			return // the help asked for is printed
 		}
 		fmt.Fprintln(os.Stderr, "comptoir-cloud:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return errors.New("a command is required")
 	}
 	switch args[0] {
 	case "serve":
+		if slices.ContainsFunc(args[1:], isHelp) {
+			server.ServeUsage(stdout)
+			return flag.ErrHelp
+		}
 		return serve(args[1:])
+	case "version":
+		fmt.Fprintln(stdout, Version)
+		return nil
 	case "loadgen":
 		return loadgenCmd(args[1:], os.Stdout)
 	case "keys":
@@ -70,11 +81,17 @@ func run(args []string) error {
 	case "demo-return":
 		return demoReturnCmd(args[1:], os.Stdout)
 	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
 		return flag.ErrHelp
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// isHelp reports whether arg asks for help, as the flag package reads it.
+func isHelp(arg string) bool {
+	return slices.Contains([]string{"-h", "-help", "--help", "--h"}, arg)
 }
 
 func serve(args []string) error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -23,8 +22,7 @@ import (
 	"github.com/comptoir/comptoir/sync/uplink"
 	"github.com/comptoir/comptoir/sync/wire"
 	"github.com/comptoir/comptoir/ui"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // Main is the terminal agent: it wires the journal, the Desk, the scanner,
@@ -39,6 +37,8 @@ type Main struct {
 	// agent never sets. Tests set it to put parcels on the shelf days ago,
 	// which the trusted clock refuses once later operations are journalled.
 	Now func() time.Time
+	// Stderr receives flag errors and usage; os.Stderr when nil.
+	Stderr io.Writer
 
 	enrollment Enrollment
 	journal    *journal.Journal
@@ -66,13 +66,23 @@ func NewMain() *Main {
 
 // ParseFlags reads the flags of `comptoir-edge run` and the config file.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	stderr := m.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	fs := newFlagSet("run", stderr)
 	configPath := fs.String("config", "", "JSON config file")
 	dir := fs.String("data", "", "data directory (default "+m.Config.DataDir+")")
 	addr := fs.String("http", "", "kiosk and local API address (default "+m.Config.HTTPAddr+")")
 	demo := fs.Bool("demo", false, "create demo staff: clerk PIN 1234, manager PIN "+demoManagerPIN)
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "comptoir-edge run: unexpected argument %q\n", rest[0])
+		fs.Usage()
+		return usageError{fmt.Errorf("run: unexpected argument %q", rest[0])}
 	}
 	if *configPath != "" {
 		if err := m.Config.ReadConfigFile(*configPath); err != nil {
@@ -418,18 +428,17 @@ func diskFree(dir string) uint64 {
 }
 
 // encodeQR draws text as a QR code PNG of about size pixels, error
-// correction M, with a quiet zone.
+// correction M, with a quiet zone, in a mask that reads back
+// (token.QRMatrix).
 func encodeQR(text string, size int) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]any{
-		gozxing.EncodeHintType_ERROR_CORRECTION: "M",
-		gozxing.EncodeHintType_MARGIN:           4,
-	}
-	bm, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, size, size, hints)
+	m, err := token.QRMatrix(text, decoder.ErrorCorrectionLevel_M)
 	if err != nil {
-		return nil, fmt.Errorf("qr: %w", err)
+		return nil, err
 	}
+	const quiet = 4
+	px := max(1, size/(m.GetWidth()+2*quiet))
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, bm); err != nil {
+	if err := png.Encode(&buf, token.QRImage(m, px, quiet)); err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	return buf.Bytes(), nil

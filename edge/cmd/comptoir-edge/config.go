@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
@@ -85,18 +88,27 @@ func DefaultConfig() Config {
 	}
 }
 
-// ReadConfigFile overlays the JSON file at path onto c; unknown fields are
-// errors so that a typo does not go unnoticed.
+// printerNames are the keys that "printers" may have.
+var printerNames = []string{"label", "receipt"}
+
+// ReadConfigFile overlays the JSON file at path onto c. Unknown keys, at
+// any depth, are errors so that a typo does not go unnoticed; errors name
+// the key's JSON path.
 func (c *Config) ReadConfigFile(path string) error {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
+	if err := checkJSON(data, c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("config %s: text after the JSON object", path)
 	}
 	return nil
 }
@@ -123,6 +135,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionIdle <= 0 {
 		return fmt.Errorf("config: session_idle must be positive")
+	}
+	for name := range c.Printers {
+		if !slices.Contains(printerNames, name) {
+			return fmt.Errorf("config: printers.%s: unknown printer (known: %s)", name, strings.Join(printerNames, ", "))
+		}
 	}
 	if err := c.Printing.Validate(); err != nil {
 		return fmt.Errorf("config: printing: %s", edge.ErrorMessage(err))

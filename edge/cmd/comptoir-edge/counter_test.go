@@ -538,6 +538,11 @@ func TestStaffCommands(t *testing.T) {
 	if code := kiosk.do("GET", "/api/staff", nil, nil); code != http.StatusOK {
 		t.Errorf("manager from the CLI: GET /api/staff %d", code)
 	}
+	// With the terminal running, the journal is locked: say what to do.
+	err := run(ctx, []string{"staff", "list", "--data", dir}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "in use by a running comptoir-edge: stop it first") {
+		t.Errorf("staff list on a running terminal: %v, want advice to stop it", err)
+	}
 }
 
 // startTerminalPIN starts a terminal without demo staff and signs in with pin.

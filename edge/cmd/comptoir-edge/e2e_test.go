@@ -180,7 +180,7 @@ func TestEndToEndOffline(t *testing.T) {
 
 	cloud, issuer, _ = startCloud(t, cloudDir, httpAddr, mqttAddr)
 	defer cloud.Close()
-	tl := waitForStatus(t, issuer, ra.Tracking, "deposited")
+	waitForStatus(t, issuer, ra.Tracking, "deposited")
 
 	// Let any resend land, then check the deposit is there once.
 	deadline := time.Now().Add(20 * time.Second)
@@ -190,7 +190,7 @@ func TestEndToEndOffline(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	tl = waitForStatus(t, issuer, ra.Tracking, "deposited")
+	tl := waitForStatus(t, issuer, ra.Tracking, "deposited")
 	if n := count(tl, "deposited"); n != 1 {
 		t.Errorf("deposited %d times on the timeline, want once: %+v", n, tl)
 	}

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,11 +37,15 @@ const (
 	trustFile      = "trust.json"
 )
 
+// errNotEnrolled is returned by readEnrollment for a directory that holds
+// no enrolment.
+var errNotEnrolled = errors.New("terminal not enrolled")
+
 func readEnrollment(dir string) (Enrollment, error) {
 	var e Enrollment
 	b, err := os.ReadFile(filepath.Join(dir, enrollmentFile))
 	if os.IsNotExist(err) {
-		return e, fmt.Errorf("terminal not enrolled in %s: run comptoir-edge enroll first", dir)
+		return e, fmt.Errorf("%w in %s: run comptoir-edge enroll first", errNotEnrolled, dir)
 	} else if err != nil {
 		return e, fmt.Errorf("read enrollment: %w", err)
 	}
@@ -63,15 +67,17 @@ func writePrivate(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+func enrollCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("enroll", stderr)
 	cloud := fs.String("cloud", "", "cloud base URL, e.g. http://127.0.0.1:8080")
 	key := fs.String("operator-key", "", "operator API key; - reads it from standard input (default $"+operatorKeyEnv+")")
 	tid := fs.String("terminal", "", "terminal id ([a-z0-9-]{3,64})")
 	name := fs.String("name", "", "relay point name shown on receipts")
 	dir := fs.String("data", DefaultConfig().DataDir, "data directory")
-	if err := fs.Parse(args); err != nil {
+	if rest, err := parseArgs(fs, args); err != nil {
 		return err
+	} else if len(rest) > 0 {
+		return fmt.Errorf("enroll: unexpected argument %q", rest[0])
 	}
 	opKey, err := operatorKey(*key, stdin, os.Getenv)
 	if err != nil {

@@ -9,6 +9,8 @@
 //	comptoir-edge staff disable --data DIR --id ID|NAME
 //	comptoir-edge scan [--json] FILE...
 //
+// Flags may come before or after the other arguments; "--" ends them.
+//
 // This package only wires: the domain is in edge, the adapters in
 // edge/journal, scanner, printer, sync/uplink and ui.
 package main
@@ -31,9 +33,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp): // the help asked for is printed
+	case errors.As(err, &usage): // printed with the usage
 		os.Exit(2)
-	} else if err != nil {
+	default:
 		fmt.Fprintln(os.Stderr, "comptoir-edge:", err)
 		os.Exit(1)
 	}
@@ -52,12 +58,12 @@ commands:
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return usageError{errors.New("no command")}
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
 		m := NewMain()
-		m.Stdout = stdout
+		m.Stdout, m.Stderr = stdout, stderr
 		if err := m.ParseFlags(rest); err != nil {
 			return err
 		}
@@ -70,11 +76,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 		return m.Close()
 	case "enroll":
-		return enrollCmd(ctx, rest, stdout)
+		return enrollCmd(ctx, rest, stdout, stderr)
 	case "staff":
-		return staffCmd(ctx, rest, stdout)
+		return staffCmd(ctx, rest, stdout, stderr)
 	case "scan":
-		return scanCmd(ctx, rest, stdout)
+		return scanCmd(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, Version)
 		return nil
@@ -82,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
+		fmt.Fprintf(stderr, "comptoir-edge: unknown command %q\n%s", cmd, usage)
+		return usageError{fmt.Errorf("unknown command %q", cmd)}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,19 +18,22 @@ type scanLine struct {
 	Error   *string       `json:"error"`
 }
 
-func scanCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+// scanCmd decodes each image file named; it fails when any file had no
+// readable code, with --json too (after printing every line).
+func scanCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("scan", stderr)
 	asJSON := fs.Bool("json", false, "one JSON line per file")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return fmt.Errorf("scan: name at least one image file")
 	}
 	dec := &scanner.Decoder{}
 	enc := json.NewEncoder(stdout)
 	failed := 0
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		line := scanLine{File: file, Symbols: []edge.Symbol{}}
 		data, err := os.ReadFile(file)
 		if err == nil {
@@ -59,8 +61,8 @@ func scanCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%s: error: %s\n", file, *line.Error)
 		}
 	}
-	if failed > 0 && !*asJSON {
-		return fmt.Errorf("scan: %d of %d files had no readable code", failed, fs.NArg())
+	if failed > 0 {
+		return fmt.Errorf("scan: %d of %d files had no readable code", failed, len(files))
 	}
 	return nil
 }

@@ -37,26 +37,18 @@ func TestScanJSON(t *testing.T) {
 	os.WriteFile(good, buf.Bytes(), 0o644)
 	os.WriteFile(bad, []byte("not an image"), 0o644)
 
+	// The flag may come after the files; a file without a code fails the
+	// command, JSON or not.
+	for _, args := range [][]string{{"scan", "--json", good, bad}, {"scan", good, bad, "--json"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out, &out); err == nil || !strings.Contains(err.Error(), "1 of 2 files had no readable code") {
+			t.Fatalf("%q: %v, want 1 of 2 files unreadable", args, err)
+		}
+		checkScanJSON(t, out.String(), good, bad)
+	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"scan", "--json", good, bad}, &out, &out); err != nil {
-		t.Fatalf("scan --json: %v", err)
-	}
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	want := []string{
-		`{"file":"` + good + `","symbols":[{"format":"QR_CODE","text":"RR123456785FR"}],"error":null}`,
-		`{"file":"` + bad + `","symbols":[],"error":"UNREADABLE: The image is not a readable JPEG or PNG file."}`,
-	}
-	if len(lines) != len(want) {
-		t.Fatalf("got %d lines:\n%s", len(lines), out.String())
-	}
-	for i := range want {
-		if lines[i] != want[i] {
-			t.Errorf("line %d:\ngot  %s\nwant %s", i, lines[i], want[i])
-		}
-		var v map[string]any
-		if err := json.Unmarshal([]byte(lines[i]), &v); err != nil || len(v) != 3 {
-			t.Errorf("line %d: not an object of three fields: %v", i, err)
-		}
+	if err := run(context.Background(), []string{"scan", good, "--json"}, &out, &out); err != nil {
+		t.Errorf("scan GOOD --json: %v", err)
 	}
 
 	out.Reset()
@@ -66,6 +58,28 @@ func TestScanJSON(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), good+": QR_CODE RR123456785FR\n") {
 		t.Errorf("plain output:\n%s", out.String())
+	}
+}
+
+// checkScanJSON checks the two lines of `scan --json good bad`.
+func checkScanJSON(t *testing.T, out, good, bad string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	want := []string{
+		`{"file":"` + good + `","symbols":[{"format":"QR_CODE","text":"RR123456785FR"}],"error":null}`,
+		`{"file":"` + bad + `","symbols":[],"error":"UNREADABLE: The image is not a readable JPEG or PNG file."}`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(lines), out)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\ngot  %s\nwant %s", i, lines[i], want[i])
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &v); err != nil || len(v) != 3 {
+			t.Errorf("line %d: not an object of three fields: %v", i, err)
+		}
 	}
 }
 

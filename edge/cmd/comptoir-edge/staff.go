@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/comptoir/comptoir/edge"
@@ -15,14 +17,28 @@ import (
 const staffUsage = `usage:
   comptoir-edge staff add --data DIR --name NAME --role clerk|manager --pin PIN
   comptoir-edge staff list --data DIR
-  comptoir-edge staff disable --data DIR --id ID|NAME`
+  comptoir-edge staff disable --data DIR --id ID|NAME
 
-func staffCmd(ctx context.Context, args []string, stdout io.Writer) error {
+DIR is the data directory of comptoir-edge run (.run/edge under make run,
+/var/lib/comptoir/edge in the Debian package). The journal there is opened
+directly, so stop the terminal first.
+`
+
+func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%s", staffUsage)
+		fmt.Fprint(stderr, staffUsage)
+		return usageError{errors.New("staff: no command")}
 	}
-	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
-	dir := fs.String("data", DefaultConfig().DataDir, "data directory")
+	if slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
+		fmt.Fprint(stdout, staffUsage)
+		return nil
+	}
+	fs := newFlagSet("staff "+args[0], stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), staffUsage+"\nflags of staff "+args[0]+":\n")
+		fs.PrintDefaults()
+	}
+	dir := fs.String("data", DefaultConfig().DataDir, "data directory of the terminal")
 	var name, role, pin, id *string
 	switch args[0] {
 	case "add":
@@ -33,16 +49,17 @@ func staffCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	case "disable":
 		id = fs.String("id", "", "id (or exact name) of the account to disable")
 	default:
-		return fmt.Errorf("unknown staff command %q\n%s", args[0], staffUsage)
+		fmt.Fprintf(stderr, "comptoir-edge: unknown staff command %q\n%s", args[0], staffUsage)
+		return usageError{fmt.Errorf("unknown staff command %q", args[0])}
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	e, err := readEnrollment(*dir)
+	rest, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	j, err := journal.Open(journalDir(*dir), journal.Config{Terminal: e.Terminal})
+	if len(rest) > 0 {
+		return fmt.Errorf("staff %s: unexpected argument %q", args[0], rest[0])
+	}
+	j, err := openStaffJournal(fs, args[0], *dir)
 	if err != nil {
 		return err
 	}
@@ -84,6 +101,32 @@ func staffCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "disabled %s %s (%s)\n", st.Role, st.Name, st.ID)
 	}
 	return nil
+}
+
+// openStaffJournal opens the journal of the terminal in dir, with advice
+// when dir holds no terminal (often: --data left out) or when the
+// terminal runs (Badger lets one process at a time open it).
+func openStaffJournal(fs *flag.FlagSet, cmd, dir string) (*journal.Journal, error) {
+	e, err := readEnrollment(dir)
+	if errors.Is(err, errNotEnrolled) {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data" })
+		if !given {
+			return nil, fmt.Errorf("staff %s: no terminal in %s, the default data directory: give --data DIR, the data directory of comptoir-edge run (.run/edge under make run, /var/lib/comptoir/edge in the Debian package)", cmd, dir)
+		}
+		return nil, fmt.Errorf("staff %s: no terminal in %s: enrol it first (comptoir-edge enroll --data %s ...), or give the data directory of comptoir-edge run", cmd, dir, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff %s: %w", cmd, err)
+	}
+	j, err := journal.Open(journalDir(dir), journal.Config{Terminal: e.Terminal})
+	if errors.Is(err, journal.ErrInUse) {
+		return nil, fmt.Errorf("staff %s: the terminal's journal in %s is in use by a running comptoir-edge: stop it first (Ctrl-C in make run, or systemctl stop comptoir-edge), then run this again", cmd, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staff %s: %w", cmd, err)
+	}
+	return j, nil
 }
 
 // addStaff creates an account whose PIN is hashed with bcrypt (ui.HashPIN).
