@@ -196,7 +196,7 @@ func (is *Issuer) issue(ctx context.Context, merchant, iss string, key token.Key
 	if err != nil {
 		return Return{}, err
 	}
-	r := Return{ID: ra.ID, Merchant: merchant, Tracking: ra.Tracking, Carrier: ra.Carrier, Token: tok, CreatedAt: now, ExpiresAt: ra.ExpiresAt}
+	r := Return{ID: ra.ID, Merchant: merchant, Tracking: ra.Tracking, Carrier: ra.Carrier, Items: ra.Items, Token: tok, CreatedAt: now, ExpiresAt: ra.ExpiresAt}
 	if err := is.Store.CreateReturn(ctx, r); err != nil {
 		return Return{}, err
 	}
@@ -223,7 +223,7 @@ func (is *Issuer) register(ctx context.Context, merchant, tok string) (Return, e
 	if err := checkTracking(ra.Tracking); err != nil {
 		return Return{}, err
 	}
-	r := Return{ID: ra.ID, Merchant: merchant, Tracking: ra.Tracking, Carrier: ra.Carrier, Token: tok, CreatedAt: now.Truncate(time.Second), ExpiresAt: ra.ExpiresAt}
+	r := Return{ID: ra.ID, Merchant: merchant, Tracking: ra.Tracking, Carrier: ra.Carrier, Items: ra.Items, Token: tok, CreatedAt: now.Truncate(time.Second), ExpiresAt: ra.ExpiresAt}
 	if err := is.Store.CreateReturn(ctx, r); err != nil {
 		return Return{}, err
 	}

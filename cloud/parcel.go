@@ -24,6 +24,11 @@ type Parcel struct {
 	// Holder is the terminal that has the parcel on its shelf (deposited or
 	// received in store, not yet handed over); empty otherwise.
 	Holder string `json:"holder,omitempty"`
+	// Since is when the parcel took its status (the occurred_at of the
+	// step); Terminal the last terminal that moved it (kept after a
+	// handover, which clears Holder). Stuck parcels are found by them.
+	Since    time.Time `json:"since"`
+	Terminal string    `json:"terminal,omitempty"`
 }
 
 // Conflict reasons: why a terminal's event was kept off its parcel's
@@ -127,6 +132,7 @@ func ApplyTerminalEvent(p Parcel, found bool, op edge.Operation, raID string) (n
 		}
 		next.Status, next.Holder = StatusHandedOver, ""
 	}
+	next.Since, next.Terminal = op.OccurredAt.UTC(), op.Terminal
 	return next, true, ""
 }
 

@@ -57,7 +57,7 @@ func ApplyPartnerEvent(p Parcel, e PartnerEvent, now time.Time) (Parcel, error) 
 	if !ok {
 		return p, edge.Errorf(EStatusOrder, "Event %s: a parcel %s cannot be %s.", e.ID, orNone(p.Status), e.Status)
 	}
-	p.Status, p.Holder = e.Status, ""
+	p.Status, p.Holder, p.Since = e.Status, "", e.OccurredAt.UTC()
 	return p, nil
 }
 

@@ -6,18 +6,23 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/comptoir/comptoir/edge"
 )
 
 // Return is a return authorisation the cloud issued, or that a merchant
 // signed itself and registered.
 type Return struct {
-	ID        string    `json:"ra_id"`
-	Merchant  string    `json:"merchant"`
-	Tracking  string    `json:"tracking"`
-	Carrier   string    `json:"carrier"`
-	Token     string    `json:"token"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	ID       string `json:"ra_id"`
+	Merchant string `json:"merchant"`
+	Tracking string `json:"tracking"`
+	Carrier  string `json:"carrier"`
+	// Items are the items of the RA, with their reasons: what reports
+	// count by reason and SKU.
+	Items     []edge.Item `json:"items,omitempty"`
+	Token     string      `json:"token"`
+	CreatedAt time.Time   `json:"created_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
 }
 
 // Generated tracking numbers: a prefix, 13 random digits (43 bits: a
@@ -76,7 +81,7 @@ func luhn(digits string) int {
 // CreatedParcel returns the parcel a new return opens: the merchant's,
 // status created.
 func CreatedParcel(r Return) Parcel {
-	return Parcel{Tracking: r.Tracking, Merchant: r.Merchant, RAID: r.ID, CreatedAt: r.CreatedAt.UTC(), Status: StatusCreated}
+	return Parcel{Tracking: r.Tracking, Merchant: r.Merchant, RAID: r.ID, CreatedAt: r.CreatedAt.UTC(), Status: StatusCreated, Since: r.CreatedAt.UTC()}
 }
 
 // CreatedEntry returns the "created" entry that opens the timeline of r.

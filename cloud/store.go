@@ -20,6 +20,9 @@ type Store interface {
 	EventStore
 	TimelineStore
 	ReturnStore
+	ReportStore
+	StuckStore
+	StatementStore
 	MerchantStore
 	FleetStore
 	KeyStore

@@ -66,10 +66,11 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 
 // eventsWrite is one StoreEvents call waiting for the group commit.
 type eventsWrite struct {
-	tid    string
-	events []preparedEvent
-	res    cloud.Ingested
-	out    *outTxn // the outbox of the group's transaction
+	tid     string
+	events  []preparedEvent
+	res     cloud.Ingested
+	out     *outTxn  // the outbox of the group's transaction
+	insight *insight // of the group's transaction (issue 15)
 }
 
 // preparedEvent is an event's keys and values, ready to be set.
@@ -120,8 +121,9 @@ const maxGroupEvents = 4096
 // the cost of a small batch (cloud.GroupCommit).
 func (s *Store) commit(group []*eventsWrite) error {
 	return s.updateOut(context.Background(), func(txn *badger.Txn, out *outTxn) error {
+		in := &insight{} // returns insight (issue 15): the group's counters, written once
 		for _, w := range group {
-			w.res, w.out = cloud.Ingested{}, out
+			w.res, w.out, w.insight = cloud.Ingested{}, out, in
 			// A terminal twice in the group: its second write reads the
 			// first's watermark from the transaction's own writes.
 			mark, err := readMark(txn, w.tid, s.marksKept)
@@ -158,7 +160,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 				return err
 			}
 		}
-		return nil
+		return in.flush(txn)
 	})
 }
 
@@ -210,9 +212,11 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, mark mark, hi0
 		if ev == nil {
 			continue // an alias: its event was checked under its first seq
 		}
+		conflicts := len(w.res.Conflicts)
 		if err := s.applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
+		w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
 	}
 	if wm != start || mark.hi != hi0 || !mark.hiKept {
 		mark.wm = wm
@@ -291,6 +295,14 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 		if err := s.setParcel(txn, next); err != nil {
 			return err
 		}
+	}
+	// Returns insight (issue 15): the parcel's key in the index of stuck
+	// parcels, and its return's counters, move with the step.
+	if err := indexStuck(txn, p, found, next); err != nil {
+		return err
+	}
+	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+		return err
 	}
 	if ev.timeline != nil {
 		if err := txn.Set(ev.timeline, ev.sk); err != nil {

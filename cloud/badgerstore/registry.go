@@ -42,8 +42,11 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if err := s.setParcel(txn, p); err != nil {
 			return err
 		}
-		if added, err := addEntry(txn, r.Tracking, e); err != nil || !added {
+		if _, err := addEntry(txn, r.Tracking, e); err != nil {
 			return err
+		}
+		if err := reportReturn(txn, r); err != nil {
+			return err // returns insight (issue 15)
 		}
 		return out.entry(txn, p, e)
 	})

@@ -51,6 +51,9 @@ func MustServer(tb testing.TB) *httpapi.Server {
 	s.Issuer = &cloud.Issuer{Store: store, Trust: s.Trust}
 	s.Partners = &cloud.Partners{Store: store}
 	s.Webhooks = &cloud.Webhooks{Store: store, Resolve: noDNS}
+	s.Reports = &cloud.Reports{Store: store}
+	s.Stuck = &cloud.Stuck{Store: store}
+	s.Statements = &cloud.Statements{Store: store, RateCents: cloud.DefaultRelayRateCents}
 	if err := s.Merchants.EnsureMerchant(ctx, testMerchant, "ACME"); err != nil {
 		tb.Fatal(err)
 	}

@@ -13,7 +13,7 @@
 // /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
-// Merchants, Partners, Webhooks, Feed, Trust, Fleet, Receipts).
+// Merchants, Partners, Webhooks, Feed, Trust, Fleet, Receipts, Reports).
 package httpapi
 
 import (
@@ -54,6 +54,12 @@ type Server struct {
 	Partners  *cloud.Partners
 	// Webhooks is the use case of webhook subscriptions.
 	Webhooks *cloud.Webhooks
+	// Reports answers the returns insight's reports, Stuck its lists of
+	// stuck parcels.
+	Reports *cloud.Reports
+	Stuck   *cloud.Stuck
+	// Statements makes relay points' monthly statements.
+	Statements *cloud.Statements
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust
@@ -121,6 +127,7 @@ func (s *Server) routes() {
 	v1.Get("/returns/:id/qr.png", s.returnQR)
 	v1.Get("/returns/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.getReturn)
 	v1.Post("/returns/:id/revoke", s.auth(cloud.RoleIssuer), s.revokeReturn)
+	v1.Get("/parcels/stuck", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.stuckParcels)
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Get("/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listEvents)
@@ -135,6 +142,8 @@ func (s *Server) routes() {
 	v1.Post("/terminals/:tid/commands", s.auth(cloud.RoleOperator), s.postCommand)
 	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
+	v1.Get("/reports/returns", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.returnsReport)
+	v1.Get("/relay-points/:tid/statement", s.auth(cloud.RoleOperator), s.relayStatement)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
 	a.Use(func(c *fiber.Ctx) error { return errNotFound })

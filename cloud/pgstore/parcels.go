@@ -26,16 +26,16 @@ const (
 	// prepared statement does not know the array, and for ANY it chose a
 	// scan of the whole table (60 ms a batch at 10,000 parcels).
 	lockParcels = `
-SELECT p.tracking, p.merchant, p.ra_id, p.created_at, p.status, p.holder
+SELECT p.tracking, p.merchant, p.ra_id, p.created_at, p.status, p.holder, p.since, p.terminal
 FROM unnest($1::text[]) AS u(tracking) JOIN parcels p ON p.tracking = u.tracking
 ORDER BY p.tracking FOR UPDATE OF p`
 	insertParcels = `
-INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, holder)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, holder, since, terminal)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
 ON CONFLICT DO NOTHING RETURNING tracking`
 	updateParcels = `
-UPDATE parcels SET status = u.status, holder = u.holder
-FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tracking, status, holder)
+UPDATE parcels SET status = u.status, holder = u.holder, since = u.since, terminal = u.terminal
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(tracking, status, holder, since, terminal)
 WHERE parcels.tracking = u.tracking`
 	setStatuses = `
 UPDATE events SET status = u.status
@@ -265,19 +265,22 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
 	if err := c.setStatuses(ctx, tx, tid, false); err != nil {
 		return err
 	}
-	var nt, nm, nr, ns, nh []string
-	var nc []time.Time
-	var ut, us, uh []string
+	var nt, nm, nr, ns, nh, nterm []string
+	var nc, nsince []time.Time
+	var ut, us, uh, uterm []string
+	var usince []time.Time
 	for tr, p := range c.next {
 		if _, existed := c.parcels[tr]; existed {
 			ut, us, uh = append(ut, text(tr)), append(us, string(p.Status)), append(uh, p.Holder)
+			usince, uterm = append(usince, p.Since.UTC()), append(uterm, p.Terminal)
 			continue
 		}
 		nt, nm, nr = append(nt, text(tr)), append(nm, p.Merchant), append(nr, text(p.RAID))
 		nc, ns, nh = append(nc, p.CreatedAt.UTC()), append(ns, string(p.Status)), append(nh, p.Holder)
+		nsince, nterm = append(nsince, p.Since.UTC()), append(nterm, p.Terminal)
 	}
 	if len(nt) > 0 {
-		rows, err := tx.Query(ctx, insertParcels, nt, nm, nr, nc, ns, nh)
+		rows, err := tx.Query(ctx, insertParcels, nt, nm, nr, nc, ns, nh, nsince, nterm)
 		if err != nil {
 			return err
 		}
@@ -290,7 +293,7 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
 		}
 	}
 	if len(ut) > 0 {
-		if _, err := tx.Exec(ctx, updateParcels, ut, us, uh); err != nil {
+		if _, err := tx.Exec(ctx, updateParcels, ut, us, uh, usince, uterm); err != nil {
 			return err
 		}
 	}
@@ -320,8 +323,8 @@ func insertConflictRows(ctx context.Context, tx pgx.Tx, cs []cloud.Conflict) err
 func scanParcel(row pgx.CollectableRow) (cloud.Parcel, error) {
 	var p cloud.Parcel
 	var status string
-	err := row.Scan(&p.Tracking, &p.Merchant, &p.RAID, &p.CreatedAt, &status, &p.Holder)
-	p.Status, p.CreatedAt = cloud.Status(status), p.CreatedAt.UTC()
+	err := row.Scan(&p.Tracking, &p.Merchant, &p.RAID, &p.CreatedAt, &status, &p.Holder, &p.Since, &p.Terminal)
+	p.Status, p.CreatedAt, p.Since = cloud.Status(status), p.CreatedAt.UTC(), p.Since.UTC()
 	return p, err
 }
 
@@ -332,7 +335,7 @@ func scopeMerchant(scope cloud.Scope) string { return scope.Merchant }
 // FindParcel implements cloud.Store.
 func (s *Store) FindParcel(ctx context.Context, scope cloud.Scope, tracking string) (cloud.Parcel, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT tracking, merchant, ra_id, created_at, status, holder FROM parcels
+		SELECT tracking, merchant, ra_id, created_at, status, holder, since, terminal FROM parcels
 		WHERE tracking = $1 AND ($2 = '' OR merchant = $2)`, text(tracking), scopeMerchant(scope))
 	if err != nil {
 		return cloud.Parcel{}, fmt.Errorf("pgstore: find parcel: %w", err)
@@ -429,7 +432,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 	added := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			SELECT tracking, merchant, ra_id, created_at, status, holder FROM parcels
+			SELECT tracking, merchant, ra_id, created_at, status, holder, since, terminal FROM parcels
 			WHERE tracking = $1 AND ($2 = '' OR merchant = $2) FOR UPDATE`, tracking, scopeMerchant(scope))
 		if err != nil {
 			return err
@@ -453,7 +456,8 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		added = tag.RowsAffected() == 1
-		if _, err = tx.Exec(ctx, updateParcels, []string{text(tracking)}, []string{string(next.Status)}, []string{next.Holder}); err != nil || !added {
+		if _, err = tx.Exec(ctx, updateParcels, []string{text(tracking)}, []string{string(next.Status)}, []string{next.Holder},
+			[]time.Time{next.Since.UTC()}, []string{next.Terminal}); err != nil || !added {
 			return err
 		}
 		return publish(ctx, tx, []outRow{entryOut(next, e)})

@@ -26,14 +26,14 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 	}
 	p := cloud.CreatedParcel(r)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO returns (id, merchant, body) VALUES ($1, $2, $3)`, text(r.ID), r.Merchant, string(body)); isUnique(err) {
+		if _, err := tx.Exec(ctx, `INSERT INTO returns (id, merchant, body, created_at) VALUES ($1, $2, $3, $4)`, text(r.ID), r.Merchant, string(body), r.CreatedAt.UTC()); isUnique(err) {
 			return edge.Errorf(edge.ECONFLICT, "Return %q exists.", r.ID)
 		} else if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status))
+			INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, since) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING`, text(p.Tracking), p.Merchant, text(p.RAID), p.CreatedAt, string(p.Status), p.Since)
 		if err != nil {
 			return err
 		} else if tag.RowsAffected() == 0 {

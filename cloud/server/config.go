@@ -60,6 +60,13 @@ type Config struct {
 	// WebhookPoll is how often the webhook dispatcher looks for new
 	// events and subscriptions.
 	WebhookPoll time.Duration
+	// StuckAfter is how long a parcel may wait at a stage (on a shelf, or
+	// handed over and not seen by the carrier) before
+	// comptoir_cloud_parcels_stuck counts it.
+	StuckAfter time.Duration
+	// RelayRateCents is what a relay point is paid per parcel, in cents
+	// of the network's currency: the rate of the monthly statements.
+	RelayRateCents int64
 	// MQTTTLSCert and MQTTTLSKey make the embedded broker's listener TLS
 	// (PEM files, reloaded when they change); with MQTTClientCA, terminals
 	// need a certificate of that CA whose common name is their id.
@@ -85,6 +92,8 @@ func DefaultConfig() Config {
 		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
 		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 		WebhookPoll:            time.Second,
+		StuckAfter:             cloud.DefaultStuckAfter,
+		RelayRateCents:         cloud.DefaultRelayRateCents,
 	}
 }
 
@@ -134,6 +143,8 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant `ID` of a first start without --demo, and of data from before merchants")
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
+	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel (1m to 366 days)")
+	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in `CENTS` (monthly statements)")
 	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate `FILE` of the embedded broker's TLS listener")
 	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key `FILE` of the embedded broker's TLS listener")
 	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA `FILE` of terminals' client certificates (common name = terminal id)")
@@ -181,6 +192,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
 	case c.WebhookPoll <= 0:
 		return fmt.Errorf("serve: --webhook-poll must be positive")
+	case c.StuckAfter < time.Minute || c.StuckAfter > cloud.MaxStuckAge:
+		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
+	case c.RelayRateCents < 0 || c.RelayRateCents > 1_000_000:
+		return fmt.Errorf("serve: --relay-rate-cents must be 0 to 1000000")
 	case (c.MQTTTLSCert == "") != (c.MQTTTLSKey == ""):
 		return fmt.Errorf("serve: --mqtt-tls-cert and --mqtt-tls-key go together")
 	case (c.HTTPTLSCert == "") != (c.HTTPTLSKey == ""):

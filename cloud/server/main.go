@@ -96,6 +96,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		httpapi.NewFleetCollector(m.store, m.log),
 		webhookhttp.NewBacklogCollector(m.store, m.log),
+		httpapi.NewStuckCollector(m.store, m.Config.StuckAfter, time.Now, m.log),
 		httpapi.BuildInfo(m.Config.Version),
 	)
 	m.metrics = ingest.NewMetrics(m.registry)
@@ -192,6 +193,9 @@ func (m *Main) openHTTP() error {
 	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
 	s.Partners = &cloud.Partners{Store: m.store}
 	s.Webhooks = &cloud.Webhooks{Store: m.store, AllowPrivate: m.Config.WebhookAllowPrivate}
+	s.Reports = &cloud.Reports{Store: m.store}
+	s.Stuck = &cloud.Stuck{Store: m.store}
+	s.Statements = &cloud.Statements{Store: m.store, RateCents: m.Config.RelayRateCents}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL

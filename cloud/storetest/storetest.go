@@ -50,6 +50,9 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"OutboxGap", testOutboxGap},
 		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
 		{"Webhooks", testWebhooks},
+		{"ReturnsReport", testReturnsReport},
+		{"StuckParcels", testStuckParcels},
+		{"Statements", testStatements},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

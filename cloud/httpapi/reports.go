@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/csv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// returnsReport answers GET /v1/reports/returns?from=DAY&to=DAY&by=DIM in
+// the key's scope (an issuer key: its merchant's returns; an operator key:
+// the network's), as {"rows":[...]} or, with format=csv, as CSV.
+func (s *Server) returnsReport(c *fiber.Ctx) error {
+	format, err := reportFormat(c)
+	if err != nil {
+		return err
+	}
+	rows, err := s.Reports.Returns(c.UserContext(), scope(c), c.Query("from"), c.Query("to"), c.Query("by"))
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		records := make([][]string, len(rows))
+		for i, r := range rows {
+			records[i] = r.Record()
+		}
+		return sendCSV(c, "returns-"+c.Query("by")+".csv", cloud.ReportHeader, records)
+	}
+	return c.JSON(fiber.Map{"rows": rows})
+}
+
+// reportFormat returns the format a report is asked in: json (the
+// default) or csv.
+func reportFormat(c *fiber.Ctx) (string, error) {
+	switch f := c.Query("format", "json"); f {
+	case "json", "csv":
+		return f, nil
+	default:
+		return "", edge.Errorf(edge.EINVALID, "format must be json or csv.")
+	}
+}
+
+// sendCSV answers a header line and records as text/csv, named filename
+// when saved.
+func sendCSV(c *fiber.Ctx, filename string, header []string, records [][]string) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(header) // into a buffer: cannot fail
+	_ = w.WriteAll(records)
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	return c.Send(b.Bytes())
+}

@@ -1,0 +1,68 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+// stuckStatuses are the conditions on the parcels' status of each stage,
+// written out rather than passed as an array: the planner then sees that
+// they imply the partial indexes' predicate (a prepared statement's generic
+// plan does not know an array's values).
+var stuckStatuses = map[cloud.Stage]string{
+	cloud.StageAwaitingHandover: `status IN ('deposited', 'received_in_store')`,
+	cloud.StageAwaitingCarrier:  `status = 'handed_over'`,
+}
+
+// StuckParcels implements cloud.Store through the partial indexes of
+// parcels by (status, since) and (merchant, status, since) of 0006_stuck.sql.
+func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
+	cond, ok := stuckStatuses[q.Stage]
+	if !ok {
+		return nil, fmt.Errorf("pgstore: stuck parcels: no stage %q", q.Stage)
+	}
+	merchant := `merchant = $2`
+	if scope.All() {
+		merchant = `$2 = ''`
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT tracking, since, terminal FROM parcels
+		WHERE `+cond+` AND since < $1 AND `+merchant+`
+		ORDER BY since, tracking COLLATE "C" LIMIT $3`,
+		q.Before.UTC(), scopeMerchant(scope), q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: stuck parcels: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (cloud.StuckParcel, error) {
+		p := cloud.StuckParcel{Stage: q.Stage}
+		err := row.Scan(&p.Tracking, &p.Since, &p.Terminal)
+		p.Since = p.Since.UTC()
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: stuck parcels: %w", err)
+	}
+	if out == nil {
+		out = []cloud.StuckParcel{}
+	}
+	return out, nil
+}
+
+// CountStuck implements cloud.Store.
+func (s *Store) CountStuck(ctx context.Context, stage cloud.Stage, before time.Time) (int, error) {
+	var n int
+	cond, ok := stuckStatuses[stage]
+	if !ok {
+		return 0, fmt.Errorf("pgstore: count stuck: no stage %q", stage)
+	}
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM parcels WHERE `+cond+` AND since < $1`, before.UTC()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: count stuck: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,122 @@
+package cloud_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
+)
+
+func TestParseReportQuery(t *testing.T) {
+	tests := []struct {
+		from, to, by string
+		wantDays     int
+		wantErr      string // a word of the message
+	}{
+		{"2026-11-01", "2026-11-30", "reason", 30, ""},
+		{"2026-11-20", "2026-11-20", "relay_point", 1, ""},
+		{"2025-12-04", "2026-12-04", "carrier", 366, ""},
+		{"2025-12-03", "2026-12-04", "carrier", 0, "366 days"},
+		{"2026-11-30", "2026-11-01", "sku", 0, "before"},
+		{"2026-11-31", "2026-12-01", "sku", 0, "from must be"},
+		{"2026-11-01", "yesterday", "sku", 0, "to must be"},
+		{"", "2026-11-01", "sku", 0, "from must be"},
+		{"2026-1-01", "2026-11-01", "sku", 0, "from must be"},
+		{"1999-12-31", "2000-01-01", "sku", 0, "from must be"},
+		{"2026-11-01", "2026-11-02", "store", 0, "by must be"},
+		{"2026-11-01", "2026-11-02", "", 0, "by must be"},
+		{"2026-11-01", "2026-11-02", "REASON", 0, "by must be"},
+	}
+	for _, tt := range tests {
+		q, err := cloud.ParseReportQuery(tt.from, tt.to, tt.by)
+		if tt.wantErr != "" {
+			if edge.ErrorCode(err) != edge.EINVALID || !strings.Contains(edge.ErrorMessage(err), tt.wantErr) {
+				t.Errorf("ParseReportQuery(%q, %q, %q) = %v; want INVALID naming %q", tt.from, tt.to, tt.by, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || q.Days() != tt.wantDays || string(q.By) != tt.by || q.From.Format(time.DateOnly) != tt.from {
+			t.Errorf("ParseReportQuery(%q, %q, %q) = %+v (%d days), %v; want %d days", tt.from, tt.to, tt.by, q, q.Days(), err, tt.wantDays)
+		}
+	}
+}
+
+// FuzzParseReportQuery: any parameters give a query of 1 to MaxReportDays
+// whole days and a known dimension, or an INVALID error; never a panic.
+func FuzzParseReportQuery(f *testing.F) {
+	f.Add("2026-11-01", "2026-11-30", "reason")
+	f.Add("2026-11-30", "2026-11-01", "sku")
+	f.Add("0000-01-01", "9999-12-31", "carrier")
+	f.Add("2026-02-29", "2026-03-01", "relay_point")
+	f.Add("2026-11-01T00:00:00Z", "2026-11-02", "x")
+	f.Fuzz(func(t *testing.T, from, to, by string) {
+		q, err := cloud.ParseReportQuery(from, to, by)
+		if err != nil {
+			if edge.ErrorCode(err) != edge.EINVALID || len(edge.ErrorMessage(err)) > 300 {
+				t.Fatalf("error %v: want a short INVALID", err)
+			}
+			return
+		}
+		if d := q.Days(); d < 1 || d > cloud.MaxReportDays || !q.To.Equal(q.From.AddDate(0, 0, d)) {
+			t.Fatalf("%q %q: %+v, %d days", from, to, q, d)
+		}
+		if q.From.Format(time.DateOnly) != from || q.To.AddDate(0, 0, -1).Format(time.DateOnly) != to {
+			t.Fatalf("%q %q: read as %+v", from, to, q)
+		}
+	})
+}
+
+// TestReturnFactsOrder: whatever the order in which a return's steps are
+// seen, the counters (the sum of every step's change) equal what the
+// facts of the last state count: a deposit seen late but made first moves
+// the relay point and the durations.
+func TestReturnFactsOrder(t *testing.T) {
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	r := cloud.Return{ID: "ra", Merchant: "acme", Tracking: "T", Carrier: "DEMO", CreatedAt: day,
+		Items: []edge.Item{{SKU: "S1", Reason: edge.ReasonDamaged}, {SKU: "S1", Reason: edge.ReasonDamaged}}}
+	steps := []cloud.ReportStep{
+		{Status: cloud.StatusDeposited, At: day.Add(4 * time.Hour), Terminal: "t-late"},
+		{Status: cloud.StatusReceivedAtWarehouse, At: day.Add(28 * time.Hour)},
+		{Status: cloud.StatusDeposited, At: day.Add(time.Hour), Terminal: "t-first"},
+		{Status: cloud.StatusRefunded, At: day.Add(49 * time.Hour)},
+	}
+	f := cloud.NewReturnFacts(r)
+	sum := map[cloud.ReportKey]*cloud.ReportCounts{}
+	add := func(d map[cloud.ReportKey]cloud.ReportCounts) {
+		for k, c := range d {
+			if sum[k] == nil {
+				sum[k] = &cloud.ReportCounts{}
+			}
+			sum[k].Add(c)
+		}
+	}
+	add(f.CreatedCounts())
+	for _, st := range steps {
+		add(f.Observe(st))
+	}
+	add(f.Observe(steps[1])) // seen twice: no change
+	rows := map[cloud.ReportKey]string{}
+	for k, c := range sum {
+		if c.N != ([8]int64{}) {
+			rows[k] = strings.Join(c.Row(k.Key).Record(), " ")
+		}
+	}
+	// Created to the first drop-off: 1h; to the warehouse 27h (the
+	// bucket of 36h), to the refund 48h.
+	want := map[cloud.ReportKey]string{
+		{cloud.ByReason, edge.ReasonDamaged}: "DAMAGED 1 1 0 0 0 1 1 0 3600 3600   129600 129600 172800 172800",
+		{cloud.BySKU, "S1"}:                  "S1 1 1 0 0 0 1 1 0 3600 3600   129600 129600 172800 172800",
+		{cloud.ByCarrier, "DEMO"}:            "DEMO 1 1 0 0 0 1 1 0 3600 3600   129600 129600 172800 172800",
+		{cloud.ByRelayPoint, "t-first"}:      "t-first 1 1 0 0 0 1 1 0 3600 3600   129600 129600 172800 172800",
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows = %v, want %v", rows, want)
+	}
+	for k, w := range want {
+		if rows[k] != w {
+			t.Errorf("%v = %q, want %q", k, rows[k], w)
+		}
+	}
+}

@@ -1,0 +1,348 @@
+package cloud
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/comptoir/comptoir/edge"
+)
+
+// Stores that keep counters (Badger) rather than query their events
+// (PostgreSQL) keep, per return, its ReturnFacts, and per merchant, day of
+// creation, dimension and key, a ReportCounts. Each step of a return's
+// parcel changes its facts (Observe), and the difference between what the
+// facts count before and after the step is added to the counters: so the
+// counters always equal what the facts of every return count, as an SQL
+// aggregate over the returns would, whatever the order of the steps.
+
+// HistBounds are the upper bounds, in seconds, of the buckets of the
+// durations' histograms; a last bucket holds what is longer. A percentile
+// read from a histogram is the upper bound of its bucket (0 for a step
+// taken at once, such as the refund of an in-store return).
+var HistBounds = []int64{
+	0, 60, 5 * 60, 15 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600,
+	86400, 36 * 3600, 2 * 86400, 3 * 86400, 4 * 86400, 5 * 86400, 7 * 86400,
+	10 * 86400, 14 * 86400, 21 * 86400, 30 * 86400, 45 * 86400, 60 * 86400, 90 * 86400,
+}
+
+// Indexes of ReportCounts.N, in the order of ReportRow's counts.
+const (
+	nReturns = iota
+	nDeposited
+	nReceivedInStore
+	nCancelled
+	nHandedOver
+	nReceivedAtWarehouse
+	nRefunded
+	nExchanged
+	numCounts
+)
+
+// ReportCounts is a counter of a report: the counts of a ReportRow, and a
+// histogram (bucket index to count, see HistBounds) of each stage's
+// durations. Deltas may be negative (a step that moves a first drop-off
+// earlier moves its duration to another bucket).
+type ReportCounts struct {
+	N [numCounts]int64         `json:"n"`
+	H [NumStages]map[int]int64 `json:"h,omitempty"`
+}
+
+// Add adds d to c.
+func (c *ReportCounts) Add(d ReportCounts) {
+	for i, n := range d.N {
+		c.N[i] += n
+	}
+	for st, h := range d.H {
+		for b, n := range h {
+			if c.H[st] == nil {
+				c.H[st] = map[int]int64{}
+			}
+			if c.H[st][b] += n; c.H[st][b] == 0 {
+				delete(c.H[st], b)
+			}
+		}
+	}
+}
+
+// zero reports whether c counts nothing.
+func (c ReportCounts) zero() bool {
+	for _, n := range c.N {
+		if n != 0 {
+			return false
+		}
+	}
+	for _, h := range c.H {
+		if len(h) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Row returns the report row of key that c counts.
+func (c ReportCounts) Row(key string) ReportRow {
+	r := ReportRow{Key: key, Returns: c.N[nReturns], Deposited: c.N[nDeposited], ReceivedInStore: c.N[nReceivedInStore],
+		Cancelled: c.N[nCancelled], HandedOver: c.N[nHandedOver], ReceivedAtWarehouse: c.N[nReceivedAtWarehouse],
+		Refunded: c.N[nRefunded], Exchanged: c.N[nExchanged]}
+	for st, h := range c.H {
+		if p50, ok := histPercentile(h, 50); ok {
+			p90, _ := histPercentile(h, 90)
+			r.SetDuration(st, p50, p90)
+		}
+	}
+	return r
+}
+
+// histPercentile returns the pct-th percentile of h by nearest rank (the
+// smallest bucket holding at least pct % of the samples), as its upper
+// bound (the last, unbounded bucket answers the last bound).
+func histPercentile(h map[int]int64, pct int64) (int64, bool) {
+	var total int64
+	buckets := make([]int, 0, len(h))
+	for b, n := range h {
+		total += n
+		buckets = append(buckets, b)
+	}
+	if total <= 0 {
+		return 0, false
+	}
+	sort.Ints(buckets)
+	rank := (total*pct + 99) / 100 // ceil
+	var cum int64
+	for _, b := range buckets {
+		if cum += h[b]; cum >= rank {
+			return HistBounds[min(b, len(HistBounds)-1)], true
+		}
+	}
+	return HistBounds[len(HistBounds)-1], true
+}
+
+// histBucket returns the bucket of a duration of secs seconds.
+func histBucket(secs int64) int {
+	i, _ := slices.BinarySearch(HistBounds, secs)
+	return i
+}
+
+// ReportKey is a row of a report: a dimension and its key.
+type ReportKey struct {
+	By  ReportBy
+	Key string
+}
+
+// ReturnFacts is what reports know of one return and its parcel. Times
+// are the first of each step (by occurred_at); the relay point is the
+// terminal of the first drop-off.
+type ReturnFacts struct {
+	Merchant     string    `json:"m"`
+	Created      time.Time `json:"c"`
+	Carrier      string    `json:"car,omitempty"`
+	Reasons      []string  `json:"r,omitempty"`
+	SKUs         []string  `json:"s,omitempty"`
+	Relay        string    `json:"rp,omitempty"`
+	Dispositions []string  `json:"d,omitempty"`
+	Resolution   string    `json:"res,omitempty"`
+	DroppedAt    time.Time `json:"da,omitzero"`
+	InstoreAt    time.Time `json:"ia,omitzero"`
+	HandedAt     time.Time `json:"ha,omitzero"`
+	WarehouseAt  time.Time `json:"wa,omitzero"`
+	ResolvedAt   time.Time `json:"ra,omitzero"`
+	Deposited    bool      `json:"dep,omitempty"`
+	InStore      bool      `json:"ins,omitempty"`
+	Cancelled    bool      `json:"can,omitempty"`
+	Refunded     bool      `json:"ref,omitempty"`
+	Exchanged    bool      `json:"exc,omitempty"`
+}
+
+// NewReturnFacts returns the facts of a return just created: its
+// merchant, day, carrier and its items' distinct reasons and SKUs.
+func NewReturnFacts(r Return) ReturnFacts {
+	f := ReturnFacts{Merchant: r.Merchant, Created: r.CreatedAt.UTC(), Carrier: r.Carrier}
+	for _, it := range r.Items {
+		f.Reasons = append(f.Reasons, it.Reason)
+		f.SKUs = append(f.SKUs, it.SKU)
+	}
+	f.Reasons, f.SKUs = distinct(f.Reasons), distinct(f.SKUs)
+	return f
+}
+
+func distinct(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// Day returns the day the return was created (UTC): the day its counters
+// are kept under.
+func (f ReturnFacts) Day() time.Time { return f.Created.Truncate(24 * time.Hour) }
+
+// ReportStep is a step of a return's parcel as reports see it: a status
+// that agreed with the parcel, when it occurred, the terminal of a
+// terminal's event, and the grades of an in-store receipt.
+type ReportStep struct {
+	Status   Status
+	At       time.Time
+	Terminal string
+	Instore  *edge.InstoreData
+}
+
+// Observe applies st to f and returns the change of the counters of each
+// key, none for a step that changes nothing the reports count.
+func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
+	before := f.counts()
+	at := st.At.UTC()
+	earlier := func(t *time.Time) bool {
+		if t.IsZero() || at.Before(*t) {
+			*t = at
+			return true
+		}
+		return false
+	}
+	resolve := func(refund, exchange bool) {
+		f.Refunded, f.Exchanged = f.Refunded || refund, f.Exchanged || exchange
+		if refund || exchange {
+			earlier(&f.ResolvedAt)
+		}
+	}
+	switch st.Status {
+	case StatusDeposited, StatusReceivedInStore:
+		if earlier(&f.DroppedAt) {
+			f.Relay = st.Terminal
+		}
+		if st.Status == StatusDeposited {
+			f.Deposited = true
+			break
+		}
+		f.InStore = true
+		if st.Instore != nil && earlier(&f.InstoreAt) {
+			var ds []string
+			for _, it := range st.Instore.Items {
+				if it.Disposition != "" {
+					ds = append(ds, string(it.Disposition))
+				}
+			}
+			f.Dispositions, f.Resolution = distinct(ds), string(st.Instore.Resolution)
+			resolve(f.Resolution == string(edge.ResolutionRefund), f.Resolution == string(edge.ResolutionExchange))
+		}
+	case StatusCancelled:
+		f.Cancelled = true
+	case StatusHandedOver:
+		earlier(&f.HandedAt)
+	case StatusReceivedAtWarehouse:
+		earlier(&f.WarehouseAt)
+	case StatusRefunded, StatusExchanged:
+		resolve(st.Status == StatusRefunded, st.Status == StatusExchanged)
+	}
+	return diffCounts(before, f.counts())
+}
+
+// CreatedCounts returns the change of the counters that a new return makes.
+func (f ReturnFacts) CreatedCounts() map[ReportKey]ReportCounts {
+	return diffCounts(nil, f.counts())
+}
+
+// keys returns the rows f counts in.
+func (f ReturnFacts) keys() []ReportKey {
+	var ks []ReportKey
+	for _, r := range f.Reasons {
+		ks = append(ks, ReportKey{ByReason, r})
+	}
+	for _, s := range f.SKUs {
+		ks = append(ks, ReportKey{BySKU, s})
+	}
+	for _, d := range f.Dispositions {
+		ks = append(ks, ReportKey{ByDisposition, d})
+	}
+	if f.Resolution != "" {
+		ks = append(ks, ReportKey{ByResolution, f.Resolution})
+	}
+	if f.Relay != "" {
+		ks = append(ks, ReportKey{ByRelayPoint, f.Relay})
+	}
+	return append(ks, ReportKey{ByCarrier, f.Carrier})
+}
+
+// counts returns what f counts in each of its rows: the same in each.
+func (f ReturnFacts) counts() map[ReportKey]ReportCounts {
+	var c ReportCounts
+	for i, ok := range []bool{true, f.Deposited, f.InStore, f.Cancelled, !f.HandedAt.IsZero(), !f.WarehouseAt.IsZero(), f.Refunded, f.Exchanged} {
+		if ok {
+			c.N[i] = 1
+		}
+	}
+	sample := func(st int, from, to time.Time) {
+		if !from.IsZero() && !to.IsZero() {
+			c.H[st] = map[int]int64{histBucket(Seconds(to.Sub(from))): 1}
+		}
+	}
+	sample(StageToDropOff, f.Created, f.DroppedAt)
+	sample(StageToHandover, f.DroppedAt, f.HandedAt)
+	sample(StageToWarehouse, f.DroppedAt, f.WarehouseAt)
+	sample(StageToResolved, f.DroppedAt, f.ResolvedAt)
+	out := map[ReportKey]ReportCounts{}
+	for _, k := range f.keys() {
+		out[k] = c
+	}
+	return out
+}
+
+// Seconds returns d in whole seconds, rounded down, and 0 for a negative
+// duration (a terminal's clock behind the cloud's): the durations of
+// reports.
+func Seconds(d time.Duration) int64 { return max(0, int64(d/time.Second)) }
+
+// diffCounts returns after minus before, key by key, leaving out keys
+// whose counts did not change.
+func diffCounts(before, after map[ReportKey]ReportCounts) map[ReportKey]ReportCounts {
+	out := map[ReportKey]ReportCounts{}
+	for k, a := range after {
+		var d ReportCounts
+		d.Add(a)
+		d.Add(negate(before[k]))
+		if !d.zero() {
+			out[k] = d
+		}
+	}
+	for k, b := range before {
+		if _, ok := after[k]; !ok {
+			out[k] = negate(b)
+		}
+	}
+	return out
+}
+
+func negate(c ReportCounts) ReportCounts {
+	var d ReportCounts
+	for i, n := range c.N {
+		d.N[i] = -n
+	}
+	for st, h := range c.H {
+		for b, n := range h {
+			if d.H[st] == nil {
+				d.H[st] = map[int]int64{}
+			}
+			d.H[st][b] = -n
+		}
+	}
+	return d
+}
+
+// ReportStepOf returns the report step of a terminal's event that agreed
+// with its parcel; an in-store receipt's grades are read from its data
+// (grades that do not decode count as none).
+func ReportStepOf(op edge.Operation) ReportStep {
+	s, _ := StatusOf(op.Type)
+	st := ReportStep{Status: s, At: op.OccurredAt, Terminal: op.Terminal}
+	if op.Type == edge.OpInstoreReceived {
+		var d edge.InstoreData
+		if json.Unmarshal(op.Data, &d) == nil {
+			st.Instore = &d
+		}
+	}
+	return st
+}
+
+// PartnerStep returns the report step of a partner's timeline entry.
+func PartnerStep(e TimelineEntry) ReportStep {
+	return ReportStep{Status: e.Status, At: e.OccurredAt}
+}
