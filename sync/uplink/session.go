@@ -111,6 +111,7 @@ func (u *Uplink) newSession(tlsCfg *tls.Config) *session {
 		SetUsername(u.cfg.Username).
 		SetPassword(u.cfg.Password).
 		SetCleanSession(false).
+		SetStore(newCopyStore()).
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetResumeSubs(false).
