@@ -83,7 +83,14 @@ func FuzzEventsQuery(f *testing.F) {
 	s := MustServer(f)
 	mustCreate(f, s, `{"items":[{"sku":"A1"}]}`)
 	f.Fuzz(func(t *testing.T, after, limit string) {
-		r := do(t, s, "GET", "/v1/events?after="+url.QueryEscape(after)+"&limit="+url.QueryEscape(limit), issuerKey, "")
+		path := "/v1/events?after=" + url.QueryEscape(after) + "&limit=" + url.QueryEscape(limit)
+		if len(path) > 3000 {
+			// Over the server's 4 KiB header buffer: the HTTP layer refuses
+			// the request line before any handler (found by this target:
+			// app.Test reports it as an error rather than an answer).
+			t.Skip("request line over the header buffer")
+		}
+		r := do(t, s, "GET", path, issuerKey, "")
 		switch {
 		case r.status == 200:
 			var p struct {
