@@ -66,7 +66,13 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	i.metrics.Duplicates.Add(float64(res.Duplicates))
 	for _, c := range res.Conflicts {
 		i.metrics.Conflicts.WithLabelValues(c.Reason).Inc()
-		i.log.Warn("event kept off the timeline", "terminal", tid, "seq", c.Seq, "type", c.Type, "tracking", c.Tracking, "reason", c.Reason)
+	}
+	if n := len(res.Conflicts); n > 0 {
+		// One line a batch, not one an event: a terminal that sends a
+		// batch of 256 bad events must not flood the log. Each conflict
+		// is listed at GET /v1/conflicts.
+		first := res.Conflicts[0]
+		i.log.Warn("events kept off the timeline", "terminal", tid, "conflicts", n, "first_seq", first.Seq, "first_reason", first.Reason)
 	}
 	i.metrics.Batches.Inc()
 	i.metrics.Seconds.Observe(time.Since(m.at).Seconds())
