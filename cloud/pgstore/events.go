@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
@@ -238,6 +239,15 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
 
 // isUnique reports whether err is a unique violation.
 func isUnique(err error) bool { return sqlState(err) == "23505" }
+
+// constraintOf returns the constraint a PostgreSQL error names, or "".
+func constraintOf(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
 
 // sqlState returns the SQLSTATE of a PostgreSQL error, or "".
 func sqlState(err error) string {

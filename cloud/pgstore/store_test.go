@@ -154,6 +154,63 @@ func TestConcurrentInstances(t *testing.T) {
 	}
 }
 
+// TestParcelRace has two terminals, each through its own instance, deposit
+// the same new parcels at the same moment: the transaction that inserts a
+// parcel second fails on its primary key and runs again, and then finds it
+// deposited at the other terminal. Each parcel ends with one deposit on its
+// timeline and one conflict, and no call fails.
+func TestParcelRace(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	stores := make([]*pgstore.Store, 2)
+	for i := range stores {
+		s, err := pgstore.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	at := time.Now()
+	const rounds, size = 20, 8
+	for r := 0; r < rounds; r++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for i, tid := range []string{"t-1", "t-2"} {
+			evs := make([]edge.Operation, size)
+			for j := range evs {
+				evs[j] = storetest.Op(tid, uint64(r*size+j+1), edge.OpReturnDeposited, fmt.Sprintf("RACE%02d%02d", r, j), at)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := stores[i].StoreEvents(ctx, tid, evs, at); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", r, err)
+		}
+	}
+	var parcels, onTimeline, conflicts int
+	pool := stores[0].Pool()
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM parcels WHERE tracking LIKE 'RACE%'`).Scan(&parcels); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE status IS NOT NULL`).Scan(&onTimeline); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM conflicts`).Scan(&conflicts); err != nil {
+		t.Fatal(err)
+	}
+	if want := rounds * size; parcels != want || onTimeline != want || conflicts != want {
+		t.Fatalf("parcels %d, deposits on timelines %d, conflicts %d; want %d each", parcels, onTimeline, conflicts, want)
+	}
+}
+
 // BenchmarkStoreEvents measures durable ingest of batches of 256 events.
 func BenchmarkStoreEvents(b *testing.B) {
 	s := MustOpen(b)

@@ -20,13 +20,16 @@ var stuckStatuses = map[cloud.Stage]string{
 }
 
 // StuckParcels implements cloud.Store through the partial indexes of
-// parcels by (status, since) and (merchant, status, since) of 0006_stuck.sql.
+// parcels by (status, since) and (merchant, status, since) of 0006_stuck.sql
+// and 0007_lean_ingest.sql.
 func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
 	cond, ok := stuckStatuses[q.Stage]
 	if !ok {
 		return nil, fmt.Errorf("pgstore: stuck parcels: no stage %q", q.Stage)
 	}
-	merchant := `merchant = $2`
+	// merchant <> '' written out: it implies the predicate of the partial
+	// index parcels_merchant_waiting (0007_lean_ingest.sql).
+	merchant := `merchant = $2 AND merchant <> ''`
 	if scope.All() {
 		merchant = `$2 = ''`
 	}
