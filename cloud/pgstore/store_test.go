@@ -99,23 +99,30 @@ func TestMigrateTwice(t *testing.T) {
 	}
 }
 
+// openInstances opens n stores on one fresh schema, each with its own
+// pool, as separate instances would.
+func openInstances(t *testing.T, n int) []*pgstore.Store {
+	dsn := freshSchema(t)
+	stores := make([]*pgstore.Store, n)
+	for i := range stores {
+		s, err := pgstore.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	return stores
+}
+
 // TestConcurrentInstances stores the batches of one terminal from several
 // goroutines at once, each with its own pool as separate instances would,
 // with resends: every event is stored once and the watermark reaches the
 // last seq.
 func TestConcurrentInstances(t *testing.T) {
 	ctx := context.Background()
-	dsn := freshSchema(t)
 	const instances, batches, size = 3, 40, 10
-	stores := make([]*pgstore.Store, instances)
-	for i := range stores {
-		s, err := pgstore.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		stores[i] = s
-	}
+	stores := openInstances(t, instances)
 	at := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, instances*batches*2)
@@ -161,16 +168,7 @@ func TestConcurrentInstances(t *testing.T) {
 // timeline and one conflict, and no call fails.
 func TestParcelRace(t *testing.T) {
 	ctx := context.Background()
-	dsn := freshSchema(t)
-	stores := make([]*pgstore.Store, 2)
-	for i := range stores {
-		s, err := pgstore.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		stores[i] = s
-	}
+	stores := openInstances(t, 2)
 	at := time.Now()
 	const rounds, size = 20, 8
 	for r := 0; r < rounds; r++ {
