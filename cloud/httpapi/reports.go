@@ -3,6 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/csv"
+	"mime"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -44,13 +47,35 @@ func reportFormat(c *fiber.Ctx) (string, error) {
 }
 
 // sendCSV answers a header line and records as text/csv, named filename
-// when saved.
+// when saved. Cells are made inert for spreadsheets (csvCell).
 func sendCSV(c *fiber.Ctx, filename string, header []string, records [][]string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write(header) // into a buffer: cannot fail
-	_ = w.WriteAll(records)
+	for _, rec := range records {
+		cells := make([]string, len(rec))
+		for i, v := range rec {
+			cells[i] = csvCell(v)
+		}
+		_ = w.Write(cells)
+	}
+	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	return c.Send(b.Bytes())
+}
+
+// csvCell returns v as a cell that a spreadsheet shows and does not run:
+// text that starts like a formula (=, +, -, @, tab or carriage return)
+// gets a leading apostrophe (OWASP's advice against CSV injection). A
+// report's keys are merchants' text (reasons, SKUs) that the network's
+// operator opens; numbers are left as they are.
+func csvCell(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	return "'" + v
 }
