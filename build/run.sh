@@ -52,6 +52,7 @@ start_cloud() {
     return 1
   fi
   "$BIN/comptoir-cloud" serve --data "$RUN_DIR/cloud" --http "$CLOUD_HTTP" --mqtt-listen "$CLOUD_MQTT" --demo --webhook-allow-private \
+    --kek-file "$RUN_DIR/cloud.kek" \
     >>"$RUN_DIR/cloud.log" 2>&1 &
   echo $! >"$RUN_DIR/cloud.pid"
   started cloud $! "$CLOUD_HTTP" "$RUN_DIR/cloud.log" || return 1

@@ -127,7 +127,10 @@ type Issuer struct {
 		Secret(ctx context.Context, name string, gen func() []byte) ([]byte, error)
 	}
 	Trust *Trust
-	Now   func() time.Time
+	// Sealer opens the sealed private halves of signing keys; nil when
+	// the cloud has no key-encryption key.
+	Sealer *Sealer
+	Now    func() time.Time
 }
 
 func (is *Issuer) now() time.Time {
@@ -160,7 +163,7 @@ func (is *Issuer) CreateReturn(ctx context.Context, merchant string, req ReturnR
 	if err != nil {
 		return Return{}, err
 	}
-	key, err := sk.TokenKey()
+	key, err := sk.TokenKey(is.Sealer)
 	if err != nil {
 		return Return{}, fmt.Errorf("create return: %w", err)
 	}

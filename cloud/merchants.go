@@ -19,7 +19,10 @@ type Merchants struct {
 		PutAPIKey(ctx context.Context, k APIKey) error
 	}
 	Trust *Trust
-	Now   func() time.Time
+	// Sealer seals the private halves of the keys the cloud makes or
+	// imports; nil stores them as they are.
+	Sealer *Sealer
+	Now    func() time.Time
 }
 
 func (ms *Merchants) now() time.Time {
@@ -105,6 +108,9 @@ func (ms *Merchants) ImportSigningKey(ctx context.Context, merchant, iss string,
 }
 
 func (ms *Merchants) addKey(ctx context.Context, k SigningKey) (SigningKey, error) {
+	if ms.Sealer != nil && k.Private != "" {
+		k.Private = ms.Sealer.Seal(k.ID, k.Private)
+	}
 	if err := ms.Store.CreateSigningKey(ctx, k); err != nil {
 		return SigningKey{}, err
 	}
@@ -207,4 +213,36 @@ func (ms *Merchants) EnsureMerchant(ctx context.Context, id, name string) error 
 		_, err = ms.NewSigningKey(ctx, id, id)
 	}
 	return err
+}
+
+// SealKeys readies the signing keys for ms.Sealer at start: the private
+// halves stored before the cloud had a key-encryption key are sealed, and
+// every sealed half must open (a wrong --kek-file is found at start, not
+// at the first return). With no Sealer, a sealed key is ErrNoKEK. It
+// returns how many halves it sealed.
+func (ms *Merchants) SealKeys(ctx context.Context) (int, error) {
+	keys, err := ms.Store.SigningKeys(ctx, Network)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		if !k.Held() {
+			continue
+		}
+		if Sealed(k.Private) {
+			if _, err := ms.Sealer.Open(k.ID, k.Private); err != nil {
+				return n, err
+			}
+			continue
+		}
+		if ms.Sealer == nil {
+			continue
+		}
+		if err := ms.Store.ResealSigningKey(ctx, k.ID, k.Private, ms.Sealer.Seal(k.ID, k.Private)); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

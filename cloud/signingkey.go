@@ -21,8 +21,8 @@ type SigningKey struct {
 	Issuer string `json:"iss"`
 	// Public is the Ed25519 public key, base64url (token.EncodePublicKey).
 	Public string `json:"public_key"`
-	// Private is the Ed25519 seed, base64url; empty for a key the merchant
-	// keeps.
+	// Private is the Ed25519 seed, base64url, sealed by the cloud's Sealer
+	// when it has a key-encryption key; empty for a key the merchant keeps.
 	Private   string    `json:"private,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// RetiredAt is when the key stopped signing (a rotation), zero while
@@ -44,9 +44,14 @@ func (k SigningKey) Trusted(now time.Time) bool {
 	return k.RetiredAt.IsZero() || now.Before(k.RetiredAt.Add(MaxValidity))
 }
 
-// TokenKey returns the token.Key of a key the cloud holds.
-func (k SigningKey) TokenKey() (token.Key, error) {
-	return token.DecodeSeed(k.ID, k.Private)
+// TokenKey returns the token.Key of a key the cloud holds, its private
+// half opened by s if sealed (s may be nil when no key is sealed).
+func (k SigningKey) TokenKey(s *Sealer) (token.Key, error) {
+	seed, err := s.Open(k.ID, k.Private)
+	if err != nil {
+		return token.Key{}, err
+	}
+	return token.DecodeSeed(k.ID, seed)
 }
 
 // TrustList returns the trust list of keys at now, with the revoked RA ids.

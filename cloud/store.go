@@ -113,6 +113,10 @@ type MerchantStore interface {
 	RetireSigningKey(ctx context.Context, merchant, kid string, at time.Time) error
 	// SigningKeys returns the signing keys in scope, oldest first.
 	SigningKeys(ctx context.Context, scope Scope) ([]SigningKey, error)
+	// ResealSigningKey replaces the private half of key kid with private
+	// if it still is was (a half stored before sealing, sealed now);
+	// ENOTFOUND when no key kid holds was.
+	ResealSigningKey(ctx context.Context, kid, was, private string) error
 	// AdoptLegacy gives merchant the returns, parcels of returns and issuer
 	// and partner keys stored before merchants existed (with none), and
 	// makes the parcels of returns stored before parcels existed. It is

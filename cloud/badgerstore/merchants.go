@@ -120,6 +120,24 @@ func (s *Store) RetireSigningKey(ctx context.Context, merchant, kid string, at t
 	return err
 }
 
+// ResealSigningKey implements cloud.Store.
+func (s *Store) ResealSigningKey(ctx context.Context, kid, was, private string) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		var k cloud.SigningKey
+		if found, err := getJSON(txn, signingKeyKey(kid), &k); err != nil {
+			return err
+		} else if !found || k.Private == "" || k.Private != was {
+			return cloud.ErrNotFound("signing key", kid)
+		}
+		k.Private = private
+		return setJSON(txn, signingKeyKey(kid), k)
+	})
+	if err != nil && edge.ErrorCode(err) != edge.ENOTFOUND {
+		return fmt.Errorf("badgerstore: reseal signing key: %w", err)
+	}
+	return err
+}
+
 // SigningKeys implements cloud.Store.
 func (s *Store) SigningKeys(ctx context.Context, scope cloud.Scope) ([]cloud.SigningKey, error) {
 	out := []cloud.SigningKey{}

@@ -98,6 +98,18 @@ func (s *Store) RetireSigningKey(ctx context.Context, merchant, kid string, at t
 	return nil
 }
 
+// ResealSigningKey implements cloud.Store.
+func (s *Store) ResealSigningKey(ctx context.Context, kid, was, private string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE signing_keys SET private = $3 WHERE kid = $1 AND private = $2`,
+		text(kid), text(was), text(private))
+	if err != nil {
+		return fmt.Errorf("pgstore: reseal signing key: %w", err)
+	} else if tag.RowsAffected() == 0 {
+		return cloud.ErrNotFound("signing key", kid)
+	}
+	return nil
+}
+
 // SigningKeys implements cloud.Store.
 func (s *Store) SigningKeys(ctx context.Context, scope cloud.Scope) ([]cloud.SigningKey, error) {
 	rows, err := s.pool.Query(ctx, `

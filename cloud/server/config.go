@@ -41,6 +41,10 @@ type Config struct {
 	// Demo creates demo API keys at first start and keeps them in
 	// DataDir/demo.json.
 	Demo bool
+	// KEKFile holds the key-encryption key that seals merchants' signing
+	// keys in the store (created at first start); empty stores them
+	// unsealed.
+	KEKFile string
 	// IssuerID names the merchant that a first start without --demo
 	// creates, and the one that the data of a cloud from before merchants
 	// (its issuer.key, returns and keys) is given to: its codes carry this
@@ -140,6 +144,7 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.Store, "store", c.Store, "timeline `STORE`: badger or postgres")
 	fs.StringVar(&c.PGDSN, "pg", envOr("COMPTOIR_PG", c.PGDSN), "PostgreSQL `DSN` with --store postgres (better: $COMPTOIR_PG, kept out of process listings)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create demo API keys at first start and keep them in DIR/demo.json")
+	fs.StringVar(&c.KEKFile, "kek-file", c.KEKFile, "`FILE` of the key-encryption key that seals merchants' signing keys in the store (created if absent; every instance needs the same; keep a copy apart from the store's backups)")
 	fs.StringVar(&c.IssuerID, "issuer-id", c.IssuerID, "merchant `ID` of a first start without --demo, and of data from before merchants")
 	fs.IntVar(&c.DeadLettersPerTerminal, "dead-letters-per-terminal", c.DeadLettersPerTerminal, "dead letters kept per terminal, the oldest dropped beyond")
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/comptoir/comptoir/cloud"
@@ -158,4 +160,46 @@ func writeFileSync(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// openKEK returns the sealer of --kek-file, creating the file (32 random
+// bytes, base64url, readable by the owner only) on first start; nil
+// without --kek-file. The key is never logged.
+func (m *Main) openKEK() (*cloud.Sealer, error) {
+	path := m.Config.KEKFile
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		data = []byte(cloud.RandomSecret(cloud.KEKSize) + "\n")
+		if err := writeFileSync(path, data, 0o600); err != nil {
+			return nil, fmt.Errorf("key-encryption key: %w", err)
+		}
+		m.log.Warn("created a key-encryption key: keep a copy apart from the store's backups; without it the cloud's signing keys sign nothing", "file", path)
+	} else if err != nil {
+		return nil, fmt.Errorf("key-encryption key: %w", err)
+	}
+	kek, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(kek) != cloud.KEKSize {
+		return nil, fmt.Errorf("key-encryption key: %s is not %d bytes in base64url", path, cloud.KEKSize)
+	}
+	return cloud.NewSealer(kek)
+}
+
+// sealKeys seals the signing keys stored before --kek-file was given, and
+// checks that every sealed key opens; without --kek-file it warns, once,
+// that the private halves are stored as they are.
+func (m *Main) sealKeys(ctx context.Context) error {
+	n, err := m.merchants.SealKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	if n > 0 {
+		m.log.Info("sealed signing keys with the key-encryption key", "keys", n)
+	}
+	if m.sealer == nil {
+		m.log.Warn("signing keys are stored unsealed: give --kek-file so that a copy of the store signs no code")
+	}
+	return nil
 }

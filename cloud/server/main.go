@@ -39,6 +39,7 @@ type Main struct {
 	store          cloud.Store
 	trust          *cloud.Trust
 	merchants      *cloud.Merchants
+	sealer         *cloud.Sealer // nil without --kek-file
 	broker         *broker.Broker
 	ingest         *ingest.Ingest
 	http           *httpapi.Server
@@ -78,12 +79,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
+	if m.sealer, err = m.openKEK(); err != nil {
+		return err
+	}
 	m.trust = &cloud.Trust{Store: m.store}
-	m.merchants = &cloud.Merchants{Store: m.store, Trust: m.trust}
+	m.merchants = &cloud.Merchants{Store: m.store, Trust: m.trust, Sealer: m.sealer}
 	if err := m.adoptLegacy(ctx); err != nil {
 		return err
 	}
 	if err := m.setupKeys(ctx); err != nil {
+		return err
+	}
+	if err := m.sealKeys(ctx); err != nil {
 		return err
 	}
 	if err := m.trust.Refresh(ctx); err != nil {
@@ -190,7 +197,7 @@ func (m *Main) openHTTP() error {
 	s.Store = m.store
 	s.Trust = m.trust
 	s.Merchants = m.merchants
-	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust}
+	s.Issuer = &cloud.Issuer{Store: m.store, Trust: m.trust, Sealer: m.sealer}
 	s.Partners = &cloud.Partners{Store: m.store}
 	s.Webhooks = &cloud.Webhooks{Store: m.store, AllowPrivate: m.Config.WebhookAllowPrivate}
 	s.Reports = &cloud.Reports{Store: m.store}

@@ -75,6 +75,18 @@ func testSigningKeys(t *testing.T, s cloud.Store) {
 	if err != nil || len(all) != 3 || all[1].ID != "k-2" || all[1].Private != "" {
 		t.Fatalf("SigningKeys = %+v, %v", all, err)
 	}
+	// Resealing: only a half the cloud holds, only from what it still is.
+	if err := s.ResealSigningKey(ctx, "k-3", "seed3", "sealed-3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct{ kid, was string }{{"k-3", "seed3"}, {"k-2", ""}, {"k-9", "seed9"}} {
+		if err := s.ResealSigningKey(ctx, bad.kid, bad.was, "x"); edge.ErrorCode(err) != edge.ENOTFOUND {
+			t.Errorf("reseal %s from %q: %v, want NOT_FOUND", bad.kid, bad.was, err)
+		}
+	}
+	if acme, err = s.SigningKeys(ctx, cloud.MerchantScope("acme")); err != nil || acme[1].Private != "sealed-3" || acme[0].Private != "seed1" {
+		t.Fatalf("after reseal: %+v, %v", acme, err)
+	}
 }
 
 func testSecret(t *testing.T, s cloud.Store) {
