@@ -6,30 +6,33 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
 )
 
 // outRow is a row of the outbox (migrations/0004_outbox.sql): the event of
-// a terminal's event (terminal and evSeq) or of an API entry (entryID).
+// a terminal's event (terminal and evSeq, entryID NULL) or of an API entry
+// (entryID, the others NULL). Values, not pointers: a batch makes one a
+// event, and pgtype's Valid says NULL without an allocation each.
 type outRow struct {
 	merchant, tracking string
-	terminal           *string
-	evSeq              *int64
-	entryID            *string
+	terminal           pgtype.Text
+	evSeq              pgtype.Int8
+	entryID            pgtype.Text
 }
 
 // terminalOut returns the row of the event seq of terminal tid on the
 // timeline of parcel p.
 func terminalOut(p cloud.Parcel, tid string, seq int64) outRow {
-	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), terminal: &tid, evSeq: &seq}
+	return outRow{merchant: p.Merchant, tracking: text(p.Tracking),
+		terminal: pgtype.Text{String: tid, Valid: true}, evSeq: pgtype.Int8{Int64: seq, Valid: true}}
 }
 
 // entryOut returns the row of API entry e of parcel p.
 func entryOut(p cloud.Parcel, e cloud.TimelineEntry) outRow {
-	id := text(e.EventID)
-	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: &id}
+	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: pgtype.Text{String: text(e.EventID), Valid: true}}
 }
 
 // insertOutbox inserts rows, with no seq yet (sequence gives it).
@@ -81,8 +84,8 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 		return nil
 	}
 	n := len(rows)
-	merchants, trackings, terminals := make([]string, n), make([]string, n), make([]*string, n)
-	evSeqs, entries := make([]*int64, n), make([]*string, n)
+	merchants, trackings, terminals := make([]string, n), make([]string, n), make([]pgtype.Text, n)
+	evSeqs, entries := make([]pgtype.Int8, n), make([]pgtype.Text, n)
 	for i, r := range rows {
 		merchants[i], trackings[i], terminals[i], evSeqs[i], entries[i] = r.merchant, r.tracking, r.terminal, r.evSeq, r.entryID
 	}
@@ -92,7 +95,11 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 
 // publishGroup inserts the outbox rows of a group of batches.
 func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
-	var rows []outRow
+	n := 0
+	for _, w := range group {
+		n += len(w.out)
+	}
+	rows := make([]outRow, 0, n)
 	for _, w := range group {
 		rows = append(rows, w.out...)
 	}

@@ -101,7 +101,7 @@ func (w *pgWrite) chain(wm int64, above []seqAbove) *chain {
 	for _, ev := range w.events {
 		inBatch[int64(ev.Seq)] = true
 	}
-	c := &chain{seqs: w.seqs}
+	c := &chain{seqs: w.seqs, steps: make([]step, 0, len(rows))}
 	for q := wm + 1; ; q++ {
 		if i, ok := rows[q]; ok {
 			c.steps = append(c.steps, step{seq: q, row: i, op: w.rowOps[i], received: w.received})
@@ -187,7 +187,8 @@ func (c *chain) lock(ctx context.Context, tx pgx.Tx) error {
 
 // apply checks the chain's events in order against the locked parcels.
 func (c *chain) apply(received time.Time) {
-	c.next, c.status, c.conflicts, c.out = map[string]cloud.Parcel{}, map[int64]string{}, nil, nil
+	n := len(c.steps)
+	c.next, c.status, c.conflicts, c.out = make(map[string]cloud.Parcel, n), make(map[int64]string, n), nil, make([]outRow, 0, n)
 	seen := func(tr string) (cloud.Parcel, bool) {
 		if p, ok := c.next[tr]; ok {
 			return p, true
@@ -267,8 +268,9 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
 	if err := c.setStatuses(ctx, tx, tid, false); err != nil {
 		return err
 	}
-	var nt, nm, nr, ns, nh, nterm []string
-	var nc, nsince []time.Time
+	n := len(c.next)
+	nt, nm, nr, ns, nh, nterm := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	nc, nsince := make([]time.Time, 0, n), make([]time.Time, 0, n)
 	var ut, us, uh, uterm []string
 	var usince []time.Time
 	for tr, p := range c.next {
