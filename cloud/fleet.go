@@ -49,6 +49,8 @@ type TerminalStore interface {
 	CreateTerminal(ctx context.Context, t Terminal) error
 	// FindTerminal returns terminal id, or ENOTFOUND.
 	FindTerminal(ctx context.Context, id string) (Terminal, error)
+	// SeqFloor returns the highest seq of terminal id held, 0 for none.
+	SeqFloor(ctx context.Context, id string) (uint64, error)
 	// DecommissionTerminal records that terminal id was decommissioned at
 	// at for reason, removes its password and marks it offline; it returns
 	// the terminal as recorded, ENOTFOUND, or ECONFLICT if it already was.
@@ -100,24 +102,36 @@ func (f *Fleet) log() *slog.Logger {
 	return f.Logger.With("component", "fleet")
 }
 
+// Enrolled is what an enrolment gives the terminal: its record, its MQTT
+// password (shown once: only its hash is kept) and its seq floor.
+type Enrolled struct {
+	Terminal Terminal
+	Password string
+	// SeqFloor is the highest seq the cloud holds of the terminal's id
+	// (0 for a new one): a device enrolled in a decommissioned one's place
+	// numbers its operations above it, or its first ones would be taken
+	// for resends of the old device's and dropped.
+	SeqFloor uint64
+}
+
 // Enrol registers a terminal and its receipt key and returns it with its
-// new MQTT password, which is shown once: only its hash is kept. A
-// decommissioned terminal may be enrolled again and gets a new password
-// and receipt key. It returns EINVALID for a bad id, key or name,
-// ECONFLICT for a terminal in service, EUNAVAILABLE when the broker
-// account cannot be created.
-func (f *Fleet) Enrol(ctx context.Context, e Enrolment) (Terminal, string, error) {
+// new MQTT password. A decommissioned terminal may be enrolled again (a
+// replacement device) and gets a new password and receipt key, and the
+// seq floor above which it numbers its operations. It returns EINVALID
+// for a bad id, key or name, ECONFLICT for a terminal in service,
+// EUNAVAILABLE when the broker account cannot be created.
+func (f *Fleet) Enrol(ctx context.Context, e Enrolment) (Enrolled, error) {
 	if !wire.ValidTerminalID(e.ID) {
-		return Terminal{}, "", edge.Errorf(edge.EINVALID, "A terminal id is 3 to 64 lower-case letters, digits and dashes.")
+		return Enrolled{}, edge.Errorf(edge.EINVALID, "A terminal id is 3 to 64 lower-case letters, digits and dashes.")
 	}
 	if _, err := token.DecodePublicKey(e.ReceiptPublicKey); err != nil {
-		return Terminal{}, "", edge.Errorf(edge.EINVALID, "receipt_public_key must be the terminal's Ed25519 public key, base64url.")
+		return Enrolled{}, edge.Errorf(edge.EINVALID, "receipt_public_key must be the terminal's Ed25519 public key, base64url.")
 	}
 	if e.Name == "" {
 		e.Name = e.ID
 	}
 	if len(e.Name) > 200 {
-		return Terminal{}, "", edge.Errorf(edge.EINVALID, "The name is longer than 200 bytes.")
+		return Enrolled{}, edge.Errorf(edge.EINVALID, "The name is longer than 200 bytes.")
 	}
 	password := RandomSecret(32)
 	t := Terminal{
@@ -128,22 +142,26 @@ func (f *Fleet) Enrol(ctx context.Context, e Enrolment) (Terminal, string, error
 		// The broker account first, so that an enrolled terminal can
 		// always connect; a terminal in service keeps its account.
 		if old, err := f.Store.FindTerminal(ctx, t.ID); err == nil && !old.Decommissioned() {
-			return Terminal{}, "", edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
+			return Enrolled{}, edge.Errorf(edge.ECONFLICT, "Terminal %q is already enrolled.", t.ID)
 		} else if err != nil && edge.ErrorCode(err) != edge.ENOTFOUND {
-			return Terminal{}, "", err
+			return Enrolled{}, err
 		}
 		actx, cancel := context.WithTimeout(ctx, accountTimeout)
 		defer cancel()
 		if err := f.Accounts.RegisterTerminal(actx, t.ID, password); err != nil {
 			f.log().Error("broker account", "terminal", t.ID, "err", err)
-			return Terminal{}, "", edge.Errorf(edge.EUNAVAILABLE, "The terminal's account could not be created on the MQTT broker; try again.")
+			return Enrolled{}, edge.Errorf(edge.EUNAVAILABLE, "The terminal's account could not be created on the MQTT broker; try again.")
 		}
 	}
 	if err := f.Store.CreateTerminal(ctx, t); err != nil {
-		return Terminal{}, "", err
+		return Enrolled{}, err
 	}
-	f.log().Info("terminal enrolled", "terminal", t.ID)
-	return t, password, nil
+	floor, err := f.Store.SeqFloor(ctx, t.ID)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	f.log().Info("terminal enrolled", "terminal", t.ID, "seq_floor", floor)
+	return Enrolled{Terminal: t, Password: password, SeqFloor: floor}, nil
 }
 
 // CheckReason returns the reason of a decommissioning, trimmed, or

@@ -137,6 +137,10 @@ type FleetStore interface {
 	FindTerminal(ctx context.Context, id string) (Terminal, error)
 	// Terminals returns every terminal, sorted by id.
 	Terminals(ctx context.Context) ([]Terminal, error)
+	// SeqFloor returns the highest seq of terminal id the cloud holds
+	// (acked, or stored above a gap), 0 for none: a device enrolled in its
+	// place numbers its operations above it.
+	SeqFloor(ctx context.Context, id string) (uint64, error)
 	// DeadLetters returns up to limit dead letters after the one whose ID
 	// is after ("" from the oldest), oldest first, with their IDs set, and
 	// the cursor of the next page ("" after the last). It returns EINVALID

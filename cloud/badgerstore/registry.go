@@ -290,3 +290,17 @@ func (s *Store) Revocations(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// SeqFloor implements cloud.Store: the terminal's mark holds both.
+func (s *Store) SeqFloor(ctx context.Context, id string) (uint64, error) {
+	var m mark
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		m, err = readMark(txn, id, s.marksKept)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("badgerstore: seq floor: %w", err)
+	}
+	return max(m.wm, m.hi), nil
+}

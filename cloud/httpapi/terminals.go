@@ -31,6 +31,9 @@ type enrolResponse struct {
 	// Trust is the current trust list, so that a terminal verifies return
 	// codes offline from its first start, before it reaches the broker.
 	Trust json.RawMessage `json:"trust"`
+	// SeqFloor: the terminal numbers its operations above it (a device
+	// enrolled in a decommissioned one's place; 0 for a new terminal).
+	SeqFloor uint64 `json:"seq_floor"`
 }
 
 // terminalView is a terminal as the fleet API shows it; its secrets stay
@@ -76,14 +79,15 @@ func (s *Server) enrolTerminal(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	t, password, err := s.fleet().Enrol(c.UserContext(), cloud.Enrolment{ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey})
+	e, err := s.fleet().Enrol(c.UserContext(), cloud.Enrolment{ID: req.ID, Name: req.Name, ReceiptPublicKey: req.ReceiptPublicKey})
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(enrolResponse{
-		Terminal: t.ID,
-		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: t.ID, Password: password},
+		Terminal: e.Terminal.ID,
+		MQTT:     mqttCredentials{URL: s.MQTTURL, Username: e.Terminal.ID, Password: e.Password},
 		Trust:    json.RawMessage(s.Trust.List().MarshalJWKS()),
+		SeqFloor: e.SeqFloor,
 	})
 }
 

@@ -301,3 +301,17 @@ func nullTime(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// SeqFloor implements cloud.Store.
+func (s *Store) SeqFloor(ctx context.Context, id string) (uint64, error) {
+	var floor int64
+	err := s.pool.QueryRow(ctx, `
+		SELECT greatest(
+			coalesce((SELECT acked_seq FROM watermarks WHERE terminal = $1), 0),
+			coalesce((SELECT max(seq) FROM events WHERE terminal = $1), 0),
+			coalesce((SELECT max(seq) FROM alias_seqs WHERE terminal = $1), 0))`, text(id)).Scan(&floor)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: seq floor: %w", err)
+	}
+	return uint64(floor), nil
+}

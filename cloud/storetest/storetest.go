@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"AdoptLegacy", testAdoptLegacy},
 		{"ConcurrentBatches", testConcurrentBatches},
 		{"Decommission", testDecommission},
+		{"SeqFloor", testSeqFloor},
 		{"DeadLetterPages", testDeadLetterPages},
 		{"DeadLetterPrune", testDeadLetterPrune},
 		{"Outbox", testOutbox},

@@ -383,3 +383,40 @@ func (j *Journal) OutboxStats(ctx context.Context) (pending int, oldest time.Tim
 	}
 	return pending, oldest, nil
 }
+
+// SeqFloor makes the journal number its next operation above floor, the
+// seqs up to it counted as acked: the cloud holds them from another device
+// of the same terminal id, which this one replaces (enrolment's seq_floor).
+// A journal already at or past floor is left as it is. A journal with
+// operations not yet acked below floor is refused with an error: they
+// would be taken for the other device's and dropped. Call it before the
+// first Append.
+func (j *Journal) SeqFloor(floor uint64) error {
+	if floor <= j.LastSeq() {
+		return nil
+	}
+	j.mu.Lock()
+	pending, old := j.pending, j.acks
+	j.mu.Unlock()
+	if pending > 0 {
+		return fmt.Errorf("journal: %d operations not yet acked are numbered below the cloud's seq floor %d (another device's): sync them before this device is enrolled again", pending, floor)
+	}
+	acks := ackSet{to: floor}
+	err := j.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(keyLastSeq, u64(floor)); err != nil {
+			return err
+		}
+		return putAcks(txn, old, acks)
+	})
+	if err == nil {
+		err = j.db.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("journal seq floor: %w", err)
+	}
+	j.mu.Lock()
+	j.acks = acks
+	j.mu.Unlock()
+	j.lastSeq.Store(floor)
+	return nil
+}

@@ -315,3 +315,47 @@ func TestOutboxMarkersMigrated(t *testing.T) {
 		t.Errorf("pending after reopen: got %v, want [6 8]", seqs(pending))
 	}
 }
+
+// TestSeqFloor: a new journal given the cloud's seq floor numbers its
+// first operation above it, has nothing pending below it, and keeps both
+// across a reopen; a floor below the journal's seqs changes nothing; a
+// journal with unacked operations refuses a floor above them.
+func TestSeqFloor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j := MustOpen(t, dir, Config{})
+	if err := j.SeqFloor(41); err != nil {
+		t.Fatal(err)
+	}
+	if op := MustAppend(t, j, depositOp("XY1", "", "A1")); op.Seq != 42 {
+		t.Fatalf("first seq above floor 41 = %d", op.Seq)
+	}
+	if n, _, err := j.OutboxStats(ctx); err != nil || n != 1 {
+		t.Fatalf("pending = %d, %v; want the one operation", n, err)
+	}
+	ops, err := j.Pending(ctx, 0, 10)
+	if err != nil || !equalSeqs(seqs(ops), []uint64{42}) {
+		t.Fatalf("pending = %v, %v; want [42]", seqs(ops), err)
+	}
+	if err := j.SeqFloor(10); err != nil || j.LastSeq() != 42 {
+		t.Errorf("a lower floor: %v, last seq %d; want no change", err, j.LastSeq())
+	}
+	if err := j.SeqFloor(100); err == nil {
+		t.Error("a floor above an unacked operation was taken")
+	}
+	j.Close()
+
+	j = MustOpen(t, dir, Config{})
+	if n, _, err := j.OutboxStats(ctx); err != nil || n != 1 || j.LastSeq() != 42 {
+		t.Fatalf("after reopen: pending %d, last %d, %v", n, j.LastSeq(), err)
+	}
+	if err := j.Ack(ctx, 1, 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SeqFloor(100); err != nil {
+		t.Fatalf("a floor above a journal with everything acked: %v", err)
+	}
+	if op := MustAppend(t, j, depositOp("XY2", "", "A2")); op.Seq != 101 {
+		t.Errorf("seq after floor 100 = %d", op.Seq)
+	}
+}

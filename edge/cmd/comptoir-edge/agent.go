@@ -131,6 +131,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	if err := m.journal.SeqFloor(m.enrollment.SeqFloor); err != nil {
+		return err
+	}
 	floor, err := m.journal.LastOperationTime(ctx)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)

@@ -49,7 +49,7 @@ func TestMerchantCodesAtTerminal(t *testing.T) {
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("acme's keys = %+v, %v", keys, err)
 	}
-	acmeKey, err := keys[0].TokenKey()
+	acmeKey, err := keys[0].TokenKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,10 @@ type Enrollment struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	} `json:"mqtt"`
+	// SeqFloor is the highest seq the cloud held of this terminal id when
+	// it was enrolled (a device replaced): the journal numbers its
+	// operations above it.
+	SeqFloor uint64 `json:"seq_floor,omitempty"`
 }
 
 const (
