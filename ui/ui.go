@@ -14,7 +14,7 @@ import (
 
 // Desk is the part of edge.Desk the UI drives.
 type Desk interface {
-	Check(ctx context.Context, text string) (edge.Check, error)
+	Scan(ctx context.Context, req edge.ScanRequest) (edge.Check, int, error)
 	Deposit(ctx context.Context, req edge.DepositRequest) (edge.Deposit, error)
 	Rules() edge.Rules
 	ReceiveInstore(ctx context.Context, req edge.InstoreRequest) (edge.InstoreReturn, error)
