@@ -20,6 +20,7 @@
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //	o/{n:8}, O/{merchant}\x00{n:8}       -> published events, a record per transaction (outbox.go)
+//	f/, a/, b/, k/{merchant}\x00, R/      -> returns insight (reports.go, statements.go, stuck.go, refusals.go)
 //
 // Numbers are big-endian so that keys sort as their values.
 package badgerstore

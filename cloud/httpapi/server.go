@@ -143,6 +143,7 @@ func (s *Server) routes() {
 	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Get("/reports/returns", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.returnsReport)
+	v1.Get("/reports/refusals", s.auth(cloud.RoleOperator), s.refusalsReport)
 	v1.Get("/relay-points/:tid/statement", s.auth(cloud.RoleOperator), s.relayStatement)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)
