@@ -115,6 +115,9 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", s.metrics())
 	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
+	a.Get("/reports", s.reportPage)
+	a.Post("/reports/session", s.postReportSession)
+	a.Post("/reports/session/end", s.deleteReportSession)
 
 	v1 := a.Group("/v1")
 	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
