@@ -3,6 +3,7 @@ package edge_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -135,5 +136,54 @@ func TestScanRefusalsBounded(t *testing.T) {
 	c.desk.Scan(ctx, edge.ScanRequest{Texts: []string{"junk-a0s"}})
 	if got := len(c.refusalsJournalled(t)); got != 601 {
 		t.Errorf("journalled %d refusals after a forgotten repeat, want 601", got)
+	}
+}
+
+func TestMonthStatement(t *testing.T) {
+	ctx := context.Background()
+	c := newCounter(t, nil)
+	c.now = time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC) // 1 December in Paris
+	c.deposit(t, "ra-1")
+	c.now = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	c.deposit(t, "ra-2")
+	c.deposit(t, "ra-3")
+	if _, err := c.desk.Cancel(ctx, edge.CancelRequest{DepositID: c.deposit(t, "ra-4").Operation.ID, Operator: "clerk-1", Role: edge.RoleManager}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.desk.ReceiveInstore(ctx, edge.InstoreRequest{Code: "ra-5", Resolution: edge.ResolutionRefund, Operator: "clerk-1",
+		Items: []edge.InstoreItem{{SKU: "SKU-B", Qty: 1, Condition: edge.ConditionNew, Disposition: edge.DispositionRestock}}}); err != nil {
+		t.Fatal(err)
+	}
+	c.desk.Scan(ctx, edge.ScanRequest{Texts: []string{"ra-exp"}})
+	if _, err := c.desk.Handover(ctx, edge.HandoverRequest{Trackings: []string{"TRK-2"}, Operator: "clerk-1"}); err != nil {
+		t.Fatal(err)
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	tests := []struct {
+		month string
+		loc   *time.Location
+		want  string
+	}{
+		{"2026-11", time.UTC, "2026-11 dep 4 can 1 ho 1 ins 1 ref 1 paid 4"},
+		{"2026-11", paris, "2026-11 dep 3 can 1 ho 1 ins 1 ref 1 paid 3"},
+		{"2026-12", paris, "2026-12 dep 1 can 0 ho 0 ins 0 ref 0 paid 1"},
+		{"2026-10", time.UTC, "2026-10 dep 0 can 0 ho 0 ins 0 ref 0 paid 0"},
+	}
+	for _, tt := range tests {
+		s, err := c.desk.MonthStatement(ctx, tt.month, tt.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprintf("%s dep %d can %d ho %d ins %d ref %d paid %d", s.Month, s.Deposits, s.Cancelled, s.HandedOver, s.Instore, s.Refusals[edge.Expired], s.Paid)
+		if got != tt.want {
+			t.Errorf("%s in %s: %s, want %s", tt.month, tt.loc, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"2026-13", "2026-1", "", "november"} {
+		_, err := c.desk.MonthStatement(ctx, bad, time.UTC)
+		wantCode(t, err, edge.EINVALID)
 	}
 }

@@ -23,6 +23,7 @@ type Desk interface {
 	Shelf(ctx context.Context, carrier string) (edge.ShelfView, error)
 	History(ctx context.Context, q edge.HistoryQuery) (edge.HistoryPage, error)
 	DaySummary(ctx context.Context, day string, loc *time.Location) (edge.DaySummary, error)
+	MonthStatement(ctx context.Context, month string, loc *time.Location) (edge.MonthStatement, error)
 	CloseDay(ctx context.Context, day string, loc *time.Location, operator string) (edge.DaySummary, edge.Operation, error)
 }
 
