@@ -115,3 +115,9 @@ docs-print:
 docs-kiosk:
 	mkdir -p docs/kiosk
 	$(GO) test -count=1 -run 'TestKioskScreens|TestKioskOffline' ./edge/cmd/comptoir-edge -args -kiosk-docs=$(CURDIR)/docs/kiosk
+
+# The report page's screenshot for the README (docs/reports/report.png).
+.PHONY: docs-reports
+docs-reports:
+	mkdir -p docs/reports
+	$(GO) test -count=1 -run 'TestReportPage' ./cloud/httpapi -args -report-docs=$(CURDIR)/docs/reports

@@ -45,6 +45,20 @@ func (q ReportQuery) Days() int { return int(q.To.Sub(q.From) / (24 * time.Hour)
 // MaxReportDays apart) and by one of ReportDims. Anything else is
 // EINVALID with a message that names the parameter.
 func ParseReportQuery(from, to, by string) (ReportQuery, error) {
+	q, err := parsePeriod(from, to)
+	if err != nil {
+		return q, err
+	}
+	q.By = ReportBy(by)
+	if !slices.Contains(ReportDims, q.By) {
+		return q, edge.Errorf(edge.EINVALID, "by must be one of reason, sku, disposition, resolution, relay_point, carrier; not %q.", clip(by))
+	}
+	return q, nil
+}
+
+// parsePeriod checks the days from and to of a report (YYYY-MM-DD, UTC,
+// both included, at most MaxReportDays apart).
+func parsePeriod(from, to string) (ReportQuery, error) {
 	var q ReportQuery
 	var err error
 	if q.From, err = parseDay("from", from); err != nil {
@@ -60,10 +74,6 @@ func ParseReportQuery(from, to, by string) (ReportQuery, error) {
 	q.To = last.AddDate(0, 0, 1)
 	if q.Days() > MaxReportDays {
 		return q, edge.Errorf(edge.EINVALID, "A report covers at most %d days; %s to %s is %d.", MaxReportDays, from, to, q.Days())
-	}
-	q.By = ReportBy(by)
-	if !slices.Contains(ReportDims, q.By) {
-		return q, edge.Errorf(edge.EINVALID, "by must be one of reason, sku, disposition, resolution, relay_point, carrier; not %q.", clip(by))
 	}
 	return q, nil
 }
@@ -171,6 +181,7 @@ type ReportStore interface {
 	// ReturnsReport returns the rows of q in scope, sorted by key (byte
 	// order). Returns of other merchants are not counted.
 	ReturnsReport(ctx context.Context, scope Scope, q ReportQuery) ([]ReportRow, error)
+	RefusalStore
 }
 
 // Reports answers the reports of the returns insight.

@@ -1,6 +1,7 @@
 package cloud_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,15 @@ func TestReturnFactsOrder(t *testing.T) {
 		if rows[k] != w {
 			t.Errorf("%v = %q, want %q", k, rows[k], w)
 		}
+	}
+}
+
+// TestRefusalsScope: the relay points' refusals are the network's; a
+// merchant's scope is refused before the store is asked.
+func TestRefusalsScope(t *testing.T) {
+	rs := &cloud.Reports{} // no store: it must not be reached
+	_, err := rs.Refusals(context.Background(), cloud.MerchantScope("acme"), "2026-11-01", "2026-11-30")
+	if got := edge.ErrorCode(err); got != edge.EFORBIDDEN {
+		t.Errorf("merchant scope: %v, want FORBIDDEN", err)
 	}
 }

@@ -31,6 +31,9 @@ type Desk struct {
 	// and the append must see one another's results. Deposits at one counter
 	// come seconds apart, so this costs nothing in practice.
 	mu sync.Mutex
+	// recent keeps a refusal of one code from being journalled again and
+	// again (Scan).
+	recent recentRefusals
 }
 
 // NewDesk returns a Desk applying rules.
@@ -229,28 +232,6 @@ func (d *Desk) deposit(ctx context.Context, req DepositRequest, code Code, slot 
 		}
 	}
 	return dep, nil
-}
-
-// refuse journals return.refused and returns the refusal as an *Error. When
-// the journal cannot take the refusal, the refusal is still answered.
-func (d *Desk) refuse(ctx context.Context, operator string, code Code, refusals []RefusalCode) error {
-	data := RefusedData{Reason: refusals[0], Digest: code.Digest}
-	if len(refusals) > 1 {
-		data.Reasons = refusals
-	}
-	tracking := ""
-	if code.Verified {
-		tracking = code.Tracking
-		if code.RA != nil {
-			data.RAID = code.RA.ID
-		}
-	}
-	op := NewOperation(OpReturnRefused, d.now(), operator, tracking, data)
-	op.ID = newID()
-	if op, err := d.Journal.Append(ctx, op); err == nil {
-		d.appended(op)
-	}
-	return &Error{Code: string(refusals[0]), Message: RefusalMessage(refusals[0]), Refusals: refusals}
 }
 
 func (d *Desk) appended(op Operation) {

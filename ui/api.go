@@ -120,16 +120,17 @@ func (s *Server) postScan(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	chk, err := s.deps.Desk.Check(ctxOf(c), req.Code)
+	chk, _, err := s.deps.Desk.Scan(ctxOf(c), edge.ScanRequest{Texts: []string{req.Code}, Operator: session(c).StaffID})
 	if err != nil {
 		return err
 	}
 	return c.JSON(answer(chk, "", nil))
 }
 
-// postScanImage decodes a camera frame and checks the first symbol that is
-// an eligible code, else the first one found. The decoded text is returned
-// so that the kiosk can deposit it.
+// postScanImage decodes a camera frame and checks its symbols (edge.Desk's
+// Scan: the first eligible code, else the first one, whose refusal is
+// journalled). The decoded text is returned so that the kiosk can deposit
+// it.
 func (s *Server) postScanImage(c *fiber.Ctx) error {
 	if err := readBody(c, s.cfg.MaxImageBytes); err != nil {
 		return err
@@ -142,30 +143,21 @@ func (s *Server) postScanImage(c *fiber.Ctx) error {
 		}
 	}
 	symbols, err := s.deps.Decoder.Decode(ctxOf(c), img)
-	if err != nil {
-		if edge.ErrorCode(err) == string(edge.Unreadable) {
-			return c.JSON(scanAnswer{Refusals: []edge.RefusalCode{edge.Unreadable}, Symbols: []edge.Symbol{}})
-		}
+	if err != nil && edge.ErrorCode(err) != string(edge.Unreadable) {
 		return err
 	}
-	var first *scanAnswer
-	for _, sym := range symbols {
-		chk, err := s.deps.Desk.Check(ctxOf(c), sym.Text)
-		if err != nil {
-			return err
-		}
-		a := answer(chk, sym.Text, symbols)
-		if chk.Eligible {
-			return c.JSON(a)
-		}
-		if first == nil {
-			first = &a
-		}
+	texts := make([]string, len(symbols))
+	for i, sym := range symbols {
+		texts[i] = sym.Text
 	}
-	if first == nil {
-		return c.JSON(scanAnswer{Refusals: []edge.RefusalCode{edge.Unreadable}, Symbols: []edge.Symbol{}})
+	chk, i, err := s.deps.Desk.Scan(ctxOf(c), edge.ScanRequest{Texts: texts, Operator: session(c).StaffID})
+	if err != nil {
+		return err
 	}
-	return c.JSON(first)
+	if i < 0 {
+		return c.JSON(answer(chk, "", nil))
+	}
+	return c.JSON(answer(chk, texts[i], symbols))
 }
 
 func (s *Server) postDeposit(c *fiber.Ctx) error {

@@ -146,6 +146,17 @@ func (s *Server) getSummary(c *fiber.Ctx) error {
 	return c.JSON(sum)
 }
 
+// getStatement answers the relay point's statement of ?month=YYYY-MM,
+// this month by default.
+func (s *Server) getStatement(c *fiber.Ctx) error {
+	month := c.Query("month", time.Now().In(s.location()).Format("2006-01"))
+	st, err := s.deps.Desk.MonthStatement(ctxOf(c), month, s.location())
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
 func (s *Server) postCloseDay(c *fiber.Ctx) error {
 	sum, op, err := s.deps.Desk.CloseDay(ctxOf(c), c.Params("day"), s.location(), session(c).StaffID)
 	if err != nil {

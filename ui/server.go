@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	api.Post("/deposits/:id/cancel", s.postCancel)
 	api.Post("/handovers", s.postHandover)
 	api.Get("/summary", s.getSummary)
+	api.Get("/statement", s.getStatement)
 	api.Post("/days/:day/close", s.requireManager, s.postCloseDay)
 	api.Get("/staff", s.requireManager, s.getStaff)
 	api.Post("/staff", s.requireManager, s.postStaff)

@@ -14,7 +14,7 @@ import (
 
 // Desk is the part of edge.Desk the UI drives.
 type Desk interface {
-	Check(ctx context.Context, text string) (edge.Check, error)
+	Scan(ctx context.Context, req edge.ScanRequest) (edge.Check, int, error)
 	Deposit(ctx context.Context, req edge.DepositRequest) (edge.Deposit, error)
 	Rules() edge.Rules
 	ReceiveInstore(ctx context.Context, req edge.InstoreRequest) (edge.InstoreReturn, error)
@@ -23,6 +23,7 @@ type Desk interface {
 	Shelf(ctx context.Context, carrier string) (edge.ShelfView, error)
 	History(ctx context.Context, q edge.HistoryQuery) (edge.HistoryPage, error)
 	DaySummary(ctx context.Context, day string, loc *time.Location) (edge.DaySummary, error)
+	MonthStatement(ctx context.Context, month string, loc *time.Location) (edge.MonthStatement, error)
 	CloseDay(ctx context.Context, day string, loc *time.Location, operator string) (edge.DaySummary, edge.Operation, error)
 }
 

@@ -75,6 +75,7 @@ type reportCounts map[string]*cloud.ReportCounts
 type insight struct {
 	counts     reportCounts
 	statements map[string]*cloud.StatementCounts
+	refusals   map[string]uint64 // R/ key -> refusals to add (refusals.go)
 }
 
 // flush adds the changes gathered to the stored counters.
@@ -87,7 +88,7 @@ func (in *insight) flush(txn *badger.Txn) error {
 			return err
 		}
 	}
-	return nil
+	return in.flushRefusals(txn)
 }
 
 // addStored adds d to the counter stored (as JSON) under key, zero when

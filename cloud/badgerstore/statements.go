@@ -28,6 +28,9 @@ func (in *insight) statement(op edge.Operation, agreed bool) {
 	if !agreed || !c.Count(op.Type, 1) {
 		return
 	}
+	if op.Type == edge.OpReturnRefused {
+		in.refusal(op)
+	}
 	key := string(statementKey(op.Terminal, op.OccurredAt))
 	if in.statements == nil {
 		in.statements = map[string]*cloud.StatementCounts{}

@@ -20,6 +20,8 @@
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //	o/{n:8}, O/{merchant}\x00{n:8}       -> published events, a record per transaction (outbox.go)
+//	f/, a/, b/, R/, K/                   -> returns insight, rebuilt at Open when their layout changed (migrate.go)
+//	_/marks-kept, _/insight              -> what the store's layout holds
 //
 // Numbers are big-endian so that keys sort as their values.
 package badgerstore
@@ -95,6 +97,10 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, err
 	}
 	if s.marksKept, err = keepMarks(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrateInsight(db, slog.Default().With("component", "badgerstore")); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -15,13 +15,17 @@ import (
 // Stuck parcels (issue 15) are found through an index by merchant, stage
 // and time, kept in the transaction that moves the parcel:
 //
-//	k/{merchant}\x00{stage}\x00{since:8}{tracking}   -> terminal
+//	K/{merchant}\x00{stage}\x00{since:8}{tracking}   -> terminal
 //
 // A parcel has one key while it waits at a stage, none otherwise. A list
-// reads the keys of its stage from the oldest up to its cut-off.
+// reads the keys of its stage from the oldest up to its cut-off. (The
+// index was first kept under k/, among the API keys, whose listing then
+// read it; Open moves it, migrate.go.)
+
+const stuckIndexPrefix = "K/"
 
 func stuckPrefix(merchant string, stage cloud.Stage) []byte {
-	return []byte("k/" + merchant + "\x00" + string(stage) + "\x00")
+	return []byte(stuckIndexPrefix + merchant + "\x00" + string(stage) + "\x00")
 }
 
 // stuckKey returns the index key of p, nil when p waits at no stage.

@@ -26,11 +26,25 @@ func (s *Server) returnsReport(c *fiber.Ctx) error {
 		return err
 	}
 	if format == "csv" {
-		records := make([][]string, len(rows))
-		for i, r := range rows {
-			records[i] = r.Record()
-		}
-		return sendCSV(c, "returns-"+c.Query("by")+".csv", cloud.ReportHeader, records)
+		return sendCSV(c, "returns-"+c.Query("by")+".csv", cloud.ReportHeader, records(rows))
+	}
+	return c.JSON(fiber.Map{"rows": rows})
+}
+
+// refusalsReport answers GET /v1/reports/refusals?from=DAY&to=DAY
+// (operator key): the relay points' refused codes by reason, as
+// {"rows":[...]} or, with format=csv, as CSV.
+func (s *Server) refusalsReport(c *fiber.Ctx) error {
+	format, err := reportFormat(c)
+	if err != nil {
+		return err
+	}
+	rows, err := s.Reports.Refusals(c.UserContext(), scope(c), c.Query("from"), c.Query("to"))
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return sendCSV(c, "refusals.csv", cloud.RefusalHeader, records(rows))
 	}
 	return c.JSON(fiber.Map{"rows": rows})
 }
@@ -78,4 +92,13 @@ func csvCell(v string) string {
 		return v
 	}
 	return "'" + v
+}
+
+// records returns the CSV records of rows.
+func records[R interface{ Record() []string }](rows []R) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.Record()
+	}
+	return out
 }

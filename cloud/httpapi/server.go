@@ -115,6 +115,9 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", s.metrics())
 	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
+	a.Get("/reports", s.reportPage)
+	a.Post("/reports/session", s.postReportSession)
+	a.Post("/reports/session/end", s.deleteReportSession)
 
 	v1 := a.Group("/v1")
 	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
@@ -143,6 +146,7 @@ func (s *Server) routes() {
 	v1.Post("/terminals/:tid/decommission", s.auth(cloud.RoleOperator), s.decommissionTerminal)
 	v1.Get("/dead-letters", s.auth(cloud.RoleOperator), s.deadLetters)
 	v1.Get("/reports/returns", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.returnsReport)
+	v1.Get("/reports/refusals", s.auth(cloud.RoleOperator), s.refusalsReport)
 	v1.Get("/relay-points/:tid/statement", s.auth(cloud.RoleOperator), s.relayStatement)
 	v1.Post("/receipts/verify", s.verifyReceipt)
 	v1.Get("/trust", s.trust)

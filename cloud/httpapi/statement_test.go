@@ -51,3 +51,34 @@ func TestRelayStatement(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusalsReport(t *testing.T) {
+	s := MustServer(t)
+	storetest.ReportFixture(t, s.Store)
+	r := do(t, s, "GET", "/v1/reports/refusals?from=2026-11-20&to=2026-11-21", operatorKey, "")
+	if r.status != 200 || string(r.body) != `{"rows":[{"relay_point":"t-1","reason":"EXPIRED","refusals":1}]}` {
+		t.Errorf("json: %d %s", r.status, r.body)
+	}
+	r = do(t, s, "GET", "/v1/reports/refusals?from=2026-11-21&to=2026-11-30", operatorKey, "")
+	if r.status != 200 || string(r.body) != `{"rows":[]}` {
+		t.Errorf("json of days without refusals: %d %s", r.status, r.body)
+	}
+	r = do(t, s, "GET", "/v1/reports/refusals?from=2026-11-01&to=2026-11-30&format=csv", operatorKey, "")
+	if got := string(r.body); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") ||
+		got != "relay_point,reason,refusals\nt-1,EXPIRED,1\n" {
+		t.Errorf("csv: %d %q", r.status, got)
+	}
+	bad := []struct{ path, key, code string }{
+		{"/v1/reports/refusals?from=2026-11-21&to=2026-11-20", operatorKey, "INVALID"},
+		{"/v1/reports/refusals?from=2026-11-20", operatorKey, "INVALID"},
+		{"/v1/reports/refusals?from=2025-01-01&to=2026-11-20", operatorKey, "INVALID"},
+		{"/v1/reports/refusals?from=2026-11-20&to=2026-11-20&format=xml", operatorKey, "INVALID"},
+		{"/v1/reports/refusals?from=2026-11-20&to=2026-11-20", issuerKey, "FORBIDDEN"},
+		{"/v1/reports/refusals?from=2026-11-20&to=2026-11-20", "", "UNAUTHORIZED"},
+	}
+	for _, b := range bad {
+		if r := do(t, s, "GET", b.path, b.key, ""); r.errCode() != b.code {
+			t.Errorf("%s: %d %s, want %s", b.path, r.status, r.body, b.code)
+		}
+	}
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"ReturnsReport", testReturnsReport},
 		{"StuckParcels", testStuckParcels},
 		{"Statements", testStatements},
+		{"Refusals", testRefusals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

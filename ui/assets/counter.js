@@ -34,6 +34,7 @@ function showView(name) {
   if (name === "shelf") loadShelf();
   if (name === "history") loadHistory();
   if (name === "day") loadDay();
+  if (name === "month") loadMonth();
   if (name === "instore") $("instore-code").focus();
   if (name === "desk") $("code").focus();
 }
@@ -47,6 +48,7 @@ i18n.onChange.push(() => {
   if (currentView === "shelf") loadShelf();
   if (currentView === "history") loadHistory();
   if (currentView === "day") loadDay();
+  if (currentView === "month") loadMonth();
   if (instoreRA) showInstore(instoreRA);
   showScanned();
 });
@@ -242,6 +244,16 @@ async function loadHistory() {
   $("history-msg").textContent = ops.length ? "" : t("history_empty");
 }
 
+// fillList shows rows of [term, value] in the description list dl.
+function fillList(dl, rows) {
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
 // The day's summary, and closing the day (manager).
 async function loadDay() {
   const r = await api("GET", "/api/summary");
@@ -252,13 +264,7 @@ async function loadDay() {
     [t("sum_handed_over"), fmtNumber(s.handed_over)], [t("sum_manifests"), fmtNumber(s.manifests)], [t("sum_instore"), fmtNumber(s.instore_returns)]];
   for (const [reason, n] of Object.entries(s.refusals || {})) rows.push([t("sum_refused", { why: explain([reason]) }), fmtNumber(n)]);
   for (const [res, n] of Object.entries(s.resolutions || {})) rows.push([t("sum_instore") + " — " + t("res_" + res), fmtNumber(n)]);
-  const dl = $("day-summary");
-  dl.replaceChildren();
-  for (const [k, v] of rows) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v;
-    dl.append(dt, dd);
-  }
+  fillList($("day-summary"), rows);
   $("day-close").hidden = document.body.dataset.role !== "manager";
 }
 
@@ -270,3 +276,18 @@ $("day-close").addEventListener("click", async () => {
   $("day-msg").className = r.ok ? "ok" : "refused";
   showMessage("day-msg");
 });
+
+// The relay point's statement of the month: what it is paid for, to print
+// for the shopkeeper's accounts.
+async function loadMonth() {
+  const r = await api("GET", "/api/statement");
+  if (!r.ok) { $("month-msg").textContent = errorText(r.data.error); return; }
+  const s = r.data;
+  const rows = [[t("sum_month"), fmtMonth(s.month)], [t("sum_deposits"), fmtNumber(s.deposits)], [t("sum_instore"), fmtNumber(s.instore_returns)],
+    [t("sum_cancelled"), fmtNumber(s.cancelled)], [t("month_paid"), fmtNumber(s.paid_parcels)], [t("sum_handed_over"), fmtNumber(s.handed_over)]];
+  for (const [reason, n] of Object.entries(s.refusals || {})) rows.push([t("sum_refused", { why: explain([reason]) }), fmtNumber(n)]);
+  fillList($("month-statement"), rows);
+}
+
+$("day-month").addEventListener("click", () => showView("month"));
+$("month-print").addEventListener("click", () => window.print());

@@ -53,6 +53,11 @@ function fmtTime(iso) {
   return new Intl.DateTimeFormat(i18n.lang, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
+function fmtMonth(month) { // "2006-01", the terminal's local month
+  const [y, m] = month.split("-").map(Number);
+  return new Intl.DateTimeFormat(i18n.lang, { month: "long", year: "numeric" }).format(new Date(y, m - 1, 1));
+}
+
 function fmtDay(day) { // "2006-01-02", the terminal's local day
   const [y, m, d] = day.split("-").map(Number);
   return new Intl.DateTimeFormat(i18n.lang, { dateStyle: "full" }).format(new Date(y, m - 1, d));

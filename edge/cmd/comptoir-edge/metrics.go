@@ -60,7 +60,7 @@ func newMetrics(m *Main) *metrics {
 			Name: "comptoir_edge_signin_locks_total", Help: "Times wrong PINs locked the sign-in.",
 		}),
 		opsDesc:  prometheus.NewDesc("comptoir_edge_operations_total", "Operations journalled, by type.", []string{"type"}, nil),
-		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused deposits journalled, by reason.", []string{"reason"}, nil),
+		refDesc:  prometheus.NewDesc("comptoir_edge_refusals_total", "Refused codes journalled (scans, deposits and in-store returns), by reason.", []string{"reason"}, nil),
 		pendDesc: prometheus.NewDesc("comptoir_edge_outbox_pending", "Operations not yet acknowledged by the cloud.", nil, nil),
 		ageDesc:  prometheus.NewDesc("comptoir_edge_outbox_oldest_age_seconds", "Age of the oldest unacknowledged operation.", nil, nil),
 		mqttDesc: prometheus.NewDesc("comptoir_edge_mqtt_connected", "1 when connected to the broker.", nil, nil),

@@ -82,7 +82,18 @@ func TestDepositRefusals(t *testing.T) {
 		})
 	}
 
-	// Every refused deposit is journalled as return.refused, with no token text.
+	// A refused code that is only scanned, never deposited, is a refusal
+	// too; scanned again, it is still one.
+	for range 2 {
+		var scan scanResult
+		if code := c.do("POST", "/api/scan", map[string]string{"code": "not a code"}, &scan); code != http.StatusOK || scan.Eligible {
+			t.Fatalf("scan of a refused code: status %d eligible %v", code, scan.Eligible)
+		}
+	}
+
+	// Every refused code is journalled once as return.refused (its refused
+	// scan and its refused deposit are one parcel refused), with no token
+	// text.
 	var ops struct {
 		Operations []edge.Operation `json:"operations"`
 	}
@@ -96,8 +107,8 @@ func TestDepositRefusals(t *testing.T) {
 			}
 		}
 	}
-	if refused != len(tests) {
-		t.Errorf("journalled %d refusals, want %d", refused, len(tests))
+	if refused != len(tests)+1 {
+		t.Errorf("journalled %d refusals, want %d", refused, len(tests)+1)
 	}
 	// The good code still deposits at its weight.
 	var dep depositResult
