@@ -9,11 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/build/testenv/browser"
 	"github.com/comptoir/comptoir/scanner"
 )
 
@@ -78,51 +78,12 @@ const wordsJS = `async (data) => {
   return bad;
 }`
 
-// axeRules are the WCAG 2.2 A and AA rules that axe-core runs.
-var axeRules = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
-
-var axeSource = sync.OnceValues(func() ([]byte, error) {
-	return os.ReadFile(filepath.Join(testenv.RepoRoot(), "build", "axe", "node_modules", "axe-core", "axe.min.js"))
-})
-
-// checkAxe injects axe-core (npm ci --prefix build/axe) into the page and
-// fails t on any violation of the WCAG 2.2 A and AA rules. Without axe-core
-// it logs once that the check was skipped, or fails when integration tests
-// are required.
+// checkAxe fails t on any violation of the WCAG 2.2 A and AA rules that
+// axe-core finds on the screen (browser.Axe).
 func checkAxe(t *testing.T, ctx context.Context, where string) {
 	t.Helper()
-	src, err := axeSource()
-	if err != nil {
-		if testenv.Required() {
-			t.Fatalf("axe-core missing (COMPTOIR_REQUIRE_INTEGRATION=1; npm ci --prefix build/axe): %v", err)
-		}
-		axeMissing.Do(func() {
-			t.Logf("skipped: accessibility checks: axe-core not installed (npm ci --prefix build/axe): %v", err)
-		})
-		return
-	}
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
-	if err != nil {
-		t.Fatalf("%s: axe: %v", where, err)
-	}
-	if !loaded {
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
-			t.Fatalf("%s: inject axe-core: %v", where, err)
-		}
-	}
-	rules := `["` + strings.Join(axeRules, `","`) + `"]`
-	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: `+rules+`}, resultTypes: ["violations"]})
-	  .then((r) => r.violations.map((v) => v.id + " (" + v.help + "): " + v.nodes.slice(0, 4).map((n) => n.target.join(" ") + " " + (n.failureSummary || "").replace(/\s+/g, " ")).join("; ")))`,
-		chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: axe.run: %v", where, err)
-	}
-	for _, v := range found {
-		t.Errorf("%s: axe: %s", where, v)
-	}
+	browser.Axe(t, ctx, where)
 }
-
-var axeMissing sync.Once
 
 // checkWords fails t on text of the screen that is a catalog key, or on a
 // French screen is not French (see wordsJS); data is what the test put on
