@@ -163,3 +163,23 @@ func TestTrackPageLeavesOutOthers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTrackAcceptLanguage: whatever Accept-Language a browser (or a
+// scraper) sends, the page is served, in French or English.
+func FuzzTrackAcceptLanguage(f *testing.F) {
+	for _, s := range []string{"", "en-GB,en;q=0.8", "de", "*", "fr-CA;q=0", "en;q=abc", "x-klingon-tlh,en;q=0.1", strings.Repeat("en-GB-oxendict-", 40)} {
+		f.Add(s)
+	}
+	s := MustServer(f)
+	s.TrackLimit = 1 << 30 // the fuzzer loads the page far more than 60 times a minute
+	f.Fuzz(func(t *testing.T, accept string) {
+		if strings.ContainsFunc(accept, func(r rune) bool { return r < ' ' || r == 0x7f || r > '~' }) {
+			t.Skip("not a header value HTTP/1.1 carries")
+		}
+		r := getTrack(t, s, "RR123456785FR", accept)
+		lang := r.header.Get("Content-Language")
+		if r.status != 200 || (lang != "fr" && lang != "en") {
+			t.Fatalf("Accept-Language %q: %d, Content-Language %q", accept, r.status, lang)
+		}
+	})
+}
