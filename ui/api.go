@@ -54,6 +54,7 @@ func (s *Server) kioskJSON() fiber.Map {
 	return fiber.Map{
 		"idle_s": int(s.cfg.SessionIdle.Seconds()), "max_weight_g": r.MaxWeightG,
 		"shelf_capacity": r.ShelfCapacity, "cancel_grace_s": int(r.CancelGrace.Seconds()),
+		"scale": s.deps.Scale != nil,
 	}
 }
 

@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	api.Post("/scan", s.postScan)
 	api.Post("/scan/image", s.postScanImage)
 	api.Post("/deposits", s.postDeposit)
+	api.Get("/scale", s.getScale)
 	api.Get("/receipts/:id/qr.png", s.getReceiptQR)
 	api.Get("/print-jobs/:id/data", s.getPrintJobData)
 	api.Post("/print-jobs/:id/retry", s.postPrintRetry)
@@ -213,7 +214,7 @@ func (s *Server) requireSession(c *fiber.Ctx) error {
 
 // isPoll reports the kiosk's background reads, which are not activity.
 func isPoll(c *fiber.Ctx) bool {
-	return c.Method() == fiber.MethodGet && (c.Path() == "/api/status" || c.Path() == "/api/session")
+	return c.Method() == fiber.MethodGet && (c.Path() == "/api/status" || c.Path() == "/api/session" || c.Path() == "/api/scale")
 }
 
 func session(c *fiber.Ctx) Session {

@@ -71,6 +71,13 @@ type Previewer interface {
 	LabelPDF(zpl []byte) ([]byte, error)
 }
 
+// Weigher reads the counter scale (edge.Weigher).
+type Weigher interface {
+	// Weigh returns the scale's weighing against maxG (0: no limit);
+	// NOT_FOUND when no scale is configured.
+	Weigh(maxG int) (edge.Weighing, error)
+}
+
 // QREncoder draws a QR code as a PNG of about size pixels a side, at a
 // whole number of pixels per module; size 0 draws one pixel per module.
 type QREncoder func(text string, size int) ([]byte, error)
@@ -83,6 +90,9 @@ type Deps struct {
 	Journal Journal
 	Prints  PrintRetrier
 	QR      QREncoder
+	// Scale reads the counter scale; nil when the terminal has none (the
+	// weight is typed).
+	Scale Weigher
 	// Preview draws print jobs; nil answers NOT_FOUND for previews.
 	Preview Previewer
 	// Status returns the JSON document of GET /api/status.

@@ -170,14 +170,16 @@ func TestTerminalConfig(t *testing.T) {
 	mainStructs, _ := pkgStructs(t, filepath.Join(root, "edge", "cmd", "comptoir-edge"))
 	pkgs := map[string]map[string]*ast.StructType{"main": mainStructs}
 	// Structs of the repository's packages (edge, printer, ...) are walked
-	// too; a package is found by its name as a top-level folder.
+	// too; a package is found by its name as a top-level folder, or a
+	// folder of edge (edge/scale).
 	load := func(name string) map[string]*ast.StructType {
-		dir := filepath.Join(root, name)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil
+		for _, dir := range []string{filepath.Join(root, name), filepath.Join(root, "edge", name)} {
+			if st, err := os.Stat(dir); err == nil && st.IsDir() {
+				structs, _ := pkgStructs(t, dir)
+				return structs
+			}
 		}
-		structs, _ := pkgStructs(t, dir)
-		return structs
+		return nil
 	}
 	keys := jsonKeys(mainStructs["Config"], "", pkgs, "main", load)
 	doc, _ := section(t, readDoc(t), "Terminal: comptoir-edge run")

@@ -21,7 +21,7 @@ var shared = []string{module + "/edge", module + "/sync/wire", module + "/scanne
 // adapters may import edge and the shared vocabulary, never one another.
 var adapters = []string{
 	module + "/edge/journal", module + "/scanner", module + "/printer",
-	module + "/sync/uplink", module + "/ui",
+	module + "/sync/uplink", module + "/ui", module + "/edge/scale",
 }
 
 type pkg struct {

@@ -367,7 +367,7 @@ func TestTrackPage(t *testing.T) {
 	s := MustServer(t)
 	c := mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
 	r := do(t, s, "GET", "/track/"+c.Tracking, "", "")
-	if r.status != 200 || !bytes.Contains(r.body, []byte("Return authorised")) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+	if r.status != 200 || !bytes.Contains(r.body, []byte("Retour autorisé")) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Fatalf("track page: %d %s", r.status, r.body)
 	}
 	// Browsers percent-encode < and > in paths; quotes and & come through.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/build/testenv/browser"
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/storetest"
 )
@@ -40,7 +40,7 @@ func TestReportPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	ctx := testenv.Browser(t, chromedp.WindowSize(1100, 900))
+	ctx := browser.New(t, chromedp.WindowSize(1100, 900))
 	base := s.URL()
 
 	run := func(actions ...chromedp.Action[chromedp.Void]) {
@@ -80,12 +80,12 @@ func TestReportPage(t *testing.T) {
 	}
 
 	run(chromedp.Navigate(base+"/reports"), chromedp.WaitVisible(chromedp.ID("key")))
-	testenv.CheckAxe(t, ctx, "sign-in")
+	browser.Axe(t, ctx, "sign-in")
 	signIn("not-a-key", "signin-error")
 	if got := text("#signin-error"); got != "The API key is not valid." {
 		t.Errorf("wrong key: %q", got)
 	}
-	testenv.CheckAxe(t, ctx, "sign-in refused")
+	browser.Axe(t, ctx, "sign-in refused")
 	signIn(partnerKey, "signin-error")
 	if got := text("#signin-error"); !strings.Contains(got, "cannot read reports") {
 		t.Errorf("partner key: %q", got)
@@ -94,7 +94,7 @@ func TestReportPage(t *testing.T) {
 	// The merchant acme: its returns only (A1..A5; beta's B1 is not there).
 	signIn(issuerKey, "t-reasons")
 	run(chromedp.Navigate(base+"/reports?from=2026-11-10&to=2026-11-21"), chromedp.WaitVisible(chromedp.ID("t-reasons")))
-	testenv.CheckAxe(t, ctx, "report acme")
+	browser.Axe(t, ctx, "report acme")
 	shot("report")
 	// A5 was created on 11-10 (CHANGED_MIND), A1..A4 on 11-20: A1 and A2
 	// CHANGED_MIND, A1 DAMAGED, A3 WRONG_SIZE, A4 NOT_AS_DESCRIBED.
@@ -137,7 +137,7 @@ func TestReportPage(t *testing.T) {
 	if got := text("#report-error"); !strings.Contains(got, "is before from") {
 		t.Errorf("bad range: %q", got)
 	}
-	testenv.CheckAxe(t, ctx, "report error")
+	browser.Axe(t, ctx, "report error")
 }
 
 // TestReportSessionForm: the sign-in form's answers without a browser: a

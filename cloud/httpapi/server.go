@@ -60,6 +60,9 @@ type Server struct {
 	Stuck   *cloud.Stuck
 	// Statements makes relay points' monthly statements.
 	Statements *cloud.Statements
+	// Tracker makes the public /track pages; nil is one on Store in the
+	// default time zone.
+	Tracker *cloud.Tracker
 	// Trust is the JWK set of trusted issuer keys and revocations, served
 	// at /v1/trust and handed to terminals at enrolment.
 	Trust *cloud.Trust

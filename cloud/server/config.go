@@ -71,6 +71,9 @@ type Config struct {
 	// RelayRateCents is what a relay point is paid per parcel, in cents
 	// of the network's currency: the rate of the monthly statements.
 	RelayRateCents int64
+	// TimeZone is the network's IANA time zone: the public tracking page
+	// shows its times there.
+	TimeZone string
 	// MQTTTLSCert and MQTTTLSKey make the embedded broker's listener TLS
 	// (PEM files, reloaded when they change); with MQTTClientCA, terminals
 	// need a certificate of that CA whose common name is their id.
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		WebhookPoll:            time.Second,
 		StuckAfter:             cloud.DefaultStuckAfter,
 		RelayRateCents:         cloud.DefaultRelayRateCents,
+		TimeZone:               cloud.DefaultTimeZone,
 	}
 }
 
@@ -150,6 +154,7 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.DeadLetterMaxAge, "dead-letter-max-age", c.DeadLetterMaxAge, "age beyond which dead letters are removed")
 	fs.DurationVar(&c.StuckAfter, "stuck-after", c.StuckAfter, "wait at a stage after which comptoir_cloud_parcels_stuck counts a parcel (1m to 366 days)")
 	fs.Int64Var(&c.RelayRateCents, "relay-rate-cents", c.RelayRateCents, "what a relay point is paid per parcel, in `CENTS` (monthly statements)")
+	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the network's IANA time `ZONE`, in which the /track pages show times")
 	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", c.MQTTTLSCert, "PEM certificate `FILE` of the embedded broker's TLS listener")
 	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", c.MQTTTLSKey, "PEM key `FILE` of the embedded broker's TLS listener")
 	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA `FILE` of terminals' client certificates (common name = terminal id)")
@@ -201,6 +206,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
 	case c.RelayRateCents < 0 || c.RelayRateCents > 1_000_000:
 		return fmt.Errorf("serve: --relay-rate-cents must be 0 to 1000000")
+	case !validZone(c.TimeZone):
+		return fmt.Errorf("serve: --time-zone must be an IANA time zone such as %s, not %q", cloud.DefaultTimeZone, c.TimeZone)
 	case (c.MQTTTLSCert == "") != (c.MQTTTLSKey == ""):
 		return fmt.Errorf("serve: --mqtt-tls-cert and --mqtt-tls-key go together")
 	case (c.HTTPTLSCert == "") != (c.HTTPTLSKey == ""):
@@ -243,3 +250,9 @@ func envOr(key, def string) string {
 }
 
 func (c Config) path(name string) string { return filepath.Join(c.DataDir, name) }
+
+// validZone reports whether name is a time zone this binary knows.
+func validZone(name string) bool {
+	_, err := cloud.LoadTimeZone(name)
+	return err == nil
+}

@@ -203,6 +203,11 @@ func (m *Main) openHTTP() error {
 	s.Reports = &cloud.Reports{Store: m.store}
 	s.Stuck = &cloud.Stuck{Store: m.store}
 	s.Statements = &cloud.Statements{Store: m.store, RateCents: m.Config.RelayRateCents}
+	zone, err := cloud.LoadTimeZone(m.Config.TimeZone)
+	if err != nil {
+		return fmt.Errorf("--time-zone: %w", err)
+	}
+	s.Tracker = &cloud.Tracker{Store: m.store, Zone: zone}
 	s.MQTTURL = m.mqttURL
 	if m.Config.MQTTPublicURL != "" {
 		s.MQTTURL = m.Config.MQTTPublicURL

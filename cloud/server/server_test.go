@@ -108,6 +108,10 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--store", "postgres"}, "--pg", nil},
 		{[]string{"--nope"}, "nope", nil},
 		{[]string{"extra"}, "extra", nil},
+		{nil, "", func(c server.Config) bool { return c.TimeZone == "Europe/Paris" }},
+		{[]string{"--time-zone", "America/Montreal"}, "", func(c server.Config) bool { return c.TimeZone == "America/Montreal" }},
+		{[]string{"--time-zone", "Mars/Olympus"}, "--time-zone", nil},
+		{[]string{"--time-zone", ""}, "--time-zone", nil},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

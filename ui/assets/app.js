@@ -83,6 +83,7 @@ setInterval(async () => {
 }, 1000);
 
 function reset() {
+  if (typeof scaleStop === "function") scaleStop();
   current = null; lastCheck = null; lastDeposit = null;
   $("check").replaceChildren(); $("deposit-form").hidden = true; $("result").hidden = true;
   $("code").value = ""; $("weight").value = ""; $("r-msg").textContent = ""; $("weight-msg").textContent = "";
@@ -119,7 +120,7 @@ function showCheck(a, text) {
   const items = (a.code && a.code.ra && a.code.ra.items) || [];
   if (items.length) $("check").append(itemList(items));
   $("deposit-form").hidden = !a.eligible;
-  if (a.eligible) $("weight").focus(); else { $("code").value = text; $("code").select(); }
+  if (a.eligible) { $("weight").focus(); scaleWatch(); } else { if (typeof scaleStop === "function") scaleStop(); $("code").value = text; $("code").select(); }
 }
 
 // itemList lists what the return holds, for the clerk to compare with the

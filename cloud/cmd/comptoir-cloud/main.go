@@ -17,6 +17,9 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	// The network's time zone (--time-zone) must load on hosts and images
+	// without a zoneinfo database.
+	_ "time/tzdata"
 
 	"github.com/comptoir/comptoir/cloud/server"
 )
@@ -30,7 +33,7 @@ const usage = `usage:
                        [--mqtt-public-url URL] [--store badger|postgres] [--pg DSN]
                        [--demo] [--issuer-id ID]
                        [--dead-letters-per-terminal N] [--dead-letter-max-age DURATION]
-                       [--webhook-allow-private] [--webhook-poll DURATION]
+                       [--webhook-allow-private] [--webhook-poll DURATION] [--time-zone ZONE]
                        [--mqtt-tls-cert FILE --mqtt-tls-key FILE [--mqtt-client-ca FILE]]
                        [--http-tls-cert FILE --http-tls-key FILE] [--insecure-plaintext]
       (comptoir-cloud serve --help describes each flag)

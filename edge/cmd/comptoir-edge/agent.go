@@ -205,6 +205,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.signIn.Now = now
 	m.signIn.Observe = m.metrics.observeSignIn
 
+	weigher, readScale, err := m.openScale()
+	if err != nil {
+		return err
+	}
 	m.server = ui.New(ui.Config{
 		Addr: cfg.HTTPAddr, AllowedHosts: cfg.HTTPAllowedHosts, SessionIdle: time.Duration(cfg.SessionIdle), Version: Version, Logger: m.Logger,
 	}, ui.Deps{
@@ -214,6 +218,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Journal: m.journal, Prints: m.runner, QR: encodeQR, Preview: cfg.Printing,
 		Status:  func(ctx context.Context) (any, error) { return m.status(ctx) },
 		Metrics: m.metrics.handler(),
+		Scale:   weigher,
 	})
 	if err := m.server.Open(); err != nil {
 		return err
@@ -224,6 +229,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.runner.Run(loopCtx) }()
 	go func() { defer m.wg.Done(); m.upkeep(loopCtx) }()
+	if readScale != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); readScale(loopCtx) }()
+	}
 	go func() {
 		defer m.wg.Done()
 		if err := m.uplink.Run(loopCtx); err != nil && !errors.Is(err, context.Canceled) {

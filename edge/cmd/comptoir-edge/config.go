@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/edge/scale"
 	"github.com/comptoir/comptoir/printer"
 	"github.com/comptoir/comptoir/scanner"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// Printing sets the label printer's resolution and label size and the
 	// receipt printer's paper.
 	Printing printer.Renderer `json:"printing"`
+	// Scale is the counter scale, when the terminal has one; weights are
+	// typed otherwise.
+	Scale scale.Config `json:"scale"`
 	// DiskBudgetBytes caps the journal; deposits are refused past it.
 	DiskBudgetBytes int64 `json:"disk_budget_bytes"`
 	// Retention is how long acked operations stay in the journal before
@@ -143,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Printing.Validate(); err != nil {
 		return fmt.Errorf("config: printing: %s", edge.ErrorMessage(err))
+	}
+	if err := c.Scale.Validate(); err != nil {
+		return fmt.Errorf("config: %s", edge.ErrorMessage(err))
 	}
 	return nil
 }

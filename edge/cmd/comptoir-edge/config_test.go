@@ -32,6 +32,9 @@ func TestConfigRefusesUnknownKeys(t *testing.T) {
 		{"printers", `{"printers":{"lable":"none"}}`, "printers.lable: unknown printer (known: label, receipt)"},
 		{"nested twice", `{"relay_point":{"address":{"citty":"Lyon"}}}`, "relay_point.address.citty: unknown key"},
 		{"printing", `{"printing":{"dpi":300}}`, "printing.dpi: unknown key"},
+		{"scale", `{"scale":{"devise":"/dev/ttyUSB0"}}`, "scale.devise: unknown key (known: baud, device, protocol)"},
+		{"scale protocol", `{"scale":{"device":"/dev/ttyUSB0","protocol":"toledo"}}`, `scale.protocol: "toledo" is not mt-sics or hid-pos`},
+		{"scale baud", `{"scale":{"device":"/dev/ttyUSB0","baud":9601}}`, "scale.baud: 9601 is not a serial speed"},
 		{"case differs", `{"Rules":{}}`, "Rules: unknown key"},
 	}
 	for _, tt := range tests {
@@ -54,6 +57,7 @@ func TestConfigWrongTypesNameTheJSONPath(t *testing.T) {
 		{"top level", `{"disk_budget_bytes":"2GB"}`, "disk_budget_bytes: want a whole number, not string"},
 		{"duration", `{"retention":30}`, "retention: want text, not number"},
 		{"printer url", `{"printers":{"label":9100}}`, "printers.label: want text, not number"},
+		{"scale baud", `{"scale":{"device":"/dev/ttyS0","baud":"9600"}}`, "scale.baud: want a whole number, not string"},
 		{"nested", `{"relay_point":{"address":{"city":75}}}`, "relay_point.address.city: want text, not number"},
 		{"object", `{"rules":[]}`, "rules: want an object"},
 		{"not an object", `[1]`, "the file: want an object"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/build/testenv/browser"
 	"github.com/comptoir/comptoir/scanner"
 )
 
@@ -77,11 +78,11 @@ const wordsJS = `async (data) => {
   return bad;
 }`
 
-// checkAxe fails t on any violation of the WCAG 2.2 A and AA rules on the
-// page (testenv.CheckAxe).
+// checkAxe fails t on any violation of the WCAG 2.2 A and AA rules that
+// axe-core finds on the screen (browser.Axe).
 func checkAxe(t *testing.T, ctx context.Context, where string) {
 	t.Helper()
-	testenv.CheckAxe(t, ctx, where)
+	browser.Axe(t, ctx, where)
 }
 
 // checkWords fails t on text of the screen that is a catalog key, or on a

@@ -5,15 +5,13 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/build/testenv/browser"
 )
 
 // newBrowser starts a headless Chromium that reaches nothing but loopback,
 // at 1280x800 unless extra options say otherwise, in French as the kiosk
-// launcher starts it on a French terminal.
+// launcher starts it on a French terminal (browser.New).
 func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	// TestKioskScreens takes 40 s on two idle cores and over a minute
-	// under -race: within the browser's guard of 5 minutes.
-	return testenv.Browser(t, append([]chromedp.ExecAllocatorOption{chromedp.Flag("lang", "fr-FR"), chromedp.Flag("accept-lang", "fr-FR,fr")}, extra...)...)
+	return browser.New(t, extra...)
 }
