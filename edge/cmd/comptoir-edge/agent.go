@@ -124,12 +124,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.trust, err = m.loadTrust(); err != nil {
 		return err
 	}
+	jkey, err := journalKey(cfg.DataDir, cfg.JournalKeyFile, cfg.Demo, nil)
+	if err != nil {
+		return err
+	}
+	if jkey.key == nil {
+		log.Warn("journal not encrypted: no key (systemd credential " + journalKeyCredential + " or journal_key_file)")
+	}
 	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
-		MaxDataBytes: wire.MaxBatchBytes / 2,
+		MaxDataBytes: wire.MaxBatchBytes / 2, EncryptionKey: jkey.key,
 	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
+	}
+	if jkey.key != nil {
+		log.Info("journal encrypted", "key_from", jkey.from)
 	}
 	floor, err := m.journal.LastOperationTime(ctx)
 	if err != nil {
