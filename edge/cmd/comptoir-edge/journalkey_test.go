@@ -14,6 +14,7 @@ import (
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/edge/journal"
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 func TestJournalKeySources(t *testing.T) {
@@ -169,5 +170,35 @@ func TestStolenDataDirShowsNoSecrets(t *testing.T) {
 	}
 	if spooled == 0 {
 		t.Error("control: nothing found in the printer spool either: the search sees nothing")
+	}
+}
+
+// TestStaffCommandNeedsTheKey: the staff command opens an encrypted
+// journal with the demo key it finds, refuses it with advice when the key
+// is elsewhere, and opens it with --key-file.
+func TestStaffCommandNeedsTheKey(t *testing.T) {
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	dir := t.TempDir()
+	offlineTerminal(t, dir, "term-staff-key", token.NewTrustList())
+	m, _ := startTerminal(t, dir)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"staff", "list", "--data", dir}, &out, &out); err != nil || !strings.Contains(out.String(), "Démo Clerc") {
+		t.Fatalf("staff list with the demo key: %v\n%s", err, out.String())
+	}
+	moved := filepath.Join(t.TempDir(), "journal.key")
+	if err := os.Rename(filepath.Join(dir, demoKeyFile), moved); err != nil {
+		t.Fatal(err)
+	}
+	err := run(ctx, []string{"staff", "list", "--data", dir}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "--key-file") {
+		t.Fatalf("staff list without the key: %v, want advice on --key-file", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"staff", "list", "--data", dir, "--key-file", moved}, &out, &out); err != nil || !strings.Contains(out.String(), "Démo Gérant") {
+		t.Fatalf("staff list --key-file: %v\n%s", err, out.String())
 	}
 }
