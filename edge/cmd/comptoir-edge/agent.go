@@ -47,6 +47,8 @@ type Main struct {
 	signIn     *edge.SignIn
 	commands   *edge.Commands
 	clock      *edge.TrustedClock
+	// journalEncrypted says whether a key was found for the journal.
+	journalEncrypted bool
 	// wall is the system clock of the trusted clock; time.Now when nil.
 	// Tests move it back and forward.
 	wall    func() time.Time
@@ -138,7 +140,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if jkey.key != nil {
+	if m.journalEncrypted = jkey.key != nil; m.journalEncrypted {
 		log.Info("journal encrypted", "key_from", jkey.from)
 	}
 	floor, err := m.journal.LastOperationTime(ctx)

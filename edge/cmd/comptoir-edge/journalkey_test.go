@@ -202,3 +202,26 @@ func TestStaffCommandNeedsTheKey(t *testing.T) {
 		t.Fatalf("staff list --key-file: %v\n%s", err, out.String())
 	}
 }
+
+// TestJournalEncryptedMetric: 1 for a terminal with a key (--demo's), 0 for
+// one that found none and runs in clear.
+func TestJournalEncryptedMetric(t *testing.T) {
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	for _, encrypted := range []bool{true, false} {
+		t.Run(fmt.Sprint("encrypted=", encrypted), func(t *testing.T) {
+			dir := t.TempDir()
+			offlineTerminal(t, dir, "term-metric", token.NewTrustList())
+			if !encrypted {
+				plainDemoStaff(t, dir, "term-metric")
+			}
+			m, _ := startTerminal(t, dir, func(c *Config) { c.Demo = encrypted })
+			want := 0.0
+			if encrypted {
+				want = 1
+			}
+			if got := metricValue(t, m.URL(), "comptoir_edge_journal_encrypted"); got != want {
+				t.Errorf("comptoir_edge_journal_encrypted %v, want %v", got, want)
+			}
+		})
+	}
+}
