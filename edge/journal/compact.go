@@ -16,7 +16,8 @@ const compactChunk = 4096
 
 // Compact deletes the operations the cloud has acked that occurred more than
 // retain ago, and the print jobs done more than retain ago, then runs Badger's
-// value-log GC. Unacked operations are never deleted, however old. The last
+// value-log GC and, when it deleted anything, erases it from the disk
+// (erase). Unacked operations are never deleted, however old. The last
 // seq is kept apart, so seqs go on after the whole history is compacted. It
 // returns the number of operations deleted.
 func (j *Journal) Compact(ctx context.Context, retain time.Duration) (int, error) {
@@ -58,8 +59,37 @@ func (j *Journal) Compact(ctx context.Context, retain time.Duration) (int, error
 	if err != nil {
 		return deleted, fmt.Errorf("journal compact: value log gc: %w", err)
 	}
+	if deleted > 0 || jobs > 0 {
+		if err := j.erase(ctx); err != nil {
+			return deleted, fmt.Errorf("journal compact: erase: %w", err)
+		}
+	}
 	j.logger.Info("journal compacted", "operations", deleted, "print_jobs", jobs, "retain", retain)
 	return deleted, nil
+}
+
+// erase makes what Compact deleted leave the disk. A Badger delete only
+// writes a tombstone: the deleted values stay readable, as older versions,
+// in the memtable, its write-ahead log and the tables, until a compaction
+// of the last level drops them, which on a journal of a few megabytes may
+// never come. So erase flushes the memtables (DropPrefix of a key written
+// for the purpose: Badger flushes them only to drop a prefix that has
+// keys), which removes their write-ahead logs, then compacts every level
+// into the last one (Flatten), which drops tombstones and the versions
+// under them. The flush runs in the writer, since DropPrefix refuses
+// writes while it works; Flatten runs beside the appends.
+func (j *Journal) erase(ctx context.Context) error {
+	err := j.write(ctx, false, func() error {
+		err := j.db.Update(func(txn *badger.Txn) error { return txn.Set(keyErase, nil) })
+		if err != nil {
+			return err
+		}
+		return j.db.DropPrefix(keyErase)
+	})
+	if err != nil {
+		return err
+	}
+	return j.db.Flatten(1)
 }
 
 // oldOps returns the keys of up to compactChunk acked operations from seq

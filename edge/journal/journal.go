@@ -59,6 +59,10 @@ type Config struct {
 	// so the agent gives half the protocol's batch limit. Print jobs have no
 	// such bound; they stay on the terminal. DefaultMaxDataBytes when 0.
 	MaxDataBytes int
+	// EncryptionKey, KeySize bytes, encrypts everything the journal
+	// writes (encrypt.go); a plain journal is converted at the first Open
+	// with a key. Nil keeps the journal in clear. The key is never logged.
+	EncryptionKey []byte
 }
 
 // Journal is the terminal's journal. It is safe for concurrent use.
@@ -125,7 +129,17 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	}
 	logger = logger.With("component", "journal")
 
-	db, err := badger.Open(badgerOptions(dir, logger))
+	if n := len(cfg.EncryptionKey); n != 0 && n != KeySize {
+		return nil, fmt.Errorf("journal open: the encryption key has %d bytes, not %d", n, KeySize)
+	}
+	if err := finishConversion(dir, logger); err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	opts := badgerOptions(dir, logger).WithEncryptionKey(cfg.EncryptionKey)
+	if err := checkKey(dir, opts, logger); err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	db, err := badger.Open(opts)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("journal open: %w: %w", ErrInUse, err)
 	}

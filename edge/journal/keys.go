@@ -28,6 +28,7 @@ import (
 //	ca/<command id>             seq of the command.applied of a cloud command; never compacted
 //	ct/t/<op type>              count of operations of a type
 //	ct/r/<refusal code>         count of refusals of a reason
+//	er/flush                    written and dropped by Compact to flush the memtables (compact.go)
 //	mt/seq                      last seq ever assigned, so that Compact can
 //	                            delete every old op without seq starting over
 var (
@@ -49,6 +50,7 @@ var (
 	prefixReasonC  = []byte("ct/r/")
 	keySignIn      = []byte("si/state")
 	keyLastSeq     = []byte("mt/seq")
+	keyErase       = []byte("er/flush")
 	keyAckedTo     = []byte("ak/w")
 	prefixAckRange = []byte("ak/r/")
 )

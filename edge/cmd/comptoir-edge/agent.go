@@ -47,6 +47,8 @@ type Main struct {
 	signIn     *edge.SignIn
 	commands   *edge.Commands
 	clock      *edge.TrustedClock
+	// journalEncrypted says whether a key was found for the journal.
+	journalEncrypted bool
 	// wall is the system clock of the trusted clock; time.Now when nil.
 	// Tests move it back and forward.
 	wall    func() time.Time
@@ -124,15 +126,25 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.trust, err = m.loadTrust(); err != nil {
 		return err
 	}
+	jkey, err := journalKey(cfg.DataDir, cfg.JournalKeyFile, cfg.Demo, nil)
+	if err != nil {
+		return err
+	}
+	if jkey.key == nil {
+		log.Warn("journal not encrypted: no key (systemd credential " + journalKeyCredential + " or journal_key_file)")
+	}
 	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
-		MaxDataBytes: wire.MaxBatchBytes / 2,
+		MaxDataBytes: wire.MaxBatchBytes / 2, EncryptionKey: jkey.key,
 	})
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	if err := m.journal.SeqFloor(m.enrollment.SeqFloor); err != nil {
 		return err
+	}
+	if m.journalEncrypted = jkey.key != nil; m.journalEncrypted {
+		log.Info("journal encrypted", "key_from", jkey.from)
 	}
 	floor, err := m.journal.LastOperationTime(ctx)
 	if err != nil {

@@ -56,6 +56,10 @@ type Config struct {
 	// set by `comptoir-edge run`; 0 leaves the runtime's default. The
 	// GOMEMLIMIT environment variable, when set, wins.
 	MemoryLimitBytes int64 `json:"memory_limit_bytes"`
+	// JournalKeyFile names a file holding the journal's encryption key (64
+	// hexadecimal digits); the systemd credential journal-key wins over it
+	// (journalkey.go).
+	JournalKeyFile string `json:"journal_key_file"`
 	// SessionIdle signs clerks out after this long without activity.
 	SessionIdle Duration `json:"session_idle"`
 	Demo        bool     `json:"demo"`

@@ -77,7 +77,15 @@ func newMetrics(m *Main) *metrics {
 		ConstLabels: prometheus.Labels{"version": Version, "goarch": runtime.GOARCH},
 	})
 	build.Set(1)
-	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, x,
+	// Whether the journal is encrypted is known at start and does not
+	// change while the agent runs.
+	encrypted := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "comptoir_edge_journal_encrypted", Help: "1 when the journal is encrypted at rest, 0 when it is in clear (no key was found).",
+	})
+	if m.journalEncrypted {
+		encrypted.Set(1)
+	}
+	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, encrypted, x,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }

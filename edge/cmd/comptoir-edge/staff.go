@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"text/tabwriter"
 
@@ -21,7 +22,9 @@ const staffUsage = `usage:
 
 DIR is the data directory of comptoir-edge run (.run/edge under make run,
 /var/lib/comptoir/edge in the Debian package). The journal there is opened
-directly, so stop the terminal first.
+directly, so stop the terminal first. An encrypted journal needs its key:
+the demo key of the data directory is found; otherwise give --key-file FILE
+(- reads it from standard input).
 `
 
 func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,6 +42,7 @@ func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.PrintDefaults()
 	}
 	dir := fs.String("data", DefaultConfig().DataDir, "data directory of the terminal")
+	keyFile := fs.String("key-file", "", "file of the journal's encryption key (journal_key_file of the config); - reads it from standard input")
 	var name, role, pin, id *string
 	switch args[0] {
 	case "add":
@@ -59,7 +63,7 @@ func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(rest) > 0 {
 		return fmt.Errorf("staff %s: unexpected argument %q", args[0], rest[0])
 	}
-	j, err := openStaffJournal(fs, args[0], *dir)
+	j, err := openStaffJournal(fs, args[0], *dir, *keyFile)
 	if err != nil {
 		return err
 	}
@@ -106,7 +110,7 @@ func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // openStaffJournal opens the journal of the terminal in dir, with advice
 // when dir holds no terminal (often: --data left out) or when the
 // terminal runs (Badger lets one process at a time open it).
-func openStaffJournal(fs *flag.FlagSet, cmd, dir string) (*journal.Journal, error) {
+func openStaffJournal(fs *flag.FlagSet, cmd, dir, keyFile string) (*journal.Journal, error) {
 	e, err := readEnrollment(dir)
 	if errors.Is(err, errNotEnrolled) {
 		given := false
@@ -119,7 +123,14 @@ func openStaffJournal(fs *flag.FlagSet, cmd, dir string) (*journal.Journal, erro
 	if err != nil {
 		return nil, fmt.Errorf("staff %s: %w", cmd, err)
 	}
-	j, err := journal.Open(journalDir(dir), journal.Config{Terminal: e.Terminal})
+	jkey, err := journalKey(dir, keyFile, false, os.Stdin)
+	if err != nil {
+		return nil, fmt.Errorf("staff %s: %w", cmd, err)
+	}
+	j, err := journal.Open(journalDir(dir), journal.Config{Terminal: e.Terminal, EncryptionKey: jkey.key})
+	if errors.Is(err, journal.ErrKeyMismatch) {
+		return nil, fmt.Errorf("staff %s: the journal in %s is not opened by the key of %s: give its key with --key-file FILE (the journal_key_file of the config), or - to read it from standard input (systemd-creds decrypt /etc/credstore.encrypted/comptoir-journal-key - | comptoir-edge staff ... --key-file -)", cmd, dir, orNone(jkey.from))
+	}
 	if errors.Is(err, journal.ErrInUse) {
 		return nil, fmt.Errorf("staff %s: the terminal's journal in %s is in use by a running comptoir-edge: stop it first (Ctrl-C in make run, or systemctl stop comptoir-edge), then run this again", cmd, dir)
 	}
@@ -139,4 +150,11 @@ func addStaff(ctx context.Context, store edge.StaffStore, name, role, pin string
 		return edge.Staff{}, fmt.Errorf("staff add: %w", err)
 	}
 	return st, nil
+}
+
+func orNone(from string) string {
+	if from == "" {
+		return "none"
+	}
+	return from
 }
