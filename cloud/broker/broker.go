@@ -50,6 +50,12 @@ const MaxPacketSize = 4 * wire.MaxBatchBytes
 // that client; a terminal resends the batch whose ack it missed.
 const DefaultTerminalQueue = 128
 
+// DefaultAcceptRate is how many terminal connections a second the broker
+// accepts by default: with TLS a connection costs the cloud 1 to 2 ms of
+// CPU (BenchmarkFleet), so 1,000 a second keeps a 2-core cloud answering
+// its API and ingest through a reconnect storm of its whole fleet.
+const DefaultAcceptRate = 1000
+
 // SessionExpiry is how long the broker keeps the persistent session of a
 // terminal that has gone (its subscriptions and the messages queued for
 // it): long enough for a relay point closed for the summer, bounded so
@@ -109,6 +115,11 @@ type Broker struct {
 	// internal listener, where the cloud's clients connect, and
 	// AdmitTerminals lowers the setting and opens the terminals' listener.
 	TerminalQueue int
+	// AcceptRate, when positive, bounds the terminal connections accepted
+	// a second: the rest wait in the kernel's backlog (and past it, the
+	// terminals retry with their backoff), so a reconnect storm costs the
+	// cloud a bounded share of its CPU.
+	AcceptRate float64
 
 	passwords    Passwords
 	internalPass string
@@ -168,6 +179,9 @@ func (b *Broker) Open() error {
 		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
 	}
 	b.ln = ln
+	if b.AcceptRate > 0 {
+		ln = &paced{Listener: ln, every: time.Duration(float64(time.Second) / b.AcceptRate)}
+	}
 	if b.TLS != nil {
 		ln = tls.NewListener(ln, b.TLS)
 	}

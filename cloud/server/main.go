@@ -154,7 +154,8 @@ func (m *Main) openBroker() error {
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
-		m.broker.TerminalQueue = broker.DefaultTerminalQueue
+		m.broker.TerminalQueue = m.Config.MQTTTerminalQueue
+		m.broker.AcceptRate = m.Config.MQTTAcceptRate
 		if m.Config.MQTTTLSCert != "" {
 			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
 			if err != nil {
