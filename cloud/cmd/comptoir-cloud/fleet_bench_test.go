@@ -59,16 +59,25 @@ func fleetSizes() []int {
 //     (acked == sent, or the benchmark fails);
 //   - metrics_B, metrics_series and scrape_ms: one scrape of /metrics with
 //     the fleet connected.
+//
+// The smallest fleet also runs as a peer with mochi's default queue of
+// 8,192 messages a client (--mqtt-terminal-queue 8192), what the cloud had
+// before DefaultTerminalQueue.
 func BenchmarkFleet(b *testing.B) {
-	for _, n := range fleetSizes() {
+	for i, n := range fleetSizes() {
 		b.Run(fmt.Sprintf("broker=embedded/tls/terminals=%d", n), func(b *testing.B) { benchFleet(b, n) })
+		if i == 0 {
+			b.Run(fmt.Sprintf("broker=embedded/tls/queue=8192/terminals=%d", n), func(b *testing.B) {
+				benchFleet(b, n, "--mqtt-terminal-queue", "8192")
+			})
+		}
 	}
 }
 
-func benchFleet(b *testing.B, n int) {
+func benchFleet(b *testing.B, n int, serveArgs ...string) {
 	var rep fleetReport
 	for i := 0; i < b.N; i++ {
-		r := runFleet(b, n)
+		r := runFleet(b, n, serveArgs...)
 		rep.add(r)
 	}
 	rep.report(b, n)
@@ -128,7 +137,7 @@ func (r *fleetReport) report(b *testing.B, n int) {
 
 // runFleet starts a cloud, enrols n terminals, and measures it with them
 // connected, through a restart, and after they have gone.
-func runFleet(b *testing.B, n int) fleetRun {
+func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	b.StopTimer()
 	defer b.StartTimer()
 	dir := b.TempDir()
@@ -136,6 +145,7 @@ func runFleet(b *testing.B, n int) fleetRun {
 	httpAddr, mqttAddr := freeAddr(b), freeAddr(b)
 	args := []string{"--data", filepath.Join(dir, "cloud"), "--mqtt-listen", mqttAddr, "--demo",
 		"--mqtt-tls-cert", cert, "--mqtt-tls-key", key}
+	args = append(args, serveArgs...)
 	in := startInstanceAt(b, httpAddr, args...)
 	var demo struct {
 		OperatorKey string `json:"operator_key"`
