@@ -13,11 +13,11 @@ mkdir -p "$(dirname "$out")"
 BENCHSTAT=${BENCHSTAT:-golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da}
 
 # run fails the script when a benchmark fails or matches nothing.
-run() { # package, benchmark regexp, benchtime
+run() { # package, benchmark regexp, benchtime[, count]
   echo "== $1 $2" >&2
   local part
   part=$(mktemp)
-  if ! go test -run='^$' -bench="$2" -benchtime="$3" -count="$COUNT" "$1" >"$part"; then
+  if ! go test -run='^$' -bench="$2" -benchtime="$3" -count="${4:-$COUNT}" -timeout=90m "$1" >"$part"; then
     cat "$part" >&2
     echo "bench: $1 $2 failed" >&2
     exit 1
@@ -49,6 +49,10 @@ run ./cloud/badgerstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/badgerstore/ 'BenchmarkStoreFleet' 2x
 run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest' 1x
+# A fleet held over TLS on one cloud (embedded broker): memory per
+# terminal, connect rate, a restart's reconnect storm (nothing lost),
+# /metrics size; 5,000 terminals (more with BENCH_FLEET), 3 runs
+run ./cloud/cmd/comptoir-cloud/ 'BenchmarkFleet' 1x 3
 # Chromium: the scanner's Enter to the eligibility answer on the kiosk's screen
 run ./edge/cmd/comptoir-edge/ 'BenchmarkKioskScan' 100x
 

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -26,6 +27,8 @@ type authHook struct {
 	// may log in; certCN requires a terminal's TLS certificate to name it.
 	internalOnly string
 	certCN       bool
+	// admitted is on once terminals may connect.
+	admitted *atomic.Bool
 }
 
 func (h *authHook) ID() string { return "comptoir-auth" }
@@ -57,7 +60,12 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 			h.log.Warn("mqtt connection refused", "username", user, "reason", "internal user on the public listener")
 			return false
 		}
-		return subtle.ConstantTimeCompare(pass, []byte(h.internalPass)) == 1
+		ok := subtle.ConstantTimeCompare(pass, []byte(h.internalPass)) == 1
+		if ok && h.internalOnly != "" && h.admitted.Load() {
+			// mochi sized its queue when terminals were already admitted.
+			h.log.Warn("cloud client reconnected with a terminal's queue: under load the broker may drop its messages (terminals resend); restart the cloud if ingest falls behind", "client", cl.ID)
+		}
+		return ok
 	}
 	if h.certCN && !certNames(cl, user) {
 		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "no client certificate naming the terminal")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +39,28 @@ const closeTimeout = 5 * time.Second
 
 // MaxPacketSize bounds an MQTT packet: four times a maximal events batch.
 const MaxPacketSize = 4 * wire.MaxBatchBytes
+
+// DefaultTerminalQueue is the most messages the cloud's embedded broker
+// holds waiting to be written to one terminal's connection. What a
+// terminal receives is small and paced by itself: an ack a batch (at most
+// its window of 8 in flight, and their resends), commands, the trust list.
+// mochi's default, 8,192, is sized for a consumer of the whole fleet: it
+// preallocates a 64 KiB queue a client, two thirds of what a connected
+// terminal cost (BenchmarkFleet). A message past the queue is dropped for
+// that client; a terminal resends the batch whose ack it missed.
+const DefaultTerminalQueue = 128
+
+// DefaultAcceptRate is how many terminal connections a second the broker
+// accepts by default: with TLS a connection costs the cloud 1 to 2 ms of
+// CPU (BenchmarkFleet), so 1,000 a second keeps a 2-core cloud answering
+// its API and ingest through a reconnect storm of its whole fleet.
+const DefaultAcceptRate = 1000
+
+// SessionExpiry is how long the broker keeps the persistent session of a
+// terminal that has gone (its subscriptions and the messages queued for
+// it): long enough for a relay point closed for the summer, bounded so
+// that the sessions of terminals gone for good do not pile up.
+const SessionExpiry = 45 * 24 * time.Hour
 
 // Passwords finds the hash of a terminal's MQTT password (cloud.HashSecret).
 // It returns an error (ENOTFOUND) for a terminal that is not enrolled.
@@ -84,6 +107,19 @@ type Broker struct {
 	// TLS.ClientAuth at tls.RequireAndVerifyClientCert, a terminal also
 	// needs a certificate whose common name is its id.
 	TLS *tls.Config
+	// TerminalQueue, when set, is the most messages waiting to be written
+	// to a terminal (DefaultTerminalQueue in the cloud); the cloud's own
+	// clients keep mochi's 8,192, since one of them consumes the whole
+	// fleet. mochi sizes a client's queue from one server-wide setting
+	// when it accepts the connection, so Open then serves only the
+	// internal listener, where the cloud's clients connect, and
+	// AdmitTerminals lowers the setting and opens the terminals' listener.
+	TerminalQueue int
+	// AcceptRate, when positive, bounds the terminal connections accepted
+	// a second: the rest wait in the kernel's backlog (and past it, the
+	// terminals retry with their backoff), so a reconnect storm costs the
+	// cloud a bounded share of its CPU.
+	AcceptRate float64
 
 	passwords    Passwords
 	internalPass string
@@ -92,6 +128,8 @@ type Broker struct {
 	ln           net.Listener
 	internal     *listeners.Net
 	internalLn   net.Listener
+	caps         *mqtt.Capabilities
+	admitted     atomic.Bool
 }
 
 // Listener ids: terminals come through public, the cloud's own clients
@@ -118,10 +156,14 @@ func (b *Broker) Open() error {
 	// limit is still read and dead-lettered as TOO_LARGE; beyond, the
 	// client is disconnected.
 	caps.MaximumPacketSize = MaxPacketSize
+	caps.MaximumSessionExpiryInterval = uint32(SessionExpiry / time.Second)
+	b.caps = caps
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
-	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}
-	if b.TLS != nil {
+	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect, admitted: &b.admitted}
+	if b.TLS != nil || b.TerminalQueue > 0 {
 		hook.internalOnly = internalListener
+	}
+	if b.TLS != nil {
 		hook.certCN = b.TLS.ClientAuth == tls.RequireAndVerifyClientCert
 	}
 	if err := b.server.AddHook(hook, nil); err != nil {
@@ -137,15 +179,21 @@ func (b *Broker) Open() error {
 		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
 	}
 	b.ln = ln
+	if b.AcceptRate > 0 {
+		ln = &paced{Listener: ln, every: time.Duration(float64(time.Second) / b.AcceptRate)}
+	}
 	if b.TLS != nil {
 		ln = tls.NewListener(ln, b.TLS)
 	}
 	b.listener = listeners.NewNet(publicListener, ln)
-	if err := b.server.AddListener(b.listener); err != nil {
-		b.ln.Close()
-		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+	if b.TerminalQueue == 0 {
+		if err := b.server.AddListener(b.listener); err != nil {
+			b.ln.Close()
+			return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+		}
+		b.admitted.Store(true)
 	}
-	if b.TLS != nil {
+	if b.TLS != nil || b.TerminalQueue > 0 {
 		if b.internalLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			b.ln.Close()
 			return fmt.Errorf("broker: internal listener: %w", err)
@@ -160,8 +208,40 @@ func (b *Broker) Open() error {
 	if err := b.server.Serve(); err != nil {
 		return fmt.Errorf("broker: serve: %w", err)
 	}
-	logger.Info("mqtt broker listening", "addr", b.listener.Address(), "tls", b.TLS != nil)
+	logger.Info("mqtt broker listening", "addr", b.listener.Address(), "tls", b.TLS != nil, "max_open_files", openFileLimit())
 	return nil
+}
+
+// AdmitTerminals opens the terminals' listener of a broker with a
+// TerminalQueue, once the cloud's own clients are connected: clients
+// accepted from now on get a queue of TerminalQueue messages. Without a
+// TerminalQueue the listener is open since Open, and it does nothing.
+func (b *Broker) AdmitTerminals() error {
+	if b.server == nil || b.admitted.Load() {
+		return nil
+	}
+	// Reading the clients map takes the lock that the clients connected
+	// so far took when they were added, after mochi had read the queue
+	// size for them; the terminals' listener starts after the change.
+	b.server.Clients.Len()
+	b.caps.MaximumClientWritesPending = int32(b.TerminalQueue)
+	if err := b.server.AddListener(b.listener); err != nil {
+		return fmt.Errorf("broker: listen on %s: %w", b.Addr, err)
+	}
+	b.server.Listeners.Serve(publicListener, b.server.EstablishConnection)
+	b.admitted.Store(true)
+	return nil
+}
+
+// openFileLimit returns how many files the process may open, which bounds
+// the connections the broker can hold (Go raises the soft limit to the
+// hard one at start).
+func openFileLimit() uint64 {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	return l.Cur
 }
 
 // ListenAddr returns the address the broker listens on, with the actual port.
@@ -190,7 +270,8 @@ func (b *Broker) URL() string {
 }
 
 // InternalURL returns the address the cloud's own clients connect to: the
-// plain loopback listener when the public one is TLS, else URL.
+// plain loopback listener when the public one is TLS or has a
+// TerminalQueue, else URL.
 func (b *Broker) InternalURL() string {
 	if b.internal == nil {
 		return b.URL()

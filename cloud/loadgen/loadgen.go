@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.AckTimeout = 10 * time.Second
 	}
 	if cfg.Prefix == "" {
-		cfg.Prefix = "lg-" + strings.ToLower(strings.NewReplacer("_", "0", "-", "0").Replace(cloud.RandomSecret(3)))
+		cfg.Prefix = randomPrefix()
 	}
 
 	terms := make([]*sim, cfg.Terminals)
@@ -190,35 +191,55 @@ type sim struct {
 }
 
 // enrol registers the terminal with the cloud and keeps its credentials.
-func (s *sim) enrol(ctx context.Context) error {
+func (s *sim) enrol(ctx context.Context) (err error) {
+	s.broker, s.user, s.pass, err = enrol(ctx, s.cfg.Cloud, s.cfg.OperatorKey, s.id)
+	return err
+}
+
+// enrol registers terminal id with the cloud and returns the broker URL
+// and the credentials it answers.
+func enrol(ctx context.Context, cloudURL, operatorKey, id string) (broker, user, pass string, err error) {
 	body, _ := json.Marshal(map[string]string{
-		"id": s.id, "name": "loadgen " + s.id,
+		"id": id, "name": "loadgen " + id,
 		// Receipts are not verified in a load run: any 32 bytes will do.
 		"receipt_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.cfg.Cloud, "/")+"/v1/terminals", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(cloudURL, "/")+"/v1/terminals", bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("loadgen: enrol: %w", err)
+		return "", "", "", fmt.Errorf("loadgen: enrol: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.cfg.OperatorKey)
+	req.Header.Set("Authorization", "Bearer "+operatorKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("loadgen: enrol: %w", err)
+		return "", "", "", fmt.Errorf("loadgen: enrol: %w", err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("loadgen: enrol %s: cloud answered %s: %s", s.id, resp.Status, bytes.TrimSpace(data))
+		return "", "", "", fmt.Errorf("loadgen: enrol %s: cloud answered %s: %s", id, resp.Status, bytes.TrimSpace(data))
 	}
 	var e struct {
 		MQTT struct{ URL, Username, Password string } `json:"mqtt"`
 	}
 	if err := json.Unmarshal(data, &e); err != nil {
-		return fmt.Errorf("loadgen: enrol: %w", err)
+		return "", "", "", fmt.Errorf("loadgen: enrol: %w", err)
 	}
-	s.broker, s.user, s.pass = e.MQTT.URL, e.MQTT.Username, e.MQTT.Password
-	return nil
+	return e.MQTT.URL, e.MQTT.Username, e.MQTT.Password, nil
+}
+
+// randomPrefix returns a terminal id prefix of its own, so that runs do
+// not collide.
+func randomPrefix() string {
+	return "lg-" + strings.ToLower(strings.NewReplacer("_", "0", "-", "0").Replace(cloud.RandomSecret(3)))
+}
+
+// randDuration returns a random duration in [0, d).
+func randDuration(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
 }
 
 func (s *sim) connect() error {
@@ -342,13 +363,19 @@ func (s *sim) nextBatch(base time.Time, first int) *batch {
 // batch makes the batch of deposits that starts at seq first.
 func (s *sim) batch(base time.Time, first int) *batch {
 	last := min(first+s.cfg.BatchSize-1, s.cfg.EventsPerTerminal)
+	return &batch{first: uint64(first), last: uint64(last), payload: depositBatch(s.id, s.id[len(s.id)-4:], base, first, last)}
+}
+
+// depositBatch returns the batch payload of terminal id's deposits of seq
+// first to last; key makes their tracking numbers the terminal's own.
+func depositBatch(id, key string, base time.Time, first, last int) []byte {
 	evs := make([]edge.Operation, 0, last-first+1)
 	for q := first; q <= last; q++ {
-		o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", s.id[len(s.id)-4:], q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
-		o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", s.id, q), s.id, uint64(q)
+		o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", key, q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
+		o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", id, q), id, uint64(q)
 		evs = append(evs, o)
 	}
-	return &batch{first: uint64(first), last: uint64(last), payload: wire.Marshal(wire.Batch{V: wire.Version, Terminal: s.id, Events: evs})}
+	return wire.Marshal(wire.Batch{V: wire.Version, Terminal: id, Events: evs})
 }
 
 // covers reports whether the ranges of a name every seq of [first, last].

@@ -84,6 +84,13 @@ type Config struct {
 	// InsecurePlaintext lets the HTTP API or the embedded broker listen
 	// beyond loopback without TLS (behind a proxy that terminates it).
 	InsecurePlaintext bool
+	// MQTTTerminalQueue is the most messages the embedded broker holds
+	// for one terminal (broker.DefaultTerminalQueue).
+	MQTTTerminalQueue int
+	// MQTTAcceptRate is how many terminal connections a second the
+	// embedded broker accepts (broker.DefaultAcceptRate; 0 for no bound):
+	// in a reconnect storm the rest wait in the kernel's backlog or retry.
+	MQTTAcceptRate float64
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -102,6 +109,8 @@ func DefaultConfig() Config {
 		StuckAfter:             cloud.DefaultStuckAfter,
 		RelayRateCents:         cloud.DefaultRelayRateCents,
 		TimeZone:               cloud.DefaultTimeZone,
+		MQTTTerminalQueue:      broker.DefaultTerminalQueue,
+		MQTTAcceptRate:         broker.DefaultAcceptRate,
 	}
 }
 
@@ -160,6 +169,8 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.MQTTClientCA, "mqtt-client-ca", c.MQTTClientCA, "PEM CA `FILE` of terminals' client certificates (common name = terminal id)")
 	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate `FILE` of the HTTPS API")
 	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key `FILE` of the HTTPS API")
+	fs.IntVar(&c.MQTTTerminalQueue, "mqtt-terminal-queue", c.MQTTTerminalQueue, "messages the embedded broker holds for one terminal (mochi's default is 8192)")
+	fs.Float64Var(&c.MQTTAcceptRate, "mqtt-accept-rate", c.MQTTAcceptRate, "terminal connections a second the embedded broker accepts, 0 for no bound")
 	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks target private, loopback and link-local addresses (a receiver on this machine or network)")
 	fs.DurationVar(&c.WebhookPoll, "webhook-poll", c.WebhookPoll, "how often webhook deliveries look for new events and subscriptions")
@@ -216,6 +227,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --mqtt-client-ca needs --mqtt-tls-cert and --mqtt-tls-key")
 	case c.MQTTClientCA != "" && c.BrokerURL != "":
 		return fmt.Errorf("serve: --mqtt-client-ca is for the embedded broker, not --broker")
+	case c.MQTTTerminalQueue < 16 || c.MQTTTerminalQueue > 65536:
+		return fmt.Errorf("serve: --mqtt-terminal-queue must be 16 to 65536")
+	case c.MQTTAcceptRate < 0:
+		return fmt.Errorf("serve: --mqtt-accept-rate must be 0 (no bound) or more")
 	}
 	if !c.InsecurePlaintext {
 		if c.HTTPTLSCert == "" && !loopback(c.HTTPAddr) {

@@ -125,11 +125,15 @@ func TestIngest(t *testing.T) {
 	if view.AckedSeq != 3 || view.Status.OutboxPending != 7 || view.LastSeen == nil {
 		t.Fatalf("terminal view = %+v", view)
 	}
-	if got := metric(t, m, `comptoir_fleet_terminal_up{terminal="shop-1"}`); got != "1" {
-		t.Fatalf("terminal_up = %s", got)
+	// An online terminal with a small backlog is counted, not named.
+	if got := metric(t, m, `comptoir_fleet_terminals{state="online"}`); got != "1" {
+		t.Fatalf("terminals online = %s", got)
 	}
-	if got := metric(t, m, `comptoir_fleet_outbox_pending{terminal="shop-1"}`); got != "7" {
-		t.Fatalf("outbox_pending = %s", got)
+	if got := metric(t, m, `comptoir_fleet_outbox_pending_operations`); got != "7" {
+		t.Fatalf("outbox_pending_operations = %s", got)
+	}
+	if got := metric(t, m, `comptoir_fleet_terminal_up{terminal="shop-1"}`); got != "absent" {
+		t.Fatalf("terminal_up of an online terminal = %s, want absent", got)
 	}
 
 	// Commands reach the terminal.

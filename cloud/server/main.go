@@ -115,6 +115,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.openIngest(ctx); err != nil {
 		return err
 	}
+	if m.broker != nil {
+		// The ingest's client has its queue: terminals may come.
+		if err := m.broker.AdmitTerminals(); err != nil {
+			return err
+		}
+	}
 	if err := m.openHTTP(); err != nil {
 		return err
 	}
@@ -155,6 +161,8 @@ func (m *Main) openBroker() error {
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
+		m.broker.TerminalQueue = m.Config.MQTTTerminalQueue
+		m.broker.AcceptRate = m.Config.MQTTAcceptRate
 		if m.Config.MQTTTLSCert != "" {
 			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
 			if err != nil {

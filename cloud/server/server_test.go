@@ -190,10 +190,17 @@ func TestMetricsLint(t *testing.T) {
 		`comptoir_fleet_printer_up{printer="receipt",terminal="shop-1"}`: "1",
 		`comptoir_fleet_disk_free_bytes{terminal="shop-1"}`:              "1000",
 		`comptoir_fleet_disk_warning{terminal="shop-1"}`:                 "1",
-		`comptoir_fleet_shelf_parcels{terminal="shop-1"}`:                "42",
+		`comptoir_fleet_shelved_parcels`:                                 "42",
+		`comptoir_fleet_terminals{state="online"}`:                       "1",
+		`comptoir_fleet_terminals{state="offline"}`:                      "1",
+		`comptoir_fleet_terminals_flagged{reason="offline"}`:             "1",
+		`comptoir_fleet_terminals_flagged{reason="backlog"}`:             "1",
+		`comptoir_fleet_terminals_flagged{reason="printer_down"}`:        "1",
+		`comptoir_fleet_terminals_flagged{reason="disk"}`:                "1",
+		`comptoir_fleet_terminal_up{terminal="shop-1"}`:                  "absent",
 		`comptoir_fleet_outbox_oldest_age_seconds{terminal="shop-1"}`:    "90000",
 		`comptoir_fleet_outbox_pending{terminal="shop-1"}`:               "3",
-		`comptoir_fleet_shelf_parcels{terminal="shop-2"}`:                "absent",
+		`comptoir_fleet_disk_free_bytes{terminal="shop-2"}`:              "absent",
 		`comptoir_fleet_terminal_up{terminal="shop-2"}`:                  "0",
 	} {
 		if got := metric(t, m, sample); got != want {
@@ -206,7 +213,7 @@ func TestMetricsLint(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, name := range []string{"comptoir_build_info", "comptoir_fleet_terminal_up", "comptoir_fleet_outbox_pending", "comptoir_cloud_ingest_seconds_bucket", "comptoir_cloud_ingest_events_total"} {
+	for _, name := range []string{"comptoir_build_info", "comptoir_fleet_terminals", "comptoir_fleet_terminal_up", "comptoir_fleet_outbox_pending", "comptoir_cloud_ingest_seconds_bucket", "comptoir_cloud_ingest_events_total"} {
 		if !bytes.Contains(body, []byte("\n"+name)) {
 			t.Errorf("/metrics lacks %s", name)
 		}

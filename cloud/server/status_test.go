@@ -31,7 +31,7 @@ func TestStatusRefused(t *testing.T) {
 	publish(wire.Status{V: 1, Online: true, OutboxPending: -4, At: now})
 	// The terminal's messages are handled in order: once this one shows,
 	// the two before were handled.
-	publish(wire.Status{V: 1, Online: true, OutboxPending: 3, At: now, Printers: map[string]wire.PrinterStatus{"label": {Up: true, State: "ready"}}})
+	publish(wire.Status{V: 1, Online: true, OutboxPending: 3, At: now, Printers: map[string]wire.PrinterStatus{"label": {Up: false, State: "paper_out"}}})
 	var view struct {
 		Status wire.Status `json:"status"`
 	}
@@ -48,8 +48,8 @@ func TestStatusRefused(t *testing.T) {
 	if got := metric(t, m, `comptoir_fleet_printer_up{printer="p0001",terminal="shop-st"}`); got != "absent" {
 		t.Fatalf("a refused status's printer has a series: %s", got)
 	}
-	if got := metric(t, m, `comptoir_fleet_printer_up{printer="label",terminal="shop-st"}`); got != "1" {
-		t.Fatalf("printer_up of the valid status = %s, want 1", got)
+	if got := metric(t, m, `comptoir_fleet_printer_up{printer="label",terminal="shop-st"}`); got != "0" {
+		t.Fatalf("printer_up of the valid status (paper out) = %s, want 0", got)
 	}
 	var refused []string
 	for _, d := range allDeadLetters(t, m, 100) {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -39,19 +38,24 @@ func (u *Uplink) end(s *session, err error) {
 	}
 }
 
-// connectLoop keeps a session up until ctx is done, waiting longer after
-// each failure, up to maxBackoff.
+// connectLoop keeps a session up until ctx is done, waiting
+// wire.ReconnectAfter between attempts: jittered from the first one, so
+// that a fleet dropped at once by a cloud restart does not come back in
+// one wave, and doubling up to wire.ReconnectMax.
 func (u *Uplink) connectLoop(ctx context.Context) {
-	backoff := minBackoff
+	attempt := 0
+	retry := func() bool {
+		attempt++
+		return sleep(ctx, wire.ReconnectAfter(attempt))
+	}
 	for {
 		// Read the TLS files at each attempt: enrolment may write them late.
 		tlsCfg, err := u.tlsConfig()
 		if err != nil {
-			u.log.Error("tls config", "err", err, "retry_in", backoff)
-			if !sleep(ctx, jitter(backoff)) {
+			u.log.Error("tls config", "err", err, "attempt", attempt+1)
+			if !retry() {
 				return
 			}
-			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
 		s := u.newSession(tlsCfg)
@@ -65,14 +69,13 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 			if cerr == nil {
 				cerr = errors.New("timeout")
 			}
-			u.log.Warn("connect failed", "broker", u.broker, "err", cerr, "retry_in", backoff)
-			if !sleep(ctx, jitter(backoff)) {
+			u.log.Warn("connect failed", "broker", u.broker, "err", cerr, "attempt", attempt+1)
+			if !retry() {
 				return
 			}
-			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		attempt = 0
 		select {
 		case <-ctx.Done():
 			u.goodbye(s)
@@ -81,10 +84,9 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 			u.log.Warn("connection lost", "err", err)
 			s.client.Disconnect(0)
 		}
-		if !sleep(ctx, jitter(backoff)) {
+		if !retry() {
 			return
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
@@ -260,10 +262,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// jitter adds up to a fifth of d at random, so that a fleet of terminals
-// does not retry in step.
-func jitter(d time.Duration) time.Duration {
-	return d + rand.N(d/5+1)
 }

@@ -60,9 +60,6 @@ const (
 	// idlePoll is how often the sender looks at the outbox when nobody
 	// calls Notify, in case an append was not announced.
 	idlePoll = 5 * time.Second
-	// minBackoff and maxBackoff bound the wait between connection attempts.
-	minBackoff = 250 * time.Millisecond
-	maxBackoff = 30 * time.Second
 	// opTimeout bounds connect, subscribe and publish waits.
 	opTimeout = 10 * time.Second
 )

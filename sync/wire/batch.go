@@ -65,3 +65,22 @@ func ResendAfter(ackTimeout time.Duration, attempt int) time.Duration {
 	timeout := ackTimeout << min(max(attempt, 1)-1, 3)
 	return timeout + rand.N(timeout/5+1)
 }
+
+// Reconnection bounds: the first wait after a lost connection, and the
+// most a terminal waits between two attempts.
+const (
+	ReconnectMin = 250 * time.Millisecond
+	ReconnectMax = 30 * time.Second
+)
+
+// ReconnectAfter returns how long a terminal waits before its attempt-th
+// connection attempt in a row (1 after a connection is lost or a first
+// attempt fails): ReconnectMin doubled at each attempt up to ReconnectMax,
+// spread at random over half to one and a half times that from the first
+// attempt on. A fleet that a cloud restart drops at once thus comes back
+// spread over a window that widens with every refusal instead of in
+// synchronised waves. The uplink and the load generator both follow it.
+func ReconnectAfter(attempt int) time.Duration {
+	d := min(ReconnectMin<<min(max(attempt, 1)-1, 10), ReconnectMax)
+	return d/2 + rand.N(d)
+}

@@ -91,3 +91,23 @@ func TestResendAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectAfter: the wait doubles from ReconnectMin to ReconnectMax and
+// is spread over half to one and a half times that from the first attempt,
+// so that a fleet dropped at once does not come back at once.
+func TestReconnectAfter(t *testing.T) {
+	for attempt, base := range map[int]time.Duration{0: wire.ReconnectMin, 1: wire.ReconnectMin, 2: 2 * wire.ReconnectMin, 5: 16 * wire.ReconnectMin, 8: wire.ReconnectMax, 1000: wire.ReconnectMax} {
+		lo, hi := base, time.Duration(0)
+		for range 200 {
+			d := wire.ReconnectAfter(attempt)
+			if d < base/2 || d >= base/2+base {
+				t.Fatalf("ReconnectAfter(%d) = %v, want within [%v, %v)", attempt, d, base/2, base/2+base)
+			}
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		// 200 draws spread over the window: they are not one value.
+		if hi-lo < base/2 {
+			t.Errorf("ReconnectAfter(%d) spread over %v..%v only, want over half the window of %v", attempt, lo, hi, base)
+		}
+	}
+}

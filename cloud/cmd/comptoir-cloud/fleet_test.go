@@ -42,7 +42,14 @@ type instance struct {
 
 func startInstance(t testing.TB, args ...string) *instance {
 	t.Helper()
-	in := &instance{http: freeAddr(t), done: make(chan struct{})}
+	return startInstanceAt(t, freeAddr(t), args...)
+}
+
+// startInstanceAt is startInstance with its HTTP API on addr, so that a
+// restarted instance answers where the first one did.
+func startInstanceAt(t testing.TB, addr string, args ...string) *instance {
+	t.Helper()
+	in := &instance{http: addr, done: make(chan struct{})}
 	in.cmd = exec.Command(os.Args[0], append([]string{"serve", "--http", in.http}, args...)...)
 	in.cmd.Env = append(os.Environ(), childEnv+"=1")
 	var mu sync.Mutex

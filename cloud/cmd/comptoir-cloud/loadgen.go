@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/comptoir/comptoir/cloud/loadgen"
@@ -15,6 +16,9 @@ import (
 
 // loadgenCmd runs a load test and prints its result as one JSON line.
 func loadgenCmd(args []string, stdout io.Writer) error {
+	if slices.Contains(args, "--fleet") {
+		return loadgenFleetCmd(args, stdout)
+	}
 	var cfg loadgen.Config
 	fs := flag.NewFlagSet("comptoir-cloud loadgen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

@@ -52,6 +52,10 @@ const usage = `usage:
                          [--cloud URL --operator-key KEY] [--batch N] [--window N]
       (with --cloud, each simulated terminal is enrolled first, as the embedded
        broker requires; the operator key may come from COMPTOIR_OPERATOR_KEY)
+  comptoir-cloud loadgen --fleet --cloud URL --terminals N [--ca FILE] [--connect-rate N/s]
+                         [--events-per-connect N] [--hold DURATION] [--source-addrs IP,...]
+      (holds N terminals connected with persistent sessions and their status,
+       each reconnecting on its own: a restarted cloud meets its reconnect storm)
 
 defaults: --data ./data/cloud --http 127.0.0.1:8080 --mqtt-listen 127.0.0.1:1884 --store badger
 `

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/build/testenv"
+	comptoircloud "github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/sync/wire"
 )
 
 // scrape returns the body of GET url.
@@ -106,8 +108,26 @@ func TestMetricsLintAndUsed(t *testing.T) {
 	}
 	waitForStatus(t, issuer, ra.Tracking, "deposited")
 
+	// Two more terminals, so that the series the cloud exports only for
+	// terminals to act on show: one last seen an hour ago (offline), one
+	// whose status says its label printer is out of paper, a backlog and a
+	// disk warning.
+	for _, id := range []string{"term-metrics-2", "term-metrics-3"} {
+		if _, err := Enroll(t.Context(), cloud.HTTPURL(), operator.key, id, id, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := wire.Marshal(wire.Status{V: wire.Version, Online: true, DiskFreeBytes: 8 << 30, DiskWarning: true, OutboxPending: 150, OutboxOldestAgeS: 7200,
+		Printers: map[string]wire.PrinterStatus{"label": {Up: false, State: "paper_out"}, "receipt": {Up: true, State: "ready"}}})
+	if err := cloud.Store().UpdateTerminalStatus(t.Context(), "term-metrics-3", comptoircloud.StatusUpdate{Online: true, Status: st, SeenAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cloud.Store().UpdateTerminalStatus(t.Context(), "term-metrics-2", comptoircloud.StatusUpdate{Online: false, SeenAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
 	edgeBody := waitMetric(t, kiosk.base+"/metrics", "comptoir_edge_print_jobs_total", "comptoir_edge_refusals_total")
-	cloudBody := waitMetric(t, cloud.HTTPURL()+"/metrics", "comptoir_fleet_last_seen_timestamp_seconds", "comptoir_cloud_ingest_events_total")
+	cloudBody := waitMetric(t, cloud.HTTPURL()+"/metrics", `comptoir_fleet_terminals{state="online"} 2`, "comptoir_cloud_ingest_events_total")
 	for name, body := range map[string]string{"edge": edgeBody, "cloud": cloudBody} {
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(body)
