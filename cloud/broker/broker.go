@@ -111,8 +111,7 @@ func New(p Passwords) *Broker {
 // such, naming the address.
 func (b *Broker) Open() error {
 	logger := b.Logger.With("component", "broker")
-	// mochi logs every connection at Info; only its warnings are kept.
-	quiet := slog.New(levelHandler{Handler: logger.Handler(), min: slog.LevelWarn})
+	quiet := slog.New(mochiHandler{Handler: logger.Handler()})
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Room for any valid message, so that a batch over the protocol's
 	// limit is still read and dead-lettered as TOO_LARGE; beyond, the
@@ -232,22 +231,4 @@ func (b *Broker) Close() error {
 		b.Logger.Warn("mqtt broker close timed out; giving up on its clients (mochi-mqtt/server#488)", "component", "broker")
 		return fmt.Errorf("broker: close: timed out after %s", closeTimeout)
 	}
-}
-
-// levelHandler drops records below min.
-type levelHandler struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelHandler{Handler: h.Handler.WithAttrs(a), min: h.min}
-}
-
-func (h levelHandler) WithGroup(name string) slog.Handler {
-	return levelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
 }
