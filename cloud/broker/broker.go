@@ -77,6 +77,8 @@ type Broker struct {
 	// OnTerminalDisconnect, when set, is called (on the broker's
 	// goroutine) when a terminal's connection ends.
 	OnTerminalDisconnect func(tid string)
+	// Metrics, when set, counts what the broker refuses.
+	Metrics *Metrics
 	// TLS, when set, makes Addr a TLS listener (terminals connect with
 	// mqtts://). The cloud's own clients then connect through a second,
 	// plain listener on loopback (InternalURL), the only one where the
@@ -118,7 +120,8 @@ func (b *Broker) Open() error {
 	// client is disconnected.
 	caps.MaximumPacketSize = MaxPacketSize
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
-	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect}
+	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect,
+		clients: b.server.Clients, identities: newIdentityGuard(logger, b.Metrics)}
 	if b.TLS != nil {
 		hook.internalOnly = internalListener
 		hook.certCN = b.TLS.ClientAuth == tls.RequireAndVerifyClientCert

@@ -23,6 +23,12 @@ func MustOpen(tb testing.TB) *broker.Broker {
 // mustOpenLogged is MustOpen with the broker's log going to logger.
 func mustOpenLogged(tb testing.TB, logger *slog.Logger) *broker.Broker {
 	tb.Helper()
+	return mustOpenWith(tb, func(b *broker.Broker) { b.Logger = logger })
+}
+
+// mustOpenWith is MustOpen with set called on the broker before Open.
+func mustOpenWith(tb testing.TB, set func(*broker.Broker)) *broker.Broker {
+	tb.Helper()
 	hashes := map[string][]byte{"t-1": cloud.HashSecret("pw-t-1"), "t-2": cloud.HashSecret("pw-t-2")}
 	b := broker.New(broker.PasswordsFunc(func(_ context.Context, tid string) ([]byte, error) {
 		if h, ok := hashes[tid]; ok {
@@ -31,7 +37,8 @@ func mustOpenLogged(tb testing.TB, logger *slog.Logger) *broker.Broker {
 		return nil, cloud.ErrNotFound("terminal", tid)
 	}))
 	b.Addr = "127.0.0.1:0"
-	b.Logger = logger
+	b.Logger = slog.New(slog.DiscardHandler)
+	set(b)
 	if err := b.Open(); err != nil {
 		tb.Fatal(err)
 	}

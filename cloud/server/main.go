@@ -148,6 +148,7 @@ func (m *Main) openBroker() error {
 		m.broker.Addr = m.Config.MQTTListen
 		m.broker.Logger = m.Logger
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
+		m.broker.Metrics = broker.NewMetrics(m.registry)
 		if m.Config.MQTTTLSCert != "" {
 			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
 			if err != nil {
