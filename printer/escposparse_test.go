@@ -3,6 +3,7 @@ package printer
 import (
 	"image"
 	"image/color"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ type escposDoc struct {
 	lines []string // printed lines, decoded
 	wide  []bool   // whether each line was printed double width
 	fontB []bool   // whether each line was printed in font B
-	qr    []string // data stored for QR codes (GS ( k), or read by gozxing from raster images
+	qr    []string // data stored for QR codes (GS ( k); see qrTexts for images
 	// rasters are the GS v 0 images, one image pixel a dot.
 	rasters []*image.Gray
 	bars    []string // text of Code 128 barcodes (GS k 73)
@@ -70,9 +71,6 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 				bpr, rows := int(b[i+2])|int(b[i+3])<<8, int(b[i+4])|int(b[i+5])<<8
 				img := rasterImage(b[i+6:i+6+bpr*rows], bpr, rows)
 				doc.rasters = append(doc.rasters, img)
-				if _, qr := readCodes(t, img); qr != "" {
-					doc.qr = append(doc.qr, qr)
-				}
 				i += 6 + bpr*rows
 			case "GS (":
 				if b[i] != 'k' {
@@ -115,6 +113,20 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 		t.Fatalf("text %q not ended by LF", line.String())
 	}
 	return doc
+}
+
+// qrTexts returns the data of the document's QR codes: stored with GS ( k,
+// or read by gozxing from its raster images (read only when asked: under
+// -race each read takes seconds).
+func (d escposDoc) qrTexts(t testing.TB) []string {
+	t.Helper()
+	out := slices.Clone(d.qr)
+	for _, img := range d.rasters {
+		if _, qr := readCodes(t, img); qr != "" {
+			out = append(out, qr)
+		}
+	}
+	return out
 }
 
 func (d escposDoc) count(name string) int {
