@@ -3,7 +3,11 @@ package printer
 import (
 	"bytes"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // ESC/POS command bytes.
@@ -61,7 +65,9 @@ func (r Renderer) Receipt(d edge.ReceiptDoc) ([]byte, error) {
 
 	p.cmd(esc, 'a', 1)
 	if d.Token != "" {
-		p.qr(d.Token, qrModuleSize(len(d.Token), cols))
+		if err := p.qr(d.Token, receiptModule(cols)); err != nil {
+			return nil, err
+		}
 		p.cmd(lf)
 	}
 	p.wrapped("Conservez ce reçu : il prouve votre dépôt.", cols)
@@ -139,33 +145,68 @@ func appendWrapped(b, text []byte, width int) []byte {
 	return b
 }
 
-// qrCapacityM holds the byte-mode capacity of QR versions 1 to 40 at error
-// correction level M.
-var qrCapacityM = [...]int{
-	14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
-	711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911, 1989, 2099, 2213, 2331,
-}
+// qrQuietZone is the white margin of a QR code, in modules, that the
+// standard asks for on each side.
+const qrQuietZone = 4
 
-// qrModuleSize returns the module size in dots for a QR code of n bytes:
-// 6 on 80 mm paper and 4 on 58 mm for tokens of usual size (version 15 or
-// less), smaller when a larger code would not fit the printable width (576
-// or 384 dots at 203 dpi).
-func qrModuleSize(n, cols int) byte {
-	dots, size := 576, 6
+// receiptModule returns the largest module size in dots of a receipt's QR
+// code: 6 on 80 mm paper, 4 on 58 mm (smaller when a large code would not
+// fit the paper).
+func receiptModule(cols int) int {
 	if cols < 48 {
-		dots, size = 384, 4
+		return 4
 	}
-	return byte(clamp(dots/qrModules(n, qrCapacityM[:]), 1, size))
+	return 6
 }
 
-// qr prints data as a QR code, model 2, error correction M, with modules of
-// size dots, using the GS ( k functions 165, 167, 169, 180 and 181.
-func (p *escpos) qr(data string, size byte) {
-	p.cmd(gs, '(', 'k', 4, 0, 49, 65, 50, 0) // fn 165: model 2
-	p.cmd(gs, '(', 'k', 3, 0, 49, 67, size)  // fn 167: module size
-	p.cmd(gs, '(', 'k', 3, 0, 49, 69, 49)    // fn 169: level M
-	n := len(data) + 3
-	p.cmd(gs, '(', 'k', byte(n), byte(n>>8), 49, 80, 48) // fn 180: store
-	p.b = append(p.b, data...)
-	p.cmd(gs, '(', 'k', 3, 0, 49, 81, 48) // fn 181: print
+// paperDots returns the printable width in dots (203 dpi) of paper of
+// cols columns of font A: 576 on 80 mm, 384 on 58 mm.
+func paperDots(cols int) int {
+	if cols < 48 {
+		return 384
+	}
+	return 576
+}
+
+// qr prints text as a QR code, error correction M, with modules of at most
+// maxSize dots, as a raster image (GS v 0) of our own encoder's code
+// (token.QRMatrix): the printer's QR function (GS ( k) picks the mask
+// pattern itself, and about one receipt token in 30 then made a code that
+// zxing-family readers miss; ours is read back and drawn with a mask that
+// reads. The image spans the paper, the code centred in it with its quiet
+// zone, so it does not depend on the printer applying ESC a to images.
+func (p *escpos) qr(text string, maxSize int) error {
+	m, err := token.QRMatrix(text, decoder.ErrorCorrectionLevel_M)
+	if err != nil {
+		return edge.Errorf(edge.EINVALID, "QR code of %d bytes: %v", len(text), err)
+	}
+	dots := paperDots(p.cols)
+	size := clamp(dots/(m.GetWidth()+2*qrQuietZone), 1, maxSize)
+	p.raster(m, size, dots)
+	return nil
+}
+
+// raster appends GS v 0 (normal density) of an image dots wide showing m
+// with modules of size dots, centred, with its quiet zone above and below.
+func (p *escpos) raster(m *gozxing.BitMatrix, size, dots int) {
+	bpr := dots / 8
+	rows := (m.GetHeight() + 2*qrQuietZone) * size
+	left, top := (dots-m.GetWidth()*size)/2, qrQuietZone*size
+	p.cmd(gs, 'v', '0', 0, byte(bpr), byte(bpr>>8), byte(rows), byte(rows>>8))
+	start := len(p.b)
+	p.b = append(p.b, make([]byte, bpr*rows)...)
+	img := p.b[start:]
+	for my := range m.GetHeight() {
+		for mx := range m.GetWidth() {
+			if !m.Get(mx, my) {
+				continue
+			}
+			for y := top + my*size; y < top+(my+1)*size; y++ {
+				row := img[y*bpr : (y+1)*bpr]
+				for x := left + mx*size; x < left+(mx+1)*size; x++ {
+					row[x/8] |= 0x80 >> (x % 8)
+				}
+			}
+		}
+	}
 }

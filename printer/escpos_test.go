@@ -66,21 +66,28 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-func TestReceiptQRLength(t *testing.T) {
+// TestReceiptQRRaster: the QR code goes to the printer as a GS v 0 image
+// of our encoder's code, as wide as the paper, not as the printer's QR
+// function (GS ( k), whose mask the printer chooses; read back, it gives
+// the token.
+func TestReceiptQRRaster(t *testing.T) {
 	token := strings.Repeat("A", 300)
-	p := escpos{cols: 48}
-	p.qr(token, 6)
-	store := []byte{gs, '(', 'k', 0x2F, 0x01, 49, 80, 48} // 303 = 0x012F
-	i := bytes.Index(p.b, store)
-	if i < 0 {
-		t.Fatalf("no store command with length 2F 01 in % x", p.b[:40])
-	}
-	if got := string(p.b[i+len(store) : i+len(store)+300]); got != token {
-		t.Fatalf("stored data differs from the token")
-	}
-	doc := parseESCPOS(t, p.b)
-	if len(doc.qr) != 1 || doc.qr[0] != token {
-		t.Fatalf("parsed QR data %q", doc.qr)
+	for _, cols := range []int{48, 32} {
+		p := escpos{cols: cols}
+		if err := p.qr(token, 6); err != nil {
+			t.Fatal(err)
+		}
+		bpr := paperDots(cols) / 8
+		if !bytes.HasPrefix(p.b, []byte{gs, 'v', '0', 0, byte(bpr), 0}) {
+			t.Fatalf("%d columns: starts % x, want GS v 0 0 %d 0", cols, p.b[:6], bpr)
+		}
+		doc := parseESCPOS(t, p.b)
+		if doc.count("GS ( k") != 0 || doc.count("GS v 0") != 1 {
+			t.Errorf("%d columns: commands %q, want one GS v 0", cols, doc.cmds)
+		}
+		if qr := doc.qrTexts(t); len(qr) != 1 || qr[0] != token {
+			t.Fatalf("%d columns: read QR %q, want the token", cols, qr)
+		}
 	}
 }
 
@@ -128,8 +135,8 @@ func TestReceiptContent(t *testing.T) {
 			if !strings.Contains(flat, "Retour:"+d.RAID) {
 				t.Errorf("receipt has no RA id %s", d.RAID)
 			}
-			if len(doc.qr) != 1 || doc.qr[0] != d.Token {
-				t.Errorf("QR data %q, want the token", doc.qr)
+			if qr := doc.qrTexts(t); len(qr) != 1 || qr[0] != d.Token {
+				t.Errorf("QR data %q, want the token", qr)
 			}
 			if !bytes.HasPrefix(b, []byte{esc, '@', esc, 't', 19}) {
 				t.Errorf("receipt starts % x, want ESC @ ESC t 19", b[:5])
@@ -161,8 +168,8 @@ func TestReceiptInjection(t *testing.T) {
 			if n := doc.count("GS V"); n != 1 {
 				t.Errorf("%d GS V, want 1", n)
 			}
-			if n := doc.count("GS ( k"); n != 5 {
-				t.Errorf("%d GS ( k, want 5", n)
+			if n := doc.count("GS v 0"); n != 1 {
+				t.Errorf("%d GS v 0, want 1", n)
 			}
 			for _, c := range doc.cmds {
 				if c == "ESC p" || c == "DLE" {
@@ -187,21 +194,38 @@ func TestReceiptErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc := parseESCPOS(t, b); len(doc.qr) != 0 {
+	if doc := parseESCPOS(t, b); len(doc.qr)+len(doc.rasters) != 0 {
 		t.Errorf("a receipt without token has a QR")
 	}
 }
 
+// TestQRModuleSize: the largest module that fits, up to 6 dots on 80 mm
+// paper and 4 on 58 mm, measured on the raster: the image is the code's
+// width plus 8 modules of quiet zone high, so (rows - width) / 8 is the
+// module's size.
 func TestQRModuleSize(t *testing.T) {
 	for _, tt := range []struct {
 		n, cols int
-		want    byte
+		want    int
 	}{
-		{300, 48, 6}, {412, 48, 6}, {300, 32, 4}, {412, 32, 4},
-		{1000, 48, 4}, {1000, 32, 2}, {2331, 48, 3}, {2331, 32, 2},
+		{300, 48, 6}, {412, 32, 4}, {1000, 48, 4}, {1000, 32, 2},
 	} {
-		if got := qrModuleSize(tt.n, tt.cols); got != tt.want {
-			t.Errorf("qrModuleSize(%d, %d) = %d, want %d", tt.n, tt.cols, got, tt.want)
+		p := escpos{cols: tt.cols}
+		if err := p.qr(strings.Repeat("a", tt.n), receiptModule(tt.cols)); err != nil {
+			t.Fatal(err)
+		}
+		img := parseESCPOS(t, p.b).rasters[0]
+		left, right := img.Rect.Max.X, -1
+		for y := range img.Rect.Dy() {
+			for x := range img.Rect.Dx() {
+				if img.GrayAt(x, y).Y == 0 {
+					left, right = min(left, x), max(right, x)
+				}
+			}
+		}
+		rows := int(p.b[6]) | int(p.b[7])<<8
+		if got := (rows - (right - left + 1)) / (2 * qrQuietZone); got != tt.want {
+			t.Errorf("QR of %d bytes on %d columns: modules of %d dots, want %d", tt.n, tt.cols, got, tt.want)
 		}
 	}
 }

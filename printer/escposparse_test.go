@@ -1,6 +1,9 @@
 package printer
 
 import (
+	"image"
+	"image/color"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,8 +17,10 @@ type escposDoc struct {
 	lines []string // printed lines, decoded
 	wide  []bool   // whether each line was printed double width
 	fontB []bool   // whether each line was printed in font B
-	qr    []string // data stored for QR codes
-	bars  []string // text of Code 128 barcodes (GS k 73)
+	qr    []string // data stored for QR codes (GS ( k); see qrTexts for images
+	// rasters are the GS v 0 images, one image pixel a dot.
+	rasters []*image.Gray
+	bars    []string // text of Code 128 barcodes (GS k 73)
 }
 
 // escposArgs is the number of argument bytes of each known command.
@@ -58,6 +63,15 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 				n := int(b[i+1])
 				doc.bars = append(doc.bars, code128Text(b[i+2:i+2+n]))
 				i += 2 + n
+			case "GS v":
+				if b[i] != '0' || b[i+1] != 0 {
+					t.Fatalf("unexpected GS v %c %d", b[i], b[i+1])
+				}
+				name = "GS v 0"
+				bpr, rows := int(b[i+2])|int(b[i+3])<<8, int(b[i+4])|int(b[i+5])<<8
+				img := rasterImage(b[i+6:i+6+bpr*rows], bpr, rows)
+				doc.rasters = append(doc.rasters, img)
+				i += 6 + bpr*rows
 			case "GS (":
 				if b[i] != 'k' {
 					t.Fatalf("unexpected GS ( %c", b[i])
@@ -101,6 +115,20 @@ func parseESCPOS(t testing.TB, b []byte) escposDoc {
 	return doc
 }
 
+// qrTexts returns the data of the document's QR codes: stored with GS ( k,
+// or read by gozxing from its raster images (read only when asked: under
+// -race each read takes seconds).
+func (d escposDoc) qrTexts(t testing.TB) []string {
+	t.Helper()
+	out := slices.Clone(d.qr)
+	for _, img := range d.rasters {
+		if _, qr := readCodes(t, img); qr != "" {
+			out = append(out, qr)
+		}
+	}
+	return out
+}
+
 func (d escposDoc) count(name string) int {
 	n := 0
 	for _, c := range d.cmds {
@@ -126,4 +154,23 @@ func (d escposDoc) checkWidth(t testing.TB, cols int) {
 			t.Errorf("line %q is %d columns wide, more than %d", s, w, cols)
 		}
 	}
+}
+
+// rasterImage returns the GS v 0 bits (rows of bpr bytes, the most
+// significant bit leftmost, 1 black) as a grey image with a white border
+// of 16 dots, the paper around it.
+func rasterImage(bits []byte, bpr, rows int) *image.Gray {
+	const border = 16
+	img := image.NewGray(image.Rect(0, 0, bpr*8+2*border, rows+2*border))
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
+	for y := range rows {
+		for x := range bpr * 8 {
+			if bits[y*bpr+x/8]&(0x80>>(x%8)) != 0 {
+				img.SetGray(border+x, border+y, color.Gray{})
+			}
+		}
+	}
+	return img
 }

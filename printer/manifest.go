@@ -70,7 +70,9 @@ func (r Renderer) Manifest(m edge.ManifestDoc) ([]byte, error) {
 		// One-dot bars (0.125 mm) are thinner than many scanners read
 		// off thermal paper: add a QR code, which any imager reads.
 		p.cmd(lf)
-		p.qr(m.ManifestID, 4)
+		if err := p.qr(m.ManifestID, 4); err != nil {
+			return nil, err
+		}
 		p.cmd(lf)
 		if module == 0 {
 			p.wrapped(m.ManifestID, cols)

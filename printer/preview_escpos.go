@@ -122,6 +122,17 @@ func (p *escposPainter) run(b []byte) error {
 				}
 				i += 4 + n
 				continue
+			case c == gs && cmd == 'v' && arg == '0':
+				if i+8 > len(b) {
+					return bad("GS v 0 cut short")
+				}
+				bpr, rows := int(b[i+4])|int(b[i+5])<<8, int(b[i+6])|int(b[i+7])<<8
+				if bpr == 0 || bpr*8 > p.dots || rows == 0 || rows > 4095 || i+8+bpr*rows > len(b) {
+					return bad("raster image of a size the paper cannot take, or cut short")
+				}
+				p.raster(b[i+8:i+8+bpr*rows], bpr, rows)
+				i += 8 + bpr*rows
+				continue
 			case c == gs && cmd == '(' && arg == 'k':
 				if i+5 > len(b) {
 					return bad("GS ( k cut short")
@@ -244,6 +255,23 @@ func (p *escposPainter) qrFunction(params []byte) error {
 		p.y += w
 	}
 	return nil
+}
+
+// raster draws a GS v 0 image of rows rows of bpr bytes, one bit a dot,
+// the most significant bit leftmost.
+func (p *escposPainter) raster(bits []byte, bpr, rows int) {
+	x0, y0 := escposMargin+p.alignX(bpr*8), escposMargin+p.y
+	p.y += rows
+	if p.dst == nil {
+		return
+	}
+	for y := range rows {
+		for x := range bpr * 8 {
+			if bits[y*bpr+x/8]&(0x80>>(x%8)) != 0 {
+				fillRect(p.dst, image.Rect(x0+x, y0+y, x0+x+1, y0+y+1))
+			}
+		}
+	}
 }
 
 // barcode prints a Code 128 barcode of text with its text under it.

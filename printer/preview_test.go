@@ -109,6 +109,9 @@ func TestPreviewErrors(t *testing.T) {
 		{"cut short", edge.FormatESCPOS, []byte{gs, '(', 'k', 9, 0, 49}},
 		{"huge label", edge.FormatZPL, []byte("^XA^PW99999^LL10^XZ")},
 		{"bad QR data", edge.FormatZPL, []byte("^XA^FO0,0^BQN,2,3^FDx^FS^XZ")},
+		{"graphic rows not whole", edge.FormatZPL, []byte("^XA^FO0,0^GFA,10,10,3,FF^FS^XZ")},
+		{"graphic short of its bytes", edge.FormatZPL, []byte("^XA^FO0,0^GFA,9,9,3,FFFFFF^FS^XZ")},
+		{"graphic not hex", edge.FormatZPL, []byte("^XA^FO0,0^GFA,3,3,3,FF**FF^FS^XZ")},
 	} {
 		if _, err := (Renderer{}).Preview(tt.format, tt.data); edge.ErrorCode(err) != edge.EINVALID {
 			t.Errorf("%s: error %v, want EINVALID", tt.name, err)

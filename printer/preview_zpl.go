@@ -11,7 +11,7 @@ import (
 )
 
 // previewZPL draws one ZPL label: the commands Label writes (^PW ^LL ^FO
-// ^A0 ^FH ^FD ^GB ^BY ^BC ^BQ); others are skipped.
+// ^A0 ^FH ^FD ^GB ^GF ^BY ^BC ^BQ); others are skipped.
 func previewZPL(zpl []byte) (image.Image, error) {
 	loadFonts()
 	cmds := splitZPL(string(zpl))
@@ -81,6 +81,19 @@ func previewZPL(zpl []byte) (image.Image, error) {
 				}
 			}
 			hexInd, data, hasData, kind = 0, "", false, ""
+		case "GF":
+			bits, bpr, err := unpackGF(c.params)
+			if err != nil {
+				return nil, err
+			}
+			for i, v := range bits {
+				for k := range 8 {
+					if v&(0x80>>k) != 0 {
+						px, py := x+(i%bpr)*8+k, y+i/bpr
+						fillRect(img, image.Rect(px, py, px+1, py+1))
+					}
+				}
+			}
 		case "GB":
 			bw, bh, t := atoiOr(p[0], 1), atoiOr(at(p, 1), 1), atoiOr(at(p, 2), 1)
 			if t >= bw || t >= bh {
@@ -192,6 +205,86 @@ func drawZPLQR(img *image.Gray, x, y, mag int, data string) error {
 	}
 	drawMatrix(img, m, x, y, mag, mag)
 	return nil
+}
+
+// unpackGF decodes the parameters of ^GFA (format A, byte counts, bytes a
+// row, then the data in hex with ZPL's ASCII compression: G to Y repeat
+// the next digit 1 to 19 times, g to z 20 to 400 times, "," fills the row
+// with zeros, "!" with ones, ":" repeats the previous row). It returns the
+// bits, one a dot, rows of bpr bytes.
+func unpackGF(params string) (bits []byte, bpr int, err error) {
+	p := strings.SplitN(params, ",", 5)
+	if len(p) != 5 || p[0] != "A" {
+		return nil, 0, edge.Errorf(edge.EINVALID, "preview: ^GF other than ASCII hex")
+	}
+	total, bpr := atoiOr(p[1], -1), atoiOr(p[3], -1)
+	if bpr <= 0 || bpr > 512 || total <= 0 || total > 1<<20 || total%bpr != 0 {
+		return nil, 0, edge.Errorf(edge.EINVALID, "preview: ^GF of %s bytes, %s a row", p[1], p[3])
+	}
+	bits = make([]byte, 0, total)
+	var row []byte // the current row, in hex digits
+	var prev []byte
+	endRow := func(fill byte) {
+		for len(row) < 2*bpr {
+			row = append(row, fill)
+		}
+		for i := 0; i+1 < len(row); i += 2 {
+			bits = append(bits, hexVal(row[i])<<4|hexVal(row[i+1]))
+		}
+		prev, row = row, nil
+	}
+	repeat := 0
+	for i := 0; i < len(p[4]) && len(bits) < total; i++ {
+		c := p[4][i]
+		switch {
+		case c >= 'G' && c <= 'Y':
+			repeat += int(c-'G') + 1
+		case c >= 'g' && c <= 'z':
+			repeat += (int(c-'g') + 1) * 20
+		case c == ',':
+			endRow('0')
+		case c == '!':
+			endRow('F')
+		case c == ':':
+			if prev == nil {
+				return nil, 0, edge.Errorf(edge.EINVALID, "preview: ^GF repeats a row before the first")
+			}
+			row = append(row[:0], prev...)
+			endRow('0')
+		case hexVal(c) != 0xFF:
+			for range max(repeat, 1) {
+				row = append(row, c)
+			}
+			repeat = 0
+			if len(row) >= 2*bpr {
+				row = row[:2*bpr]
+				endRow('0')
+			}
+		case c == ' ' || c == '\n' || c == '\r':
+		default:
+			return nil, 0, edge.Errorf(edge.EINVALID, "preview: ^GF data has %q", c)
+		}
+	}
+	if len(row) > 0 {
+		endRow('0')
+	}
+	if len(bits) != total {
+		return nil, 0, edge.Errorf(edge.EINVALID, "preview: ^GF of %d bytes has %d", total, len(bits))
+	}
+	return bits, bpr, nil
+}
+
+// hexVal returns the value of a hex digit, 0xFF for another byte.
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 0xFF
 }
 
 func at(p []string, i int) string {

@@ -5,7 +5,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // Label geometry in dots at 203 dpi; zplLabel scales every coordinate to the
@@ -15,12 +19,6 @@ const (
 	labelHeight = 1218 // 6 in
 	margin      = 30
 )
-
-// qrShift is the ^BY bar height set before a QR code. Zebra printers (and
-// zebrash, the renderer behind zpl-renderer-js that tests use) print a ^BQ
-// code that far below its ^FO, so it must be small and known: left at the
-// Code 128's 160 dots, it pushed the QR off the bottom of the label.
-const qrShift = 10
 
 // hexIndicator is the ^FH escape character. Text never contains it raw: it
 // is itself escaped, as are ^ and ~ and every control or non-printable byte.
@@ -38,7 +36,7 @@ func (r Renderer) Label(l edge.Label) ([]byte, error) {
 	if err := checkTracking(l.Tracking); err != nil {
 		return nil, err
 	}
-	if len(l.QR) > qrCapacityQ[len(qrCapacityQ)-1] {
+	if len(l.QR) > qrMaxBytesQ {
 		return nil, edge.Errorf(edge.EINVALID, "label: QR text of %d bytes is too long", len(l.QR))
 	}
 	w, h, err := r.labelSize()
@@ -90,7 +88,9 @@ func (r Renderer) Label(l edge.Label) ([]byte, error) {
 	z.text(margin, 960, 34, colWidth, "Poids : "+formatKg(l.WeightG))
 	z.text(margin, 1010, 34, colWidth, "Articles : "+strconv.Itoa(l.Items))
 	if l.QR != "" {
-		z.qr(560, 940, w-560-margin, h-940-margin, l.QR)
+		if err := z.qr(560, 940, w-560-margin, h-940-margin, l.QR); err != nil {
+			return nil, err
+		}
 	}
 	z.raw("^XZ\n")
 	return z.b, nil
@@ -167,16 +167,63 @@ func (z *zplLabel) code128(w, y, h int, tracking string) {
 	z.field(tracking)
 }
 
-// qr draws text as a QR code (model 2, error correction Q, automatic data
-// mode) at the largest magnification up to 6 (at 203 dpi) that fits w x h.
-func (z *zplLabel) qr(x, y, w, h int, text string) {
-	n := qrModules(len(text), qrCapacityQ[:])
-	mag := clamp(min(z.s(w), z.s(h)-qrShift)/n, 1, min(10, z.s(6)))
-	z.b = append(z.b, "^BY2,3,"+strconv.Itoa(qrShift)...)
-	z.fo(x, y)
-	z.b = append(z.b, "^BQN,2,"...)
-	z.b = strconv.AppendInt(z.b, int64(mag), 10)
-	z.field("QA," + text)
+// qr draws text as a QR code (error correction Q) at the largest
+// magnification up to 6 (at 203 dpi) that fits w x h with its quiet zone,
+// as a ^GF graphic of our own encoder's code (token.QRMatrix): with ^BQ the
+// printer picks the mask pattern itself, and some masks make codes that
+// zxing-family readers miss; ours is read back and drawn with a mask that
+// reads. No text of the code reaches the printer, only the hex of its dots.
+func (z *zplLabel) qr(x, y, w, h int, text string) error {
+	m, err := token.QRMatrix(text, decoder.ErrorCorrectionLevel_Q)
+	if err != nil {
+		return edge.Errorf(edge.EINVALID, "label: QR code of %d bytes: %v", len(text), err)
+	}
+	mag := clamp(min(z.s(w), z.s(h))/(m.GetWidth()+2*qrQuietZone), 1, min(10, z.s(6)))
+	z.b = append(z.b, "^FO"...)
+	z.b = strconv.AppendInt(z.b, int64(z.s(x)+qrQuietZone*mag), 10)
+	z.b = append(z.b, ',')
+	z.b = strconv.AppendInt(z.b, int64(z.s(y)+qrQuietZone*mag), 10)
+	z.b = appendGF(z.b, m, mag)
+	z.b = append(z.b, "^FS\n"...)
+	return nil
+}
+
+// appendGF appends m, with modules of mag dots, as ^GFA: rows of hex
+// digits in ZPL's ASCII compression, where ":" repeats the previous row
+// and "," ends a row with zeros (the mag rows of a module row are one row
+// and mag-1 colons).
+func appendGF(b []byte, m *gozxing.BitMatrix, mag int) []byte {
+	const digits = "0123456789ABCDEF"
+	bpr := (m.GetWidth()*mag + 7) / 8
+	total := bpr * m.GetHeight() * mag
+	b = append(b, "^GFA,"...)
+	for _, n := range []int{total, total, bpr} {
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ',')
+	}
+	row := make([]byte, bpr)
+	for my := range m.GetHeight() {
+		clear(row)
+		for x := range m.GetWidth() * mag {
+			if m.Get(x/mag, my) {
+				row[x/8] |= 0x80 >> (x % 8)
+			}
+		}
+		end := len(row)
+		for end > 0 && row[end-1] == 0 {
+			end--
+		}
+		for _, c := range row[:end] {
+			b = append(b, digits[c>>4], digits[c&0xf])
+		}
+		if end < len(row) {
+			b = append(b, ',')
+		}
+		for range mag - 1 {
+			b = append(b, ':')
+		}
+	}
+	return b
 }
 
 // escapeField returns s as ^FH field data: the hex indicator, ^, ~, every
@@ -249,26 +296,9 @@ func checkTracking(tracking string) error {
 	return nil
 }
 
-// qrCapacityQ holds the byte-mode capacity of QR versions 1 to 40 at error
-// correction level Q.
-var qrCapacityQ = [...]int{
-	11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394, 442, 482,
-	509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283, 1351, 1423, 1499, 1579, 1663,
-}
-
-// qrModules returns the width in modules of the smallest QR code that holds
-// n bytes in byte mode, given the capacity of each version at the chosen
-// error correction level, plus a 4-module quiet zone on each side.
-func qrModules(n int, capacity []int) int {
-	v := len(capacity)
-	for i, c := range capacity {
-		if n <= c {
-			v = i + 1
-			break
-		}
-	}
-	return 17 + 4*v + 8
-}
+// qrMaxBytesQ is the byte-mode capacity of the largest QR code (version
+// 40) at error correction level Q.
+const qrMaxBytesQ = 1663
 
 // fitRunes estimates how many characters of the scalable font h dots high
 // fit in width dots; the font is proportional, so it assumes a broad average.

@@ -1,6 +1,8 @@
 package printer
 
 import (
+	"image"
+	"image/color"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,14 +22,17 @@ type zplCmd struct {
 type zplDoc struct {
 	cmds []zplCmd
 	// fields holds the decoded data of every ^FD: ^FH escapes undone, the
-	// >< of ^BC read as >, and the QA, of ^BQ removed.
+	// >< of ^BC read as >, and the QA, of ^BQ removed; and what gozxing
+	// reads in a ^GF graphic's QR code.
 	fields []string
+	// graphics are the ^GF images, one pixel a dot.
+	graphics []*image.Gray
 }
 
 // knownZPL lists the commands the renderer may write.
 var knownZPL = map[string]bool{
 	"XA": true, "XZ": true, "CI": true, "PW": true, "LL": true, "LH": true, "FO": true,
-	"A0": true, "FH": true, "FD": true, "FS": true, "GB": true, "BY": true, "BC": true, "BQ": true,
+	"A0": true, "FH": true, "FD": true, "FS": true, "GB": true, "GF": true, "BY": true, "BC": true, "BQ": true,
 }
 
 // parseZPL reads zpl and fails t unless it is exactly one label made of
@@ -87,6 +92,12 @@ func parseZPL(t testing.TB, zpl []byte) zplDoc {
 				}
 			}
 			doc.fields = append(doc.fields, data)
+		case "GF":
+			img := gfImage(t, cmd.params)
+			doc.graphics = append(doc.graphics, img)
+			if _, qr := readCodes(t, img); qr != "" {
+				doc.fields = append(doc.fields, qr)
+			}
 		case "FS":
 			hex, barcode = 0, ""
 		}
@@ -126,4 +137,71 @@ func unhex(t testing.TB, s string, ind byte) string {
 		i += 2
 	}
 	return b.String()
+}
+
+// gfImage decodes ^GFA parameters as the renderer writes them (hex rows,
+// "," ending a row with zeros, ":" repeating the previous row; any other
+// byte fails t) into an image with a white border of 16 dots.
+func gfImage(t testing.TB, params string) *image.Gray {
+	t.Helper()
+	p := strings.SplitN(params, ",", 5)
+	if len(p) != 5 || p[0] != "A" || p[1] != p[2] {
+		t.Fatalf("^GF%.40s: want A,total,total,bytes a row,data", params)
+	}
+	total, err1 := strconv.Atoi(p[1])
+	bpr, err2 := strconv.Atoi(p[3])
+	if err1 != nil || err2 != nil || bpr <= 0 || total%bpr != 0 {
+		t.Fatalf("^GF%.40s: bad sizes", params)
+	}
+	var rows [][]byte
+	var row []byte
+	end := func() {
+		for len(row) < bpr {
+			row = append(row, 0)
+		}
+		rows = append(rows, row)
+		row = nil
+	}
+	data := p[4]
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == ',':
+			end()
+		case c == ':':
+			if len(rows) == 0 || len(row) != 0 {
+				t.Fatalf("^GF: ':' not at a row's start")
+			}
+			row = append([]byte(nil), rows[len(rows)-1]...)
+			end()
+		default:
+			if i+1 >= len(data) {
+				t.Fatalf("^GF: odd hex digit at the end")
+			}
+			v, err := strconv.ParseUint(data[i:i+2], 16, 8)
+			if err != nil {
+				t.Fatalf("^GF: %q at %d: %v", data[i:i+2], i, err)
+			}
+			row = append(row, byte(v))
+			i++
+			if len(row) == bpr {
+				end()
+			}
+		}
+	}
+	if len(row) != 0 || len(rows)*bpr != total {
+		t.Fatalf("^GF of %d bytes has %d rows of %d", total, len(rows), bpr)
+	}
+	const border = 16
+	img := image.NewGray(image.Rect(0, 0, bpr*8+2*border, len(rows)+2*border))
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
+	for y, r := range rows {
+		for x := range bpr * 8 {
+			if r[x/8]&(0x80>>(x%8)) != 0 {
+				img.SetGray(border+x, border+y, color.Gray{})
+			}
+		}
+	}
+	return img
 }

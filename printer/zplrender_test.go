@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,8 +51,9 @@ func renderZPL(t *testing.T, wmm, hmm float64, dpmm int, docs ...[]byte) (pngs [
 }
 
 // TestLabelRenderedElsewhere renders labels with a ZPL renderer we did not
-// write and reads their barcodes back with gozxing and zbarimg: the Code 128
-// must give the tracking number and the QR code the label's QR text, at
+// write and reads their barcodes back with gozxing and zbarimg (and the QR
+// code with ZXingReader): the Code 128 must give the tracking number and
+// the QR code (a ^GF graphic of our encoder's code) the label's QR text, at
 // both resolutions and both label sizes, with text that needs ^FH escapes,
 // and with names that try to inject ZPL commands (one label, not two).
 func TestLabelRenderedElsewhere(t *testing.T) {
@@ -114,6 +116,12 @@ func TestLabelRenderedElsewhere(t *testing.T) {
 					if !slices.Contains(got, w) {
 						t.Errorf("label %d: zbarimg read %q, want %q among them", i, got, w)
 					}
+				}
+				if got := zxingTexts(t, pngs[i]); !slices.Contains(got, l.QR) {
+					t.Errorf("label %d: ZXingReader read %q, want %q among them", i, got, l.QR)
+				}
+				if bytes.Contains(docs[i], []byte("^BQ")) {
+					t.Errorf("label %d: a ^BQ QR code, whose mask the printer picks", i)
 				}
 			}
 		})

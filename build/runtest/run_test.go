@@ -64,9 +64,16 @@ func env(t *testing.T, runDir string, addrs map[string]string) []string {
 
 func startScript(t *testing.T, environ []string, args ...string) *script {
 	t.Helper()
+	return startIn(t, testenv.RepoRoot(), environ, filepath.Join(testenv.RepoRoot(), "build", "run.sh"), args...)
+}
+
+// startIn starts a command in dir, in its own process group, its output
+// gathered as a script's.
+func startIn(t *testing.T, dir string, environ []string, name string, args ...string) *script {
+	t.Helper()
 	s := &script{t: t, lines: make(chan string, 100), done: make(chan struct{})}
-	s.cmd = exec.Command(filepath.Join(testenv.RepoRoot(), "build", "run.sh"), args...)
-	s.cmd.Dir = testenv.RepoRoot()
+	s.cmd = exec.Command(name, args...)
+	s.cmd.Dir = dir
 	s.cmd.Env = environ
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw, err := os.Pipe()

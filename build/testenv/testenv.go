@@ -5,11 +5,13 @@
 package testenv
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -108,4 +110,25 @@ func Corpus(tb testing.TB) string {
 		Skip(tb, "barcode corpus not found at "+dir+" (set COMPTOIR_CORPUS)")
 	}
 	return dir
+}
+
+// Buffer is a bytes.Buffer that a program's goroutines may write while a
+// test reads it: a log, or a command's output.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

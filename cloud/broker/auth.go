@@ -29,6 +29,10 @@ type authHook struct {
 	certCN       bool
 	// admitted is on once terminals may connect.
 	admitted *atomic.Bool
+	// clients are the broker's; identities decides whether a connection
+	// may take over a live session of its terminal.
+	clients    *mqtt.Clients
+	identities *identityGuard
 }
 
 func (h *authHook) ID() string { return "comptoir-auth" }
@@ -51,7 +55,9 @@ func (h *authHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 // OnConnectAuthenticate admits the internal user with its password, and a
 // terminal whose username is its id, whose client id is that same id (so
 // that no terminal takes over another's session), whose password matches
-// the registry's hash, and whose will, if any, is its own status.
+// the registry's hash, and whose will, if any, is its own status; while
+// two connections with one identity flap, the one that holds the session
+// keeps it (identityGuard).
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	user := string(pk.Connect.Username)
 	pass := pk.Connect.Password
@@ -89,6 +95,9 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	if subtle.ConstantTimeCompare(cloud.HashSecret(string(pass)), hash) != 1 {
 		h.log.Warn("mqtt connection refused", "terminal", user, "reason", "bad password")
 		return false
+	}
+	if held, ok := h.clients.Get(user); ok && !held.Closed() {
+		return h.identities.takeOver(user, cl.Net.Remote, held.Net.Remote)
 	}
 	return true
 }

@@ -100,6 +100,8 @@ type Broker struct {
 	// OnTerminalDisconnect, when set, is called (on the broker's
 	// goroutine) when a terminal's connection ends.
 	OnTerminalDisconnect func(tid string)
+	// Metrics, when set, counts what the broker refuses.
+	Metrics *Metrics
 	// TLS, when set, makes Addr a TLS listener (terminals connect with
 	// mqtts://). The cloud's own clients then connect through a second,
 	// plain listener on loopback (InternalURL), the only one where the
@@ -149,8 +151,7 @@ func New(p Passwords) *Broker {
 // such, naming the address.
 func (b *Broker) Open() error {
 	logger := b.Logger.With("component", "broker")
-	// mochi logs every connection at Info; only its warnings are kept.
-	quiet := slog.New(levelHandler{Handler: logger.Handler(), min: slog.LevelWarn})
+	quiet := slog.New(mochiHandler{Handler: logger.Handler()})
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Room for any valid message, so that a batch over the protocol's
 	// limit is still read and dead-lettered as TOO_LARGE; beyond, the
@@ -159,7 +160,8 @@ func (b *Broker) Open() error {
 	caps.MaximumSessionExpiryInterval = uint32(SessionExpiry / time.Second)
 	b.caps = caps
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
-	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect, admitted: &b.admitted}
+	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect, admitted: &b.admitted,
+		clients: b.server.Clients, identities: newIdentityGuard(logger, b.Metrics)}
 	if b.TLS != nil || b.TerminalQueue > 0 {
 		hook.internalOnly = internalListener
 	}
@@ -313,22 +315,4 @@ func (b *Broker) Close() error {
 		b.Logger.Warn("mqtt broker close timed out; giving up on its clients (mochi-mqtt/server#488)", "component", "broker")
 		return fmt.Errorf("broker: close: timed out after %s", closeTimeout)
 	}
-}
-
-// levelHandler drops records below min.
-type levelHandler struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelHandler{Handler: h.Handler.WithAttrs(a), min: h.min}
-}
-
-func (h levelHandler) WithGroup(name string) slog.Handler {
-	return levelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
 }

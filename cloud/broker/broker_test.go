@@ -17,6 +17,18 @@ import (
 // whose passwords are "pw-t-1" and "pw-t-2".
 func MustOpen(tb testing.TB) *broker.Broker {
 	tb.Helper()
+	return mustOpenLogged(tb, slog.New(slog.DiscardHandler))
+}
+
+// mustOpenLogged is MustOpen with the broker's log going to logger.
+func mustOpenLogged(tb testing.TB, logger *slog.Logger) *broker.Broker {
+	tb.Helper()
+	return mustOpenWith(tb, func(b *broker.Broker) { b.Logger = logger })
+}
+
+// mustOpenWith is MustOpen with set called on the broker before Open.
+func mustOpenWith(tb testing.TB, set func(*broker.Broker)) *broker.Broker {
+	tb.Helper()
 	hashes := map[string][]byte{"t-1": cloud.HashSecret("pw-t-1"), "t-2": cloud.HashSecret("pw-t-2")}
 	b := broker.New(broker.PasswordsFunc(func(_ context.Context, tid string) ([]byte, error) {
 		if h, ok := hashes[tid]; ok {
@@ -26,6 +38,7 @@ func MustOpen(tb testing.TB) *broker.Broker {
 	}))
 	b.Addr = "127.0.0.1:0"
 	b.Logger = slog.New(slog.DiscardHandler)
+	set(b)
 	if err := b.Open(); err != nil {
 		tb.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 // TestCloseWhileClientsLeave closes the broker while clients disconnect,
@@ -16,9 +18,15 @@ func TestCloseWhileClientsLeave(t *testing.T) {
 		addr := b.ListenAddr()
 		var wg sync.WaitGroup
 		for i := range 8 {
-			c := mustConnect(t, options(b, "t-1", "t-1", "pw-t-1"))
+			// Half internal clients, half terminals, t-1 and t-2 in
+			// turn (more takeovers of one terminal's session would be
+			// an identity conflict, refused).
+			var c paho.Client
 			if i%2 == 0 {
 				c = internal(t, b, "cloud-"+string(rune('a'+i)))
+			} else {
+				tid := []string{"t-1", "t-2"}[i/2%2]
+				c = mustConnect(t, options(b, tid, tid, "pw-"+tid))
 			}
 			wg.Add(1)
 			go func() { defer wg.Done(); c.Disconnect(0) }()

@@ -163,6 +163,7 @@ func (m *Main) openBroker() error {
 		m.broker.OnTerminalDisconnect = m.terminalDisconnected
 		m.broker.TerminalQueue = m.Config.MQTTTerminalQueue
 		m.broker.AcceptRate = m.Config.MQTTAcceptRate
+		m.broker.Metrics = broker.NewMetrics(m.registry)
 		if m.Config.MQTTTLSCert != "" {
 			cfg, err := serverTLS(m.Config.MQTTTLSCert, m.Config.MQTTTLSKey, m.Config.MQTTClientCA, m.log)
 			if err != nil {

@@ -5,30 +5,12 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/cloud/server"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestWebhookListen: webhook-listen subscribes the demo merchant, prints
 // the verified delivery of a new return, refuses an unsigned request, and
@@ -45,7 +27,7 @@ func TestWebhookListen(t *testing.T) {
 	}
 	defer m.Close()
 	addr := freeAddr(t)
-	var out syncBuffer
+	var out testenv.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
