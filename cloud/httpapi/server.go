@@ -131,6 +131,7 @@ func (s *Server) routes() {
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Get("/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listEvents)
+	v1.Get("/epcis/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.epcisEvents)
 	v1.Post("/webhooks", s.auth(cloud.RoleIssuer), s.createWebhook)
 	v1.Get("/webhooks", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listWebhooks)
 	v1.Delete("/webhooks/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.deleteWebhook)
