@@ -10,7 +10,7 @@
 // its return (it expires with the return), POST /v1/receipts/verify (it
 // tells whether a token is genuine, and the status of its parcel to whoever
 // holds the receipt), GET /v1/trust (public keys), GET /track/{tracking},
-// /healthz and /metrics.
+// GET /v1/openapi.json (this API's description), /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
 // Merchants, Partners, Webhooks, Feed, Trust, Fleet, Receipts, Reports).
@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	a.Get("/metrics", s.metrics())
 	a.Get("/track/:tracking", s.limitTrack, s.trackPage)
 
+	a.Get("/v1/openapi.json", s.openAPI)
 	v1 := a.Group("/v1")
 	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
 	v1.Get("/merchants", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.listMerchants)
