@@ -40,6 +40,15 @@ type EventData struct {
 	ReceiptID string `json:"receipt_id,omitempty"`
 	// Location is where a partner's event happened.
 	Location string `json:"location,omitempty"`
+	// Instore is the grading of an in-store receipt (instore.received).
+	Instore *EventInstore `json:"instore,omitempty"`
+}
+
+// EventInstore is what the clerk recorded of an in-store return: each
+// item's grade and where it goes next, and what the customer gets.
+type EventInstore struct {
+	Items      []edge.InstoreItem `json:"items"`
+	Resolution edge.Resolution    `json:"resolution"`
 }
 
 // Event types of DESIGN.md.
@@ -106,23 +115,39 @@ func TerminalEvent(op edge.Operation, p Parcel) (Event, bool) {
 		ID: op.ID, Type: EventType(s), Tracking: op.Tracking, OccurredAt: at, Merchant: p.Merchant,
 		Data: EventData{Tracking: op.Tracking, RAID: p.RAID, OccurredAt: at, Status: s, RelayPoint: op.Terminal},
 	}
-	if s == StatusDeposited {
+	switch s {
+	case StatusDeposited:
 		var d edge.DepositData
 		_ = json.Unmarshal(op.Data, &d) // data without a receipt: none to name
 		ev.Data.ReceiptID = d.ReceiptID
+	case StatusReceivedInStore:
+		var d edge.InstoreData
+		// Data without items (a terminal of before the grading): none to name.
+		if json.Unmarshal(op.Data, &d) == nil && len(d.Items) > 0 {
+			ev.Data.Instore = &EventInstore{Items: d.Items, Resolution: d.Resolution}
+		}
 	}
 	return ev, true
 }
 
-// FeedStore reads the outbox of published events.
-type FeedStore interface {
+// FeedReader reads the outbox of published events in order.
+type FeedReader interface {
 	// Events returns up to limit events in scope recorded after the
 	// position after (0: from the first), in the order they reached their
 	// timelines, and the position of the last one (after when none).
 	Events(ctx context.Context, scope Scope, after uint64, limit int) ([]Event, uint64, error)
+}
+
+// FeedStore reads the outbox of published events.
+type FeedStore interface {
+	FeedReader
 	// EventsHead returns the position of the last event recorded, 0 for
 	// none: a new subscription starts after it.
 	EventsHead(ctx context.Context) (uint64, error)
+	// ParcelEvents returns the events of the timeline of the parcel
+	// tracking in scope, in the timeline's order (occurred_at, then
+	// received_at), with no Seq; a parcel not in scope is ENOTFOUND.
+	ParcelEvents(ctx context.Context, scope Scope, tracking string) ([]Event, error)
 }
 
 // MaxFeedLimit bounds a page of the feed.
@@ -130,7 +155,7 @@ const MaxFeedLimit = 1000
 
 // Feed is the use case of GET /v1/events: a scope's events after a cursor.
 type Feed struct {
-	Store FeedStore
+	Store FeedReader
 }
 
 // Page returns the events in scope after the cursor ("" from the first) and

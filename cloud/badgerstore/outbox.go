@@ -284,3 +284,46 @@ func readEvent(txn *badger.Txn, r ref) (cloud.Event, error) {
 	}
 	return ev, nil
 }
+
+// ParcelEvents implements cloud.Store: the t/ keys of the parcel hold the
+// same references as the outbox, in the timeline's order.
+func (s *Store) ParcelEvents(ctx context.Context, scope cloud.Scope, tracking string) ([]cloud.Event, error) {
+	out := []cloud.Event{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		p, found, err := scopedParcel(txn, scope, tracking)
+		if err != nil {
+			return err
+		} else if !found {
+			return cloud.ErrNotFound("parcel", tracking)
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: timelinePrefix(tracking), PrefetchValues: true, PrefetchSize: 16})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if bytes.HasPrefix(v, []byte("{")) {
+				var e cloud.TimelineEntry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("%s: %w", it.Item().Key(), err)
+				}
+				p.Tracking = tracking
+				out = append(out, cloud.EntryEvent(p, e))
+				continue
+			}
+			ev, err := readEvent(txn, ref{refTerminal, v})
+			if err != nil {
+				return fmt.Errorf("%s: %w", it.Item().Key(), err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	if edge.ErrorCode(err) == edge.ENOTFOUND {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("badgerstore: parcel events: %w", err)
+	}
+	return out, nil
+}

@@ -104,12 +104,14 @@ func do(tb testing.TB, s *httpapi.Server, method, path, key, body string) respon
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	check := req.Clone(req.Context())
 	resp, err := s.App().Test(req, 10000)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkExchange(tb, check, []byte(body), resp.StatusCode, resp.Header, b)
 	return response{resp.StatusCode, b, resp.Header}
 }
 

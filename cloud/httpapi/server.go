@@ -10,7 +10,7 @@
 // its return (it expires with the return), POST /v1/receipts/verify (it
 // tells whether a token is genuine, and the status of its parcel to whoever
 // holds the receipt), GET /v1/trust (public keys), GET /track/{tracking},
-// /healthz and /metrics.
+// GET /v1/openapi.json (this API's description), /healthz and /metrics.
 //
 // Handlers translate: the use cases are in package cloud (Issuer,
 // Merchants, Partners, Webhooks, Feed, Trust, Fleet, Receipts, Reports).
@@ -122,6 +122,7 @@ func (s *Server) routes() {
 	a.Post("/reports/session", s.postReportSession)
 	a.Post("/reports/session/end", s.deleteReportSession)
 
+	a.Get("/v1/openapi.json", s.openAPI)
 	v1 := a.Group("/v1")
 	v1.Post("/merchants", s.auth(cloud.RoleOperator), s.createMerchant)
 	v1.Get("/merchants", s.auth(cloud.RoleOperator, cloud.RoleIssuer), s.listMerchants)
@@ -137,6 +138,7 @@ func (s *Server) routes() {
 	v1.Get("/parcels/:tracking/timeline", s.auth(), s.timeline)
 	v1.Post("/events", s.auth(cloud.RolePartner), s.postEvents)
 	v1.Get("/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listEvents)
+	v1.Get("/epcis/events", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.epcisEvents)
 	v1.Post("/webhooks", s.auth(cloud.RoleIssuer), s.createWebhook)
 	v1.Get("/webhooks", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.listWebhooks)
 	v1.Delete("/webhooks/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.deleteWebhook)

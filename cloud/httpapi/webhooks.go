@@ -13,6 +13,15 @@ type webhookWithSecret struct {
 	Secret string `json:"secret"`
 }
 
+// view is w as the API shows it: its log a list, empty before the first
+// attempt (openapi.json), never null.
+func view(w cloud.Webhook) cloud.Webhook {
+	if w.Log == nil {
+		w.Log = []cloud.DeliveryAttempt{}
+	}
+	return w
+}
+
 // createWebhook subscribes the issuer key's merchant: {"url","events"}
 // answers 201 with the subscription and its secret.
 func (s *Server) createWebhook(c *fiber.Ctx) error {
@@ -24,7 +33,7 @@ func (s *Server) createWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(webhookWithSecret{Webhook: w, Secret: secret})
+	return c.Status(fiber.StatusCreated).JSON(webhookWithSecret{Webhook: view(w), Secret: secret})
 }
 
 // listWebhooks answers the subscriptions in the key's scope, without
@@ -33,6 +42,9 @@ func (s *Server) listWebhooks(c *fiber.Ctx) error {
 	ws, err := s.Webhooks.List(c.UserContext(), scope(c))
 	if err != nil {
 		return err
+	}
+	for i := range ws {
+		ws[i] = view(ws[i])
 	}
 	return c.JSON(fiber.Map{"webhooks": ws})
 }
@@ -52,7 +64,7 @@ func (s *Server) rotateWebhookSecret(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(webhookWithSecret{Webhook: w, Secret: secret})
+	return c.JSON(webhookWithSecret{Webhook: view(w), Secret: secret})
 }
 
 // replayWebhook delivers again the events after a feed cursor:
@@ -70,5 +82,5 @@ func (s *Server) replayWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(w)
+	return c.JSON(view(w))
 }

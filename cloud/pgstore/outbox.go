@@ -183,3 +183,42 @@ func outEvent(p cloud.Parcel, op *string, e cloud.TimelineEntry, status string) 
 
 // maxInt64 is the largest cursor the outbox can have passed.
 const maxInt64 = 1<<63 - 1
+
+// ParcelEvents implements cloud.Store: the parcel in scope, then its
+// terminals' events that mark a status and its API entries, in the order of
+// Timeline.
+func (s *Store) ParcelEvents(ctx context.Context, scope cloud.Scope, tracking string) ([]cloud.Event, error) {
+	p, err := s.FindParcel(ctx, scope, tracking)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT op::text, '', occurred_at, received_at, '', id
+		FROM events WHERE tracking = $1 AND status IS NOT NULL
+		UNION ALL
+		SELECT NULL, status, occurred_at, received_at, location, event_id
+		FROM timeline_entries WHERE tracking = $1
+		ORDER BY 3, 4, 6`, p.Tracking)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: parcel events: %w", err)
+	}
+	defer rows.Close()
+	out := []cloud.Event{}
+	for rows.Next() {
+		var op *string
+		var status string
+		var e cloud.TimelineEntry
+		if err := rows.Scan(&op, &status, &e.OccurredAt, &e.ReceivedAt, &e.Location, &e.EventID); err != nil {
+			return nil, fmt.Errorf("pgstore: parcel events: %w", err)
+		}
+		ev, err := outEvent(p, op, e, status)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: parcel events of %s: %w", tracking, err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: parcel events: %w", err)
+	}
+	return out, nil
+}

@@ -209,3 +209,67 @@ func testOutboxCursorUnderLoad(t *testing.T, s cloud.Store) {
 		t.Fatalf("read %d events, want %d: the cursor passed some", len(seen), writers*each*3)
 	}
 }
+
+// testParcelEvents: the events of one parcel are those of the feed, in the
+// timeline's order, with an in-store receipt's grading; another merchant's
+// parcel, or an unknown one, is ENOTFOUND.
+func testParcelEvents(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	for _, r := range []cloud.Return{
+		{ID: "ra-a", Merchant: "acme", Tracking: "TRKA", CreatedAt: t0},
+		{ID: "ra-b", Merchant: "bolt", Tracking: "TRKB", CreatedAt: t0},
+		{ID: "ra-c", Merchant: "acme", Tracking: "TRKC", CreatedAt: t0},
+	} {
+		if err := s.CreateReturn(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stored out of time order: the handover first, in another batch.
+	mustStore(t, s, "t-1", deposit("t-1", 1, "TRKB", "ra-b"))
+	mustStore(t, s, "t-1", Op("t-1", 3, edge.OpParcelHandedOver, "TRKA", t0.Add(time.Hour)), deposit("t-1", 2, "TRKA", "ra-a"))
+	in := Op("t-1", 4, edge.OpInstoreReceived, "TRKC", t0.Add(time.Minute))
+	grading := edge.InstoreData{RAID: "ra-c", Resolution: edge.ResolutionRefund, Items: []edge.InstoreItem{
+		{SKU: "SKU-1", Qty: 1, Condition: edge.ConditionNew, Disposition: edge.DispositionRestock},
+		{SKU: "SKU-2", Qty: 2, Condition: edge.ConditionDamaged, Disposition: edge.DispositionRecycle},
+	}}
+	in.Data, _ = json.Marshal(grading)
+	mustStore(t, s, "t-1", in)
+	e := cloud.TimelineEntry{Status: cloud.StatusInTransit, OccurredAt: t0.Add(2 * time.Hour), ReceivedAt: t0.Add(2 * time.Hour), Location: "hub", Source: cloud.SourcePartner, EventID: "p-1"}
+	if _, err := s.AddPartnerEntry(ctx, cloud.MerchantScope("acme"), "TRKA", e, func(p cloud.Parcel) (cloud.Parcel, error) { return p, nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := s.ParcelEvents(ctx, cloud.MerchantScope("acme"), "TRKA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "return.created:TRKA return.deposited:TRKA parcel.handed_over:TRKA parcel.in_transit:TRKA"; summary(got) != want {
+		t.Fatalf("TRKA's events = %s\nwant %s", summary(got), want)
+	}
+	// The same events as the feed's, in the timeline's order.
+	byID := map[string]cloud.Event{}
+	for _, ev := range mustFeed(t, s, "acme") {
+		ev.Seq = 0
+		byID[ev.ID] = ev
+	}
+	for _, ev := range got {
+		if f, ok := byID[ev.ID]; !ok || f.Type != ev.Type || f.Data != ev.Data || !f.OccurredAt.Equal(ev.OccurredAt) || f.Merchant != ev.Merchant {
+			t.Errorf("parcel event %+v\nfeed's %+v", ev, f)
+		}
+	}
+	net, err := s.ParcelEvents(ctx, cloud.Network, "TRKC")
+	if err != nil || len(net) != 2 || net[1].Data.Instore == nil {
+		t.Fatalf("TRKC's events in the network's scope = %+v, %v", net, err)
+	}
+	if g := net[1].Data.Instore; g.Resolution != grading.Resolution || len(g.Items) != 2 || g.Items[1] != grading.Items[1] {
+		t.Errorf("in-store grading = %+v, want %+v", g, grading)
+	}
+	for _, tt := range []struct {
+		scope    cloud.Scope
+		tracking string
+	}{{cloud.MerchantScope("bolt"), "TRKA"}, {cloud.MerchantScope("acme"), "TRKB"}, {cloud.Network, "NOPE1"}, {cloud.MerchantScope("acme"), "bad tracking"}} {
+		if evs, err := s.ParcelEvents(ctx, tt.scope, tt.tracking); edge.ErrorCode(err) != edge.ENOTFOUND {
+			t.Errorf("ParcelEvents(%v, %s) = %s, %v; want ENOTFOUND", tt.scope, tt.tracking, summary(evs), err)
+		}
+	}
+}
