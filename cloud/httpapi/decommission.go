@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,7 +32,7 @@ func decodeDecommission(body []byte) (string, error) {
 	if err := dec.Decode(&req); err != nil {
 		return "", edge.Errorf(edge.EINVALID, "The request body must be {\"reason\":\"...\"}: %v.", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() is false before a stray "}" or "]"
 		return "", edge.Errorf(edge.EINVALID, "The request body has data after its JSON value.")
 	}
 	return cloud.CheckReason(req.Reason)

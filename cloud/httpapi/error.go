@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -63,7 +64,7 @@ func decode(c *fiber.Ctx, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return edge.Errorf(edge.EINVALID, "The request body is not valid JSON: %v.", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() is false before a stray "}" or "]"
 		return edge.Errorf(edge.EINVALID, "The request body has data after its JSON value.")
 	}
 	return nil

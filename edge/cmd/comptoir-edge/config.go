@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -115,7 +116,7 @@ func (c *Config) ReadConfigFile(path string) error {
 	if err := dec.Decode(c); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() is false before a stray "}" or "]"
 		return fmt.Errorf("config %s: text after the JSON object", path)
 	}
 	return nil
