@@ -31,7 +31,7 @@ func MustRun(tb testing.TB, dir string, extra ...string) *server.Main {
 func mustRun(tb testing.TB, m *server.Main, dir string, extra ...string) *server.Main {
 	tb.Helper()
 	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.ParseFlags(append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)); err != nil {
+	if err := m.ParseFlags(serveFlags(dir, extra...)); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {
@@ -39,6 +39,12 @@ func mustRun(tb testing.TB, m *server.Main, dir string, extra ...string) *server
 	}
 	tb.Cleanup(func() { m.Close() })
 	return m
+}
+
+// serveFlags are the flags of a demo cloud in dir on free loopback ports,
+// then extra.
+func serveFlags(dir string, extra ...string) []string {
+	return append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)
 }
 
 // call makes an HTTP request with a JSON body and decodes a JSON answer

@@ -20,7 +20,7 @@ func runErr(t *testing.T, dir string, extra ...string) error {
 	t.Helper()
 	m := server.NewMain()
 	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.ParseFlags(append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)); err != nil {
+	if err := m.ParseFlags(serveFlags(dir, extra...)); err != nil {
 		t.Fatal(err)
 	}
 	err := m.Run(context.Background())
