@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-scan cross cross-check package clean
+.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-ab bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
@@ -51,6 +51,11 @@ lint:
 # Benchmarks of DESIGN.md's targets; medians over several runs.
 bench:
 	./build/bench.sh
+
+# One benchmark of two commits in one command, alternated, with medians and
+# the change: make bench-ab BEFORE=56226df AFTER=HEAD PKG=./edge/cmd/comptoir-edge BENCH='BenchmarkKioskScan$$' BENCHTIME=100x
+bench-ab:
+	./build/benchab.sh "$(BEFORE)" "$(AFTER)" "$(PKG)" "$(BENCH)" "$(or $(BENCHTIME),1s)" "$(or $(COUNT),3)"
 
 # The scanner against stock gozxing, zbarimg and ZXingReader on ../shared/corpus.
 bench-scan:
