@@ -119,7 +119,7 @@ docs-print:
 .PHONY: docs-kiosk
 docs-kiosk:
 	mkdir -p docs/kiosk
-	$(GO) test -count=1 -run 'TestKioskScreens|TestKioskOffline' ./edge/cmd/comptoir-edge -args -kiosk-docs=$(CURDIR)/docs/kiosk
+	$(GO) test -count=1 -run 'TestKioskScreens|TestKioskOffline|TestKioskScale|TestKioskMonthStatement|TestKioskPrinterStates' ./edge/cmd/comptoir-edge -args -kiosk-docs=$(CURDIR)/docs/kiosk
 
 # The report page's screenshot for the README (docs/reports/report.png).
 .PHONY: docs-reports

@@ -45,6 +45,10 @@ async function scaleRead() {
   if (w.state === "stable" && w.refusal) p.textContent = t("scale_overweight", { weight, max: fmtWeight(max) });
   else if (w.state === "stable" && !w.ready) p.textContent = t("scale_empty");
   else p.textContent = tOr("scale_" + w.state, "scale_fault", { weight });
+  // A warning that wraps below the fold of a small screen is brought into
+  // view, once per new message, so that the clerk sees it.
+  if (p.className === "refused" && p.textContent !== p.dataset.shown) p.scrollIntoView({ block: "nearest" });
+  p.dataset.shown = p.textContent;
   if (scaleTyped) return;
   // The field follows the scale: a stable weight fills it, anything else
   // empties it, so that no weight the scale no longer shows is deposited.

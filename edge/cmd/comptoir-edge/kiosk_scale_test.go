@@ -82,6 +82,9 @@ func TestKioskScale(t *testing.T) {
 				t.Errorf("%s at %s: state %q, field %q; want %q, %q", st.line, sz.name, got[0], got[1], st.state, st.field)
 			}
 			if st.state != "stable" || st.field != "" {
+				// A warning is where the clerk's eye is, even when
+				// it wraps below the fold of the small screen.
+				inView(t, ctx, st.line+" at "+sz.name, "#scale")
 				kioskShot(t, ctx, t.TempDir(), sz.name, "scale-"+st.state, data...)
 			}
 		}

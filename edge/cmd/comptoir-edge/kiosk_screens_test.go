@@ -12,7 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	cloudpkg "github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/scanner/token"
 )
 
 // TestKioskScreens runs every job of the counter through the kiosk in a
@@ -28,7 +30,28 @@ import (
 // out of the screen, under 48 px or unlabelled, for words that are not the
 // catalog's, and by axe-core; it is saved as PNG.
 func TestKioskScreens(t *testing.T) {
-	issuer, dir := issuerTerminal(t, "term-kiosk-screens")
+	// A terminal enrolled with a real cloud, so that the screens show the
+	// counter online (TestKioskOffline shows it offline); the codes are
+	// signed by the demo merchant with a key of its own, registered first.
+	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
+	t.Cleanup(func() { cloud.Close() })
+	issuer, _ := token.GenerateKey("kiosk-screens")
+	if code := operator.do("POST", "/v1/merchants/"+cloudpkg.DemoMerchant+"/keys",
+		map[string]string{"kid": issuer.ID, "public_key": token.EncodePublicKey(issuer.Public())}, nil); code != http.StatusCreated {
+		t.Fatalf("register the merchant's key: %d", code)
+	}
+	signRA := func(_ *testing.T, k token.Key, tracking string, mod func(*edge.ReturnAuthorisation)) string {
+		return signRA(t, k, tracking, func(ra *edge.ReturnAuthorisation) {
+			ra.Issuer = cloudpkg.DemoMerchant
+			if mod != nil {
+				mod(ra)
+			}
+		})
+	}
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-kiosk-screens", "Relais Test", dir); err != nil {
+		t.Fatal(err)
+	}
 	// The counter's clock, moved back to put parcels on the shelf days ago.
 	var back atomic.Int64
 	m, c := startTerminalAt(t, dir, func() time.Time { return time.Now().Add(-time.Duration(back.Load())) })
