@@ -40,7 +40,7 @@ fuzz:
 # through the Go module proxy (like nfpm below). govulncheck also needs
 # vuln.go.dev: build/vulncheck.sh skips it with a message when that is
 # unreachable (and fails instead under COMPTOIR_REQUIRE_INTEGRATION=1).
-STATICCHECK         ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+STATICCHECK         ?= GO=$(GO) ./build/gotool.sh honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK_VERSION ?= v1.10.0
 lint:
 	$(GO) vet ./...
@@ -84,7 +84,7 @@ cross-check:
 # Debian packages (comptoir-edge, comptoir-cloud) for each of $(ARCHES),
 # made by nfpm fetched through the Go module proxy (pinned; nothing else is
 # downloaded). Versions that do not start with a digit become 0.0.0+VERSION.
-NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.44.0
+NFPM        ?= GO=$(GO) ./build/gotool.sh github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.44.0
 PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v//; /^[0-9]+\./!s/^/0.0.0+/; s/-/./g')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 # nfpm-version fetches nfpm (or finds it in the module cache): the
