@@ -95,6 +95,9 @@ type ReceiptDoc struct {
 	WeightG    int
 	// Token is the signed receipt, printed as a QR code.
 	Token string
+	// TimeSynced says At agreed with the cloud's time (Receipt.TimeSynced);
+	// a receipt without it says its time was not checked.
+	TimeSynced bool
 }
 
 // ManifestDoc is what a printed handover manifest shows: the list of parcels

@@ -59,7 +59,9 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	for n, ev := range b.Events {
 		seqs[n] = ev.Seq
 	}
-	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs)})
+	// The ack carries the cloud's time: terminals measure their clock by
+	// it (edge.TrustedClock.Sync).
+	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs), At: i.now().UTC()})
 	// Counted before the ack leaves, so that whoever sees the ack sees the
 	// counts too.
 	i.metrics.Events.Add(float64(res.Stored))
@@ -102,6 +104,14 @@ func (i *Ingest) handleStatus(m message, tid string) {
 		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(refused)).Inc()
 		i.deadLetter(m, tid, refused)
 		return
+	}
+	if st.Online && st.ClockUnsynced && !m.retained {
+		// The terminal has no recent reading of the cloud's time (it just
+		// started, or sent nothing for a day): an ack of no ranges gives
+		// it. Only such terminals get one, so a fleet's statuses cost no
+		// messages back.
+		i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
+			wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
 	}
 	u := cloud.StatusUpdate{Online: st.Online}
 	if st.Online {

@@ -89,6 +89,10 @@ type Config struct {
 	// CAFile, CertFile and KeyFile configure TLS; setting any of them turns
 	// TLS on even for a tcp:// URL.
 	CAFile, CertFile, KeyFile string
+	// CloudTime, when set, is given the cloud's time of every ack that
+	// carries one (edge.TrustedClock.Sync), on paho's goroutine: it must
+	// not block.
+	CloudTime func(at time.Time)
 }
 
 // Uplink drains an outbox to the cloud over MQTT and receives the cloud's

@@ -357,6 +357,27 @@ func TestTrustAndCommands(t *testing.T) {
 	publish(t, addr, wire.TrustTopic, true, nil)
 }
 
+// TestCloudTime hands the cloud's time of acks to CloudTime: that of an
+// ack with only a time, and none for an ack without one.
+func TestCloudTime(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("time")
+	times := make(chan time.Time, 16)
+	u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Logger: quiet(t), CloudTime: func(at time.Time) { times <- at }}, newOutbox(tid, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUplink(t, u)
+	waitFor(t, "connected", u.Connected)
+	acks := wire.TerminalTopic(tid, wire.KindAcks)
+	at := time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC)
+	publish(t, addr, acks, false, []byte(`{"v":1,"ranges":[]}`))
+	publish(t, addr, acks, false, wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: at}))
+	if got := recv(t, times); !got.Equal(at) {
+		t.Fatalf("cloud time %v, want %v (the ack without a time gives none)", got, at)
+	}
+}
+
 func TestMalformedAckDoesNotStopDrain(t *testing.T) {
 	_, addr := startBroker(t, "127.0.0.1:0")
 	tid := uniqueTID("badack")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,8 @@ type Main struct {
 	signIn     *edge.SignIn
 	commands   *edge.Commands
 	clock      *edge.TrustedClock
+	// clockWrong is the clock's wrongness last logged (syncClock).
+	clockWrong atomic.Bool
 	// journalEncrypted says whether a key was found for the journal.
 	journalEncrypted bool
 	// wall is the system clock of the trusted clock; time.Now when nil.
@@ -178,7 +181,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.uplink, err = uplink.New(uplink.Config{
 		BrokerURL: m.enrollment.MQTT.URL, Terminal: tid,
 		Username: m.enrollment.MQTT.Username, Password: m.enrollment.MQTT.Password,
-		Version: Version, Logger: m.Logger,
+		Version: Version, Logger: m.Logger, CloudTime: m.syncClock,
 	}, m.journal)
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)
@@ -197,6 +200,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust, Now: m.clock.Now}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
+	m.desk.TimeSynced = m.clock.Synced
 	m.desk.Renderer = cfg.Printing
 	m.desk.Appended = func(op edge.Operation) {
 		m.clock.Observe(op.OccurredAt)
@@ -360,6 +364,15 @@ type Status struct {
 	// time since start (edge.TrustedClock); ClockBehindS says by how much.
 	ClockBehind  bool    `json:"clock_behind"`
 	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
+	// ClockSynced is on when the counter's time agrees with the cloud's,
+	// read less than a day ago (edge.ClockState); receipts say it too.
+	// ClockWrong is on when the system clock is known to be wrong (behind,
+	// or off the cloud's time by more than 5 s); ClockSkewS is its offset
+	// from the cloud's time (positive: ahead), once the cloud's time was
+	// read.
+	ClockSynced bool     `json:"clock_synced"`
+	ClockWrong  bool     `json:"clock_wrong"`
+	ClockSkewS  *float64 `json:"clock_skew_s,omitempty"`
 	// PrinterStates says why a printer is down (paper out, head open,
 	// paused, unreachable, failing) and when its next job is tried.
 	PrinterStates []edge.PrinterStatus `json:"printer_states"`
@@ -396,8 +409,14 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
 		DiskWarning: m.journal.DiskWarning(),
 	}
-	if behind := m.clock.Behind(); behind > 0 {
-		st.ClockBehind, st.ClockBehindS = true, behind.Seconds()
+	clock := m.clock.State()
+	if clock.Behind > 0 {
+		st.ClockBehind, st.ClockBehindS = true, clock.Behind.Seconds()
+	}
+	st.ClockSynced, st.ClockWrong = clock.Synced, clock.Wrong()
+	if clock.SkewKnown {
+		skew := clock.Skew.Seconds()
+		st.ClockSkewS = &skew
 	}
 	if pending > 0 && !oldest.IsZero() {
 		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
@@ -439,7 +458,23 @@ func (m *Main) wireStatus() wire.Status {
 	return wire.Status{
 		Version: Version, OutboxPending: st.OutboxPending, OutboxOldestAgeS: st.OutboxOldestAgeS,
 		Printers: st.Printers, DiskFreeBytes: st.DiskFreeBytes, Shelf: st.Shelf,
-		DiskWarning: st.DiskWarning,
+		DiskWarning: st.DiskWarning, ClockUnsynced: !st.ClockSynced, ClockWrong: st.ClockWrong,
+	}
+}
+
+// syncClock gives the cloud's time of an ack to the trusted clock (on
+// paho's goroutine: quick), and logs when the system clock is found wrong
+// or right again.
+func (m *Main) syncClock(at time.Time) {
+	m.clock.Sync(at)
+	st := m.clock.State()
+	if wrong := st.Wrong(); m.clockWrong.Swap(wrong) != wrong {
+		log := m.Logger.With("component", "clock")
+		if wrong {
+			log.Warn("system clock off the cloud's time", "skew", st.Skew.String(), "behind", st.Behind.String(), "synced", st.Synced)
+		} else {
+			log.Info("system clock agrees with the cloud's time", "skew", st.Skew.String())
+		}
 	}
 }
 

@@ -2,15 +2,35 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/comptoir/comptoir/scanner/token"
 )
+
+// startSkewed runs a Main in dir whose system clock is off by skew (read
+// at every call), signed in as the demo clerk; the caller closes it.
+func startSkewed(t *testing.T, dir string, skew *atomic.Int64) (*Main, *client) {
+	t.Helper()
+	m := NewMain()
+	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Config.DataDir, m.Config.HTTPAddr, m.Config.Demo = dir, "127.0.0.1:0", true
+	m.wall = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, m.URL())
+	if code := c.do("POST", "/api/session", map[string]string{"pin": "1234"}, nil); code != http.StatusCreated {
+		t.Fatalf("sign in: %d", code)
+	}
+	return m, c
+}
 
 // TestClockSetBackUnderTheAgent moves the system clock of a running agent
 // two days back, restarts it so, and sets it right: deposits are never
@@ -20,20 +40,7 @@ func TestClockSetBackUnderTheAgent(t *testing.T) {
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-clock", token.NewTrustList())
 	var skew atomic.Int64
-	start := func() (*Main, *client) {
-		m := NewMain()
-		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		m.Config.DataDir, m.Config.HTTPAddr, m.Config.Demo = dir, "127.0.0.1:0", true
-		m.wall = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-		if err := m.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		c := newClient(t, m.URL())
-		if code := c.do("POST", "/api/session", map[string]string{"pin": "1234"}, nil); code != http.StatusCreated {
-			t.Fatalf("sign in: %d", code)
-		}
-		return m, c
-	}
+	start := func() (*Main, *client) { return startSkewed(t, dir, &skew) }
 	deposit := func(c *client, n int) time.Time {
 		t.Helper()
 		var dep struct {
@@ -93,4 +100,106 @@ func TestClockSetBackUnderTheAgent(t *testing.T) {
 		t.Errorf("deposit with the clock set right dated %v, before %v", fourth, third)
 	}
 	wantBehind(m, c, false)
+}
+
+// TestClockSyncedWithTheCloud runs a terminal against a whole cloud and
+// moves its system clock: on time, its receipts say their time was synced;
+// two days behind, it runs from the cloud's time (synced, but the clock
+// shown wrong); an hour ahead, the skew is measured, the clock is wrong and
+// receipts say their time was not synced.
+func TestClockSyncedWithTheCloud(t *testing.T) {
+	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
+	t.Cleanup(func() { cloud.Close() })
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-sync", "Relais", dir); err != nil {
+		t.Fatal(err)
+	}
+	var skew atomic.Int64
+	m, c := startSkewed(t, dir, &skew)
+	t.Cleanup(func() { m.Close() })
+
+	type status struct {
+		ClockSynced bool     `json:"clock_synced"`
+		ClockWrong  bool     `json:"clock_wrong"`
+		ClockSkewS  *float64 `json:"clock_skew_s"`
+	}
+	waitClock := func(what string, ok func(status) bool) status {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var st status
+			if code := c.do("GET", "/api/status", nil, &st); code != http.StatusOK {
+				t.Fatalf("status: %d", code)
+			}
+			if ok(st) {
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: status never said so: %+v", what, st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	type receipt struct {
+		TimeSynced bool   `json:"time_synced"`
+		Token      string `json:"token"`
+	}
+	deposit := func(n int) (time.Time, receipt) {
+		t.Helper()
+		var dep struct {
+			Deposit struct {
+				OccurredAt time.Time `json:"occurred_at"`
+			} `json:"deposit"`
+			Receipt receipt `json:"receipt"`
+		}
+		if code := c.do("POST", "/api/deposits", map[string]any{"code": s10(n), "weight_g": 500}, &dep); code != http.StatusCreated {
+			t.Fatalf("deposit %d: %d", n, code)
+		}
+		claims, _ := base64.RawURLEncoding.DecodeString(strings.Split(dep.Receipt.Token, ".")[1])
+		if got := strings.Contains(string(claims), `"sync":true`); got != dep.Receipt.TimeSynced {
+			t.Errorf("deposit %d: time_synced %v, claims %s", n, dep.Receipt.TimeSynced, claims)
+		}
+		return dep.Deposit.OccurredAt, dep.Receipt
+	}
+
+	// On time: the status sent at connect said the clock was not synced,
+	// and the cloud answered with its time.
+	waitClock("clock on time", func(s status) bool { return s.ClockSynced && !s.ClockWrong && s.ClockSkewS != nil })
+	if _, r := deposit(601); !r.TimeSynced {
+		t.Error("receipt of a terminal on the cloud's time does not say it was synced")
+	}
+	if v := metricValue(t, m.URL(), "comptoir_edge_clock_synced"); v != 1 {
+		t.Errorf("comptoir_edge_clock_synced %v on time, want 1", v)
+	}
+
+	// Two days behind: the counter keeps the cloud's time (read at the
+	// last ack, carried by the monotonic clock) and says the clock is wrong.
+	skew.Store(int64(-48 * time.Hour))
+	at, r := deposit(602)
+	if d := time.Since(at); d < -time.Minute || d > time.Minute || !r.TimeSynced {
+		t.Errorf("deposit with the clock two days behind dated %v (%v from now), synced %v; want now and synced", at, d, r.TimeSynced)
+	}
+	st := waitClock("clock two days behind", func(s status) bool { return s.ClockWrong && s.ClockSkewS != nil && *s.ClockSkewS < -47*3600 })
+	if !st.ClockSynced {
+		t.Errorf("clock behind, running from the cloud's time: %+v, want synced", st)
+	}
+	if v := metricValue(t, m.URL(), "comptoir_edge_clock_skew_seconds"); v > -47*3600 {
+		t.Errorf("comptoir_edge_clock_skew_seconds %v two days behind, want about -172800", v)
+	}
+
+	// An hour ahead: only the cloud can tell; the counter's time is the
+	// system's (operations stay in order), so receipts are not synced.
+	skew.Store(int64(time.Hour))
+	waitClock("clock an hour ahead", func(s status) bool {
+		return s.ClockWrong && !s.ClockSynced && s.ClockSkewS != nil && *s.ClockSkewS > 3500
+	})
+	if _, r := deposit(603); r.TimeSynced {
+		t.Error("receipt of a clock an hour ahead says its time was synced")
+	}
+	if v := metricValue(t, m.URL(), "comptoir_edge_clock_synced"); v != 0 {
+		t.Errorf("comptoir_edge_clock_synced %v an hour ahead, want 0", v)
+	}
+	if v := metricValue(t, m.URL(), "comptoir_edge_clock_skew_seconds"); v < 3500 {
+		t.Errorf("comptoir_edge_clock_skew_seconds %v an hour ahead, want about 3600", v)
+	}
 }

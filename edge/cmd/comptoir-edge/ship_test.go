@@ -126,7 +126,7 @@ func TestMetricsLintAndUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	edgeBody := waitMetric(t, kiosk.base+"/metrics", "comptoir_edge_print_jobs_total", "comptoir_edge_refusals_total")
+	edgeBody := waitMetric(t, kiosk.base+"/metrics", "comptoir_edge_print_jobs_total", "comptoir_edge_refusals_total", "comptoir_edge_clock_skew_seconds")
 	cloudBody := waitMetric(t, cloud.HTTPURL()+"/metrics", `comptoir_fleet_terminals{state="online"} 2`, "comptoir_cloud_ingest_events_total")
 	for name, body := range map[string]string{"edge": edgeBody, "cloud": cloudBody} {
 		cmd := exec.Command(promtool, "check", "metrics")
