@@ -47,7 +47,9 @@ type Main struct {
 	desk       *edge.Desk
 	signIn     *edge.SignIn
 	commands   *edge.Commands
-	clock      *edge.TrustedClock
+	// upkeepPolicy scrubs and compacts the journal (upkeep.go).
+	upkeepPolicy *edge.Upkeep
+	clock        *edge.TrustedClock
 	// clockWrong is the clock's wrongness last logged (syncClock).
 	clockWrong atomic.Bool
 	// journalEncrypted says whether a key was found for the journal.
@@ -215,6 +217,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.clock.Observe(op.OccurredAt)
 			m.uplink.Notify()
 		},
+	}
+	m.upkeepPolicy = &edge.Upkeep{
+		Journal: m.journal, Now: now, Logger: m.Logger.With("component", "upkeep"),
+		Retention: time.Duration(cfg.Retention), HistoryRetention: time.Duration(cfg.HistoryRetention),
 	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")

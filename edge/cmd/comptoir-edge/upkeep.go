@@ -19,8 +19,10 @@ var (
 	statusCheckEvery = 5 * time.Second
 )
 
-// upkeep compacts the journal (acked operations past the retention
-// period; unacked ones are never touched) and republishes the retained
+// upkeep runs the journal's upkeep policy (edge.Upkeep: personal data
+// scrubbed a retention period after a return ended, acked operations
+// compacted after the history's; unacked ones are never touched) and
+// republishes the retained
 // status when a figure operators act on changes: a printer goes down or
 // up, the journal passes 80 % of its disk budget, the backlog empties or
 // starts. The uplink republishes it every minute anyway.
@@ -36,8 +38,8 @@ func (m *Main) upkeep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-compact.C:
-			if _, err := m.journal.Compact(ctx, time.Duration(m.Config.Retention)); err != nil && ctx.Err() == nil {
-				log.Error("journal compaction", "error", err)
+			if err := m.upkeepPolicy.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("journal upkeep", "error", err)
 			}
 			compact.Reset(compactEvery)
 		case <-check.C:
