@@ -92,11 +92,7 @@ type Acks struct {
 }
 
 // PrinterStatus is one printer's state in a status message.
-type PrinterStatus struct {
-	Up      bool   `json:"up"`
-	State   string `json:"state,omitempty"` // ready, paper_out, head_open, paused, offline
-	Pending int    `json:"pending"`
-}
+type PrinterStatus = edge.PrinterSummary
 
 // Status is the retained payload of the status topic, and (with Online false
 // and nothing else) the last will.

@@ -49,6 +49,7 @@ type Main struct {
 	commands   *edge.Commands
 	// upkeepPolicy scrubs and compacts the journal (upkeep.go).
 	upkeepPolicy *edge.Upkeep
+	statusReport *edge.StatusReport
 	clock        *edge.TrustedClock
 	// clockWrong is the clock's wrongness last logged (syncClock).
 	clockWrong atomic.Bool
@@ -222,6 +223,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Journal: m.journal, Now: now, Logger: m.Logger.With("component", "upkeep"),
 		Retention: time.Duration(cfg.Retention), HistoryRetention: time.Duration(cfg.HistoryRetention),
 	}
+	m.statusReport = &edge.StatusReport{
+		Terminal: tid, Version: Version, Journal: m.journal, Printers: m.runner, Clock: m.clock,
+		Online: m.uplink.Connected, DiskFree: func() uint64 { return diskFree(cfg.DataDir) },
+	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
 	m.signIn.Now = now
@@ -352,109 +357,10 @@ func (m *Main) revoke(raIDs []string) error {
 	return nil
 }
 
-// Status is the body of GET /api/status.
-type Status struct {
-	Terminal         string                        `json:"terminal"`
-	Version          string                        `json:"version"`
-	Online           bool                          `json:"online"`
-	OutboxPending    int                           `json:"outbox_pending"`
-	OutboxOldestAgeS float64                       `json:"outbox_oldest_age_s"`
-	Printers         map[string]wire.PrinterStatus `json:"printers"`
-	DiskFreeBytes    uint64                        `json:"disk_free_bytes"`
-	Shelf            int                           `json:"shelf"`
-	LastSeq          uint64                        `json:"last_seq"`
-	// DiskWarning is on past 80 % of the journal's disk budget.
-	DiskWarning bool `json:"disk_warning"`
-	// ClockBehind is on when the system clock is behind the last
-	// journalled operation: the counter then runs from that time plus the
-	// time since start (edge.TrustedClock); ClockBehindS says by how much.
-	ClockBehind  bool    `json:"clock_behind"`
-	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
-	// ClockSynced is on when the counter's time agrees with the cloud's,
-	// read less than a day ago (edge.ClockState); receipts say it too.
-	// ClockWrong is on when the system clock is known to be wrong (behind,
-	// or off the cloud's time by more than 5 s); ClockSkewS is its offset
-	// from the cloud's time (positive: ahead), once the cloud's time was
-	// read.
-	ClockSynced bool     `json:"clock_synced"`
-	ClockWrong  bool     `json:"clock_wrong"`
-	ClockSkewS  *float64 `json:"clock_skew_s,omitempty"`
-	// PrinterStates says why a printer is down (paper out, head open,
-	// paused, unreachable, failing) and when its next job is tried.
-	PrinterStates []edge.PrinterStatus `json:"printer_states"`
-	// PrintJobs lists the jobs not yet printed (their bytes are at
-	// /api/print-jobs/{id}/data).
-	PrintJobs []printJobView `json:"print_jobs"`
-}
+// Status is the body of GET /api/status (edge.StatusReport).
+type Status = edge.TerminalStatus
 
-// printJobView is a print job in /api/status, without its bytes.
-type printJobView struct {
-	ID          string    `json:"id"`
-	OperationID string    `json:"operation_id"`
-	Printer     string    `json:"printer"`
-	Format      string    `json:"format"`
-	State       string    `json:"state"`
-	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-}
-
-func (m *Main) status(ctx context.Context) (Status, error) {
-	pending, oldest, err := m.journal.OutboxStats(ctx)
-	if err != nil {
-		return Status{}, err
-	}
-	shelf, err := m.journal.Shelf(ctx)
-	if err != nil {
-		return Status{}, err
-	}
-	st := Status{
-		Terminal: m.Terminal(), Version: Version, Online: m.uplink.Connected(),
-		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
-		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
-		DiskWarning: m.journal.DiskWarning(),
-	}
-	clock := m.clock.State()
-	if clock.Behind > 0 {
-		st.ClockBehind, st.ClockBehindS = true, clock.Behind.Seconds()
-	}
-	st.ClockSynced, st.ClockWrong = clock.Synced, clock.Wrong()
-	if clock.SkewKnown {
-		skew := clock.Skew.Seconds()
-		st.ClockSkewS = &skew
-	}
-	if pending > 0 && !oldest.IsZero() {
-		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
-	}
-	jobs, _ := m.journal.PendingJobs(ctx)
-	st.PrintJobs = make([]printJobView, 0, len(jobs))
-	for _, j := range jobs {
-		st.PrintJobs = append(st.PrintJobs, printJobView{
-			ID: j.ID, OperationID: j.OperationID, Printer: j.Printer, Format: j.Format, State: j.State,
-			Attempts: j.Attempts, LastError: j.LastError, CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt,
-		})
-	}
-	st.PrinterStates = m.runner.Statuses()
-	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
-		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
-		for _, j := range jobs {
-			if j.Printer == name {
-				ps.Pending++
-			}
-		}
-		if !ps.Up {
-			ps.State = "offline"
-			for _, s := range st.PrinterStates {
-				if s.Printer == name && s.Reason != "" {
-					ps.State = s.Reason
-				}
-			}
-		}
-		st.Printers[name] = ps
-	}
-	return st, nil
-}
+func (m *Main) status(ctx context.Context) (Status, error) { return m.statusReport.Status(ctx) }
 
 func (m *Main) wireStatus() wire.Status {
 	st, err := m.status(context.Background())
