@@ -375,17 +375,27 @@ func (m *Main) wireStatus() wire.Status {
 }
 
 // syncClock gives the cloud's time of an ack to the trusted clock (on
-// paho's goroutine: quick), and logs when the system clock is found wrong
-// or right again.
+// paho's goroutine: quick).
 func (m *Main) syncClock(at time.Time) {
 	m.clock.Sync(at)
+	m.noteClock()
+}
+
+// noteClock logs when the system clock is found wrong (behind the last
+// operation or off the cloud's time) or right again: after an ack, and on
+// the upkeep's checks, so a clock set back under the running agent is
+// said within seconds.
+func (m *Main) noteClock() {
 	st := m.clock.State()
 	if wrong := st.Wrong(); m.clockWrong.Swap(wrong) != wrong {
 		log := m.Logger.With("component", "clock")
-		if wrong {
-			log.Warn("system clock off the cloud's time", "skew", st.Skew.String(), "behind", st.Behind.String(), "synced", st.Synced)
-		} else {
-			log.Info("system clock agrees with the cloud's time", "skew", st.Skew.String())
+		switch {
+		case wrong && st.Behind > 0:
+			log.Warn("system clock behind: the counter runs from its last operation or the cloud's time", "behind", st.Behind.String(), "synced", st.Synced)
+		case wrong:
+			log.Warn("system clock off the cloud's time", "skew", st.Skew.String(), "synced", st.Synced)
+		default:
+			log.Info("system clock right again", "synced", st.Synced)
 		}
 	}
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,8 +20,14 @@ import (
 // at every call), signed in as the demo clerk; the caller closes it.
 func startSkewed(t *testing.T, dir string, skew *atomic.Int64) (*Main, *client) {
 	t.Helper()
+	return startSkewedLog(t, dir, skew, io.Discard)
+}
+
+// startSkewedLog is startSkewed with the agent's log written to logs.
+func startSkewedLog(t *testing.T, dir string, skew *atomic.Int64, logs io.Writer) (*Main, *client) {
+	t.Helper()
 	m := NewMain()
-	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	m.Config.DataDir, m.Config.HTTPAddr, m.Config.Demo = dir, "127.0.0.1:0", true
 	m.wall = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	if err := m.Run(context.Background()); err != nil {
@@ -32,15 +40,35 @@ func startSkewed(t *testing.T, dir string, skew *atomic.Int64) (*Main, *client) 
 	return m, c
 }
 
+// lockedBuffer is a log the agent writes while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // TestClockSetBackUnderTheAgent moves the system clock of a running agent
 // two days back, restarts it so, and sets it right: deposits are never
 // dated before the last one, and the status and the metrics say when the
 // clock is behind.
 func TestClockSetBackUnderTheAgent(t *testing.T) {
+	shortUpkeep(t)
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-clock", token.NewTrustList())
 	var skew atomic.Int64
-	start := func() (*Main, *client) { return startSkewed(t, dir, &skew) }
+	logs := &lockedBuffer{}
+	start := func() (*Main, *client) { return startSkewedLog(t, dir, &skew, logs) }
 	deposit := func(c *client, n int) time.Time {
 		t.Helper()
 		var dep struct {
@@ -82,6 +110,14 @@ func TestClockSetBackUnderTheAgent(t *testing.T) {
 		t.Errorf("deposit with the clock set back dated %v, before the previous one (%v)", second, first)
 	}
 	wantBehind(m, c, true)
+	// The upkeep's checks (every 50 ms here) log it.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "system clock behind") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "system clock behind") {
+		t.Errorf("the clock set back under the running agent is not logged:\n%s", logs.String())
+	}
 
 	// A restart with the clock still behind: the journal gives the floor.
 	if err := m.Close(); err != nil {
