@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/scanner/token"
 )
 
@@ -40,24 +39,6 @@ func startSkewedLog(t *testing.T, dir string, skew *atomic.Int64, logs io.Writer
 	return m, c
 }
 
-// lockedBuffer is a log the agent writes while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestClockSetBackUnderTheAgent moves the system clock of a running agent
 // two days back, restarts it so, and sets it right: deposits are never
 // dated before the last one, and the status and the metrics say when the
@@ -67,7 +48,7 @@ func TestClockSetBackUnderTheAgent(t *testing.T) {
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-clock", token.NewTrustList())
 	var skew atomic.Int64
-	logs := &lockedBuffer{}
+	logs := &testenv.Buffer{}
 	start := func() (*Main, *client) { return startSkewedLog(t, dir, &skew, logs) }
 	deposit := func(c *client, n int) time.Time {
 		t.Helper()
