@@ -110,14 +110,14 @@ func TestMetricsLintAndUsed(t *testing.T) {
 
 	// Two more terminals, so that the series the cloud exports only for
 	// terminals to act on show: one last seen an hour ago (offline), one
-	// whose status says its label printer is out of paper, a backlog and a
-	// disk warning.
+	// whose status says its label printer is out of paper, a backlog, a
+	// disk warning and a wrong clock.
 	for _, id := range []string{"term-metrics-2", "term-metrics-3"} {
 		if _, err := Enroll(t.Context(), cloud.HTTPURL(), operator.key, id, id, t.TempDir()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st := wire.Marshal(wire.Status{V: wire.Version, Online: true, DiskFreeBytes: 8 << 30, DiskWarning: true, OutboxPending: 150, OutboxOldestAgeS: 7200,
+	st := wire.Marshal(wire.Status{V: wire.Version, Online: true, DiskFreeBytes: 8 << 30, DiskWarning: true, OutboxPending: 150, OutboxOldestAgeS: 7200, ClockWrong: true,
 		Printers: map[string]wire.PrinterStatus{"label": {Up: false, State: "paper_out"}, "receipt": {Up: true, State: "ready"}}})
 	if err := cloud.Store().UpdateTerminalStatus(t.Context(), "term-metrics-3", comptoircloud.StatusUpdate{Online: true, Status: st, SeenAt: time.Now()}); err != nil {
 		t.Fatal(err)
