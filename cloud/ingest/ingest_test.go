@@ -165,8 +165,8 @@ func TestEventsAck(t *testing.T) {
 }
 
 // TestClockUnsyncedStatusGetsTheTime answers a status saying the terminal's
-// clock is not synced with an ack of no ranges and the cloud's time, and a
-// synced one with nothing.
+// clock is not synced with an ack of no ranges and the cloud's time (also
+// when the status is refused for its date), and a synced one with nothing.
 func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
 	f := mustFixture(t)
 	c := f.terminal(t)
@@ -174,14 +174,22 @@ func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
 	topic := wire.TerminalTopic("t-1", wire.KindStatus)
 	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 1})))
 	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 2, ClockUnsynced: true})))
-	select {
-	case a := <-acks:
-		if len(a.Ranges) != 0 || time.Since(a.At) > time.Minute || time.Since(a.At) < 0 {
-			t.Fatalf("answer to an unsynced status: %+v, want no ranges and the cloud's time", a)
+	// A clock restarted in 2001: the status is refused for its date, and
+	// the terminal gets the time all the same.
+	wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, ClockUnsynced: true, At: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)})))
+	for range 2 {
+		select {
+		case a := <-acks:
+			if len(a.Ranges) != 0 || time.Since(a.At) > time.Minute || time.Since(a.At) < 0 {
+				t.Fatalf("answer to an unsynced status: %+v, want no ranges and the cloud's time", a)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("no time for a terminal whose clock is not synced")
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no time for a terminal whose clock is not synced")
 	}
+	eventually(t, func() bool {
+		return testutil.ToFloat64(f.metrics.DeadLetters.WithLabelValues(cloud.EInvalidStatus)) == 1
+	})
 	// Messages of one terminal are handled and acked in order: a batch's
 	// ack is the next thing on the topic, so the synced status got nothing.
 	wait(t, c.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, []byte(`{"v":1,"terminal":"t-1","events":[

@@ -98,20 +98,21 @@ func (i *Ingest) handleStatus(m message, tid string) {
 	} else if st.V != wire.Version {
 		refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V)
 	} else {
+		if st.Online && st.ClockUnsynced && !m.retained {
+			// The terminal has no recent reading of the cloud's time (it
+			// just started, or sent nothing for a day): an ack of no
+			// ranges gives it, even when its status is refused for a date
+			// its clock got wrong. Only such terminals get one, so a
+			// fleet's statuses cost no messages back.
+			i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
+				wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
+		}
 		refused = cloud.CheckStatus(st, m.at)
 	}
 	if refused != nil {
 		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(refused)).Inc()
 		i.deadLetter(m, tid, refused)
 		return
-	}
-	if st.Online && st.ClockUnsynced && !m.retained {
-		// The terminal has no recent reading of the cloud's time (it just
-		// started, or sent nothing for a day): an ack of no ranges gives
-		// it. Only such terminals get one, so a fleet's statuses cost no
-		// messages back.
-		i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
-			wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
 	}
 	u := cloud.StatusUpdate{Online: st.Online}
 	if st.Online {

@@ -224,9 +224,9 @@ func (u *Uplink) PublishStatus() { signal(u.statusWake) }
 // Connected reports whether a session with the broker is up and subscribed.
 func (u *Uplink) Connected() bool { return u.connected.Load() }
 
-// SetStatusFunc sets what builds the status message. The uplink fills V,
-// Online, At, and Version when empty; without a status func it sends the
-// outbox's figures only.
+// SetStatusFunc sets what builds the status message. The uplink sets V and
+// Online, and fills At (now) and Version when the func leaves them empty;
+// without a status func it sends the outbox's figures only.
 func (u *Uplink) SetStatusFunc(f func() wire.Status) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

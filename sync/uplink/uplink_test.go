@@ -299,11 +299,23 @@ func TestStatusFuncAndPublishStatus(t *testing.T) {
 	if st := nextStatus(t, status); !st.Online || st.Shelf != 1 || st.DiskFreeBytes != 42 || st.Version != "9" || st.At.IsZero() {
 		t.Fatalf("status = %+v, want online, shelf 1, disk 42, version 9, at set", st)
 	}
+	// A status func that dates its status (by a clock of its own) keeps
+	// its date.
+	at := time.Date(2026, 12, 4, 23, 40, 0, 0, time.UTC)
 	mu.Lock()
 	shelf = 7
 	mu.Unlock()
+	u.SetStatusFunc(func() wire.Status {
+		mu.Lock()
+		defer mu.Unlock()
+		return wire.Status{Shelf: shelf, At: at}
+	})
 	u.PublishStatus()
-	for st := nextStatus(t, status); st.Shelf != 7; st = nextStatus(t, status) {
+	st := nextStatus(t, status)
+	for ; st.Shelf != 7; st = nextStatus(t, status) {
+	}
+	if !st.At.Equal(at) {
+		t.Errorf("status dated %v, want the status func's %v", st.At, at)
 	}
 }
 

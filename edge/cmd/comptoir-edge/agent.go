@@ -51,7 +51,7 @@ type Main struct {
 	upkeepPolicy *edge.Upkeep
 	statusReport *edge.StatusReport
 	clock        *edge.TrustedClock
-	// clockWrong is the clock's wrongness last logged (syncClock).
+	// clockWrong is the clock's wrongness last logged (noteClock).
 	clockWrong atomic.Bool
 	// journalEncrypted says whether a key was found for the journal.
 	journalEncrypted bool
@@ -371,6 +371,9 @@ func (m *Main) wireStatus() wire.Status {
 		Version: Version, OutboxPending: st.OutboxPending, OutboxOldestAgeS: st.OutboxOldestAgeS,
 		Printers: st.Printers, DiskFreeBytes: st.DiskFreeBytes, Shelf: st.Shelf,
 		DiskWarning: st.DiskWarning, ClockUnsynced: !st.ClockSynced, ClockWrong: st.ClockWrong,
+		// Dated by the counter's clock, not the system's: a clock that
+		// restarted in the past would make the cloud refuse the status.
+		At: m.clock.Now(),
 	}
 }
 

@@ -119,6 +119,84 @@ func TestClockSetBackUnderTheAgent(t *testing.T) {
 	wantBehind(m, c, false)
 }
 
+// clockStatus is the clock's part of GET /api/status.
+type clockStatus struct {
+	ClockSynced bool     `json:"clock_synced"`
+	ClockWrong  bool     `json:"clock_wrong"`
+	ClockSkewS  *float64 `json:"clock_skew_s"`
+}
+
+// waitClockStatus polls the kiosk's status until ok accepts its clock.
+func waitClockStatus(t *testing.T, c *client, what string, ok func(clockStatus) bool) clockStatus {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st clockStatus
+		if code := c.do("GET", "/api/status", nil, &st); code != http.StatusOK {
+			t.Fatalf("status: %d", code)
+		}
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: status never said so: %+v", what, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncedReceipt is what a deposit answers of its receipt's time.
+type syncedReceipt struct {
+	TimeSynced bool   `json:"time_synced"`
+	Token      string `json:"token"`
+}
+
+// depositSynced deposits parcel n and returns its time and receipt,
+// checking that the receipt's claims say what time_synced says.
+func depositSynced(t *testing.T, c *client, n int) (time.Time, syncedReceipt) {
+	t.Helper()
+	var dep struct {
+		Deposit struct {
+			OccurredAt time.Time `json:"occurred_at"`
+		} `json:"deposit"`
+		Receipt syncedReceipt `json:"receipt"`
+	}
+	if code := c.do("POST", "/api/deposits", map[string]any{"code": s10(n), "weight_g": 500}, &dep); code != http.StatusCreated {
+		t.Fatalf("deposit %d: %d", n, code)
+	}
+	claims, _ := base64.RawURLEncoding.DecodeString(strings.Split(dep.Receipt.Token, ".")[1])
+	if got := strings.Contains(string(claims), `"sync":true`); got != dep.Receipt.TimeSynced {
+		t.Errorf("deposit %d: time_synced %v, claims %s", n, dep.Receipt.TimeSynced, claims)
+	}
+	return dep.Deposit.OccurredAt, dep.Receipt
+}
+
+// TestClockFromTheCloudAfterAPowerCut starts a new terminal (no operation
+// yet, so no floor) whose clock restarted in 2001: its first status is
+// dated by that clock and refused by the cloud, which still answers with
+// its time; the counter then runs from it and its deposits and receipts
+// carry the right, synced time.
+func TestClockFromTheCloudAfterAPowerCut(t *testing.T) {
+	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
+	t.Cleanup(func() { cloud.Close() })
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-2001", "Relais", dir); err != nil {
+		t.Fatal(err)
+	}
+	var skew atomic.Int64
+	skew.Store(int64(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Now())))
+	m, c := startSkewed(t, dir, &skew)
+	t.Cleanup(func() { m.Close() })
+	st := waitClockStatus(t, c, "clock in 2001", func(s clockStatus) bool { return s.ClockSynced })
+	if !st.ClockWrong || st.ClockSkewS == nil || *st.ClockSkewS > -20*365*24*3600 {
+		t.Errorf("clock in 2001, synced from the cloud: %+v, want wrong by about 26 years", st)
+	}
+	at, r := depositSynced(t, c, 611)
+	if d := time.Since(at); d < -time.Minute || d > time.Minute || !r.TimeSynced {
+		t.Errorf("deposit dated %v (%v from now), synced %v; want now and synced", at, d, r.TimeSynced)
+	}
+}
+
 // TestClockSyncedWithTheCloud runs a terminal against a whole cloud and
 // moves its system clock: on time, its receipts say their time was synced;
 // two days behind, it runs from the cloud's time (synced, but the clock
@@ -135,53 +213,15 @@ func TestClockSyncedWithTheCloud(t *testing.T) {
 	m, c := startSkewed(t, dir, &skew)
 	t.Cleanup(func() { m.Close() })
 
-	type status struct {
-		ClockSynced bool     `json:"clock_synced"`
-		ClockWrong  bool     `json:"clock_wrong"`
-		ClockSkewS  *float64 `json:"clock_skew_s"`
-	}
-	waitClock := func(what string, ok func(status) bool) status {
+	waitClock := func(what string, ok func(clockStatus) bool) clockStatus {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var st status
-			if code := c.do("GET", "/api/status", nil, &st); code != http.StatusOK {
-				t.Fatalf("status: %d", code)
-			}
-			if ok(st) {
-				return st
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: status never said so: %+v", what, st)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		return waitClockStatus(t, c, what, ok)
 	}
-	type receipt struct {
-		TimeSynced bool   `json:"time_synced"`
-		Token      string `json:"token"`
-	}
-	deposit := func(n int) (time.Time, receipt) {
-		t.Helper()
-		var dep struct {
-			Deposit struct {
-				OccurredAt time.Time `json:"occurred_at"`
-			} `json:"deposit"`
-			Receipt receipt `json:"receipt"`
-		}
-		if code := c.do("POST", "/api/deposits", map[string]any{"code": s10(n), "weight_g": 500}, &dep); code != http.StatusCreated {
-			t.Fatalf("deposit %d: %d", n, code)
-		}
-		claims, _ := base64.RawURLEncoding.DecodeString(strings.Split(dep.Receipt.Token, ".")[1])
-		if got := strings.Contains(string(claims), `"sync":true`); got != dep.Receipt.TimeSynced {
-			t.Errorf("deposit %d: time_synced %v, claims %s", n, dep.Receipt.TimeSynced, claims)
-		}
-		return dep.Deposit.OccurredAt, dep.Receipt
-	}
+	deposit := func(n int) (time.Time, syncedReceipt) { t.Helper(); return depositSynced(t, c, n) }
 
 	// On time: the status sent at connect said the clock was not synced,
 	// and the cloud answered with its time.
-	waitClock("clock on time", func(s status) bool { return s.ClockSynced && !s.ClockWrong && s.ClockSkewS != nil })
+	waitClock("clock on time", func(s clockStatus) bool { return s.ClockSynced && !s.ClockWrong && s.ClockSkewS != nil })
 	if _, r := deposit(601); !r.TimeSynced {
 		t.Error("receipt of a terminal on the cloud's time does not say it was synced")
 	}
@@ -196,7 +236,7 @@ func TestClockSyncedWithTheCloud(t *testing.T) {
 	if d := time.Since(at); d < -time.Minute || d > time.Minute || !r.TimeSynced {
 		t.Errorf("deposit with the clock two days behind dated %v (%v from now), synced %v; want now and synced", at, d, r.TimeSynced)
 	}
-	st := waitClock("clock two days behind", func(s status) bool { return s.ClockWrong && s.ClockSkewS != nil && *s.ClockSkewS < -47*3600 })
+	st := waitClock("clock two days behind", func(s clockStatus) bool { return s.ClockWrong && s.ClockSkewS != nil && *s.ClockSkewS < -47*3600 })
 	if !st.ClockSynced {
 		t.Errorf("clock behind, running from the cloud's time: %+v, want synced", st)
 	}
@@ -207,7 +247,7 @@ func TestClockSyncedWithTheCloud(t *testing.T) {
 	// An hour ahead: only the cloud can tell; the counter's time is the
 	// system's (operations stay in order), so receipts are not synced.
 	skew.Store(int64(time.Hour))
-	waitClock("clock an hour ahead", func(s status) bool {
+	waitClock("clock an hour ahead", func(s clockStatus) bool {
 		return s.ClockWrong && !s.ClockSynced && s.ClockSkewS != nil && *s.ClockSkewS > 3500
 	})
 	if _, r := deposit(603); r.TimeSynced {
