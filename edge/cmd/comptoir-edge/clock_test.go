@@ -171,22 +171,30 @@ func depositSynced(t *testing.T, c *client, n int) (time.Time, syncedReceipt) {
 	return dep.Deposit.OccurredAt, dep.Receipt
 }
 
+// skewedOnCloud starts a whole cloud and terminal tid enrolled with it,
+// whose system clock is off by skew (startSkewed); both close at cleanup.
+func skewedOnCloud(t *testing.T, tid string, skew *atomic.Int64) (*Main, *client) {
+	t.Helper()
+	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
+	t.Cleanup(func() { cloud.Close() })
+	dir := t.TempDir()
+	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, tid, "Relais", dir); err != nil {
+		t.Fatal(err)
+	}
+	m, c := startSkewed(t, dir, skew)
+	t.Cleanup(func() { m.Close() })
+	return m, c
+}
+
 // TestClockFromTheCloudAfterAPowerCut starts a new terminal (no operation
 // yet, so no floor) whose clock restarted in 2001: its first status is
 // dated by that clock and refused by the cloud, which still answers with
 // its time; the counter then runs from it and its deposits and receipts
 // carry the right, synced time.
 func TestClockFromTheCloudAfterAPowerCut(t *testing.T) {
-	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
-	t.Cleanup(func() { cloud.Close() })
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-2001", "Relais", dir); err != nil {
-		t.Fatal(err)
-	}
 	var skew atomic.Int64
 	skew.Store(int64(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Now())))
-	m, c := startSkewed(t, dir, &skew)
-	t.Cleanup(func() { m.Close() })
+	_, c := skewedOnCloud(t, "term-2001", &skew)
 	st := waitClockStatus(t, c, "clock in 2001", func(s clockStatus) bool { return s.ClockSynced })
 	if !st.ClockWrong || st.ClockSkewS == nil || *st.ClockSkewS > -20*365*24*3600 {
 		t.Errorf("clock in 2001, synced from the cloud: %+v, want wrong by about 26 years", st)
@@ -203,15 +211,8 @@ func TestClockFromTheCloudAfterAPowerCut(t *testing.T) {
 // shown wrong); an hour ahead, the skew is measured, the clock is wrong and
 // receipts say their time was not synced.
 func TestClockSyncedWithTheCloud(t *testing.T) {
-	cloud, _, operator := startCloud(t, t.TempDir(), "127.0.0.1:0", "127.0.0.1:0")
-	t.Cleanup(func() { cloud.Close() })
-	dir := t.TempDir()
-	if _, err := Enroll(context.Background(), cloud.HTTPURL(), operator.key, "term-sync", "Relais", dir); err != nil {
-		t.Fatal(err)
-	}
 	var skew atomic.Int64
-	m, c := startSkewed(t, dir, &skew)
-	t.Cleanup(func() { m.Close() })
+	m, c := skewedOnCloud(t, "term-sync", &skew)
 
 	waitClock := func(what string, ok func(clockStatus) bool) clockStatus {
 		t.Helper()
