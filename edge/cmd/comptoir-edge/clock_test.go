@@ -193,7 +193,7 @@ func skewedOnCloud(t *testing.T, tid string, skew *atomic.Int64) (*Main, *client
 // carry the right, synced time.
 func TestClockFromTheCloudAfterAPowerCut(t *testing.T) {
 	var skew atomic.Int64
-	skew.Store(int64(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Now())))
+	skew.Store(int64(time.Until(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC))))
 	_, c := skewedOnCloud(t, "term-2001", &skew)
 	st := waitClockStatus(t, c, "clock in 2001", func(s clockStatus) bool { return s.ClockSynced })
 	if !st.ClockWrong || st.ClockSkewS == nil || *st.ClockSkewS > -20*365*24*3600 {
