@@ -60,7 +60,8 @@ type counter struct {
 
 // newCounter returns a counter on a journal in memory (edge/journal/mem,
 // which passes the Badger journal's contract suite): the use cases do not
-// test the disk, and the suite runs twice as fast without it.
+// test the disk, and without it the package's tests take a fifth of the
+// time (1.6 s against 9.2 s, medians of 3 on a loaded machine).
 func newCounter(tb testing.TB, mod func(*edge.Rules)) *counter {
 	tb.Helper()
 	return newCounterOn(tb, mem.New("t-counter"), mod)
