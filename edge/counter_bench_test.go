@@ -26,7 +26,7 @@ func BenchmarkHandover(b *testing.B) {
 		return c.shelfTrackings(b)
 	}
 	b.Run("desk", func(b *testing.B) {
-		c := newCounter(b, nil)
+		c := newDiskCounter(b, nil)
 		for b.Loop() {
 			fill(b, c)
 			if _, err := c.desk.Handover(ctx, edge.HandoverRequest{All: true}); err != nil {
@@ -36,7 +36,7 @@ func BenchmarkHandover(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*parcels), "µs/parcel")
 	})
 	b.Run("serial", func(b *testing.B) {
-		c := newCounter(b, nil)
+		c := newDiskCounter(b, nil)
 		for round := 0; b.Loop(); round++ {
 			trackings := fill(b, c)
 			if len(trackings) != parcels {

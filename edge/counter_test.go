@@ -12,11 +12,14 @@ import (
 
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/edge/journal"
+	"github.com/comptoir/comptoir/edge/journal/journaltest"
+	"github.com/comptoir/comptoir/edge/journal/mem"
 )
 
-// The counter's use cases run here against the real journal on a temp dir;
-// only the code reader, the receipt signer and the renderer are stand-ins,
-// since scanner and printer have their own tests.
+// The counter's use cases run here against the journal in memory, which
+// passes the same contract suite as the Badger one (benchmarks of durable
+// writes use Badger); only the code reader, the receipt signer and the
+// renderer are stand-ins, since scanner and printer have their own tests.
 
 // codes is a CodeReader that knows a fixed set of texts.
 type codes map[string]edge.Code
@@ -48,20 +51,36 @@ func (renderer) Manifest(m edge.ManifestDoc) ([]byte, error) {
 	return fmt.Appendf(nil, "MANIFEST %s %s %v", m.ManifestID, m.Carrier, m.Trackings), nil
 }
 
-// counter is a Desk on a real journal with a clock the test moves.
+// counter is a Desk on a journal with a clock the test moves.
 type counter struct {
 	desk *edge.Desk
-	j    *journal.Journal
+	j    journaltest.Journal
 	now  time.Time
 }
 
+// newCounter returns a counter on a journal in memory (edge/journal/mem,
+// which passes the Badger journal's contract suite): the use cases do not
+// test the disk, and without it the package's tests take a fifth of the
+// time (1.6 s against 9.2 s, medians of 3 on a loaded machine).
 func newCounter(tb testing.TB, mod func(*edge.Rules)) *counter {
+	tb.Helper()
+	return newCounterOn(tb, mem.New("t-counter"), mod)
+}
+
+// newDiskCounter returns a counter on the Badger journal in a temp dir,
+// for what measures durable writes.
+func newDiskCounter(tb testing.TB, mod func(*edge.Rules)) *counter {
 	tb.Helper()
 	j, err := journal.Open(tb.TempDir(), journal.Config{Terminal: "t-counter", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { j.Close() })
+	return newCounterOn(tb, j, mod)
+}
+
+func newCounterOn(tb testing.TB, j journaltest.Journal, mod func(*edge.Rules)) *counter {
+	tb.Helper()
 	rules := edge.DefaultRules()
 	if mod != nil {
 		mod(&rules)

@@ -22,6 +22,9 @@ type Desk struct {
 	Renderer   Renderer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// TimeSynced reports whether Now agrees with the cloud's time
+	// (edge.TrustedClock.Synced); receipts say it. Not synced when nil.
+	TimeSynced func() bool
 	// Appended, when set, is called after every durable append so that the
 	// print runner and the uplink wake up at once instead of on their timer.
 	Appended func(Operation)
@@ -192,6 +195,7 @@ func (d *Desk) deposit(ctx context.Context, req DepositRequest, code Code, slot 
 	receipt := Receipt{
 		ID: receiptID, Tracking: code.Tracking, RAID: data.RAID,
 		RelayPoint: d.RelayPoint.ID, At: now, WeightG: req.WeightG, Parcels: 1,
+		TimeSynced: d.TimeSynced != nil && d.TimeSynced(),
 	}
 	token, err := d.Signer.SignReceipt(receipt)
 	if err != nil {
@@ -208,7 +212,7 @@ func (d *Desk) deposit(ctx context.Context, req DepositRequest, code Code, slot 
 	}
 	escpos, err := d.Renderer.Receipt(ReceiptDoc{
 		RelayPoint: d.RelayPoint, At: now, Tracking: code.Tracking,
-		RAID: data.RAID, WeightG: req.WeightG, Token: token,
+		RAID: data.RAID, WeightG: req.WeightG, Token: token, TimeSynced: receipt.TimeSynced,
 	})
 	if err != nil {
 		return Deposit{}, fmt.Errorf("deposit: render receipt: %w", err)

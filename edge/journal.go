@@ -79,4 +79,8 @@ type DepositRecord struct {
 	// that took the parcel off the shelf.
 	ClosedSeq uint64    `json:"closed_seq,omitempty"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	// Erased is set once the personal data of the return (its items, the
+	// cancellation's reason, its labels and receipts) has been erased from
+	// the journal, a retention period after ClosedAt.
+	Erased bool `json:"erased,omitempty"`
 }

@@ -95,6 +95,9 @@ type ReceiptDoc struct {
 	WeightG    int
 	// Token is the signed receipt, printed as a QR code.
 	Token string
+	// TimeSynced says At agreed with the cloud's time (Receipt.TimeSynced);
+	// a receipt without it says its time was not checked.
+	TimeSynced bool
 }
 
 // ManifestDoc is what a printed handover manifest shows: the list of parcels
@@ -139,6 +142,43 @@ type PrintJob struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	NextAttempt time.Time `json:"next_attempt"`
+}
+
+// Filled returns j with what a journal fills in when it stores a job with
+// the operation op: a new id, op's id, the state pending, op's time as
+// creation and update times, each where j has none.
+func (j PrintJob) Filled(op Operation) PrintJob {
+	if j.ID == "" {
+		j.ID = newID()
+	}
+	if j.OperationID == "" {
+		j.OperationID = op.ID
+	}
+	if j.State == "" {
+		j.State = JobPending
+	}
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = op.OccurredAt
+	}
+	if j.UpdatedAt.IsZero() {
+		j.UpdatedAt = j.CreatedAt
+	}
+	return j
+}
+
+// Checked returns j as a journal's PutPrintJob stores it: INVALID without
+// an id; the state pending and the creation time now when it has none.
+func (j PrintJob) Checked(now time.Time) (PrintJob, error) {
+	if j.ID == "" {
+		return j, Errorf(EINVALID, "A print job needs an id.")
+	}
+	if j.State == "" {
+		j.State = JobPending
+	}
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = now.UTC()
+	}
+	return j, nil
 }
 
 // PrintQueue is the journal's view of print jobs.

@@ -12,6 +12,10 @@ type Receipt struct {
 	At         time.Time `json:"-"`
 	WeightG    int       `json:"wt"`
 	Parcels    int       `json:"n"`
+	// TimeSynced says At was read from a clock that agreed with the
+	// cloud's (ClockState.Synced); a receipt without it may be dated by a
+	// clock that was not checked.
+	TimeSynced bool `json:"sync,omitempty"`
 }
 
 // ReceiptSigner signs receipts with the terminal's key.

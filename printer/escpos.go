@@ -23,7 +23,8 @@ const qrMaxBytes = 2331
 
 // Receipt returns the ESC/POS bytes of a proof-of-deposit receipt: the relay
 // point, the date and time of the deposit, the tracking number, the RA id, the
-// weight, the signed receipt token as a QR code and a line asking the
+// weight, a line when the time was not synced with the cloud's, the signed
+// receipt token as a QR code and a line asking the
 // customer to keep it, then a cut. Text is in French, encoded in CP858 and
 // wrapped to the paper's width. It returns EINVALID for unsupported paper or
 // a token too long for a QR code.
@@ -56,6 +57,11 @@ func (r Renderer) Receipt(d edge.ReceiptDoc) ([]byte, error) {
 
 	p.cmd(esc, 'a', 0) // left
 	p.wrapped("Date : "+d.At.In(r.location()).Format("02/01/2006 15:04"), cols)
+	if !d.TimeSynced {
+		// The time came from a clock the cloud did not vouch for lately
+		// (offline since the terminal started, or a clock set wrong).
+		p.wrapped(receiptUnsynced, cols)
+	}
 	p.fact("Suivi : ", d.Tracking)
 	if d.RAID != "" {
 		p.fact("Retour : ", d.RAID)
@@ -76,6 +82,10 @@ func (r Renderer) Receipt(d edge.ReceiptDoc) ([]byte, error) {
 	p.cmd(gs, 'V', 66, 0) // feed to the cutter and cut
 	return p.b, nil
 }
+
+// receiptUnsynced is the line under the date of a receipt whose time was
+// not synced with the cloud's (edge.ReceiptDoc.TimeSynced).
+const receiptUnsynced = "Heure non vérifiée (horloge non synchronisée)"
 
 // escpos accumulates ESC/POS bytes for paper of cols characters (font A).
 type escpos struct {

@@ -132,6 +132,17 @@ func TestReceiptContent(t *testing.T) {
 					t.Errorf("receipt text has no %q:\n%s", want, strings.Join(doc.lines, "\n"))
 				}
 			}
+			if !strings.Contains(text, "Heure non vérifiée (horloge non synchronisée)") {
+				t.Errorf("receipt of a time not synced does not say so:\n%s", strings.Join(doc.lines, "\n"))
+			}
+			d.TimeSynced = true
+			synced, err := Renderer{Paper: paper, Location: paris}.Receipt(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(parseESCPOS(t, synced).lines, " "); strings.Contains(s, "non vérifiée") || !strings.Contains(s, "Date : 24/11/2026 11:15") {
+				t.Errorf("receipt of a synced time:\n%s\nwant the date and no warning", s)
+			}
 			if !strings.Contains(flat, "Retour:"+d.RAID) {
 				t.Errorf("receipt has no RA id %s", d.RAID)
 			}

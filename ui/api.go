@@ -186,9 +186,12 @@ func (s *Server) postDeposit(c *fiber.Ctx) error {
 	}
 	receipt := fiber.Map{
 		"id": dep.Receipt.ID, "token": dep.ReceiptToken,
-		"png_url":    "/api/receipts/" + dep.Receipt.ID + "/qr.png",
-		"escpos_url": "/api/print-jobs/" + dep.ReceiptJob + "/data",
-		"job_id":     dep.ReceiptJob,
+		// Whether the receipt's time agreed with the cloud's (also in the
+		// token's claims and printed on the receipt).
+		"time_synced": dep.Receipt.TimeSynced,
+		"png_url":     "/api/receipts/" + dep.Receipt.ID + "/qr.png",
+		"escpos_url":  "/api/print-jobs/" + dep.ReceiptJob + "/data",
+		"job_id":      dep.ReceiptJob,
 		// A picture of the printed receipt, drawn on request.
 		"preview_url": "/api/print-jobs/" + dep.ReceiptJob + "/preview.png",
 	}

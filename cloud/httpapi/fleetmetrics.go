@@ -39,6 +39,7 @@ const (
 	flagBacklog     = "backlog"
 	flagPrinterDown = "printer_down"
 	flagDisk        = "disk"
+	flagClock       = "clock"
 )
 
 // FleetCollector exports the fleet registry at scrape time, in series
@@ -66,6 +67,7 @@ type FleetCollector struct {
 	printer  *prometheus.Desc
 	diskFree *prometheus.Desc
 	diskWarn *prometheus.Desc
+	clock    *prometheus.Desc
 }
 
 // TerminalLister is what FleetCollector reads: the registry.
@@ -82,7 +84,7 @@ func NewFleetCollector(store TerminalLister, log *slog.Logger) *FleetCollector {
 		now:   time.Now,
 
 		terminals: prometheus.NewDesc("comptoir_fleet_terminals", "Terminals in service, by state: online (connected) or offline.", []string{"state"}, nil),
-		flagged:   prometheus.NewDesc("comptoir_fleet_terminals_flagged", "Terminals an operator has to act on, by reason: offline (past 5 min), backlog, printer_down, disk; each is named in the per-terminal series (at most 500 a reason).", []string{"reason"}, nil),
+		flagged:   prometheus.NewDesc("comptoir_fleet_terminals_flagged", "Terminals an operator has to act on, by reason: offline (past 5 min), backlog, printer_down, disk, clock (its system clock wrong); each is named in the per-terminal series (at most 500 a reason).", []string{"reason"}, nil),
 		pending:   prometheus.NewDesc("comptoir_fleet_outbox_pending_operations", "Operations waiting in the outboxes of all terminals, as of their last status.", nil, nil),
 		shelves:   prometheus.NewDesc("comptoir_fleet_shelved_parcels", "Parcels on the shelves of all terminals, as of their last status.", nil, nil),
 
@@ -93,12 +95,13 @@ func NewFleetCollector(store TerminalLister, log *slog.Logger) *FleetCollector {
 		printer:  prometheus.NewDesc("comptoir_fleet_printer_up", "1 when the printer was ready, else 0, for the printers of an online terminal with one down, as of its last status.", []string{"terminal", "printer"}, nil),
 		diskFree: prometheus.NewDesc("comptoir_fleet_disk_free_bytes", "Free bytes on the data disk of a terminal short of disk, as of its last status.", l, nil),
 		diskWarn: prometheus.NewDesc("comptoir_fleet_disk_warning", "1 when the journal of a terminal short of disk used 80 % of its budget, as of its last status, else 0.", l, nil),
+		clock:    prometheus.NewDesc("comptoir_fleet_clock_wrong", "1 for an online terminal whose last status says its system clock is wrong (behind its last operation, or off the cloud's time).", l, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (f *FleetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{f.terminals, f.flagged, f.pending, f.shelves, f.up, f.seen, f.outbox, f.oldest, f.printer, f.diskFree, f.diskWarn} {
+	for _, d := range []*prometheus.Desc{f.terminals, f.flagged, f.pending, f.shelves, f.up, f.seen, f.outbox, f.oldest, f.printer, f.diskFree, f.diskWarn, f.clock} {
 		ch <- d
 	}
 }
@@ -143,6 +146,9 @@ func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 		if st.DiskWarning || st.DiskFreeBytes < FleetLowDisk {
 			named[flagDisk] = append(named[flagDisk], n)
 		}
+		if t.Online && st.ClockWrong {
+			named[flagClock] = append(named[flagClock], n)
+		}
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
@@ -151,7 +157,7 @@ func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(f.terminals, offline, "offline")
 	gauge(f.pending, pending)
 	gauge(f.shelves, shelved)
-	for _, reason := range []string{flagOffline, flagBacklog, flagPrinterDown, flagDisk} {
+	for _, reason := range []string{flagOffline, flagBacklog, flagPrinterDown, flagDisk, flagClock} {
 		gauge(f.flagged, float64(len(named[reason])), reason)
 	}
 
@@ -175,6 +181,9 @@ func (f *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, n := range worst(named[flagDisk], func(n termStatus) float64 { return -float64(n.st.DiskFreeBytes) }) {
 		gauge(f.diskFree, float64(n.st.DiskFreeBytes), n.t.ID)
 		gauge(f.diskWarn, b2f(n.st.DiskWarning), n.t.ID)
+	}
+	for _, n := range worst(named[flagClock], func(termStatus) float64 { return 0 }) {
+		gauge(f.clock, 1, n.t.ID)
 	}
 }
 

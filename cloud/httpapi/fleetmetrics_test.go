@@ -52,6 +52,10 @@ func TestFleetMetricsAtScale(t *testing.T) {
 			st.Printers = map[string]wire.PrinterStatus{"label": {Up: false, State: "paper_out"}, "receipt": {Up: true}}
 		case i < 1470:
 			st.DiskWarning = true
+		case i < 1480:
+			st.ClockWrong = true
+		case i < 1485: // offline: its clock waits for it to come back
+			t.Online, st.ClockWrong = false, true
 		}
 		t.Status = status(st)
 		ts[i] = t
@@ -74,19 +78,21 @@ func TestFleetMetricsAtScale(t *testing.T) {
 			series++
 		}
 	}
-	// 2 states, 4 reasons, 2 sums; named: 500 offline x 2, 100 backlogs x
-	// 2, 50 printers x 2, 20 disks x 2.
-	if want := 2 + 4 + 2 + 500*2 + 100*2 + 50*2 + 20*2; series != want {
+	// 2 states, 5 reasons, 2 sums; named: 500 offline x 2, 100 backlogs x
+	// 2, 50 printers x 2, 20 disks x 2, 10 clocks.
+	if want := 2 + 5 + 2 + 500*2 + 100*2 + 50*2 + 20*2 + 10; series != want {
 		t.Errorf("%d series in the scrape, want %d", series, want)
 	}
 	t.Logf("%d terminals: %d series, %d bytes", fleet, series, len(body))
 	for _, sample := range []string{
-		`comptoir_fleet_terminals{state="online"} 48700`,
-		`comptoir_fleet_terminals{state="offline"} 1300`,
+		`comptoir_fleet_terminals{state="online"} 48695`,
+		`comptoir_fleet_terminals{state="offline"} 1305`,
 		`comptoir_fleet_terminals_flagged{reason="offline"} 1200`,
 		`comptoir_fleet_terminals_flagged{reason="backlog"} 100`,
 		`comptoir_fleet_terminals_flagged{reason="printer_down"} 50`,
 		`comptoir_fleet_terminals_flagged{reason="disk"} 20`,
+		`comptoir_fleet_terminals_flagged{reason="clock"} 10`,
+		`comptoir_fleet_clock_wrong{terminal="relais-01470"} 1`,
 		`comptoir_fleet_outbox_pending_operations 15000`,
 		`comptoir_fleet_terminal_up{terminal="relais-01199"} 0`, // the longest offline is named
 		`comptoir_fleet_printer_up{printer="label",terminal="relais-01400"} 0`,
@@ -102,6 +108,7 @@ func TestFleetMetricsAtScale(t *testing.T) {
 		`terminal="relais-00000"`, // offline, but not among the 500 longest
 		`terminal="relais-01250"`, // offline for a minute
 		`terminal="relais-20000"`, // well
+		`terminal="relais-01480"`, // clock wrong, but offline for a minute
 		`terminal="gone"`,
 	} {
 		if bytes.Contains(body, []byte(absent)) {

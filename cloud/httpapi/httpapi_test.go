@@ -196,7 +196,7 @@ func TestVerifyReceipt(t *testing.T) {
 	s := MustServer(t)
 	k := enrol(t, s, "shop-1")
 	at := time.Date(2026, 11, 22, 10, 15, 3, 0, time.UTC)
-	tok, err := token.SignReceipt(k, edge.Receipt{ID: "r-1", Tracking: "RR123456785FR", RAID: "ra-1", RelayPoint: "shop-1", At: at, WeightG: 1200, Parcels: 1})
+	tok, err := token.SignReceipt(k, edge.Receipt{ID: "r-1", Tracking: "RR123456785FR", RAID: "ra-1", RelayPoint: "shop-1", At: at, WeightG: 1200, Parcels: 1, TimeSynced: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +214,11 @@ func TestVerifyReceipt(t *testing.T) {
 			RAID         string    `json:"ra_id"`
 			At           time.Time `json:"at"`
 			WeightG      int       `json:"weight_g"`
+			TimeSynced   bool      `json:"time_synced"`
 		} `json:"receipt"`
 	}
 	r.decode(t, &ok)
-	if r.status != 200 || !ok.Valid || ok.Terminal != "shop-1" || ok.Receipt.ID != "r-1" || ok.Receipt.RAID != "ra-1" || !ok.Receipt.At.Equal(at) || ok.Receipt.WeightG != 1200 {
+	if r.status != 200 || !ok.Valid || ok.Terminal != "shop-1" || ok.Receipt.ID != "r-1" || ok.Receipt.RAID != "ra-1" || !ok.Receipt.At.Equal(at) || ok.Receipt.WeightG != 1200 || !ok.Receipt.TimeSynced {
 		t.Fatalf("valid receipt: %d %s", r.status, r.body)
 	}
 	// Altered receipts: the claims changed under the terminal's genuine

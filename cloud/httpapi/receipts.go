@@ -22,6 +22,9 @@ type receiptView struct {
 	At         time.Time `json:"at"`
 	WeightG    int       `json:"weight_g"`
 	Parcels    int       `json:"parcels"`
+	// TimeSynced says the terminal's clock agreed with the cloud's when it
+	// dated the receipt (the claim "sync").
+	TimeSynced bool `json:"time_synced"`
 }
 
 // verifyReceipt checks a proof-of-deposit token (cloud.Receipts). Every
@@ -47,7 +50,7 @@ func (s *Server) verifyReceipt(c *fiber.Ctx) error {
 		out["terminal"] = res.Terminal
 		out["receipt"] = receiptView{
 			ID: r.ID, Tracking: r.Tracking, RAID: r.RAID, RelayPoint: r.RelayPoint,
-			At: r.At, WeightG: r.WeightG, Parcels: r.Parcels,
+			At: r.At, WeightG: r.WeightG, Parcels: r.Parcels, TimeSynced: r.TimeSynced,
 		}
 	}
 	return c.JSON(out)

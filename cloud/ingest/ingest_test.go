@@ -122,16 +122,23 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// subscribeAcks subscribes c to t-1's acks and returns them decoded.
+func subscribeAcks(tb testing.TB, c paho.Client) <-chan wire.Acks {
+	tb.Helper()
+	acks := make(chan wire.Acks, 4)
+	wait(tb, c.Subscribe(wire.TerminalTopic("t-1", wire.KindAcks), 1, func(_ paho.Client, m paho.Message) {
+		a, _ := wire.DecodeAcks(m.Payload())
+		acks <- a
+	}))
+	return acks
+}
+
 // TestEventsAck checks that a batch is acked with the ranges of its seqs,
 // out-of-order seqs included, and counted.
 func TestEventsAck(t *testing.T) {
 	f := mustFixture(t)
 	c := f.terminal(t)
-	acks := make(chan wire.Acks, 4)
-	wait(t, c.Subscribe(wire.TerminalTopic("t-1", wire.KindAcks), 1, func(_ paho.Client, m paho.Message) {
-		a, _ := wire.DecodeAcks(m.Payload())
-		acks <- a
-	}))
+	acks := subscribeAcks(t, c)
 	payload := []byte(`{"v":1,"terminal":"t-1","events":[
 		{"id":"a","terminal":"t-1","seq":5,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}},
 		{"id":"b","terminal":"t-1","seq":2,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}},
@@ -142,6 +149,9 @@ func TestEventsAck(t *testing.T) {
 		if len(a.Ranges) != 2 || a.Ranges[0] != [2]uint64{2, 3} || a.Ranges[1] != [2]uint64{5, 5} {
 			t.Fatalf("ack ranges = %v, want [[2 3] [5 5]]", a.Ranges)
 		}
+		if d := time.Since(a.At); d < 0 || d > time.Minute {
+			t.Errorf("ack at %v, want the cloud's time", a.At)
+		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no ack")
 	}
@@ -151,5 +161,45 @@ func TestEventsAck(t *testing.T) {
 	term, err := f.store.FindTerminal(context.Background(), "t-1")
 	if err != nil || term.AckedSeq != 0 {
 		t.Fatalf("acked_seq = %d, %v; want 0 (seq 1 missing)", term.AckedSeq, err)
+	}
+}
+
+// TestClockUnsyncedStatusGetsTheTime answers a status saying the terminal's
+// clock is not synced with an ack of no ranges and the cloud's time (also
+// when the status is refused for its date), and a synced one with nothing.
+func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
+	f := mustFixture(t)
+	c := f.terminal(t)
+	acks := subscribeAcks(t, c)
+	topic := wire.TerminalTopic("t-1", wire.KindStatus)
+	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 1})))
+	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 2, ClockUnsynced: true})))
+	// A clock restarted in 2001: the status is refused for its date, and
+	// the terminal gets the time all the same.
+	wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, ClockUnsynced: true, At: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)})))
+	for range 2 {
+		select {
+		case a := <-acks:
+			if len(a.Ranges) != 0 || time.Since(a.At) > time.Minute || time.Since(a.At) < 0 {
+				t.Fatalf("answer to an unsynced status: %+v, want no ranges and the cloud's time", a)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("no time for a terminal whose clock is not synced")
+		}
+	}
+	eventually(t, func() bool {
+		return testutil.ToFloat64(f.metrics.DeadLetters.WithLabelValues(cloud.EInvalidStatus)) == 1
+	})
+	// Messages of one terminal are handled and acked in order: a batch's
+	// ack is the next thing on the topic, so the synced status got nothing.
+	wait(t, c.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, []byte(`{"v":1,"terminal":"t-1","events":[
+		{"id":"a","terminal":"t-1","seq":1,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}}]}`)))
+	select {
+	case a := <-acks:
+		if len(a.Ranges) != 1 {
+			t.Fatalf("after the answer: %+v, want the batch's ack (a synced status gets no time)", a)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no ack")
 	}
 }

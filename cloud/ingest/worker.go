@@ -59,7 +59,9 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	for n, ev := range b.Events {
 		seqs[n] = ev.Seq
 	}
-	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs)})
+	// The ack carries the cloud's time: terminals measure their clock by
+	// it (edge.TrustedClock.Sync).
+	ack := wire.Marshal(wire.Acks{V: wire.Version, Ranges: wire.Ranges(seqs), At: i.now().UTC()})
 	// Counted before the ack leaves, so that whoever sees the ack sees the
 	// counts too.
 	i.metrics.Events.Add(float64(res.Stored))
@@ -96,6 +98,15 @@ func (i *Ingest) handleStatus(m message, tid string) {
 	} else if st.V != wire.Version {
 		refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V)
 	} else {
+		if st.Online && st.ClockUnsynced && !m.retained {
+			// The terminal has no recent reading of the cloud's time (it
+			// just started, or sent nothing for a day): an ack of no
+			// ranges gives it, even when its status is refused for a date
+			// its clock got wrong. Only such terminals get one, so a
+			// fleet's statuses cost no messages back.
+			i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
+				wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
+		}
 		refused = cloud.CheckStatus(st, m.at)
 	}
 	if refused != nil {

@@ -160,21 +160,7 @@ func (j *Journal) prepare(op edge.Operation, jobs []edge.PrintJob) (*appendReq, 
 	}
 
 	for _, job := range jobs {
-		if job.ID == "" {
-			job.ID = newID()
-		}
-		if job.OperationID == "" {
-			job.OperationID = op.ID
-		}
-		if job.State == "" {
-			job.State = edge.JobPending
-		}
-		if job.CreatedAt.IsZero() {
-			job.CreatedAt = op.OccurredAt
-		}
-		if job.UpdatedAt.IsZero() {
-			job.UpdatedAt = job.CreatedAt
-		}
+		job = job.Filled(op)
 		raw, err := encodeJob(job)
 		if err != nil {
 			return nil, fmt.Errorf("encode print job: %w", err)

@@ -16,7 +16,7 @@
 //	defer j.Close()
 //	desk.Journal = j // edge.Journal; also edge.PrintQueue and edge.StaffStore
 //	// the uplink uses Pending, Ack, OutboxStats and LastSeq; metrics use
-//	// Counts, OutboxStats, DiskUsage; a daily job calls Compact.
+//	// Counts, OutboxStats, DiskUsage; edge.Upkeep calls Scrub and Compact.
 package journal
 
 import (

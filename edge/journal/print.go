@@ -94,14 +94,9 @@ func (j *Journal) PrintJob(ctx context.Context, id string) (edge.PrintJob, error
 
 // PutPrintJob creates or replaces a job, durably. INVALID if it has no id.
 func (j *Journal) PutPrintJob(ctx context.Context, job edge.PrintJob) error {
-	if job.ID == "" {
-		return edge.Errorf(edge.EINVALID, "A print job needs an id.")
-	}
-	if job.State == "" {
-		job.State = edge.JobPending
-	}
-	if job.CreatedAt.IsZero() {
-		job.CreatedAt = time.Now().UTC()
+	job, err := job.Checked(time.Now())
+	if err != nil {
+		return err
 	}
 	raw, err := encodeJob(job)
 	if err != nil {

@@ -15,6 +15,10 @@ type receiptClaims struct {
 	At  numericDate `json:"at"`
 	Wt  int         `json:"wt"`
 	N   int         `json:"n"`
+	// Sync is true when the time was synced with the cloud's
+	// (edge.Receipt.TimeSynced); absent otherwise, and in receipts signed
+	// before it existed.
+	Sync bool `json:"sync,omitempty"`
 }
 
 // SignReceipt returns the compact JWT of r signed by the terminal key k; the
@@ -26,7 +30,7 @@ func SignReceipt(k Key, r edge.Receipt) (string, error) {
 	}
 	return sign(k, TypReceipt, receiptClaims{
 		Rid: r.ID, Trk: r.Tracking, RA: r.RAID, RP: r.RelayPoint,
-		At: unix(r.At), Wt: r.WeightG, N: r.Parcels,
+		At: unix(r.At), Wt: r.WeightG, N: r.Parcels, Sync: r.TimeSynced,
 	})
 }
 
@@ -62,6 +66,6 @@ func VerifyReceipt(lookup func(kid string) (ed25519.PublicKey, bool), token stri
 	}
 	return edge.Receipt{
 		ID: c.Rid, Tracking: c.Trk, RAID: c.RA, RelayPoint: c.RP,
-		At: fromUnix(c.At), WeightG: c.Wt, Parcels: c.N,
+		At: fromUnix(c.At), WeightG: c.Wt, Parcels: c.N, TimeSynced: c.Sync,
 	}, nil
 }

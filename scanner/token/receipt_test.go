@@ -45,6 +45,19 @@ func TestReceipt_RoundTrip(t *testing.T) {
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
+
+	// A receipt of a synced time says so in one more claim; the claims
+	// above (of a time not synced) are those receipts had before.
+	want.TimeSynced = true
+	if tok, err = signer.SignReceipt(want); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1]); !strings.HasSuffix(string(c), `,"n":1,"sync":true}`) {
+		t.Errorf("claims of a synced receipt: %s, want sync:true", c)
+	}
+	if got, err = token.VerifyReceipt(lookup, tok); err != nil || !got.TimeSynced {
+		t.Errorf("verified synced receipt: %+v, %v; want TimeSynced", got, err)
+	}
 }
 
 func TestVerifyReceipt_Refusals(t *testing.T) {

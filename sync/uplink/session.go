@@ -173,6 +173,12 @@ func (u *Uplink) dispatch(_ mqtt.Client, m mqtt.Message) {
 			u.log.Warn("dropped malformed ack", "err", err)
 			return
 		}
+		if !a.At.IsZero() && u.cfg.CloudTime != nil {
+			u.cfg.CloudTime(a.At)
+		}
+		if len(a.Ranges) == 0 {
+			return
+		}
 		u.mu.Lock()
 		u.acks = append(u.acks, a.Ranges...)
 		u.mu.Unlock()

@@ -82,7 +82,9 @@ func (u *Uplink) status(ctx context.Context) wire.Status {
 	}
 	st.V = wire.Version
 	st.Online = true
-	st.At = now
+	if st.At.IsZero() {
+		st.At = now
+	}
 	if st.Version == "" {
 		st.Version = u.cfg.Version
 	}

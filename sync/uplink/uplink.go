@@ -89,6 +89,10 @@ type Config struct {
 	// CAFile, CertFile and KeyFile configure TLS; setting any of them turns
 	// TLS on even for a tcp:// URL.
 	CAFile, CertFile, KeyFile string
+	// CloudTime, when set, is given the cloud's time of every ack that
+	// carries one (edge.TrustedClock.Sync), on paho's goroutine: it must
+	// not block.
+	CloudTime func(at time.Time)
 }
 
 // Uplink drains an outbox to the cloud over MQTT and receives the cloud's
@@ -220,9 +224,9 @@ func (u *Uplink) PublishStatus() { signal(u.statusWake) }
 // Connected reports whether a session with the broker is up and subscribed.
 func (u *Uplink) Connected() bool { return u.connected.Load() }
 
-// SetStatusFunc sets what builds the status message. The uplink fills V,
-// Online, At, and Version when empty; without a status func it sends the
-// outbox's figures only.
+// SetStatusFunc sets what builds the status message. The uplink sets V and
+// Online, and fills At (now) and Version when the func leaves them empty;
+// without a status func it sends the outbox's figures only.
 func (u *Uplink) SetStatusFunc(f func() wire.Status) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -299,11 +299,23 @@ func TestStatusFuncAndPublishStatus(t *testing.T) {
 	if st := nextStatus(t, status); !st.Online || st.Shelf != 1 || st.DiskFreeBytes != 42 || st.Version != "9" || st.At.IsZero() {
 		t.Fatalf("status = %+v, want online, shelf 1, disk 42, version 9, at set", st)
 	}
+	// A status func that dates its status (by a clock of its own) keeps
+	// its date.
+	at := time.Date(2026, 12, 4, 23, 40, 0, 0, time.UTC)
 	mu.Lock()
 	shelf = 7
 	mu.Unlock()
+	u.SetStatusFunc(func() wire.Status {
+		mu.Lock()
+		defer mu.Unlock()
+		return wire.Status{Shelf: shelf, At: at}
+	})
 	u.PublishStatus()
-	for st := nextStatus(t, status); st.Shelf != 7; st = nextStatus(t, status) {
+	st := nextStatus(t, status)
+	for ; st.Shelf != 7; st = nextStatus(t, status) {
+	}
+	if !st.At.Equal(at) {
+		t.Errorf("status dated %v, want the status func's %v", st.At, at)
 	}
 }
 
@@ -355,6 +367,27 @@ func TestTrustAndCommands(t *testing.T) {
 		t.Fatalf("command after reconnect = %+v, want c-3 only", c)
 	}
 	publish(t, addr, wire.TrustTopic, true, nil)
+}
+
+// TestCloudTime hands the cloud's time of acks to CloudTime: that of an
+// ack with only a time, and none for an ack without one.
+func TestCloudTime(t *testing.T) {
+	_, addr := startBroker(t, "127.0.0.1:0")
+	tid := uniqueTID("time")
+	times := make(chan time.Time, 16)
+	u, err := uplink.New(uplink.Config{BrokerURL: "tcp://" + addr, Terminal: tid, Logger: quiet(t), CloudTime: func(at time.Time) { times <- at }}, newOutbox(tid, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUplink(t, u)
+	waitFor(t, "connected", u.Connected)
+	acks := wire.TerminalTopic(tid, wire.KindAcks)
+	at := time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC)
+	publish(t, addr, acks, false, []byte(`{"v":1,"ranges":[]}`))
+	publish(t, addr, acks, false, wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: at}))
+	if got := recv(t, times); !got.Equal(at) {
+		t.Fatalf("cloud time %v, want %v (the ack without a time gives none)", got, at)
+	}
 }
 
 func TestMalformedAckDoesNotStopDrain(t *testing.T) {

@@ -81,18 +81,18 @@ type Batch struct {
 }
 
 // Acks is the payload of the acks topic: inclusive seq ranges the cloud has
-// stored.
+// stored, and the cloud's time when it sent them, which the terminal reads
+// to measure its clock (edge.TrustedClock.Sync). An ack with no ranges
+// carries only the time: the cloud's answer to a status saying the
+// terminal's clock is not synced.
 type Acks struct {
 	V      int         `json:"v"`
 	Ranges [][2]uint64 `json:"ranges"`
+	At     time.Time   `json:"at,omitzero"`
 }
 
 // PrinterStatus is one printer's state in a status message.
-type PrinterStatus struct {
-	Up      bool   `json:"up"`
-	State   string `json:"state,omitempty"` // ready, paper_out, head_open, paused, offline
-	Pending int    `json:"pending"`
-}
+type PrinterStatus = edge.PrinterSummary
 
 // Status is the retained payload of the status topic, and (with Online false
 // and nothing else) the last will.
@@ -106,8 +106,15 @@ type Status struct {
 	DiskFreeBytes    uint64                   `json:"disk_free_bytes"`
 	Shelf            int                      `json:"shelf"`
 	// DiskWarning is on when the journal uses 80 % of its disk budget.
-	DiskWarning bool      `json:"disk_warning,omitempty"`
-	At          time.Time `json:"at,omitzero"`
+	DiskWarning bool `json:"disk_warning,omitempty"`
+	// ClockUnsynced is on when the terminal has no recent reading of the
+	// cloud's time (edge.ClockState): the cloud answers with an ack that
+	// carries only its time.
+	ClockUnsynced bool `json:"clock_unsynced,omitempty"`
+	// ClockWrong is on when the terminal's system clock is known to be
+	// wrong (behind its last operation, or off the cloud's time).
+	ClockWrong bool      `json:"clock_wrong,omitempty"`
+	At         time.Time `json:"at,omitzero"`
 }
 
 // Command types.
@@ -175,6 +182,7 @@ func DecodeAcks(payload []byte) (Acks, error) {
 	var raw struct {
 		V      int        `json:"v"`
 		Ranges [][]uint64 `json:"ranges"`
+		At     time.Time  `json:"at"`
 	}
 	if err := strictUnmarshal(payload, &raw); err != nil {
 		return Acks{}, edge.Errorf(ErrMalformed, "acks: %v", err)
@@ -182,7 +190,7 @@ func DecodeAcks(payload []byte) (Acks, error) {
 	if raw.V != Version {
 		return Acks{}, edge.Errorf(ErrVersion, "acks: protocol version %d", raw.V)
 	}
-	a := Acks{V: raw.V, Ranges: make([][2]uint64, 0, len(raw.Ranges))}
+	a := Acks{V: raw.V, Ranges: make([][2]uint64, 0, len(raw.Ranges)), At: raw.At}
 	for _, r := range raw.Ranges {
 		if len(r) != 2 || r[0] == 0 || r[0] > r[1] {
 			return Acks{}, edge.Errorf(ErrMalformed, "acks: bad range %v", r)

@@ -86,7 +86,11 @@ func TestDecodeAcks(t *testing.T) {
 	if a, err := DecodeAcks([]byte(`{"v":1,"ranges":[[1,5],[7,7]]}`)); err != nil || len(a.Ranges) != 2 || a.Ranges[0] != [2]uint64{1, 5} {
 		t.Errorf("good acks: %+v, %v", a, err)
 	}
-	for _, bad := range []string{`{"v":1,"ranges":[[5,1]]}`, `{"v":1,"ranges":[[0,3]]}`, `{"v":3,"ranges":[]}`, `[]`, `{"v":1,"ranges":[[1,2,3]]}`} {
+	at := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC)
+	if a, err := DecodeAcks(Marshal(Acks{V: Version, Ranges: [][2]uint64{}, At: at})); err != nil || len(a.Ranges) != 0 || !a.At.Equal(at) {
+		t.Errorf("an ack with only the cloud's time: %+v, %v; want no ranges, at %v", a, err, at)
+	}
+	for _, bad := range []string{`{"v":1,"ranges":[[5,1]]}`, `{"v":1,"ranges":[[0,3]]}`, `{"v":3,"ranges":[]}`, `[]`, `{"v":1,"ranges":[[1,2,3]]}`, `{"v":1,"ranges":[],"at":"yesterday"}`} {
 		if _, err := DecodeAcks([]byte(bad)); err == nil {
 			t.Errorf("DecodeAcks(%s) accepted", bad)
 		}

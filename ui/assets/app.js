@@ -311,6 +311,24 @@ async function status() {
   printerStatus(s.printer_states || []);
   $("disk").textContent = t(s.disk_warning ? "disk_low" : "disk_free", { free: fmtBytes(s.disk_free_bytes) });
   $("disk").className = s.disk_warning ? "warning" : "";
+  clockStatus(s);
+}
+
+// clockStatus says when the terminal's time cannot be trusted: its system
+// clock is known to be wrong (the counter then runs from its last
+// operation or the cloud's time), or its time was not checked against the
+// cloud's lately (receipts say so too). Nothing when all is well.
+function clockStatus(s) {
+  let text = "", cls = "";
+  if (s.clock_wrong) {
+    const off = Math.abs(s.clock_skew_s !== undefined ? s.clock_skew_s : s.clock_behind_s || 0);
+    const skew = off < 60 ? new Intl.NumberFormat(i18n.lang, { style: "unit", unit: "second", unitDisplay: "short" }).format(Math.round(off)) : fmtAge(off);
+    text = t("clock_wrong", { skew }); cls = "warning";
+  } else if (!s.clock_synced) {
+    text = t("clock_unsynced");
+  }
+  $("clock").textContent = text;
+  $("clock").className = cls;
 }
 
 // printerStatus says what is known of the printers: not checked yet (at

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,7 +47,12 @@ type Main struct {
 	desk       *edge.Desk
 	signIn     *edge.SignIn
 	commands   *edge.Commands
-	clock      *edge.TrustedClock
+	// upkeepPolicy scrubs and compacts the journal (upkeep.go).
+	upkeepPolicy *edge.Upkeep
+	statusReport *edge.StatusReport
+	clock        *edge.TrustedClock
+	// clockWrong is the clock's wrongness last logged (noteClock).
+	clockWrong atomic.Bool
 	// journalEncrypted says whether a key was found for the journal.
 	journalEncrypted bool
 	// wall is the system clock of the trusted clock; time.Now when nil.
@@ -178,7 +184,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.uplink, err = uplink.New(uplink.Config{
 		BrokerURL: m.enrollment.MQTT.URL, Terminal: tid,
 		Username: m.enrollment.MQTT.Username, Password: m.enrollment.MQTT.Password,
-		Version: Version, Logger: m.Logger,
+		Version: Version, Logger: m.Logger, CloudTime: m.syncClock,
 	}, m.journal)
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)
@@ -197,6 +203,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.desk.Journal = m.journal
 	m.desk.Codes = &scanner.Reader{Trust: m.trust, Now: m.clock.Now}
 	m.desk.Signer = token.ReceiptSigner{Key: key}
+	m.desk.TimeSynced = m.clock.Synced
 	m.desk.Renderer = cfg.Printing
 	m.desk.Appended = func(op edge.Operation) {
 		m.clock.Observe(op.OccurredAt)
@@ -211,6 +218,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.clock.Observe(op.OccurredAt)
 			m.uplink.Notify()
 		},
+	}
+	m.upkeepPolicy = &edge.Upkeep{
+		Journal: m.journal, Now: now, Logger: m.Logger.With("component", "upkeep"),
+		Retention: time.Duration(cfg.Retention), HistoryRetention: time.Duration(cfg.HistoryRetention),
+	}
+	m.statusReport = &edge.StatusReport{
+		Terminal: tid, Version: Version, Journal: m.journal, Printers: m.runner, Clock: m.clock,
+		Online: m.uplink.Connected, DiskFree: func() uint64 { return diskFree(cfg.DataDir) },
 	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
@@ -342,94 +357,10 @@ func (m *Main) revoke(raIDs []string) error {
 	return nil
 }
 
-// Status is the body of GET /api/status.
-type Status struct {
-	Terminal         string                        `json:"terminal"`
-	Version          string                        `json:"version"`
-	Online           bool                          `json:"online"`
-	OutboxPending    int                           `json:"outbox_pending"`
-	OutboxOldestAgeS float64                       `json:"outbox_oldest_age_s"`
-	Printers         map[string]wire.PrinterStatus `json:"printers"`
-	DiskFreeBytes    uint64                        `json:"disk_free_bytes"`
-	Shelf            int                           `json:"shelf"`
-	LastSeq          uint64                        `json:"last_seq"`
-	// DiskWarning is on past 80 % of the journal's disk budget.
-	DiskWarning bool `json:"disk_warning"`
-	// ClockBehind is on when the system clock is behind the last
-	// journalled operation: the counter then runs from that time plus the
-	// time since start (edge.TrustedClock); ClockBehindS says by how much.
-	ClockBehind  bool    `json:"clock_behind"`
-	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
-	// PrinterStates says why a printer is down (paper out, head open,
-	// paused, unreachable, failing) and when its next job is tried.
-	PrinterStates []edge.PrinterStatus `json:"printer_states"`
-	// PrintJobs lists the jobs not yet printed (their bytes are at
-	// /api/print-jobs/{id}/data).
-	PrintJobs []printJobView `json:"print_jobs"`
-}
+// Status is the body of GET /api/status (edge.StatusReport).
+type Status = edge.TerminalStatus
 
-// printJobView is a print job in /api/status, without its bytes.
-type printJobView struct {
-	ID          string    `json:"id"`
-	OperationID string    `json:"operation_id"`
-	Printer     string    `json:"printer"`
-	Format      string    `json:"format"`
-	State       string    `json:"state"`
-	Attempts    int       `json:"attempts"`
-	LastError   string    `json:"last_error,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-}
-
-func (m *Main) status(ctx context.Context) (Status, error) {
-	pending, oldest, err := m.journal.OutboxStats(ctx)
-	if err != nil {
-		return Status{}, err
-	}
-	shelf, err := m.journal.Shelf(ctx)
-	if err != nil {
-		return Status{}, err
-	}
-	st := Status{
-		Terminal: m.Terminal(), Version: Version, Online: m.uplink.Connected(),
-		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
-		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
-		DiskWarning: m.journal.DiskWarning(),
-	}
-	if behind := m.clock.Behind(); behind > 0 {
-		st.ClockBehind, st.ClockBehindS = true, behind.Seconds()
-	}
-	if pending > 0 && !oldest.IsZero() {
-		st.OutboxOldestAgeS = time.Since(oldest).Seconds()
-	}
-	jobs, _ := m.journal.PendingJobs(ctx)
-	st.PrintJobs = make([]printJobView, 0, len(jobs))
-	for _, j := range jobs {
-		st.PrintJobs = append(st.PrintJobs, printJobView{
-			ID: j.ID, OperationID: j.OperationID, Printer: j.Printer, Format: j.Format, State: j.State,
-			Attempts: j.Attempts, LastError: j.LastError, CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt,
-		})
-	}
-	st.PrinterStates = m.runner.Statuses()
-	for _, name := range []string{edge.PrinterLabel, edge.PrinterReceipt} {
-		ps := wire.PrinterStatus{Up: m.runner.Up(name), State: "ready"}
-		for _, j := range jobs {
-			if j.Printer == name {
-				ps.Pending++
-			}
-		}
-		if !ps.Up {
-			ps.State = "offline"
-			for _, s := range st.PrinterStates {
-				if s.Printer == name && s.Reason != "" {
-					ps.State = s.Reason
-				}
-			}
-		}
-		st.Printers[name] = ps
-	}
-	return st, nil
-}
+func (m *Main) status(ctx context.Context) (Status, error) { return m.statusReport.Status(ctx) }
 
 func (m *Main) wireStatus() wire.Status {
 	st, err := m.status(context.Background())
@@ -439,7 +370,36 @@ func (m *Main) wireStatus() wire.Status {
 	return wire.Status{
 		Version: Version, OutboxPending: st.OutboxPending, OutboxOldestAgeS: st.OutboxOldestAgeS,
 		Printers: st.Printers, DiskFreeBytes: st.DiskFreeBytes, Shelf: st.Shelf,
-		DiskWarning: st.DiskWarning,
+		DiskWarning: st.DiskWarning, ClockUnsynced: !st.ClockSynced, ClockWrong: st.ClockWrong,
+		// Dated by the counter's clock, not the system's: a clock that
+		// restarted in the past would make the cloud refuse the status.
+		At: m.clock.Now(),
+	}
+}
+
+// syncClock gives the cloud's time of an ack to the trusted clock (on
+// paho's goroutine: quick).
+func (m *Main) syncClock(at time.Time) {
+	m.clock.Sync(at)
+	m.noteClock()
+}
+
+// noteClock logs when the system clock is found wrong (behind the last
+// operation or off the cloud's time) or right again: after an ack, and on
+// the upkeep's checks, so a clock set back under the running agent is
+// said within seconds.
+func (m *Main) noteClock() {
+	st := m.clock.State()
+	if wrong := st.Wrong(); m.clockWrong.Swap(wrong) != wrong {
+		log := m.Logger.With("component", "clock")
+		switch {
+		case wrong && st.Behind > 0:
+			log.Warn("system clock behind: the counter runs from its last operation or the cloud's time", "behind", st.Behind.String(), "synced", st.Synced)
+		case wrong:
+			log.Warn("system clock off the cloud's time", "skew", st.Skew.String(), "synced", st.Synced)
+		default:
+			log.Info("system clock right again", "synced", st.Synced)
+		}
 	}
 }
 

@@ -48,9 +48,16 @@ type Config struct {
 	Scale scale.Config `json:"scale"`
 	// DiskBudgetBytes caps the journal; deposits are refused past it.
 	DiskBudgetBytes int64 `json:"disk_budget_bytes"`
-	// Retention is how long acked operations stay in the journal before
-	// compaction deletes them; unacked ones are never deleted.
+	// Retention is how long the personal data of a customer's return
+	// (item names, the label's address, the receipt's token, a
+	// cancellation's reason) stays in the journal after the return ended
+	// (handed over or cancelled); the operations are then scrubbed to
+	// their skeleton (edge.Upkeep).
 	Retention Duration `json:"retention"`
+	// HistoryRetention is how long acked operations (their skeletons)
+	// stay in the journal before compaction deletes them; unacked ones are
+	// never deleted.
+	HistoryRetention Duration `json:"history_retention"`
 	// MaxImagePixels bounds camera frames before they are decoded.
 	MaxImagePixels int `json:"max_image_pixels"`
 	// MemoryLimitBytes is the Go runtime's soft memory limit (GOMEMLIMIT),
@@ -90,7 +97,8 @@ func DefaultConfig() Config {
 		HTTPAddr:         "127.0.0.1:8081",
 		Rules:            edge.DefaultRules(),
 		DiskBudgetBytes:  2 << 30,
-		Retention:        Duration(30 * 24 * time.Hour),
+		Retention:        Duration(edge.DefaultRetention),
+		HistoryRetention: Duration(edge.DefaultHistoryRetention),
 		MaxImagePixels:   scanner.DefaultMaxPixels,
 		MemoryLimitBytes: DefaultMemoryLimit,
 		SessionIdle:      Duration(15 * time.Minute),
@@ -135,6 +143,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention <= 0 {
 		return fmt.Errorf("config: retention must be positive")
+	}
+	if c.HistoryRetention < c.Retention {
+		return fmt.Errorf("config: history_retention must be at least retention")
 	}
 	if c.MemoryLimitBytes < 0 {
 		return fmt.Errorf("config: memory_limit_bytes must not be negative")

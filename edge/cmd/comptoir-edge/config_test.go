@@ -113,3 +113,15 @@ func TestPackagedConfig(t *testing.T) {
 		t.Fatalf("build/package/edge.json: %v", err)
 	}
 }
+
+// TestConfigRetentions: skeletons may not go before the personal data they
+// were scrubbed of would.
+func TestConfigRetentions(t *testing.T) {
+	if _, err := readConfig(t, `{"retention":"720h","history_retention":"240h"}`); err == nil || !strings.Contains(err.Error(), "history_retention") {
+		t.Errorf("history shorter than the retention: %v, want an error naming history_retention", err)
+	}
+	cfg, err := readConfig(t, `{"retention":"48h","history_retention":"48h"}`)
+	if err != nil || time.Duration(cfg.HistoryRetention) != 48*time.Hour {
+		t.Errorf("equal retentions: %+v, %v", cfg.HistoryRetention, err)
+	}
+}

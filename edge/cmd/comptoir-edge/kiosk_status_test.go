@@ -30,6 +30,9 @@ func TestKioskOffline(t *testing.T) {
 		do(t, ctx, "online",
 			chromedp.SendKeys(chromedp.ID("pin"), "1234"+kb.Enter),
 			chromedp.WaitVisible(chromedp.CSS("#net.online")),
+			// Online, the terminal reads the cloud's time: nothing to say
+			// of the clock.
+			chromedp.Poll[chromedp.Void](`document.getElementById("clock").textContent === ""`),
 		)
 		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("net"))); got != "En ligne" {
 			t.Errorf("status bar says %q while the cloud is up", got)

@@ -37,6 +37,9 @@ type metrics struct {
 	budget   *prometheus.Desc
 	warning  *prometheus.Desc
 	behind   *prometheus.Desc
+	// synced and skew say whether the time agrees with the cloud's and
+	// how far the system clock is from it (edge.ClockState).
+	synced, skew *prometheus.Desc
 }
 
 func newMetrics(m *Main) *metrics {
@@ -70,6 +73,8 @@ func newMetrics(m *Main) *metrics {
 		disk:     prometheus.NewDesc("comptoir_edge_disk_free_bytes", "Free bytes on the data directory's file system.", nil, nil),
 		budget:   prometheus.NewDesc("comptoir_edge_journal_bytes", "Bytes used by the journal on disk.", nil, nil),
 		behind:   prometheus.NewDesc("comptoir_edge_clock_behind_seconds", "How far the system clock is behind the last journalled operation (0 when it is not); the counter then runs from that time.", nil, nil),
+		synced:   prometheus.NewDesc("comptoir_edge_clock_synced", "1 when the counter's time agrees with the cloud's, read less than a day ago; receipts then say their time was synced.", nil, nil),
+		skew:     prometheus.NewDesc("comptoir_edge_clock_skew_seconds", "The system clock's offset from the cloud's time (positive: ahead), once the cloud's time was read.", nil, nil),
 		warning:  prometheus.NewDesc("comptoir_edge_disk_budget_warning", "1 when the journal uses 80 % or more of its disk budget (deposits are refused at 100 %).", nil, nil),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -110,7 +115,7 @@ func (x *metrics) observeSignIn(e edge.SignInEvent) {
 
 // Describe implements prometheus.Collector.
 func (x *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning, x.behind} {
+	for _, d := range []*prometheus.Desc{x.opsDesc, x.refDesc, x.pendDesc, x.ageDesc, x.mqttDesc, x.upDesc, x.shelf, x.shelfCap, x.disk, x.budget, x.warning, x.behind, x.synced, x.skew} {
 		ch <- d
 	}
 }
@@ -157,7 +162,16 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(x.warning, prometheus.GaugeValue, warning)
 	if m.clock != nil {
-		ch <- prometheus.MustNewConstMetric(x.behind, prometheus.GaugeValue, m.clock.Behind().Seconds())
+		st := m.clock.State()
+		ch <- prometheus.MustNewConstMetric(x.behind, prometheus.GaugeValue, st.Behind.Seconds())
+		synced := 0.0
+		if st.Synced {
+			synced = 1
+		}
+		ch <- prometheus.MustNewConstMetric(x.synced, prometheus.GaugeValue, synced)
+		if st.SkewKnown {
+			ch <- prometheus.MustNewConstMetric(x.skew, prometheus.GaugeValue, st.Skew.Seconds())
+		}
 	}
 }
 

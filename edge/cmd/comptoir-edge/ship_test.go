@@ -110,14 +110,14 @@ func TestMetricsLintAndUsed(t *testing.T) {
 
 	// Two more terminals, so that the series the cloud exports only for
 	// terminals to act on show: one last seen an hour ago (offline), one
-	// whose status says its label printer is out of paper, a backlog and a
-	// disk warning.
+	// whose status says its label printer is out of paper, a backlog, a
+	// disk warning and a wrong clock.
 	for _, id := range []string{"term-metrics-2", "term-metrics-3"} {
 		if _, err := Enroll(t.Context(), cloud.HTTPURL(), operator.key, id, id, t.TempDir()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st := wire.Marshal(wire.Status{V: wire.Version, Online: true, DiskFreeBytes: 8 << 30, DiskWarning: true, OutboxPending: 150, OutboxOldestAgeS: 7200,
+	st := wire.Marshal(wire.Status{V: wire.Version, Online: true, DiskFreeBytes: 8 << 30, DiskWarning: true, OutboxPending: 150, OutboxOldestAgeS: 7200, ClockWrong: true,
 		Printers: map[string]wire.PrinterStatus{"label": {Up: false, State: "paper_out"}, "receipt": {Up: true, State: "ready"}}})
 	if err := cloud.Store().UpdateTerminalStatus(t.Context(), "term-metrics-3", comptoircloud.StatusUpdate{Online: true, Status: st, SeenAt: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestMetricsLintAndUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	edgeBody := waitMetric(t, kiosk.base+"/metrics", "comptoir_edge_print_jobs_total", "comptoir_edge_refusals_total")
+	edgeBody := waitMetric(t, kiosk.base+"/metrics", "comptoir_edge_print_jobs_total", "comptoir_edge_refusals_total", "comptoir_edge_clock_skew_seconds")
 	cloudBody := waitMetric(t, cloud.HTTPURL()+"/metrics", `comptoir_fleet_terminals{state="online"} 2`, "comptoir_cloud_ingest_events_total")
 	for name, body := range map[string]string{"edge": edgeBody, "cloud": cloudBody} {
 		cmd := exec.Command(promtool, "check", "metrics")

@@ -19,11 +19,14 @@ var (
 	statusCheckEvery = 5 * time.Second
 )
 
-// upkeep compacts the journal (acked operations past the retention
-// period; unacked ones are never touched) and republishes the retained
+// upkeep runs the journal's upkeep policy (edge.Upkeep: personal data
+// scrubbed a retention period after a return ended, acked operations
+// compacted after the history's; unacked ones are never touched) and
+// republishes the retained
 // status when a figure operators act on changes: a printer goes down or
 // up, the journal passes 80 % of its disk budget, the backlog empties or
-// starts. The uplink republishes it every minute anyway.
+// starts, the clock is found wrong or unsynced (the cloud then answers
+// with its time). The uplink republishes it every minute anyway.
 func (m *Main) upkeep(ctx context.Context) {
 	log := m.Logger.With("component", "upkeep")
 	compact := time.NewTimer(compactFirst)
@@ -36,8 +39,8 @@ func (m *Main) upkeep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-compact.C:
-			if _, err := m.journal.Compact(ctx, time.Duration(m.Config.Retention)); err != nil && ctx.Err() == nil {
-				log.Error("journal compaction", "error", err)
+			if err := m.upkeepPolicy.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("journal upkeep", "error", err)
 			}
 			compact.Reset(compactEvery)
 		case <-check.C:
@@ -48,6 +51,7 @@ func (m *Main) upkeep(ctx context.Context) {
 						"used_bytes", m.journal.DiskUsage(), "budget_bytes", m.journal.DiskBudget())
 				}
 			}
+			m.noteClock()
 			if k := m.statusKey(ctx); k != last {
 				last = k
 				m.uplink.PublishStatus()
@@ -59,5 +63,7 @@ func (m *Main) upkeep(ctx context.Context) {
 // statusKey sums up the status figures whose change is worth a publish.
 func (m *Main) statusKey(ctx context.Context) string {
 	pending, _, _ := m.journal.OutboxStats(ctx)
-	return fmt.Sprint(m.runner.Up(edge.PrinterLabel), m.runner.Up(edge.PrinterReceipt), m.journal.DiskWarning(), pending == 0)
+	clock := m.clock.State()
+	return fmt.Sprint(m.runner.Up(edge.PrinterLabel), m.runner.Up(edge.PrinterReceipt), m.journal.DiskWarning(), pending == 0,
+		clock.Synced, clock.Wrong())
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,12 +88,12 @@ func shortUpkeep(t *testing.T) {
 }
 
 // TestUpkeepCompacts checks that the upkeep loop compacts acked operations
-// past the retention period, and keeps unacked ones however old.
+// past the history's retention period, and keeps unacked ones however old.
 func TestUpkeepCompacts(t *testing.T) {
 	shortUpkeep(t)
 	dir := t.TempDir()
 	offlineTerminal(t, dir, "term-compact", token.NewTrustList())
-	m, _ := startTerminal(t, dir, func(c *Config) { c.Retention = Duration(time.Hour) })
+	m, _ := startTerminal(t, dir, func(c *Config) { c.Retention, c.HistoryRetention = Duration(time.Hour), Duration(time.Hour) })
 	ctx := context.Background()
 	old := time.Now().Add(-2 * time.Hour)
 	var seqs []uint64
@@ -183,5 +184,79 @@ func TestUpkeepStatusRefresh(t *testing.T) {
 			t.Fatal("the cloud's status shows no disk warning 30 s after the journal passed 80 % of its budget")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestUpkeepScrubsReturns deposits two returns two days ago through the
+// kiosk, hands one over then: once the cloud has acked them, the upkeep
+// loop scrubs the one handed over (retention 1 h) to its skeleton and
+// leaves the one on the shelf whole.
+func TestUpkeepScrubsReturns(t *testing.T) {
+	shortUpkeep(t)
+	issuer, dir := issuerTerminal(t, "term-scrub")
+	var offset atomic.Int64
+	offset.Store(int64(-48 * time.Hour))
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	m, c := startTerminalAt(t, dir, now, func(c *Config) { c.Retention = Duration(time.Hour) })
+	ctx := context.Background()
+	var deposits []string
+	for _, trk := range []string{s10(801), s10(802)} {
+		code := signRA(t, issuer, trk, func(ra *edge.ReturnAuthorisation) {
+			ra.Items[0].Name = "Pull angora " + trk
+			ra.IssuedAt = now().Add(-time.Hour)
+		})
+		var dep struct {
+			Deposit struct {
+				ID string `json:"id"`
+			} `json:"deposit"`
+		}
+		if st := c.do("POST", "/api/deposits", map[string]any{"code": code, "weight_g": 800}, &dep); st != http.StatusCreated {
+			t.Fatalf("deposit %s: %d", trk, st)
+		}
+		deposits = append(deposits, dep.Deposit.ID)
+	}
+	if st := c.do("POST", "/api/handovers", map[string]any{"trackings": []string{s10(801)}}, nil); st != http.StatusCreated {
+		t.Fatalf("handover: %d", st)
+	}
+	offset.Store(0)
+	if err := m.journal.Ack(ctx, 1, m.journal.LastSeq()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rec, err := m.journal.DepositByID(ctx, deposits[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Erased {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deposit handed over two days ago was never scrubbed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ops, err := m.journal.Operations(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := 0
+	for _, op := range ops {
+		if op.Type != edge.OpReturnDeposited {
+			continue
+		}
+		has := strings.Contains(string(op.Data), "Pull angora")
+		if op.ID == deposits[0] && has || op.ID == deposits[1] && !has {
+			t.Errorf("deposit %s (handed over: %v): data %s", op.Tracking, op.ID == deposits[0], op.Data)
+		}
+		if has {
+			names++
+		}
+	}
+	if names != 1 {
+		t.Errorf("%d deposits with their items, want the one on the shelf", names)
+	}
+	if rec, _ := m.journal.DepositByID(ctx, deposits[1]); rec.Erased {
+		t.Error("the deposit on the shelf was scrubbed")
 	}
 }
