@@ -296,10 +296,11 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 			return err
 		}
 	}
-	// Returns insight (issue 15): the parcel's key in the index of stuck
-	// parcels, and its return's counters, move with the step.
-	if err := indexStuck(txn, p, found, next); err != nil {
-		return err
+	// Returns insight (issue 15): the index of stuck parcels (in memory,
+	// once the transaction committed) and the return's counters move with
+	// the step.
+	if changed {
+		w.out.stuck.moved(ev.op.Tracking, next)
 	}
 	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
