@@ -48,8 +48,9 @@ type Store struct {
 
 	group   *cloud.GroupCommit[*eventsWrite] // of StoreEvents
 	out     outbox                           // numbers the published events (outbox.go)
-	parcels *parcelFilter
-	stuck   *stuckIndex // the parcels waiting at a stage (stuck.go)
+	parcels *keyFilter                       // of p/ (parcelcodec.go)
+	ids     *keyFilter                       // of e/
+	stuck   *stuckIndex                      // the parcels waiting at a stage (stuck.go)
 	// marksKept: every terminal with a stored event has a w/ mark (a
 	// store created since marks were always written).
 	marksKept bool
@@ -93,7 +94,10 @@ func open(opts badger.Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	if err := s.loadParcelFilter(); err != nil {
+	if s.parcels, err = s.loadFilter("p/"); err == nil {
+		s.ids, err = s.loadFilter("e/")
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -116,3 +116,35 @@ func TestParcelsFilterReopen(t *testing.T) {
 		t.Fatalf("deposit of a known parcel after a restart = %+v, %v; want ALREADY_DEPOSITED", res, err)
 	}
 }
+
+// TestIDFilterReopen: after a restart, the filter of event ids is built
+// again from the store, so an id stored before and sent again under a new
+// seq (a terminal whose journal was reset) still counts once.
+func TestIDFilterReopen(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	s, err := badgerstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)
+	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{first}, at); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = badgerstore.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	again := first
+	again.Seq = 2
+	res, err := s.StoreEvents(ctx, "t-1", []edge.Operation{again}, at)
+	if err != nil || res.Stored != 0 || res.Duplicates != 1 || res.AckedSeq != 2 {
+		t.Fatalf("the same id under seq 2 after a restart = %+v, %v; want a duplicate, acked 2", res, err)
+	}
+	tl, err := s.Timeline(ctx, cloud.Network, "XY1")
+	if err != nil || len(tl) != 1 {
+		t.Fatalf("timeline = %+v, %v; want the deposit once", tl, err)
+	}
+}
