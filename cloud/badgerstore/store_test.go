@@ -96,21 +96,9 @@ func BenchmarkStoreFleet(b *testing.B) {
 // again from the store, so a parcel deposited before is still known: a
 // second terminal's deposit of it is a conflict.
 func TestParcelsFilterReopen(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	s, err := badgerstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)}, at); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s, err = badgerstore.Open(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := storeAndReopen(t, storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at))
 	res, err := s.StoreEvents(ctx, "t-2", []edge.Operation{storetest.Op("t-2", 1, edge.OpReturnDeposited, "XY1", at)}, at)
 	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Reason != cloud.ConflictAlreadyDeposited {
 		t.Fatalf("deposit of a known parcel after a restart = %+v, %v; want ALREADY_DEPOSITED", res, err)
@@ -121,22 +109,10 @@ func TestParcelsFilterReopen(t *testing.T) {
 // again from the store, so an id stored before and sent again under a new
 // seq (a terminal whose journal was reset) still counts once.
 func TestIDFilterReopen(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	s, err := badgerstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	first := storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)
-	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{first}, at); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s, err = badgerstore.Open(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := storeAndReopen(t, first)
 	again := first
 	again.Seq = 2
 	res, err := s.StoreEvents(ctx, "t-1", []edge.Operation{again}, at)
@@ -147,4 +123,24 @@ func TestIDFilterReopen(t *testing.T) {
 	if err != nil || len(tl) != 1 {
 		t.Fatalf("timeline = %+v, %v; want the deposit once", tl, err)
 	}
+}
+
+// storeAndReopen stores ev (of terminal t-1) in a new store, closes it and
+// opens it again.
+func storeAndReopen(t *testing.T, ev edge.Operation) *badgerstore.Store {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := badgerstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreEvents(context.Background(), "t-1", []edge.Operation{ev}, ev.OccurredAt); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = badgerstore.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
