@@ -140,7 +140,7 @@ func (s *Store) commit(group []*eventsWrite) error {
 				dup := ev.seq <= wm
 				if !dup {
 					var alias bool
-					if dup, alias, err = storeEvent(txn, *ev, ev.seq <= mark.hi); err != nil {
+					if dup, alias, err = storeEvent(txn, *ev, ev.seq <= mark.hi, s.ids.testAndAdd(ev.op.ID)); err != nil {
 						return err
 					}
 					if !dup && !alias {
@@ -170,16 +170,20 @@ func (s *Store) commit(group []*eventsWrite) error {
 // terminal stops resending, but the event counts once).
 //
 // maybeStored is false when ev's seq is above every seq of its terminal
-// stored so far: its s/ key is then not looked up.
-func storeEvent(txn *badger.Txn, ev preparedEvent, maybeStored bool) (dup, alias bool, err error) {
+// stored so far: its s/ key is then not looked up; idMaybe is false when
+// the filter of ids (Store.ids) says that its id is not stored: its e/ key
+// is then not looked up either.
+func storeEvent(txn *badger.Txn, ev preparedEvent, maybeStored, idMaybe bool) (dup, alias bool, err error) {
 	if maybeStored {
 		if ok, err := exists(txn, ev.sk); err != nil || ok {
 			return true, false, err
 		}
 	}
-	idSeen, err := exists(txn, ev.ek)
-	if err != nil {
-		return false, false, err
+	idSeen := false
+	if idMaybe {
+		if idSeen, err = exists(txn, ev.ek); err != nil {
+			return false, false, err
+		}
 	}
 	if err := txn.Set(ev.sk, ev.value); err != nil {
 		return false, false, err
@@ -296,10 +300,11 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 			return err
 		}
 	}
-	// Returns insight (issue 15): the parcel's key in the index of stuck
-	// parcels, and its return's counters, move with the step.
-	if err := indexStuck(txn, p, found, next); err != nil {
-		return err
+	// Returns insight (issue 15): the index of stuck parcels (in memory,
+	// once the transaction committed) and the return's counters move with
+	// the step.
+	if changed {
+		w.out.stuck.moved(ev.op.Tracking, next)
 	}
 	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err

@@ -16,9 +16,10 @@ import (
 
 // The returns insight's keys (issue 15) are derived from the store's own
 // data: the facts and counters of the reports (f/, a/), the statements'
-// counters (b/), the refusals' counters (R/) and the index of stuck
-// parcels (K/). A store written before them, or by a version whose layout
-// of them differs (the stuck index was once under k/, among the API keys),
+// counters (b/) and the refusals' counters (R/); the index of stuck
+// parcels, once kept under K/ (and before that under k/, among the API
+// keys), is now in memory (stuck.go), and its old keys are deleted. A
+// store written before them, or by a version whose layout of them differs,
 // has them rebuilt at Open: every derived key is deleted, then made again
 // from the returns, parcels, timelines and events, and only then is the
 // layout's version recorded. A rebuild cut short is done again in full at
@@ -63,14 +64,13 @@ func migrateInsight(db *badger.DB, log *slog.Logger) error {
 	start := time.Now()
 	r := &rebuild{db: db, log: log, in: &insight{}}
 	if !r.empty() {
-		log.Info("rebuilding the returns insight's counters and stuck index", "layout", insightLayout)
+		log.Info("rebuilding the returns insight's counters", "layout", insightLayout)
 	}
 	for _, step := range []struct {
 		name string
 		fn   func() error
 	}{
 		{"delete derived keys", r.deleteDerived},
-		{"stuck index", r.stuckIndex},
 		{"returns", r.returns},
 		{"events", r.events},
 		{"write counters", r.writeCounters},
@@ -82,8 +82,8 @@ func migrateInsight(db *badger.DB, log *slog.Logger) error {
 	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(insightLayoutKey, []byte{insightLayout}) }); err != nil {
 		return fmt.Errorf("badgerstore: rebuild insight: %w", err)
 	}
-	if r.returnsSeen+r.parcelsSeen+r.eventsSeen+r.deleted > 0 {
-		log.Info("returns insight rebuilt", "returns", r.returnsSeen, "parcels", r.parcelsSeen, "events", r.eventsSeen,
+	if r.returnsSeen+r.eventsSeen+r.deleted > 0 {
+		log.Info("returns insight rebuilt", "returns", r.returnsSeen, "events", r.eventsSeen,
 			"keys_deleted", r.deleted, "seconds", time.Since(start).Seconds())
 	}
 	return nil
@@ -111,7 +111,7 @@ type rebuild struct {
 	log *slog.Logger
 	in  *insight // counters gathered, written at the end
 
-	deleted, parcelsSeen, returnsSeen, eventsSeen int
+	deleted, returnsSeen, eventsSeen int
 }
 
 // progress logs every progressEvery items of what.
@@ -169,29 +169,6 @@ func (r *rebuild) deleteDerived() error {
 				return nil // an API key
 			}
 			return del(k, v)
-		})
-	})
-}
-
-// stuckIndex indexes every parcel waiting at a stage. A parcel stored
-// before parcels kept their terminal is indexed under its holder.
-func (r *rebuild) stuckIndex() error {
-	return r.batch(func(wb *badger.WriteBatch) error {
-		return r.each("p/", true, func(k, v []byte) error {
-			r.parcelsSeen++
-			r.progress("stuck index", r.parcelsSeen)
-			p, err := decodeParcel(string(k[2:]), v)
-			if err != nil {
-				return fmt.Errorf("parcel %q: %w", k[2:], err)
-			}
-			key := stuckKey(p)
-			if key == nil {
-				return nil
-			}
-			if p.Terminal == "" {
-				p.Terminal = p.Holder
-			}
-			return wb.Set(key, []byte(p.Terminal))
 		})
 	})
 }

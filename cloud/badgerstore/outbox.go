@@ -53,6 +53,10 @@ type outTxn struct {
 	record   []byte
 	count    int
 	merchant map[string][]byte // merchant -> indexes in the record
+	// stuck are the parcels the transaction moved, for the index of stuck
+	// parcels once it committed (stuck.go): updateOut's transactions are
+	// the ones that move parcels.
+	stuck stuckMoves
 }
 
 // put adds an event of a parcel of merchant ("" for none) to the record.
@@ -118,7 +122,8 @@ func (o *outTxn) entry(txn *badger.Txn, p cloud.Parcel, e cloud.TimelineEntry) e
 }
 
 // updateOut runs fn in a read-write transaction (update) that may record
-// events; their record is written last.
+// events and move parcels; their record is written last, and the moves
+// reach the index of stuck parcels after the commit.
 func (s *Store) updateOut(ctx context.Context, fn func(txn *badger.Txn, o *outTxn) error) error {
 	s.out.mu.Lock()
 	defer s.out.mu.Unlock()
@@ -132,6 +137,7 @@ func (s *Store) updateOut(ctx context.Context, fn func(txn *badger.Txn, o *outTx
 	})
 	if err == nil {
 		s.out.last = o.last
+		s.stuck.apply(o.stuck) // under s.out.mu, in the commits' order (stuck.go)
 	}
 	return err
 }

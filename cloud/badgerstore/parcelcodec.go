@@ -85,55 +85,57 @@ func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel) error {
 	return txn.Set(parcelKey(p.Tracking), encodeParcel(p))
 }
 
-// parcelFilter is a Bloom filter of the tracking numbers that have a
-// parcel. Most deposits are the first the cloud hears of their parcel, and
-// asking Badger for a key it does not have costs a fifth of the commit
-// loop's time an event; the filter answers most of those without asking.
-// A false positive only costs the lookup, so the filter may hold numbers
-// whose write failed. It is built at Open from the keys alone (1.2 bytes a
-// parcel at 1 % false positives, sized for twice the parcels there are).
-type parcelFilter struct {
+// keyFilter is a Bloom filter of the keys under a prefix: of the tracking
+// numbers that have a parcel (p/), of the event ids stored (e/). Most
+// deposits are the first the cloud hears of their parcel, and every event
+// of its id, and asking Badger for a key it does not have costs a fifth of
+// the commit loop's time an event; the filter answers most of those
+// without asking. A false positive only costs the lookup, so the filter
+// may hold keys whose write failed. It is built at Open from the keys
+// alone (1.2 bytes a key at 1 % false positives, sized for twice the keys
+// there are; past that it answers "maybe" more often, and Badger is asked).
+type keyFilter struct {
 	mu sync.Mutex
 	f  *bloom.BloomFilter
 }
 
-func (s *Store) loadParcelFilter() error {
+// loadFilter builds the filter of the keys under prefix.
+func (s *Store) loadFilter(prefix string) (*keyFilter, error) {
 	var keys [][]byte
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("p/")})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			keys = append(keys, it.Item().KeyCopy(nil)[2:])
+			keys = append(keys, it.Item().KeyCopy(nil)[len(prefix):])
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("badgerstore: parcels filter: %w", err)
+		return nil, fmt.Errorf("badgerstore: filter of %s: %w", prefix, err)
 	}
 	f := bloom.NewWithEstimates(uint(max(1<<20, 2*len(keys))), 0.01)
 	for _, k := range keys {
 		f.Add(k)
 	}
-	s.parcels = &parcelFilter{f: f}
-	return nil
+	return &keyFilter{f: f}, nil
 }
 
-// mayExist reports whether tracking may have a parcel; false is sure.
-func (pf *parcelFilter) mayExist(tracking string) bool {
+// mayExist reports whether key may be stored; false is sure.
+func (pf *keyFilter) mayExist(key string) bool {
 	pf.mu.Lock()
 	defer pf.mu.Unlock()
-	return pf.f.TestString(tracking)
+	return pf.f.TestString(key)
 }
 
-// testAndAdd reports whether tracking may have a parcel, and marks it.
-func (pf *parcelFilter) testAndAdd(tracking string) bool {
+// testAndAdd reports whether key may be stored, and marks it.
+func (pf *keyFilter) testAndAdd(key string) bool {
 	pf.mu.Lock()
 	defer pf.mu.Unlock()
-	return pf.f.TestAndAddString(tracking)
+	return pf.f.TestAndAddString(key)
 }
 
-func (pf *parcelFilter) add(tracking string) {
+func (pf *keyFilter) add(key string) {
 	pf.mu.Lock()
-	pf.f.AddString(tracking)
+	pf.f.AddString(key)
 	pf.mu.Unlock()
 }

@@ -20,7 +20,7 @@
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //	o/{n:8}, O/{merchant}\x00{n:8}       -> published events, a record per transaction (outbox.go)
-//	f/, a/, b/, R/, K/                   -> returns insight, rebuilt at Open when their layout changed (migrate.go)
+//	f/, a/, b/, R/                       -> returns insight, rebuilt at Open when their layout changed (migrate.go)
 //	_/marks-kept, _/insight              -> what the store's layout holds
 //
 // Numbers are big-endian so that keys sort as their values.
@@ -48,7 +48,9 @@ type Store struct {
 
 	group   *cloud.GroupCommit[*eventsWrite] // of StoreEvents
 	out     outbox                           // numbers the published events (outbox.go)
-	parcels *parcelFilter
+	parcels *keyFilter                       // of p/ (parcelcodec.go)
+	ids     *keyFilter                       // of e/
+	stuck   *stuckIndex                      // the parcels waiting at a stage (stuck.go)
 	// marksKept: every terminal with a stored event has a w/ mark (a
 	// store created since marks were always written).
 	marksKept bool
@@ -92,7 +94,10 @@ func open(opts badger.Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	if err := s.loadParcelFilter(); err != nil {
+	if s.parcels, err = s.loadFilter("p/"); err == nil {
+		s.ids, err = s.loadFilter("e/")
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -101,6 +106,10 @@ func open(opts badger.Options) (*Store, error) {
 		return nil, err
 	}
 	if err := migrateInsight(db, slog.Default().With("component", "badgerstore")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadStuck(); err != nil {
 		db.Close()
 		return nil, err
 	}

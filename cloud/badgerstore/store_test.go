@@ -96,23 +96,51 @@ func BenchmarkStoreFleet(b *testing.B) {
 // again from the store, so a parcel deposited before is still known: a
 // second terminal's deposit of it is a conflict.
 func TestParcelsFilterReopen(t *testing.T) {
-	dir := t.TempDir()
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	ctx := context.Background()
+	s := storeAndReopen(t, storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at))
+	res, err := s.StoreEvents(ctx, "t-2", []edge.Operation{storetest.Op("t-2", 1, edge.OpReturnDeposited, "XY1", at)}, at)
+	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Reason != cloud.ConflictAlreadyDeposited {
+		t.Fatalf("deposit of a known parcel after a restart = %+v, %v; want ALREADY_DEPOSITED", res, err)
+	}
+}
+
+// TestIDFilterReopen: after a restart, the filter of event ids is built
+// again from the store, so an id stored before and sent again under a new
+// seq (a terminal whose journal was reset) still counts once.
+func TestIDFilterReopen(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	first := storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)
+	s := storeAndReopen(t, first)
+	again := first
+	again.Seq = 2
+	res, err := s.StoreEvents(ctx, "t-1", []edge.Operation{again}, at)
+	if err != nil || res.Stored != 0 || res.Duplicates != 1 || res.AckedSeq != 2 {
+		t.Fatalf("the same id under seq 2 after a restart = %+v, %v; want a duplicate, acked 2", res, err)
+	}
+	tl, err := s.Timeline(ctx, cloud.Network, "XY1")
+	if err != nil || len(tl) != 1 {
+		t.Fatalf("timeline = %+v, %v; want the deposit once", tl, err)
+	}
+}
+
+// storeAndReopen stores ev (of terminal t-1) in a new store, closes it and
+// opens it again.
+func storeAndReopen(t *testing.T, ev edge.Operation) *badgerstore.Store {
+	t.Helper()
+	dir := t.TempDir()
 	s, err := badgerstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StoreEvents(ctx, "t-1", []edge.Operation{storetest.Op("t-1", 1, edge.OpReturnDeposited, "XY1", at)}, at); err != nil {
+	if _, err := s.StoreEvents(context.Background(), "t-1", []edge.Operation{ev}, ev.OccurredAt); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	if s, err = badgerstore.Open(dir); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	res, err := s.StoreEvents(ctx, "t-2", []edge.Operation{storetest.Op("t-2", 1, edge.OpReturnDeposited, "XY1", at)}, at)
-	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0].Reason != cloud.ConflictAlreadyDeposited {
-		t.Fatalf("deposit of a known parcel after a restart = %+v, %v; want ALREADY_DEPOSITED", res, err)
-	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

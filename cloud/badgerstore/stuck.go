@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -12,144 +13,150 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 )
 
-// Stuck parcels (issue 15) are found through an index by merchant, stage
-// and time, kept in the transaction that moves the parcel:
+// Stuck parcels (issue 15) are found through an index kept in memory: the
+// parcels waiting at a stage, with their merchant, since when and where.
+// It is built at Open from the parcels (p/, read with the parcels filter)
+// and moved by every transaction that moves a parcel, once it committed.
 //
-//	K/{merchant}\x00{stage}\x00{since:8}{tracking}   -> terminal
+// It was first a key a parcel (K/{merchant}\x00{stage}\x00{since:8}
+// {tracking}) written in the ingest's transaction beside the parcel: one
+// key more for every deposit and handover, a fifth of the keys a deposit
+// writes, and Badger's cost goes with its keys. In memory it costs about
+// 150 bytes a waiting parcel (a million parcels waiting: 150 MB) and a
+// pass over them for a list or a count; keys left under K/ by a store
+// written before are dropped at Open (dropStuckKeys).
 //
-// A parcel has one key while it waits at a stage, none otherwise. A list
-// reads the keys of its stage from the oldest up to its cut-off. (The
-// index was first kept under k/, among the API keys, whose listing then
-// read it; Open moves it, migrate.go.)
+// The index is right because the parcels have one writer: every
+// transaction that moves a parcel runs in updateOut, under s.out.mu, and
+// the index takes its changes under that lock after the commit, so that
+// the index follows the commits in their order and never holds a change
+// that was not committed.
 
+// stuckIndexPrefix is the prefix of the old stuck index's keys.
 const stuckIndexPrefix = "K/"
 
-func stuckPrefix(merchant string, stage cloud.Stage) []byte {
-	return []byte(stuckIndexPrefix + merchant + "\x00" + string(stage) + "\x00")
+// stuckEntry is where and since when a parcel waits.
+type stuckEntry struct {
+	merchant string
+	stage    cloud.Stage
+	since    time.Time
+	terminal string
 }
 
-// stuckKey returns the index key of p, nil when p waits at no stage.
-func stuckKey(p cloud.Parcel) []byte {
+// stuckIndex is the index of the parcels waiting at a stage, by tracking
+// number.
+type stuckIndex struct {
+	mu sync.RWMutex
+	m  map[string]stuckEntry
+}
+
+func newStuckIndex() *stuckIndex { return &stuckIndex{m: map[string]stuckEntry{}} }
+
+// set indexes p as its status says: at its stage, or nowhere. A parcel
+// stored before parcels kept their terminal is indexed under its holder.
+func (x *stuckIndex) set(p cloud.Parcel) {
 	stage, ok := cloud.StageOf(p.Status)
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	if !ok {
-		return nil
+		delete(x.m, p.Tracking)
+		return
 	}
-	return append(be8(stuckPrefix(p.Merchant, stage), timeKey(p.Since)), p.Tracking...)
+	term := p.Terminal
+	if term == "" {
+		term = p.Holder
+	}
+	x.m[p.Tracking] = stuckEntry{merchant: p.Merchant, stage: stage, since: p.Since, terminal: term}
 }
 
-// indexStuck moves the index key of a parcel from its state before (found
-// false when it is new) to its state after.
-func indexStuck(txn *badger.Txn, before cloud.Parcel, found bool, after cloud.Parcel) error {
-	var old []byte
-	if found {
-		old = stuckKey(before)
+// stuckMoves are the parcels a transaction moved, for the index once it
+// committed (a parcel moved twice is set twice, in order).
+type stuckMoves []cloud.Parcel
+
+// moved records that the transaction left p in this state.
+func (m *stuckMoves) moved(tracking string, p cloud.Parcel) {
+	p.Tracking = tracking
+	*m = append(*m, p)
+}
+
+// apply sets the moves in the index.
+func (x *stuckIndex) apply(moves stuckMoves) {
+	for _, p := range moves {
+		x.set(p)
 	}
-	k := stuckKey(after)
-	if string(old) == string(k) && (old == nil || before.Terminal == after.Terminal) {
-		return nil
-	}
-	if old != nil {
-		if err := txn.Delete(old); err != nil {
-			return err
+}
+
+// each calls fn with the parcels of the scope waiting at stage since
+// before before, in no order.
+func (x *stuckIndex) each(scope cloud.Scope, stage cloud.Stage, before time.Time, fn func(cloud.StuckParcel)) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for tr, e := range x.m {
+		if e.stage == stage && e.since.Before(before) && (scope.All() || e.merchant == scope.Merchant) {
+			fn(cloud.StuckParcel{Tracking: tr, Stage: stage, Since: e.since, Terminal: e.terminal})
 		}
 	}
-	if k == nil {
-		return nil
-	}
-	return txn.Set(k, []byte(after.Terminal))
 }
 
-// stuckMerchants returns the merchants whose index keys a scope reads: the
-// network's are every merchant's and those of parcels of no merchant.
-func (s *Store) stuckMerchants(ctx context.Context, scope cloud.Scope) ([]string, error) {
-	if !scope.All() {
-		return []string{scope.Merchant}, nil
+// loadStuck builds the index from the parcels, dropping first the keys of
+// the old index (stuckIndexPrefix) if there are any.
+func (s *Store) loadStuck() error {
+	var old bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(stuckIndexPrefix)})
+		defer it.Close()
+		it.Rewind()
+		old = it.Valid()
+		return nil
+	})
+	if err == nil && old {
+		err = s.db.DropPrefix([]byte(stuckIndexPrefix))
 	}
-	ms, err := s.Merchants(ctx, cloud.Network)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("badgerstore: stuck index: %w", err)
 	}
-	out := []string{""}
-	for _, m := range ms {
-		out = append(out, m.ID)
-	}
-	return out, nil
-}
-
-// eachStuck calls fn with the parcels of merchant waiting at stage since
-// before before, oldest first, until fn returns false.
-func eachStuck(txn *badger.Txn, merchant string, stage cloud.Stage, before time.Time, values bool, fn func(cloud.StuckParcel) bool) error {
-	prefix := stuckPrefix(merchant, stage)
-	end := string(be8(prefix, timeKey(before)))
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: values, PrefetchSize: 64})
-	defer it.Close()
-	for it.Rewind(); it.Valid() && string(it.Item().Key()) < end; it.Next() {
-		k := it.Item().Key()
-		p := cloud.StuckParcel{Stage: stage, Tracking: string(k[len(prefix)+8:]), Since: fromTimeKey(k[len(prefix):])}
-		if values {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			p.Terminal = string(v)
-		}
-		if !fn(p) {
-			return nil
-		}
-	}
-	return nil
-}
-
-// StuckParcels implements cloud.Store.
-func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
-	merchants, err := s.stuckMerchants(ctx, scope)
-	if err != nil {
-		return nil, fmt.Errorf("badgerstore: stuck parcels: %w", err)
-	}
-	out := []cloud.StuckParcel{}
+	x := newStuckIndex()
 	err = s.db.View(func(txn *badger.Txn) error {
-		for _, m := range merchants {
-			n := 0
-			err := eachStuck(txn, m, q.Stage, q.Before, true, func(p cloud.StuckParcel) bool {
-				out = append(out, p)
-				n++
-				return n < q.Limit
-			})
-			if err != nil {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("p/"), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := item.Value(func(v []byte) error {
+				p, err := decodeParcel(string(item.Key()[2:]), v)
+				if err != nil {
+					return fmt.Errorf("parcel %q: %w", item.Key()[2:], err)
+				}
+				x.set(p)
+				return nil
+			}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("badgerstore: stuck parcels: %w", err)
+		return fmt.Errorf("badgerstore: stuck index: %w", err)
 	}
+	s.stuck = x
+	return nil
+}
+
+// StuckParcels implements cloud.Store.
+func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
+	out := []cloud.StuckParcel{}
+	s.stuck.each(scope, q.Stage, q.Before, func(p cloud.StuckParcel) { out = append(out, p) })
 	slices.SortFunc(out, func(a, b cloud.StuckParcel) int {
 		if c := a.Since.Compare(b.Since); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Tracking, b.Tracking)
 	})
-	return out[:min(len(out), q.Limit)], nil
+	return out[:min(len(out), max(q.Limit, 0))], nil
 }
 
-// CountStuck implements cloud.Store, reading the index's keys only.
+// CountStuck implements cloud.Store.
 func (s *Store) CountStuck(ctx context.Context, stage cloud.Stage, before time.Time) (int, error) {
-	merchants, err := s.stuckMerchants(ctx, cloud.Network)
-	if err != nil {
-		return 0, fmt.Errorf("badgerstore: count stuck: %w", err)
-	}
 	n := 0
-	err = s.db.View(func(txn *badger.Txn) error {
-		for _, m := range merchants {
-			if err := eachStuck(txn, m, stage, before, false, func(cloud.StuckParcel) bool { n++; return true }); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("badgerstore: count stuck: %w", err)
-	}
+	s.stuck.each(cloud.Network, stage, before, func(cloud.StuckParcel) { n++ })
 	return n, nil
 }
