@@ -302,7 +302,7 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 			s.FailingSince = last.At
 		}
 		if now.Sub(s.FailingSince) >= maxFailing {
-			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then subscribe again.",
+			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then enable the webhook again (POST /v1/webhooks/{id}/enable).",
 				maxFailing, s.FailingSince.Format(time.RFC3339), last.Error)
 			s.DisabledAt = now
 			return nil

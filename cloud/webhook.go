@@ -239,7 +239,7 @@ func (ws *Webhooks) Delete(ctx context.Context, scope Scope, id string) error {
 // Replay delivers again the events after the feed's cursor after ("" from
 // the first) to subscription id in scope: its cursor goes back there and a
 // pending retry starts at once. A cursor beyond the last event is
-// EINVALID; a disabled subscription is ECONFLICT (subscribe again).
+// EINVALID; a disabled subscription is ECONFLICT (enable it first).
 func (ws *Webhooks) Replay(ctx context.Context, scope Scope, id, after string) (Webhook, error) {
 	var pos uint64
 	if after != "" {
@@ -258,9 +258,26 @@ func (ws *Webhooks) Replay(ctx context.Context, scope Scope, id, after string) (
 	}
 	return ws.Store.UpdateWebhook(ctx, scope, id, func(w *Webhook) error {
 		if w.Disabled != "" {
-			return edge.Errorf(edge.ECONFLICT, "The webhook is disabled (%s): subscribe again.", w.Disabled)
+			return edge.Errorf(edge.ECONFLICT, "The webhook is disabled (%s): enable it first.", w.Disabled)
 		}
 		w.Cursor, w.Attempts, w.NextAttempt, w.FailingSince = pos, 0, time.Time{}, time.Time{}
+		return nil
+	})
+}
+
+// Enable starts again the deliveries of subscription id in scope, disabled
+// after failing for too long (Dispatcher.MaxFailing): it resumes after the
+// last event delivered, with the events the outbox still keeps (its
+// retention), and its failure count starts from nothing. Why it was
+// disabled stays in the delivery log. An active subscription is left as
+// it is.
+func (ws *Webhooks) Enable(ctx context.Context, scope Scope, id string) (Webhook, error) {
+	return ws.Store.UpdateWebhook(ctx, scope, id, func(w *Webhook) error {
+		if w.Disabled == "" {
+			return nil
+		}
+		w.Disabled, w.DisabledAt = "", time.Time{}
+		w.Attempts, w.NextAttempt, w.FailingSince = 0, time.Time{}, time.Time{}
 		return nil
 	})
 }

@@ -84,3 +84,12 @@ func (s *Server) replayWebhook(c *fiber.Ctx) error {
 	}
 	return c.JSON(view(w))
 }
+
+// enableWebhook starts again the deliveries of a disabled subscription.
+func (s *Server) enableWebhook(c *fiber.Ctx) error {
+	w, err := s.Webhooks.Enable(c.UserContext(), scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(view(w))
+}

@@ -106,6 +106,24 @@ func TestWebhookDisabledAfterThreeDays(t *testing.T) {
 	if attempts(r) != n {
 		t.Fatal("a disabled subscription was attempted")
 	}
+
+	// Once the receiver is fixed, the merchant enables the subscription
+	// again: the event waiting since the outage is delivered.
+	r.mu.Lock()
+	r.answer = func(string, int) int { return http.StatusOK }
+	r.mu.Unlock()
+	if _, err := ws.Enable(ctx, cloud.MerchantScope("bolt"), w.ID); err == nil {
+		t.Fatal("another merchant enabled it")
+	}
+	if h, err := ws.Enable(ctx, cloud.MerchantScope("acme"), w.ID); err != nil || h.Disabled != "" || h.Attempts != 0 {
+		t.Fatalf("enable: %+v, %v", h, err)
+	}
+	if _, err := a.Step(ctx, w.ID); err != nil {
+		t.Fatalf("step after enabling: %v", err)
+	}
+	if got := r.received(); len(got) != 1 {
+		t.Fatalf("delivered after enabling: %v, want the waiting event", got)
+	}
 }
 
 func attempts(r *receiver) int {
