@@ -214,6 +214,9 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 			return errLeased
 		}
 		w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		if w.ReplayTo > 0 && w.Cursor >= w.ReplayTo { // a replayed range is done
+			w.Cursor, w.ReplayTo, w.ReplayResume = max(w.Cursor, w.ReplayResume), 0, 0
+		}
 		return nil
 	})
 	switch {
@@ -251,6 +254,10 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 	var done []sent
 	failed := false
 	for _, ev := range evs {
+		if w.ReplayTo > 0 && ev.Seq > w.ReplayTo {
+			cursor = max(cursor, w.ReplayTo)
+			break // the end of a replayed range: the next step goes on where it was
+		}
 		if !w.Wants(ev.Type) {
 			cursor = ev.Seq
 			continue
@@ -288,6 +295,9 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 		}
 		if n := len(s.Log) - MaxDeliveryLog; n > 0 {
 			s.Log = append([]DeliveryAttempt(nil), s.Log[n:]...)
+		}
+		if s.Replays != w.Replays {
+			return nil // a replay moved the cursor meanwhile
 		}
 		s.Cursor = max(s.Cursor, cursor)
 		if !failed {

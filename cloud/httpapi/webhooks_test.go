@@ -57,3 +57,41 @@ func TestEnableWebhook(t *testing.T) {
 		t.Fatalf("enable an unknown one: %d %s", r.status, r.body)
 	}
 }
+
+// TestReplayWebhookRange: POST /v1/webhooks/{id}/replay takes a time
+// range, refuses a range that ends before it starts or one named both by
+// a cursor and a time, and moves the subscription's cursor back to the
+// range's start.
+func TestReplayWebhookRange(t *testing.T) {
+	s := MustServer(t)
+	ctx := context.Background()
+	w, _, err := s.Webhooks.Create(ctx, testMerchant, cloud.WebhookRequest{URL: "https://93.184.216.34/hook", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Now().UTC()
+	mustCreate(t, s, `{"items":[{"sku":"A1"}]}`)
+	if _, err := s.Store.UpdateWebhook(ctx, cloud.Network, w.ID, func(w *cloud.Webhook) error { w.Cursor = 1 << 16; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	to := time.Now().UTC().Add(time.Second)
+	path := "/v1/webhooks/" + w.ID + "/replay"
+	for _, tt := range []struct {
+		body string
+		want int
+	}{
+		{`{"from":"` + to.Format(time.RFC3339Nano) + `","to":"` + from.Format(time.RFC3339Nano) + `"}`, 400},
+		{`{"after":"0","from":"` + from.Format(time.RFC3339Nano) + `"}`, 400},
+		{`{"from":"yesterday"}`, 400},
+	} {
+		if r := do(t, s, "POST", path, issuerKey, tt.body); r.status != tt.want || r.errCode() != "INVALID" {
+			t.Fatalf("%s: %d %s, want %d", tt.body, r.status, r.body, tt.want)
+		}
+	}
+	r := do(t, s, "POST", path, issuerKey, `{"from":"`+from.Format(time.RFC3339Nano)+`","to":"`+to.Format(time.RFC3339Nano)+`"}`)
+	var got cloud.Webhook
+	r.decode(t, &got)
+	if r.status != 200 || got.Cursor >= 1<<16 {
+		t.Fatalf("replay: %d %s; want the cursor before the return's event", r.status, r.body)
+	}
+}

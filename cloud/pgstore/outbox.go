@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -116,6 +117,25 @@ func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("pgstore: events head: %w", err)
 	}
 	return uint64(n), nil
+}
+
+// EventsAt implements cloud.Store: the row before the first recorded at
+// t or later (the BRIN index of at finds the recent ones).
+func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
+	if err := s.sequence(ctx); err != nil {
+		return 0, fmt.Errorf("pgstore: events at: %w", err)
+	}
+	var first *int64
+	var head int64
+	if err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT min(seq) FROM outbox WHERE at >= $1 AND seq IS NOT NULL),
+		       (SELECT coalesce(max(seq), 0) FROM outbox)`, t).Scan(&first, &head); err != nil {
+		return 0, fmt.Errorf("pgstore: events at: %w", err)
+	}
+	if first == nil {
+		return uint64(head), nil
+	}
+	return uint64(*first - 1), nil
 }
 
 // Events implements cloud.Store: the rows are joined to the events and

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Outbox", testOutbox},
 		{"OutboxGap", testOutboxGap},
 		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
+		{"OutboxTimes", testOutboxTimes},
 		{"ParcelEvents", testParcelEvents},
 		{"Webhooks", testWebhooks},
 		{"ReturnsReport", testReturnsReport},
