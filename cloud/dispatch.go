@@ -50,14 +50,19 @@ type DispatchStore interface {
 	Webhooks(ctx context.Context, scope Scope) ([]Webhook, error)
 	UpdateWebhook(ctx context.Context, scope Scope, id string, fn func(*Webhook) error) (Webhook, error)
 	Events(ctx context.Context, scope Scope, after uint64, limit int) ([]Event, uint64, error)
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
 }
 
 // Dispatcher defaults.
 const (
 	DefaultMaxFailing = 72 * time.Hour // a subscription failing this long is disabled
-	defaultPoll       = time.Second
-	defaultLease      = 30 * time.Second
-	maxBackoff        = time.Hour
+	// DefaultRetention is how long the outbox keeps the events every
+	// subscription has passed: the feed's and the replays' reach.
+	DefaultRetention = 7 * 24 * time.Hour
+	pruneEvery       = time.Hour
+	defaultPoll      = time.Second
+	defaultLease     = 30 * time.Second
+	maxBackoff       = time.Hour
 )
 
 // Dispatcher delivers the events of the outbox to the webhooks that
@@ -84,7 +89,11 @@ type Dispatcher struct {
 	Poll       time.Duration
 	Lease      time.Duration
 	MaxFailing time.Duration
-	Logger     *slog.Logger
+	// Retention is how long the outbox keeps events once every active
+	// subscription of their merchant has passed them (DefaultRetention);
+	// Run prunes it every hour.
+	Retention time.Duration
+	Logger    *slog.Logger
 	// Observe, when set, is told the result of each attempt ("ok",
 	// "failed", "refused") and, for a 2xx, the time from the event to it.
 	Observe func(result string, sinceEvent time.Duration)
@@ -136,7 +145,14 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer wg.Wait()
 	t := time.NewTicker(d.poll())
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		if now := d.now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+				d.log().Warn("prune the outbox", "err", err)
+			}
+		}
 		ws, err := d.Store.Webhooks(ctx, Network)
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("list webhooks", "err", err)
@@ -165,6 +181,16 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// Prune removes the events recorded more than Retention ago that every
+// active subscription of their merchant has passed, and returns how many.
+func (d *Dispatcher) Prune(ctx context.Context) (int, error) {
+	keep := d.Retention
+	if keep <= 0 {
+		keep = DefaultRetention
+	}
+	return d.Store.PruneEvents(ctx, d.now().Add(-keep))
 }
 
 // errStop ends a subscription's loop: it was deleted or disabled.

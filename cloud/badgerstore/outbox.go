@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -222,7 +223,10 @@ func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, lim
 			}
 			record := v
 			if !scope.All() {
-				if record, err = getValue(txn, outKey(n)); err != nil {
+				record, err = getValue(txn, outKey(n))
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					continue // pruned, its index not yet (PruneEvents)
+				} else if err != nil {
 					return fmt.Errorf("record %d: %w", n, err)
 				}
 			}

@@ -138,6 +138,37 @@ func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
 	return uint64(*first - 1), nil
 }
 
+// pruneOutbox deletes up to 10,000 sequenced rows recorded before $1 that
+// every active subscription of their merchant has passed, never the last
+// (sequence numbers after it).
+const pruneOutbox = `
+DELETE FROM outbox WHERE id IN (
+    SELECT o.id FROM outbox o
+    WHERE o.at < $1 AND o.seq < (SELECT max(seq) FROM outbox)
+      AND NOT EXISTS (
+        SELECT 1 FROM webhooks w
+        WHERE w.merchant = o.merchant AND coalesce(w.body->>'disabled', '') = ''
+          AND (w.body->>'cursor')::numeric < o.seq)
+    LIMIT 10000)`
+
+// PruneEvents implements cloud.Store, 10,000 rows a transaction.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	if err := s.sequence(ctx); err != nil {
+		return 0, fmt.Errorf("pgstore: prune events: %w", err)
+	}
+	n := 0
+	for {
+		tag, err := s.pool.Exec(ctx, pruneOutbox, before)
+		if err != nil {
+			return n, fmt.Errorf("pgstore: prune events: %w", err)
+		}
+		n += int(tag.RowsAffected())
+		if tag.RowsAffected() < 10000 {
+			return n, nil
+		}
+	}
+}
+
 // Events implements cloud.Store: the rows are joined to the events and
 // entries they refer to and to their parcel, in the merchant's scope.
 func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, limit int) ([]cloud.Event, uint64, error) {

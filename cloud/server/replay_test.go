@@ -129,6 +129,16 @@ func TestWebhookReplayRange(t *testing.T) {
 			if want := "A1 A2 A3 A4 A5 A3 A4 A6 A7 A3 A4 A7"; got() != want {
 				t.Fatalf("received %q, want %q", got(), want)
 			}
+
+			// Everything delivered, a retention of a nanosecond prunes all
+			// but the last event.
+			d.Retention = time.Nanosecond
+			if n, err := d.Prune(ctx); err != nil || n < 6 {
+				t.Fatalf("prune = %d, %v; want all but the last", n, err)
+			}
+			if evs, _, err := store.Events(ctx, cloud.MerchantScope("acme"), 0, 100); err != nil || len(evs) != 1 || evs[0].Tracking != "A7" {
+				t.Fatalf("the feed after pruning: %+v, %v", evs, err)
+			}
 		})
 	}
 }

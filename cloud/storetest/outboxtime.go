@@ -75,3 +75,71 @@ func testOutboxTimes(t *testing.T, s cloud.Store) {
 		t.Fatalf("acme's events from `from` = %q", summary(acme))
 	}
 }
+
+// testOutboxPrune: PruneEvents removes the events recorded before a time
+// that every active subscription of their merchant has passed (a
+// disabled one holds nothing), the oldest first, never the last one: the
+// positions of new events go on after it.
+func testOutboxPrune(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	for _, w := range []cloud.Webhook{
+		{ID: "wh_a", Merchant: "acme", URL: "https://a.example/hook", Events: []string{"*"}, CreatedAt: t0},
+		{ID: "wh_b", Merchant: "bolt", URL: "https://b.example/hook", Events: []string{"*"}, CreatedAt: t0, Disabled: "failing"},
+	} {
+		if err := s.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createReturns(t, s, "bolt", "TRK1")
+	mustStore(t, s, "t-1", deposit("t-1", 1, "CARRIER1", ""))
+	createReturns(t, s, "acme", "TRK2")
+	createReturns(t, s, "bolt", "TRK3")
+	cut := instant()
+	createReturns(t, s, "acme", "TRK4")
+	network := func() string { all, _ := feed(t, s, cloud.Network, 0, 100); return summary(all) }
+
+	// acme's subscription has delivered nothing: TRK2 stays, and what is
+	// after it may.
+	n, err := s.PruneEvents(ctx, cut)
+	if err != nil || n < 2 {
+		t.Fatalf("prune = %d, %v; want bolt's first and the carrier's removed", n, err)
+	}
+	if got := network(); got != "return.created:TRK2 return.created:TRK3 return.created:TRK4" && got != "return.created:TRK2 return.created:TRK4" {
+		t.Fatalf("after the first prune: %q", got)
+	}
+	acme, _ := feed(t, s, cloud.MerchantScope("acme"), 0, 100)
+	if summary(acme) != "return.created:TRK2 return.created:TRK4" {
+		t.Fatalf("acme's feed after the first prune: %q", summary(acme))
+	}
+
+	// Once it has passed TRK2, all before the cut goes.
+	if _, err := s.UpdateWebhook(ctx, cloud.Network, "wh_a", func(w *cloud.Webhook) error { w.Cursor = acme[0].Seq; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PruneEvents(ctx, cut); err != nil {
+		t.Fatal(err)
+	}
+	if got := network(); got != "return.created:TRK4" {
+		t.Fatalf("after the second prune: %q", got)
+	}
+	if bolt, _ := feed(t, s, cloud.MerchantScope("bolt"), 0, 100); len(bolt) != 0 {
+		t.Fatalf("bolt's feed: %q", summary(bolt))
+	}
+
+	// Pruning everything keeps the last event: the head stays and a new
+	// event comes after it.
+	head, _ := s.EventsHead(ctx)
+	if _, err := s.UpdateWebhook(ctx, cloud.Network, "wh_a", func(w *cloud.Webhook) error { w.Cursor = head; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PruneEvents(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.EventsHead(ctx); h != head {
+		t.Fatalf("head after pruning all = %d, want %d", h, head)
+	}
+	createReturns(t, s, "acme", "TRK5")
+	if evs, _ := feed(t, s, cloud.MerchantScope("acme"), head, 100); summary(evs) != "return.created:TRK5" {
+		t.Fatalf("after the head: %q", summary(evs))
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"OutboxGap", testOutboxGap},
 		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
 		{"OutboxTimes", testOutboxTimes},
+		{"OutboxPrune", testOutboxPrune},
 		{"ParcelEvents", testParcelEvents},
 		{"Webhooks", testWebhooks},
 		{"ReturnsReport", testReturnsReport},
