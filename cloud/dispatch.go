@@ -145,14 +145,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer wg.Wait()
 	t := time.NewTicker(d.poll())
 	defer t.Stop()
-	var pruned time.Time
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.pruneLoop(ctx)
+	}()
 	for {
-		if now := d.now(); now.Sub(pruned) >= pruneEvery {
-			pruned = now
-			if _, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
-				d.log().Warn("prune the outbox", "err", err)
-			}
-		}
 		ws, err := d.Store.Webhooks(ctx, Network)
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("list webhooks", "err", err)
@@ -191,6 +189,23 @@ func (d *Dispatcher) Prune(ctx context.Context) (int, error) {
 		keep = DefaultRetention
 	}
 	return d.Store.PruneEvents(ctx, d.now().Add(-keep))
+}
+
+// pruneLoop prunes the outbox at once and then every hour until ctx ends,
+// beside the deliveries (a first pruning of a large outbox takes a while).
+func (d *Dispatcher) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		if _, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+			d.log().Warn("prune the outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // errStop ends a subscription's loop: it was deleted or disabled.
