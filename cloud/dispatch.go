@@ -254,7 +254,11 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 		if w.LeaseOwner != d.Instance && now.Before(w.LeaseUntil) {
 			return errLeased
 		}
-		w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		// The lease is renewed when a quarter of it has run: an idle
+		// step of a subscription then writes nothing.
+		if w.LeaseOwner != d.Instance || w.LeaseUntil.Sub(now) < lease*3/4 {
+			w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		}
 		if w.ReplayTo > 0 && w.Cursor >= w.ReplayTo { // a replayed range is done
 			w.Cursor, w.ReplayTo, w.ReplayResume = max(w.Cursor, w.ReplayResume), 0, 0
 		}
@@ -275,7 +279,9 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	return d.deliver(ctx, w, evs, now.Add(lease/2))
+	// Attempts start until half the lease is left, so that the last one
+	// (at most the Sender's timeout) ends before the lease does.
+	return d.deliver(ctx, w, evs, w.LeaseUntil.Add(-lease/2))
 }
 
 // sent is the outcome of one attempt.

@@ -75,10 +75,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, scope cloud.Scope, id string,
 			return err
 		}
 		w.ID, w.Merchant = orig.ID, orig.Merchant // not fn's to change
-		if body, err = encodeWebhook(w); err != nil {
-			return err
+		changed, err := encodeWebhook(w)
+		if err != nil || changed == body {
+			return err // nothing changed: no write (a dispatcher's idle step)
 		}
-		_, err = tx.Exec(ctx, `UPDATE webhooks SET body = $2 WHERE id = $1`, text(id), body)
+		_, err = tx.Exec(ctx, `UPDATE webhooks SET body = $2 WHERE id = $1`, text(id), changed)
 		return err
 	})
 	if err != nil {
