@@ -50,14 +50,19 @@ type DispatchStore interface {
 	Webhooks(ctx context.Context, scope Scope) ([]Webhook, error)
 	UpdateWebhook(ctx context.Context, scope Scope, id string, fn func(*Webhook) error) (Webhook, error)
 	Events(ctx context.Context, scope Scope, after uint64, limit int) ([]Event, uint64, error)
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
 }
 
 // Dispatcher defaults.
 const (
 	DefaultMaxFailing = 72 * time.Hour // a subscription failing this long is disabled
-	defaultPoll       = time.Second
-	defaultLease      = 30 * time.Second
-	maxBackoff        = time.Hour
+	// DefaultRetention is how long the outbox keeps the events every
+	// subscription has passed: the feed's and the replays' reach.
+	DefaultRetention = 7 * 24 * time.Hour
+	pruneEvery       = time.Hour
+	defaultPoll      = time.Second
+	defaultLease     = 30 * time.Second
+	maxBackoff       = time.Hour
 )
 
 // Dispatcher delivers the events of the outbox to the webhooks that
@@ -84,7 +89,11 @@ type Dispatcher struct {
 	Poll       time.Duration
 	Lease      time.Duration
 	MaxFailing time.Duration
-	Logger     *slog.Logger
+	// Retention is how long the outbox keeps events once every active
+	// subscription of their merchant has passed them (DefaultRetention);
+	// Run prunes it every hour.
+	Retention time.Duration
+	Logger    *slog.Logger
 	// Observe, when set, is told the result of each attempt ("ok",
 	// "failed", "refused") and, for a 2xx, the time from the event to it.
 	Observe func(result string, sinceEvent time.Duration)
@@ -136,6 +145,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer wg.Wait()
 	t := time.NewTicker(d.poll())
 	defer t.Stop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.pruneLoop(ctx)
+	}()
 	for {
 		ws, err := d.Store.Webhooks(ctx, Network)
 		if err != nil && ctx.Err() == nil {
@@ -158,6 +172,33 @@ func (d *Dispatcher) Run(ctx context.Context) {
 					d.mu.Unlock()
 				}(w.ID)
 			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Prune removes the events recorded more than Retention ago that every
+// active subscription of their merchant has passed, and returns how many.
+func (d *Dispatcher) Prune(ctx context.Context) (int, error) {
+	keep := d.Retention
+	if keep <= 0 {
+		keep = DefaultRetention
+	}
+	return d.Store.PruneEvents(ctx, d.now().Add(-keep))
+}
+
+// pruneLoop prunes the outbox at once and then every hour until ctx ends,
+// beside the deliveries (a first pruning of a large outbox takes a while).
+func (d *Dispatcher) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		if _, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+			d.log().Warn("prune the outbox", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -213,7 +254,14 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 		if w.LeaseOwner != d.Instance && now.Before(w.LeaseUntil) {
 			return errLeased
 		}
-		w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		// The lease is renewed when a quarter of it has run: an idle
+		// step of a subscription then writes nothing.
+		if w.LeaseOwner != d.Instance || w.LeaseUntil.Sub(now) < lease*3/4 {
+			w.LeaseOwner, w.LeaseUntil = d.Instance, now.Add(lease)
+		}
+		if w.ReplayTo > 0 && w.Cursor >= w.ReplayTo { // a replayed range is done
+			w.Cursor, w.ReplayTo, w.ReplayResume = max(w.Cursor, w.ReplayResume), 0, 0
+		}
 		return nil
 	})
 	switch {
@@ -231,7 +279,9 @@ func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	return d.deliver(ctx, w, evs, now.Add(lease/2))
+	// Attempts start until half the lease is left, so that the last one
+	// (at most the Sender's timeout) ends before the lease does.
+	return d.deliver(ctx, w, evs, w.LeaseUntil.Add(-lease/2))
 }
 
 // sent is the outcome of one attempt.
@@ -251,6 +301,10 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 	var done []sent
 	failed := false
 	for _, ev := range evs {
+		if w.ReplayTo > 0 && ev.Seq > w.ReplayTo {
+			cursor = max(cursor, w.ReplayTo)
+			break // the end of a replayed range: the next step goes on where it was
+		}
 		if !w.Wants(ev.Type) {
 			cursor = ev.Seq
 			continue
@@ -289,6 +343,9 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 		if n := len(s.Log) - MaxDeliveryLog; n > 0 {
 			s.Log = append([]DeliveryAttempt(nil), s.Log[n:]...)
 		}
+		if s.Replays != w.Replays {
+			return nil // a replay moved the cursor meanwhile
+		}
 		s.Cursor = max(s.Cursor, cursor)
 		if !failed {
 			if len(done) > 0 {
@@ -302,7 +359,7 @@ func (d *Dispatcher) deliver(ctx context.Context, w Webhook, evs []Event, until 
 			s.FailingSince = last.At
 		}
 		if now.Sub(s.FailingSince) >= maxFailing {
-			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then subscribe again.",
+			s.Disabled = fmt.Sprintf("Deliveries failed for %s since %s; the last: %s. Fix the receiver, then enable the webhook again (POST /v1/webhooks/{id}/enable).",
 				maxFailing, s.FailingSince.Format(time.RFC3339), last.Error)
 			s.DisabledAt = now
 			return nil

@@ -144,6 +144,15 @@ type FeedStore interface {
 	// EventsHead returns the position of the last event recorded, 0 for
 	// none: a new subscription starts after it.
 	EventsHead(ctx context.Context) (uint64, error)
+	// EventsAt returns a position (a cursor of Events) after which the
+	// events are those recorded at t or later, to within a transaction:
+	// the head when all were recorded before t, 0 when there are none.
+	EventsAt(ctx context.Context, t time.Time) (uint64, error)
+	// PruneEvents removes the events recorded before before that every
+	// active subscription of their merchant has passed (its Cursor; a
+	// disabled one holds nothing), and returns how many it removed. The
+	// feed goes on from the oldest event kept.
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
 	// ParcelEvents returns the events of the timeline of the parcel
 	// tracking in scope, in the timeline's order (occurred_at, then
 	// received_at), with no Seq; a parcel not in scope is ENOTFOUND.

@@ -48,6 +48,13 @@ type Webhook struct {
 	// LeaseUntil: one at a time.
 	LeaseOwner string    `json:"-"`
 	LeaseUntil time.Time `json:"-"`
+	// A replay of a time range (Webhooks.Replay) moved Cursor back: once
+	// it passes ReplayTo it goes on at ReplayResume, where it was.
+	// Replays counts the replays, so that a delivery step that began
+	// before one does not move the cursor it moved.
+	ReplayTo     uint64 `json:"-"`
+	ReplayResume uint64 `json:"-"`
+	Replays      int    `json:"-"`
 }
 
 // DeliveryAttempt is an entry of a subscription's delivery log.
@@ -67,14 +74,18 @@ const MaxDeliveryLog = 50
 // lease, which the API's JSON leaves out.
 type storedWebhook struct {
 	Webhook
-	Secrets    []WebhookSecret `json:"secrets"`
-	LeaseOwner string          `json:"lease_owner,omitempty"`
-	LeaseUntil time.Time       `json:"lease_until,omitzero"`
+	Secrets      []WebhookSecret `json:"secrets"`
+	LeaseOwner   string          `json:"lease_owner,omitempty"`
+	LeaseUntil   time.Time       `json:"lease_until,omitzero"`
+	ReplayTo     uint64          `json:"replay_to,omitempty"`
+	ReplayResume uint64          `json:"replay_resume,omitempty"`
+	Replays      int             `json:"replays,omitempty"`
 }
 
 // MarshalWebhook encodes w as stores keep it, secrets included.
 func MarshalWebhook(w Webhook) ([]byte, error) {
-	return json.Marshal(storedWebhook{Webhook: w, Secrets: w.Secrets, LeaseOwner: w.LeaseOwner, LeaseUntil: w.LeaseUntil})
+	return json.Marshal(storedWebhook{Webhook: w, Secrets: w.Secrets, LeaseOwner: w.LeaseOwner, LeaseUntil: w.LeaseUntil,
+		ReplayTo: w.ReplayTo, ReplayResume: w.ReplayResume, Replays: w.Replays})
 }
 
 // UnmarshalWebhook decodes what MarshalWebhook encoded.
@@ -85,6 +96,7 @@ func UnmarshalWebhook(b []byte) (Webhook, error) {
 	}
 	w := sw.Webhook
 	w.Secrets, w.LeaseOwner, w.LeaseUntil = sw.Secrets, sw.LeaseOwner, sw.LeaseUntil
+	w.ReplayTo, w.ReplayResume, w.Replays = sw.ReplayTo, sw.ReplayResume, sw.Replays
 	return w, nil
 }
 
@@ -150,6 +162,7 @@ type Webhooks struct {
 	Store interface {
 		WebhookStore
 		EventsHead(ctx context.Context) (uint64, error)
+		EventsAt(ctx context.Context, t time.Time) (uint64, error)
 	}
 	// AllowPrivate lets webhooks target private, loopback and link-local
 	// addresses (tests, a cloud inside one network).
@@ -236,31 +249,95 @@ func (ws *Webhooks) Delete(ctx context.Context, scope Scope, id string) error {
 	return ws.Store.DeleteWebhook(ctx, scope, id)
 }
 
-// Replay delivers again the events after the feed's cursor after ("" from
-// the first) to subscription id in scope: its cursor goes back there and a
-// pending retry starts at once. A cursor beyond the last event is
-// EINVALID; a disabled subscription is ECONFLICT (subscribe again).
-func (ws *Webhooks) Replay(ctx context.Context, scope Scope, id, after string) (Webhook, error) {
-	var pos uint64
-	if after != "" {
-		n, err := strconv.ParseUint(after, 10, 64)
-		if err != nil {
-			return Webhook{}, edge.Errorf(edge.EINVALID, "The cursor %q is not one of GET /v1/events.", after)
-		}
-		pos = n
-	}
-	head, err := ws.Store.EventsHead(ctx)
+// ReplayRequest is the body of POST /v1/webhooks/{id}/replay: the events
+// after the feed's cursor After, or those recorded from From (the two
+// exclusive), up to To (exclusive; zero for all).
+type ReplayRequest struct {
+	After string    `json:"after"`
+	From  time.Time `json:"from,omitzero"`
+	To    time.Time `json:"to,omitzero"`
+}
+
+// Replay delivers again to subscription id in scope the events req names,
+// in order, then goes on where it was: its cursor goes back to the range's
+// start and a pending retry starts at once. Only the events the outbox
+// still keeps are replayed (its retention). A malformed cursor, one
+// beyond the last event, both After and From, or To not after From is
+// EINVALID; a disabled subscription is ECONFLICT (enable it first).
+func (ws *Webhooks) Replay(ctx context.Context, scope Scope, id string, req ReplayRequest) (Webhook, error) {
+	start, end, err := ws.replayRange(ctx, req)
 	if err != nil {
 		return Webhook{}, err
 	}
-	if pos > head {
-		return Webhook{}, edge.Errorf(edge.EINVALID, "The cursor %q is beyond the last event.", after)
-	}
 	return ws.Store.UpdateWebhook(ctx, scope, id, func(w *Webhook) error {
 		if w.Disabled != "" {
-			return edge.Errorf(edge.ECONFLICT, "The webhook is disabled (%s): subscribe again.", w.Disabled)
+			return edge.Errorf(edge.ECONFLICT, "The webhook is disabled (%s): enable it first.", w.Disabled)
 		}
-		w.Cursor, w.Attempts, w.NextAttempt, w.FailingSince = pos, 0, time.Time{}, time.Time{}
+		if !req.To.IsZero() && end <= start {
+			return nil // no event in the range
+		}
+		resume := w.Cursor
+		if w.ReplayTo > 0 { // a replay in progress: the cursor is in its range
+			resume = max(resume, w.ReplayResume)
+		}
+		w.Cursor, w.ReplayTo, w.ReplayResume = start, 0, 0
+		if end > 0 && end < resume {
+			w.ReplayTo, w.ReplayResume = end, resume
+		}
+		w.Replays++
+		w.Attempts, w.NextAttempt, w.FailingSince = 0, time.Time{}, time.Time{}
+		return nil
+	})
+}
+
+// replayRange returns the cursor a replay starts after and, with To, the
+// position of its last event (the range is empty when it is not after
+// the start).
+func (ws *Webhooks) replayRange(ctx context.Context, req ReplayRequest) (start, end uint64, err error) {
+	switch {
+	case req.After != "" && !req.From.IsZero():
+		return 0, 0, edge.Errorf(edge.EINVALID, "Name either after (a cursor) or from (a time), not both.")
+	case !req.To.IsZero() && !req.To.After(req.From):
+		return 0, 0, edge.Errorf(edge.EINVALID, "to must be after from.")
+	}
+	if req.After != "" {
+		if start, err = strconv.ParseUint(req.After, 10, 64); err != nil {
+			return 0, 0, edge.Errorf(edge.EINVALID, "The cursor %q is not one of GET /v1/events.", req.After)
+		}
+	}
+	head, err := ws.Store.EventsHead(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if start > head {
+		return 0, 0, edge.Errorf(edge.EINVALID, "The cursor %q is beyond the last event.", req.After)
+	}
+	if !req.From.IsZero() {
+		if start, err = ws.Store.EventsAt(ctx, req.From); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !req.To.IsZero() {
+		if end, err = ws.Store.EventsAt(ctx, req.To); err != nil {
+			return 0, 0, err
+		}
+	}
+	return start, end, nil
+}
+
+// Enable starts again the deliveries of subscription id in scope, disabled
+// after failing for too long (Dispatcher.MaxFailing): it resumes after the
+// last event delivered, with the events the outbox still keeps (its
+// retention), and its failure count starts from nothing. Why it was
+// disabled stays in the delivery log. An active subscription is left as
+// it is.
+func (ws *Webhooks) Enable(ctx context.Context, scope Scope, id string) (Webhook, error) {
+	return ws.Store.UpdateWebhook(ctx, scope, id, func(w *Webhook) error {
+		if w.Disabled == "" {
+			return nil
+		}
+		w.Disabled, w.DisabledAt = "", time.Time{}
+		w.Attempts, w.NextAttempt, w.FailingSince = 0, time.Time{}, time.Time{}
 		return nil
 	})
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -19,9 +21,12 @@ import (
 // transaction rather than one key per event (a key more per event cost
 // the ingest's commit loop about 15 % of its CPU):
 //
-//	o/{n:8}                 -> the transaction's events: for each, a kind byte and
-//	                           a uvarint-prefixed reference (the s/ key of a
-//	                           terminal's event, or an API entry's JSON)
+//	o/{n:8}                 -> 'T' and the time the record was written (Unix
+//	                           nanoseconds, 8 bytes; absent in records from
+//	                           before it), then the transaction's events: for
+//	                           each, a kind byte and a uvarint-prefixed
+//	                           reference (the s/ key of a terminal's event, or
+//	                           an API entry's JSON)
 //	O/{merchant}\x00{n:8}   -> the indexes (2 bytes each) of that merchant's
 //	                           events in record n
 //
@@ -31,6 +36,7 @@ import (
 const (
 	refTerminal = 't' // the s/ key of a terminal's event
 	refEntry    = 'j' // the JSON of an API entry (outEntry)
+	recordTime  = 'T' // the header of a record: its time
 	recordMax   = 1 << 16
 )
 
@@ -48,8 +54,9 @@ type outbox struct {
 
 // outTxn gathers the events of one transaction into its records.
 type outTxn struct {
-	n        uint64 // the number of the record being filled
-	last     uint64 // the position of the last event put
+	at       time.Time // when the records are written
+	n        uint64    // the number of the record being filled
+	last     uint64    // the position of the last event put
 	record   []byte
 	count    int
 	merchant map[string][]byte // merchant -> indexes in the record
@@ -68,6 +75,7 @@ func (o *outTxn) put(txn *badger.Txn, merchant string, kind byte, ref []byte) er
 	}
 	if o.count == 0 {
 		o.n++
+		o.record = binary.BigEndian.AppendUint64(append(o.record, recordTime), uint64(o.at.UnixNano()))
 	}
 	o.record = append(o.record, kind)
 	o.record = binary.AppendUvarint(o.record, uint64(len(ref)))
@@ -129,7 +137,7 @@ func (s *Store) updateOut(ctx context.Context, fn func(txn *badger.Txn, o *outTx
 	defer s.out.mu.Unlock()
 	var o outTxn
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		o = outTxn{n: s.out.last >> 16, last: s.out.last}
+		o = outTxn{at: time.Now(), n: s.out.last >> 16, last: s.out.last}
 		if err := fn(txn, &o); err != nil {
 			return err
 		}
@@ -169,8 +177,18 @@ type ref struct {
 	ref  []byte
 }
 
+// recordAt returns the time of a record, zero for one from before the
+// records had one, and the rest of it.
+func recordAt(v []byte) (time.Time, []byte) {
+	if len(v) >= 9 && v[0] == recordTime {
+		return time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))).UTC(), v[9:]
+	}
+	return time.Time{}, v
+}
+
 // parseRecord splits a record into its events.
 func parseRecord(v []byte) ([]ref, error) {
+	_, v = recordAt(v)
 	var out []ref
 	for len(v) > 0 {
 		kind := v[0]
@@ -211,7 +229,10 @@ func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, lim
 			}
 			record := v
 			if !scope.All() {
-				if record, err = getValue(txn, outKey(n)); err != nil {
+				record, err = getValue(txn, outKey(n))
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					continue // pruned, its index not yet (PruneEvents)
+				} else if err != nil {
 					return fmt.Errorf("record %d: %w", n, err)
 				}
 			}

@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -100,12 +101,20 @@ func (s *Store) UpdateWebhook(ctx context.Context, scope cloud.Scope, id string,
 		if err != nil {
 			return err
 		}
+		before, err := cloud.MarshalWebhook(orig)
+		if err != nil {
+			return err
+		}
 		w = orig
 		if err := fn(&w); err != nil {
 			return err
 		}
 		w.ID, w.Merchant = orig.ID, orig.Merchant // not fn's to change
-		return setWebhook(txn, w)
+		after, err := cloud.MarshalWebhook(w)
+		if err != nil || bytes.Equal(before, after) {
+			return err // nothing changed: no write (a dispatcher's idle step)
+		}
+		return txn.Set(webhookKey(w.ID), after)
 	})
 	if err != nil {
 		return cloud.Webhook{}, codedOr("update webhook", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/badgerstore"
 	"github.com/comptoir/comptoir/cloud/httpapi"
+	"github.com/comptoir/comptoir/cloud/httpapi/openapitest"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
 )
@@ -111,7 +112,7 @@ func do(tb testing.TB, s *httpapi.Server, method, path, key, body string) respon
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	checkExchange(tb, check, []byte(body), resp.StatusCode, resp.Header, b)
+	openapitest.Check(tb, check, []byte(body), resp.StatusCode, resp.Header, b)
 	return response{resp.StatusCode, b, resp.Header}
 }
 

@@ -4,102 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/pb33f/libopenapi"
-	validator "github.com/pb33f/libopenapi-validator"
-	"github.com/pb33f/libopenapi-validator/helpers"
-
 	"github.com/comptoir/comptoir/cloud/httpapi"
+	"github.com/comptoir/comptoir/cloud/httpapi/openapitest"
 )
-
-// The OpenAPI description (openapi.json) checks every exchange of these
-// tests: do hands each request and response to checkExchange.
-var (
-	specOnce sync.Once
-	spec     validator.Validator
-	specErr  error
-)
-
-func openAPIValidator(tb testing.TB) validator.Validator {
-	tb.Helper()
-	specOnce.Do(func() {
-		doc, err := libopenapi.NewDocument(httpapi.OpenAPI)
-		if err != nil {
-			specErr = err
-			return
-		}
-		v, errs := validator.NewValidator(doc)
-		if len(errs) > 0 {
-			specErr = errs[0]
-			return
-		}
-		if ok, verrs := v.ValidateDocument(); !ok {
-			specErr = verrs[0]
-			return
-		}
-		spec = v
-	})
-	if specErr != nil {
-		tb.Fatalf("openapi.json: %v", specErr)
-	}
-	return spec
-}
-
-// checkExchange fails tb when the request and the response disagree with
-// the description: a request it refuses must be refused (4xx), and every
-// response of a path it describes must match it (its status, content type
-// and body).
-func checkExchange(tb testing.TB, req *http.Request, body []byte, status int, header http.Header, respBody []byte) {
-	tb.Helper()
-	v := openAPIValidator(tb)
-	r := req.Clone(req.Context())
-	// The handlers read an empty query parameter as an absent one
-	// (c.Query), as the description means it: drop them before checking.
-	q := r.URL.Query()
-	for k, vs := range q {
-		if len(vs) == 1 && vs[0] == "" {
-			q.Del(k)
-		}
-	}
-	r.URL.RawQuery = q.Encode()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if len(body) == 0 {
-		r.Body = http.NoBody
-	}
-	ok, errs := v.ValidateHttpRequestSync(r)
-	for _, e := range errs {
-		if e.ValidationType == helpers.PathValidation || strings.Contains(e.Message, "not found") && e.ValidationType == helpers.ParameterValidationPath {
-			// A path or method the API does not have: it must answer an
-			// error, and there is no response to check.
-			if status < 400 {
-				tb.Errorf("openapi: %s %s answered %d but is not in openapi.json", req.Method, req.URL, status)
-			}
-			return
-		}
-	}
-	if !ok && (status < 400 || status >= 500) {
-		tb.Errorf("openapi: %s %s answered %d to a request openapi.json refuses: %s", req.Method, req.URL, status, validationErrors(errs))
-	}
-	resp := &http.Response{StatusCode: status, Header: header, Body: io.NopCloser(bytes.NewReader(respBody)), Request: r}
-	if ok, errs := v.ValidateHttpResponse(r, resp); !ok {
-		tb.Errorf("openapi: %s %s: the response %d %.300s does not match openapi.json: %s", req.Method, req.URL, status, respBody, validationErrors(errs))
-	}
-}
-
-func validationErrors[E interface{ Error() string }](errs []E) string {
-	var b strings.Builder
-	for _, e := range errs {
-		b.WriteString("\n  " + e.Error())
-	}
-	return b.String()
-}
 
 // TestOpenAPIServed: /v1/openapi.json answers the description, with no
 // key, and it names every route of the server (the route :param as
@@ -141,7 +54,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...) }
 
-// TestOpenAPIDrift: checkExchange fails a response that drifts from the
+// TestOpenAPIDrift: openapitest.Check fails a response that drifts from the
 // description (a field renamed, of another type, a status not described)
 // and a request it refuses that the server took.
 func TestOpenAPIDrift(t *testing.T) {
@@ -168,7 +81,7 @@ func TestOpenAPIDrift(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer k")
 			rec := &recorder{TB: t}
-			checkExchange(rec, req, []byte(tt.body), tt.status, json, []byte(tt.resp))
+			openapitest.Check(rec, req, []byte(tt.body), tt.status, json, []byte(tt.resp))
 			if got := len(rec.failed) > 0; got != tt.drift {
 				t.Errorf("drift found = %v, want %v: %q", got, tt.drift, rec.failed)
 			}

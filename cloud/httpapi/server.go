@@ -144,6 +144,7 @@ func (s *Server) routes() {
 	v1.Delete("/webhooks/:id", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.deleteWebhook)
 	v1.Post("/webhooks/:id/rotate-secret", s.auth(cloud.RoleIssuer), s.rotateWebhookSecret)
 	v1.Post("/webhooks/:id/replay", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.replayWebhook)
+	v1.Post("/webhooks/:id/enable", s.auth(cloud.RoleIssuer, cloud.RoleOperator), s.enableWebhook)
 	v1.Post("/terminals", s.auth(cloud.RoleOperator), s.enrolTerminal)
 	v1.Get("/terminals", s.auth(cloud.RoleOperator), s.listTerminals)
 	v1.Get("/terminals/:tid", s.auth(cloud.RoleOperator), s.getTerminal)

@@ -67,18 +67,26 @@ func (s *Server) rotateWebhookSecret(c *fiber.Ctx) error {
 	return c.JSON(webhookWithSecret{Webhook: view(w), Secret: secret})
 }
 
-// replayWebhook delivers again the events after a feed cursor:
-// {"after":"CURSOR"} ("" or absent: from the first).
+// replayWebhook delivers again the events after a feed cursor,
+// {"after":"CURSOR"} ("" or absent: from the first), or those recorded in
+// a time range, {"from":"TIME","to":"TIME"} (to optional).
 func (s *Server) replayWebhook(c *fiber.Ctx) error {
-	var req struct {
-		After string `json:"after"`
-	}
+	var req cloud.ReplayRequest
 	if len(c.Body()) > 0 {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
 	}
-	w, err := s.Webhooks.Replay(c.UserContext(), scope(c), c.Params("id"), req.After)
+	w, err := s.Webhooks.Replay(c.UserContext(), scope(c), c.Params("id"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(view(w))
+}
+
+// enableWebhook starts again the deliveries of a disabled subscription.
+func (s *Server) enableWebhook(c *fiber.Ctx) error {
+	w, err := s.Webhooks.Enable(c.UserContext(), scope(c), c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -60,7 +61,29 @@ const outboxLock = 0x6f7574626f78
 // Events of one parcel keep their order: their transactions lock the
 // parcel, so the later one inserts its row (and takes its id) after the
 // earlier one committed.
+//
+// Readers at the same time share a run: one that arrives while a run is
+// under way waits for it and then runs, unless a run that started after
+// its arrival has succeeded meanwhile (it numbered every row committed
+// before the arrival). A webhook dispatcher's subscriptions read the
+// feed every poll, together.
 func (s *Store) sequence(ctx context.Context) error {
+	arrived := s.seq.started.Load()
+	s.seq.mu.Lock()
+	defer s.seq.mu.Unlock()
+	if s.seq.ok > arrived {
+		return nil
+	}
+	n := s.seq.started.Add(1)
+	if err := s.sequenceRun(ctx); err != nil {
+		return err
+	}
+	s.seq.ok = n
+	return nil
+}
+
+// sequenceRun numbers the rows committed without a seq.
+func (s *Store) sequenceRun(ctx context.Context) error {
 	var pending bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq IS NULL)`).Scan(&pending); err != nil || !pending {
 		return err
@@ -118,6 +141,77 @@ func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
 	return uint64(n), nil
 }
 
+// EventsAt implements cloud.Store: the row before the first recorded at
+// t or later (the BRIN index of at finds the recent ones).
+func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
+	if err := s.sequence(ctx); err != nil {
+		return 0, fmt.Errorf("pgstore: events at: %w", err)
+	}
+	var first *int64
+	var head int64
+	if err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT min(seq) FROM outbox WHERE at >= $1 AND seq IS NOT NULL),
+		       (SELECT coalesce(max(seq), 0) FROM outbox)`, t).Scan(&first, &head); err != nil {
+		return 0, fmt.Errorf("pgstore: events at: %w", err)
+	}
+	if first == nil {
+		return uint64(head), nil
+	}
+	return uint64(*first - 1), nil
+}
+
+// pruneOutbox deletes up to 10,000 sequenced rows recorded before $1 that
+// every active subscription of their merchant has passed, never the last
+// (sequence numbers after it).
+const pruneOutbox = `
+DELETE FROM outbox WHERE id IN (
+    SELECT o.id FROM outbox o
+    WHERE o.at < $1 AND o.seq < (SELECT max(seq) FROM outbox)
+      AND NOT EXISTS (
+        SELECT 1 FROM webhooks w
+        WHERE w.merchant = o.merchant AND coalesce(w.body->>'disabled', '') = ''
+          AND (w.body->>'cursor')::numeric < o.seq)
+    LIMIT 10000)`
+
+// PruneEvents implements cloud.Store, 10,000 rows a transaction.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	if err := s.sequence(ctx); err != nil {
+		return 0, fmt.Errorf("pgstore: prune events: %w", err)
+	}
+	n := 0
+	for {
+		tag, err := s.pool.Exec(ctx, pruneOutbox, before)
+		if err != nil {
+			return n, fmt.Errorf("pgstore: prune events: %w", err)
+		}
+		n += int(tag.RowsAffected())
+		if tag.RowsAffected() < 10000 {
+			return n, nil
+		}
+	}
+}
+
+// eventsQuery reads the outbox after $1 in the scope of merchant $2, up
+// to $3 rows. A query of its own for each scope: with one for both
+// ("$2 = ” OR o.merchant = $2"), the generic plan of the prepared
+// statement scanned every row after the cursor for a merchant's (its
+// index unused), and a webhook of a merchant with no new events reads
+// from the same cursor every poll.
+const eventsQuery = `
+SELECT o.seq, o.merchant, o.tracking, coalesce(p.ra_id, ''), e.op::text,
+       coalesce(t.status, ''), coalesce(t.occurred_at, 'epoch'), coalesce(t.location, ''), coalesce(t.event_id, '')
+FROM outbox o
+LEFT JOIN parcels p ON p.tracking = o.tracking
+LEFT JOIN events e ON e.terminal = o.terminal AND e.seq = o.ev_seq
+LEFT JOIN timeline_entries t ON t.event_id = o.entry_id
+WHERE o.seq > $1 AND %s
+ORDER BY o.seq LIMIT $3`
+
+var (
+	networkEvents  = fmt.Sprintf(eventsQuery, "$2 = ''")
+	merchantEvents = fmt.Sprintf(eventsQuery, "o.merchant = $2")
+)
+
 // Events implements cloud.Store: the rows are joined to the events and
 // entries they refer to and to their parcel, in the merchant's scope.
 func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, limit int) ([]cloud.Event, uint64, error) {
@@ -127,15 +221,11 @@ func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, lim
 	if err := s.sequence(ctx); err != nil {
 		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT o.seq, o.merchant, o.tracking, coalesce(p.ra_id, ''), e.op::text,
-		       coalesce(t.status, ''), coalesce(t.occurred_at, 'epoch'), coalesce(t.location, ''), coalesce(t.event_id, '')
-		FROM outbox o
-		LEFT JOIN parcels p ON p.tracking = o.tracking
-		LEFT JOIN events e ON e.terminal = o.terminal AND e.seq = o.ev_seq
-		LEFT JOIN timeline_entries t ON t.event_id = o.entry_id
-		WHERE o.seq > $1 AND ($2 = '' OR o.merchant = $2)
-		ORDER BY o.seq LIMIT $3`, int64(after), scopeMerchant(scope), limit)
+	query := merchantEvents
+	if scope.All() {
+		query = networkEvents
+	}
+	rows, err := s.pool.Query(ctx, query, int64(after), scopeMerchant(scope), limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
 	}

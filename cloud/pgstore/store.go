@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,6 +41,13 @@ type Store struct {
 	pool *pgxpool.Pool
 
 	group *cloud.GroupCommit[*pgWrite] // of StoreEvents
+
+	// seq coalesces the feed's sequencing (sequence) of concurrent readers.
+	seq struct {
+		mu      sync.Mutex
+		started atomic.Uint64 // runs started
+		ok      uint64        // the number (started) of the last run that succeeded
+	}
 }
 
 var _ cloud.Store = (*Store)(nil)

@@ -64,6 +64,10 @@ type Config struct {
 	// WebhookPoll is how often the webhook dispatcher looks for new
 	// events and subscriptions.
 	WebhookPoll time.Duration
+	// EventRetention is how long the outbox keeps an event that every
+	// active webhook of its merchant has delivered: the reach of the
+	// event feed and of webhook replays.
+	EventRetention time.Duration
 	// StuckAfter is how long a parcel may wait at a stage (on a shelf, or
 	// handed over and not seen by the carrier) before
 	// comptoir_cloud_parcels_stuck counts it.
@@ -106,6 +110,7 @@ func DefaultConfig() Config {
 		DeadLettersPerTerminal: cloud.DefaultDeadLettersPerTerminal,
 		DeadLetterMaxAge:       cloud.DefaultDeadLetterMaxAge,
 		WebhookPoll:            time.Second,
+		EventRetention:         cloud.DefaultRetention,
 		StuckAfter:             cloud.DefaultStuckAfter,
 		RelayRateCents:         cloud.DefaultRelayRateCents,
 		TimeZone:               cloud.DefaultTimeZone,
@@ -174,6 +179,7 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks target private, loopback and link-local addresses (a receiver on this machine or network)")
 	fs.DurationVar(&c.WebhookPoll, "webhook-poll", c.WebhookPoll, "how often webhook deliveries look for new events and subscriptions")
+	fs.DurationVar(&c.EventRetention, "event-retention", c.EventRetention, "how long the event feed keeps an event every active webhook of its merchant has delivered (1h or more)")
 	return fs
 }
 
@@ -213,6 +219,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --dead-letter-max-age must be a minute or more")
 	case c.WebhookPoll <= 0:
 		return fmt.Errorf("serve: --webhook-poll must be positive")
+	case c.EventRetention < time.Hour:
+		return fmt.Errorf("serve: --event-retention must be an hour or more")
 	case c.StuckAfter < time.Minute || c.StuckAfter > cloud.MaxStuckAge:
 		return fmt.Errorf("serve: --stuck-after must be from a minute to 366 days")
 	case c.RelayRateCents < 0 || c.RelayRateCents > 1_000_000:

@@ -14,6 +14,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/comptoir/comptoir/cloud/httpapi/openapitest"
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
@@ -47,14 +48,16 @@ func serveFlags(dir string, extra ...string) []string {
 	return append([]string{"serve", "--data", dir, "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--demo"}, extra...)
 }
 
-// call makes an HTTP request with a JSON body and decodes a JSON answer
+// call makes an HTTP request with a JSON body, checks the exchange against
+// the OpenAPI description (openapitest) and decodes a JSON answer
 // into out (when not nil); it returns the status.
 func call(tb testing.TB, method, url, key string, body any, out any) int {
 	tb.Helper()
 	var r io.Reader
+	var sent []byte
 	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
+		sent, _ = json.Marshal(body)
+		r = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, url, r)
 	if err != nil {
@@ -64,12 +67,14 @@ func call(tb testing.TB, method, url, key string, body any, out any) int {
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	check := req.Clone(req.Context())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
+	openapitest.Check(tb, check, sent, resp.StatusCode, resp.Header, data)
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			tb.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, data, err)

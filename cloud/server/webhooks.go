@@ -24,13 +24,14 @@ func (m *Main) startDispatcher() {
 	_, _ = rand.Read(b)
 	host, _ := os.Hostname()
 	d := &cloud.Dispatcher{
-		Store:    m.store,
-		Sender:   webhookhttp.New(webhookhttp.Config{AllowPrivate: m.Config.WebhookAllowPrivate}),
-		Instance: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b)),
-		Poll:     m.Config.WebhookPoll,
-		Backoff:  m.WebhookBackoff,
-		Logger:   m.Logger,
-		Observe:  m.webhookMetrics.Observe,
+		Store:     m.store,
+		Sender:    webhookhttp.New(webhookhttp.Config{AllowPrivate: m.Config.WebhookAllowPrivate}),
+		Instance:  fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b)),
+		Poll:      m.Config.WebhookPoll,
+		Retention: m.Config.EventRetention,
+		Backoff:   m.WebhookBackoff,
+		Logger:    m.Logger,
+		Observe:   m.webhookMetrics.Observe,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.dispatch = &dispatchLoop{stop: cancel, done: make(chan struct{})}

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Outbox", testOutbox},
 		{"OutboxGap", testOutboxGap},
 		{"OutboxCursorUnderLoad", testOutboxCursorUnderLoad},
+		{"OutboxTimes", testOutboxTimes},
+		{"OutboxPrune", testOutboxPrune},
 		{"ParcelEvents", testParcelEvents},
 		{"Webhooks", testWebhooks},
 		{"ReturnsReport", testReturnsReport},

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
 	"github.com/comptoir/comptoir/cloud/loadgen"
 	"github.com/comptoir/comptoir/cloud/pgstore"
 )
@@ -47,9 +52,9 @@ func benchSize(events, batch int) (int, int, int) {
 func BenchmarkIngest(b *testing.B) {
 	for _, load := range []struct{ events, batch int }{{256, 256}, {100, 50}} {
 		name := fmt.Sprintf("batch=%d", load.batch)
-		b.Run("store=badger/instances=1/"+name, func(b *testing.B) { benchIngest(b, "badger", 1, load.events, load.batch, false) })
-		b.Run("store=postgres/instances=1/"+name, func(b *testing.B) { benchIngest(b, "postgres", 1, load.events, load.batch, false) })
-		b.Run("store=postgres/instances=2/"+name, func(b *testing.B) { benchIngest(b, "postgres", 2, load.events, load.batch, false) })
+		b.Run("store=badger/instances=1/"+name, func(b *testing.B) { benchIngest(b, "badger", 1, load.events, load.batch, false, 0) })
+		b.Run("store=postgres/instances=1/"+name, func(b *testing.B) { benchIngest(b, "postgres", 1, load.events, load.batch, false, 0) })
+		b.Run("store=postgres/instances=2/"+name, func(b *testing.B) { benchIngest(b, "postgres", 2, load.events, load.batch, false, 0) })
 	}
 }
 
@@ -63,14 +68,57 @@ func BenchmarkIngest(b *testing.B) {
 // delivers and loadgen still receives the acks on the same 2 cores. No
 // latency is reported: the batches waited for the resume.
 func BenchmarkIngestDrain(b *testing.B) {
-	b.Run("store=badger/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "badger", 1, 256, 256, true) })
-	b.Run("store=postgres/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "postgres", 1, 256, 256, true) })
+	b.Run("store=badger/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "badger", 1, 256, 256, true, 0) })
+	b.Run("store=postgres/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "postgres", 1, 256, 256, true, 0) })
 }
 
-func benchIngest(b *testing.B, store string, instances, events, batch int, drain bool) {
+// BenchmarkIngestWebhooks measures the effect of webhook subscriptions on
+// ingest: one instance, full batches of 256, with no subscription and with
+// 100 (5 each for 20 merchants, to a receiver on loopback). loadgen's
+// deposits are carriers' parcels, which no merchant's webhook gets: what
+// the 100 add is their dispatcher's work beside the ingest (a lease and a
+// read of the feed each per --webhook-poll, 1 s). Run both in one command,
+// alternated (-count 1 in a loop), and compare events/s.
+func BenchmarkIngestWebhooks(b *testing.B) {
+	for _, store := range []string{"badger", "postgres"} {
+		for _, n := range []int{0, 100} {
+			b.Run(fmt.Sprintf("store=%s/webhooks=%d", store, n), func(b *testing.B) { benchIngest(b, store, 1, 256, 256, false, n) })
+		}
+	}
+}
+
+// addWebhooks subscribes n webhooks, 5 a merchant, to a receiver on
+// loopback that answers 204.
+func addWebhooks(b *testing.B, s cloud.Store, n int) {
+	if n == 0 {
+		return
+	}
+	r := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	b.Cleanup(r.Close)
+	ws := &cloud.Webhooks{Store: s, AllowPrivate: true}
+	for i := range n {
+		if _, _, err := ws.Create(context.Background(), fmt.Sprintf("m-%02d", i/5), cloud.WebhookRequest{URL: r.URL, Events: []string{"*"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchIngest(b *testing.B, store string, instances, events, batch int, drain bool, webhooks int) {
 	terminals, events, size := benchSize(events, batch)
 	broker, mosq := startMosquittoProc(b)
-	var args []string
+	args := []string{"--webhook-allow-private"}
+	dirs := make([]string, instances)
+	for i := range dirs {
+		dirs[i] = b.TempDir()
+	}
+	if store == "badger" && webhooks > 0 {
+		s, err := badgerstore.Open(filepath.Join(dirs[0], "store"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		addWebhooks(b, s, webhooks)
+		s.Close()
+	}
 	if store == "postgres" {
 		dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(b))
 		if err != nil {
@@ -82,12 +130,13 @@ func benchIngest(b *testing.B, store string, instances, events, batch int, drain
 		if err != nil {
 			b.Fatal(err)
 		}
+		addWebhooks(b, s, webhooks)
 		s.Close()
-		args = []string{"--store", "postgres", "--pg", dsn}
+		args = append(args, "--store", "postgres", "--pg", dsn)
 	}
 	var pids []int
-	for range instances {
-		in := startInstance(b, append([]string{"--data", b.TempDir(), "--broker", broker}, args...)...)
+	for _, dir := range dirs {
+		in := startInstance(b, append([]string{"--data", dir, "--broker", broker}, args...)...)
 		pids = append(pids, in.cmd.Process.Pid)
 	}
 	var acked int64
