@@ -53,3 +53,12 @@ func BenchmarkStoreReturnSteps(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkInsight loads a network's three months (1,000,000 events by
+// default, BENCH_INSIGHT_EVENTS) and times its reports and stuck lists
+// (storetest.BenchInsight).
+func BenchmarkInsight(b *testing.B) {
+	s := MustOpen(b)
+	defer s.Close()
+	storetest.BenchInsight(b, s)
+}

@@ -252,3 +252,10 @@ func TestOddText(t *testing.T) {
 		t.Fatalf("timeline of an invalid tracking = %v, %v", tl, err)
 	}
 }
+
+// BenchmarkInsight loads a network's three months (1,000,000 events by
+// default, BENCH_INSIGHT_EVENTS) on a fresh schema and times its reports
+// and stuck lists (storetest.BenchInsight).
+func BenchmarkInsight(b *testing.B) {
+	storetest.BenchInsight(b, MustOpen(b))
+}
