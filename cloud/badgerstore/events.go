@@ -216,7 +216,9 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, mark mark, hi0
 		if err := s.applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
-		w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
+		if s.insight {
+			w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
+		}
 	}
 	if wm != start || mark.hi != hi0 || !mark.hiKept {
 		mark.wm = wm
@@ -296,12 +298,7 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 			return err
 		}
 	}
-	// Returns insight (issue 15): the parcel's key in the index of stuck
-	// parcels, and its return's counters, move with the step.
-	if err := indexStuck(txn, p, found, next); err != nil {
-		return err
-	}
-	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+	if err := s.insightStep(txn, &w.insight.counts, p, found, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
 	}
 	if ev.timeline != nil {

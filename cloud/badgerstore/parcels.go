@@ -154,11 +154,8 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if added, err = addEntry(txn, tracking, e); err != nil {
 			return err
 		}
-		if err := indexStuck(txn, p, true, next); err != nil {
-			return err // returns insight (issue 15)
-		}
 		var counts reportCounts
-		if err := reportStep(txn, &counts, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
+		if err := s.insightStep(txn, &counts, p, true, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
 			return err
 		}
 		if err := counts.flush(txn); err != nil {

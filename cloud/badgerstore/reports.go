@@ -34,8 +34,24 @@ func countsKey(by cloud.ReportBy, merchant string, day time.Time, key string) []
 	return append(be8(countsPrefix(by, merchant), timeKey(day)), key...)
 }
 
+// insightStep moves, with a step of a parcel from p (found false when it
+// is new) to next, the parcel's key in the index of stuck parcels and
+// adds the change of its return's counters to counts.
+func (s *Store) insightStep(txn *badger.Txn, counts *reportCounts, p cloud.Parcel, found bool, next cloud.Parcel, st func() cloud.ReportStep) error {
+	if !s.insight {
+		return nil
+	}
+	if err := indexStuck(txn, p, found, next); err != nil {
+		return err
+	}
+	return reportStep(txn, counts, next, st)
+}
+
 // reportReturn keeps the facts of a new return and counts it.
-func reportReturn(txn *badger.Txn, r cloud.Return) error {
+func (s *Store) reportReturn(txn *badger.Txn, r cloud.Return) error {
+	if !s.insight {
+		return nil
+	}
 	f := cloud.NewReturnFacts(r)
 	if err := setJSON(txn, factsKey(r.Tracking), f); err != nil {
 		return err

@@ -47,9 +47,10 @@ func benchSize(events, batch int) (int, int, int) {
 func BenchmarkIngest(b *testing.B) {
 	for _, load := range []struct{ events, batch int }{{256, 256}, {100, 50}} {
 		name := fmt.Sprintf("batch=%d", load.batch)
-		b.Run("store=badger/instances=1/"+name, func(b *testing.B) { benchIngest(b, "badger", 1, load.events, load.batch, false) })
-		b.Run("store=postgres/instances=1/"+name, func(b *testing.B) { benchIngest(b, "postgres", 1, load.events, load.batch, false) })
-		b.Run("store=postgres/instances=2/"+name, func(b *testing.B) { benchIngest(b, "postgres", 2, load.events, load.batch, false) })
+		for _, r := range []ingestRun{{store: "badger", instances: 1}, {store: "postgres", instances: 1}, {store: "postgres", instances: 2}} {
+			r.events, r.batch = load.events, load.batch
+			b.Run(fmt.Sprintf("store=%s/instances=%d/%s", r.store, r.instances, name), func(b *testing.B) { benchIngest(b, r) })
+		}
 	}
 }
 
@@ -63,12 +64,49 @@ func BenchmarkIngest(b *testing.B) {
 // delivers and loadgen still receives the acks on the same 2 cores. No
 // latency is reported: the batches waited for the resume.
 func BenchmarkIngestDrain(b *testing.B) {
-	b.Run("store=badger/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "badger", 1, 256, 256, true) })
-	b.Run("store=postgres/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "postgres", 1, 256, 256, true) })
+	for _, store := range []string{"badger", "postgres"} {
+		b.Run("store="+store+"/instances=1/batch=256", func(b *testing.B) {
+			benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, drain: true})
+		})
+	}
 }
 
-func benchIngest(b *testing.B, store string, instances, events, batch int, drain bool) {
-	terminals, events, size := benchSize(events, batch)
+// BenchmarkIngestInsight measures what the returns insight (issue 15)
+// costs at ingest: BenchmarkIngest's full batches of 256 on one instance
+// of each store, with the insight (insight=on) and without
+// (insight=off: Badger with --bench-no-insight, PostgreSQL with its
+// insight's indexes dropped), one after the other in each round (-count
+// rounds, the figures of each compared as medians).
+func BenchmarkIngestInsight(b *testing.B) {
+	for _, store := range []string{"badger", "postgres"} {
+		for _, on := range []bool{true, false} {
+			name := fmt.Sprintf("store=%s/insight=%s/batch=256", store, map[bool]string{true: "on", false: "off"}[on])
+			b.Run(name, func(b *testing.B) {
+				benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, noInsight: !on})
+			})
+		}
+	}
+}
+
+// insightIndexes are the PostgreSQL store's indexes that only the returns
+// insight reads and that ingest writes: the stuck parcels' and the
+// refusals'.
+var insightIndexes = []string{"parcels_waiting", "parcels_merchant_waiting", "events_refusals"}
+
+// ingestRun is a run of benchIngest: the store, its instances, the events
+// per terminal and per batch, whether the instances are stopped while
+// loadgen publishes (drain), and whether the store keeps the returns
+// insight.
+type ingestRun struct {
+	store            string
+	instances        int
+	events, batch    int
+	drain, noInsight bool
+}
+
+func benchIngest(b *testing.B, r ingestRun) {
+	store, instances, drain := r.store, r.instances, r.drain
+	terminals, events, size := benchSize(r.events, r.batch)
 	broker, mosq := startMosquittoProc(b)
 	var args []string
 	if store == "postgres" {
@@ -82,8 +120,15 @@ func benchIngest(b *testing.B, store string, instances, events, batch int, drain
 		if err != nil {
 			b.Fatal(err)
 		}
+		if r.noInsight {
+			if _, err := s.Pool().Exec(context.Background(), "DROP INDEX "+strings.Join(insightIndexes, ", ")); err != nil {
+				b.Fatal(err)
+			}
+		}
 		s.Close()
 		args = []string{"--store", "postgres", "--pg", dsn}
+	} else if r.noInsight {
+		args = []string{"--bench-no-insight"}
 	}
 	var pids []int
 	for range instances {
