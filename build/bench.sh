@@ -48,7 +48,7 @@ run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
 run ./cloud/badgerstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/badgerstore/ 'BenchmarkStoreFleet' 2x
 run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
-run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest$' 1x
+run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest(Drain)?$' 1x
 # What the returns insight costs at ingest: each store with and without
 # it (Badger --bench-no-insight, PostgreSQL without its indexes), alternated
 run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngestInsight' 1x 3
