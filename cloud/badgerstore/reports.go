@@ -2,7 +2,7 @@ package badgerstore
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +17,7 @@ import (
 // never from a scan of the events:
 //
 //	f/{tracking}                                  -> cloud.ReturnFacts JSON of a return's parcel
-//	a/{by}\x00{merchant}\x00{day:8}{key}          -> cloud.ReportCounts JSON
+//	a/{by}\x00{merchant}\x00{day:8}{key}          -> cloud.ReportCounts (countscodec.go)
 //
 // A return's creation, and each step of its parcel that agrees with it
 // (a terminal's event in the commit loop, a partner's event), update its
@@ -134,10 +134,20 @@ func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]clou
 	}
 }
 
-// flush adds the changes gathered to the stored counters.
+// flush adds the changes gathered to the stored counters (countscodec.go).
 func (rc reportCounts) flush(txn *badger.Txn) error {
 	for key, d := range rc {
-		if err := addStored(txn, key, d); err != nil {
+		item, err := txn.Get([]byte(key))
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := item.Value(func(b []byte) error { return addEncoded(d, b) }); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set([]byte(key), encodeCounts(d)); err != nil {
 			return err
 		}
 	}
@@ -165,16 +175,16 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 			end := be8(prefix, timeKey(q.To))
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 			for it.Seek(be8(prefix, timeKey(q.From))); it.Valid() && string(it.Item().Key()) < string(end); it.Next() {
-				var c cloud.ReportCounts
-				if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &c) }); err != nil {
+				k := it.Item().Key()[len(prefix)+8:]
+				sum := sums[string(k)]
+				if sum == nil {
+					sum = &cloud.ReportCounts{}
+					sums[string(k)] = sum
+				}
+				if err := it.Item().Value(func(b []byte) error { return addEncoded(sum, b) }); err != nil {
 					it.Close()
 					return err
 				}
-				key := string(it.Item().Key()[len(prefix)+8:])
-				if sums[key] == nil {
-					sums[key] = &cloud.ReportCounts{}
-				}
-				sums[key].Add(c)
 			}
 			it.Close()
 		}
