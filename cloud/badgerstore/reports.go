@@ -2,7 +2,6 @@ package badgerstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -137,15 +136,8 @@ func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]clou
 // flush adds the changes gathered to the stored counters (countscodec.go).
 func (rc reportCounts) flush(txn *badger.Txn) error {
 	for key, d := range rc {
-		item, err := txn.Get([]byte(key))
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-		case err != nil:
+		if err := readValue(txn, []byte(key), func(b []byte) error { return addEncoded(d, b) }); err != nil {
 			return err
-		default:
-			if err := item.Value(func(b []byte) error { return addEncoded(d, b) }); err != nil {
-				return err
-			}
 		}
 		if err := txn.Set([]byte(key), encodeCounts(d)); err != nil {
 			return err

@@ -229,6 +229,17 @@ func getJSON(txn *badger.Txn, key []byte, v any) (found bool, err error) {
 	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
 }
 
+// readValue calls fn with the value of key, unless key is absent.
+func readValue(txn *badger.Txn, key []byte, fn func([]byte) error) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return item.Value(fn)
+}
+
 // exists reports whether key is present.
 func exists(txn *badger.Txn, key []byte) (bool, error) {
 	_, err := txn.Get(key)
