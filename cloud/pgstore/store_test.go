@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -258,4 +259,50 @@ func TestOddText(t *testing.T) {
 // and stuck lists (storetest.BenchInsight).
 func BenchmarkInsight(b *testing.B) {
 	storetest.BenchInsight(b, MustOpen(b))
+}
+
+// TestReportFactsMigration: a schema from before report_facts (the
+// reports' fixture stored, then the table dropped and its migration
+// forgotten) gets the facts of its returns from their steps at Open, and
+// its reports answer what they answered.
+func TestReportFactsMigration(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	s, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.ReportFixture(t, s)
+	report := func(s *pgstore.Store) string {
+		t.Helper()
+		var out strings.Builder
+		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		for _, scope := range []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")} {
+			for _, by := range cloud.ReportDims {
+				rows, err := s.ReturnsReport(ctx, scope, cloud.ReportQuery{From: day.AddDate(0, 0, -15), To: day.AddDate(0, 0, 2), By: by})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(rows)
+				fmt.Fprintf(&out, "%s %s %s\n", scope.Merchant, by, b)
+			}
+		}
+		return out.String()
+	}
+	want := report(s)
+	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) {
+		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
+	}
+	if _, err := s.Pool().Exec(ctx, `DROP TABLE report_facts; DELETE FROM schema_version WHERE version = 11`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := report(again); got != want {
+		t.Errorf("reports after the migration:\n%s\nwant:\n%s", got, want)
+	}
 }
