@@ -3,8 +3,6 @@ package badgerstore
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -100,7 +98,9 @@ func eachStuck(txn *badger.Txn, merchant string, stage cloud.Stage, before time.
 	return nil
 }
 
-// StuckParcels implements cloud.Store.
+// StuckParcels implements cloud.Store. The network's list merges the
+// merchants' index keys, oldest first, and stops at the limit: it reads
+// about limit keys, not limit of each merchant's.
 func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
 	merchants, err := s.stuckMerchants(ctx, scope)
 	if err != nil {
@@ -108,29 +108,57 @@ func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.Stu
 	}
 	out := []cloud.StuckParcel{}
 	err = s.db.View(func(txn *badger.Txn) error {
+		// One iterator a merchant, each at its oldest key before the
+		// cut-off; the oldest of their keys (then the lowest tracking
+		// number) is taken until the limit.
+		type head struct {
+			it     *badger.Iterator
+			prefix int
+			end    string
+		}
+		var heads []*head
+		defer func() {
+			for _, h := range heads {
+				h.it.Close()
+			}
+		}()
 		for _, m := range merchants {
-			n := 0
-			err := eachStuck(txn, m, q.Stage, q.Before, true, func(p cloud.StuckParcel) bool {
-				out = append(out, p)
-				n++
-				return n < q.Limit
-			})
+			prefix := stuckPrefix(m, q.Stage)
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			h := &head{it: it, prefix: len(prefix), end: string(be8(prefix, timeKey(q.Before)))}
+			heads = append(heads, h)
+			it.Rewind()
+		}
+		valid := func(h *head) bool { return h.it.Valid() && string(h.it.Item().Key()) < h.end }
+		// The key's part after the merchant and stage sorts as since,
+		// then tracking number.
+		rest := func(h *head) []byte { return h.it.Item().Key()[h.prefix:] }
+		for len(out) < q.Limit {
+			var next *head
+			for _, h := range heads {
+				if valid(h) && (next == nil || string(rest(h)) < string(rest(next))) {
+					next = h
+				}
+			}
+			if next == nil {
+				return nil
+			}
+			k := rest(next)
+			p := cloud.StuckParcel{Stage: q.Stage, Tracking: string(k[8:]), Since: fromTimeKey(k)}
+			v, err := next.it.Item().ValueCopy(nil)
 			if err != nil {
 				return err
 			}
+			p.Terminal = string(v)
+			out = append(out, p)
+			next.it.Next()
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: stuck parcels: %w", err)
 	}
-	slices.SortFunc(out, func(a, b cloud.StuckParcel) int {
-		if c := a.Since.Compare(b.Since); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Tracking, b.Tracking)
-	})
-	return out[:min(len(out), q.Limit)], nil
+	return out, nil
 }
 
 // CountStuck implements cloud.Store, reading the index's keys only.
