@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/comptoir/comptoir/cloud"
 )
 
@@ -20,21 +22,31 @@ var reportKeys = map[cloud.ReportBy]string{
 
 // reportRows counts the facts by key: each step once per return, and the
 // durations' median and 90th percentile by nearest rank (percentile_disc),
-// in whole seconds rounded down, negative ones as 0 (cloud.Seconds).
+// in whole seconds rounded down, negative ones as 0 (cloud.Seconds). The
+// percentiles are taken of the intervals, one sort a stage for both, and
+// made seconds after: secs never reorders durations, so the percentile
+// of the seconds is the seconds of the percentile.
 const reportRows = `
-SELECT key, count(*), count(*) FILTER (WHERE dep), count(*) FILTER (WHERE ins), count(*) FILTER (WHERE can),
-	count(handed_at), count(wh_at), count(*) FILTER (WHERE refunded), count(*) FILTER (WHERE exchanged),
-	percentile_disc(0.5) WITHIN GROUP (ORDER BY secs(dropped_at - created_at)),
-	percentile_disc(0.9) WITHIN GROUP (ORDER BY secs(dropped_at - created_at)),
-	percentile_disc(0.5) WITHIN GROUP (ORDER BY secs(handed_at - dropped_at)),
-	percentile_disc(0.9) WITHIN GROUP (ORDER BY secs(handed_at - dropped_at)),
-	percentile_disc(0.5) WITHIN GROUP (ORDER BY secs(wh_at - dropped_at)),
-	percentile_disc(0.9) WITHIN GROUP (ORDER BY secs(wh_at - dropped_at)),
-	percentile_disc(0.5) WITHIN GROUP (ORDER BY secs(resolved_at - dropped_at)),
-	percentile_disc(0.9) WITHIN GROUP (ORDER BY secs(resolved_at - dropped_at))
-FROM report_facts f, LATERAL (%s) AS k(key)
-WHERE %s AND f.created_at >= $2 AND f.created_at < $3
-GROUP BY key ORDER BY key COLLATE "C"`
+SELECT key, n, dep, ins, can, handed, wh, refunded, exchanged,
+	secs(d0[1]), secs(d0[2]), secs(d1[1]), secs(d1[2]), secs(d2[1]), secs(d2[2]), secs(d3[1]), secs(d3[2])
+FROM (
+	SELECT key, count(*) AS n, count(*) FILTER (WHERE dep) AS dep, count(*) FILTER (WHERE ins) AS ins,
+		count(*) FILTER (WHERE can) AS can, count(handed_at) AS handed, count(wh_at) AS wh,
+		count(*) FILTER (WHERE refunded) AS refunded, count(*) FILTER (WHERE exchanged) AS exchanged,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY dropped_at - created_at) AS d0,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY handed_at - dropped_at) AS d1,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wh_at - dropped_at) AS d2,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolved_at - dropped_at) AS d3
+	FROM report_facts f, LATERAL (%s) AS k(key)
+	WHERE %s AND f.created_at >= $2 AND f.created_at < $3
+	GROUP BY key
+) q ORDER BY key COLLATE "C"`
+
+// reportSettings are the settings of a report's transaction: no JIT
+// compilation (its cost estimate of a network's quarter turned it on, and
+// compiling took longer than the query), and the memory to sort a
+// quarter's rows by key in memory rather than on disk.
+const reportSettings = `SET LOCAL jit = off; SET LOCAL work_mem = '32MB'`
 
 // ReturnsReport implements cloud.Store with one SQL query: the facts of
 // the returns of the period through their index by (merchant,
@@ -51,10 +63,26 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 		merchant = `$1 = ''`
 	}
 	sql := fmt.Sprintf(reportRows, keys, merchant)
-	rows, err := s.pool.Query(ctx, sql, scopeMerchant(scope), q.From, q.To)
+	out := []cloud.ReportRow{}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, reportSettings); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, sql, scopeMerchant(scope), q.From, q.To)
+		if err != nil {
+			return err
+		}
+		out, err = scanReportRows(rows)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: returns report: %w", err)
 	}
+	return out, nil
+}
+
+// scanReportRows reads the rows of reportRows.
+func scanReportRows(rows pgx.Rows) ([]cloud.ReportRow, error) {
 	defer rows.Close()
 	out := []cloud.ReportRow{}
 	for rows.Next() {
@@ -62,7 +90,7 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 		var d [2 * cloud.NumStages]*int64
 		if err := rows.Scan(&r.Key, &r.Returns, &r.Deposited, &r.ReceivedInStore, &r.Cancelled, &r.HandedOver,
 			&r.ReceivedAtWarehouse, &r.Refunded, &r.Exchanged, &d[0], &d[1], &d[2], &d[3], &d[4], &d[5], &d[6], &d[7]); err != nil {
-			return nil, fmt.Errorf("pgstore: returns report: %w", err)
+			return nil, err
 		}
 		for st := 0; st < cloud.NumStages; st++ {
 			if d[2*st] != nil {
@@ -71,8 +99,5 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: returns report: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
