@@ -10,7 +10,7 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 )
 
-// The reports (issue 15) read report_facts (0011_report_facts.sql): a row
+// The reports (issue 15) read report_facts (0011_insight_reads.sql): a row
 // a merchant's return, cloud.ReturnFacts, made with the return and moved
 // by each step of its parcel that agreed with it, in the transaction that
 // stores the step, as the Badger store keeps its facts. The reports'

@@ -91,7 +91,7 @@ func BenchmarkIngestInsight(b *testing.B) {
 // insightIndexes are the PostgreSQL store's indexes that only the returns
 // insight reads and that ingest writes: the stuck parcels' and the
 // refusals'.
-var insightIndexes = []string{"parcels_waiting", "parcels_merchant_waiting", "events_refusals"}
+var insightIndexes = []string{"parcels_awaiting_handover", "parcels_awaiting_carrier", "parcels_merchant_waiting", "events_refusals"}
 
 // ingestRun is a run of benchIngest: the store, its instances, the events
 // per terminal and per batch, whether the instances are stopped while

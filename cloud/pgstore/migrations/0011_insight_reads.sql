@@ -63,3 +63,13 @@ LEFT JOIN LATERAL (
     WHERE e.tracking = r.tracking AND e.status = 'received_in_store'
     ORDER BY e.occurred_at, e.received_at, e.id LIMIT 1) i ON true
 ON CONFLICT DO NOTHING;
+
+-- The network's stuck list takes the oldest parcels of a stage: an index
+-- a stage by (since, tracking), read in the list's order up to its limit,
+-- instead of one by (status, since), whose two statuses of the shelf made
+-- it read and sort every parcel waiting there (tens of thousands).
+DROP INDEX parcels_waiting;
+CREATE INDEX parcels_awaiting_handover ON parcels (since, tracking COLLATE "C")
+    WHERE status IN ('deposited', 'received_in_store');
+CREATE INDEX parcels_awaiting_carrier ON parcels (since, tracking COLLATE "C")
+    WHERE status = 'handed_over';
