@@ -75,8 +75,9 @@ func BenchmarkIngestDrain(b *testing.B) {
 // costs at ingest: BenchmarkIngest's full batches of 256 on one instance
 // of each store, with the insight (insight=on) and without
 // (insight=off: Badger with --bench-no-insight, PostgreSQL with its
-// insight's indexes dropped), one after the other in each round (-count
-// rounds, the figures of each compared as medians).
+// insight's indexes dropped). -count repeats each sub-benchmark before the
+// next: to alternate them, run it with -count 1 in a loop (make bench
+// does).
 func BenchmarkIngestInsight(b *testing.B) {
 	for _, store := range []string{"badger", "postgres"} {
 		for _, on := range []bool{true, false} {
