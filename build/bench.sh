@@ -48,7 +48,19 @@ run ./edge/cmd/comptoir-edge/ 'BenchmarkFootprint' 1x
 run ./cloud/badgerstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/badgerstore/ 'BenchmarkStoreFleet' 2x
 run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
-run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest' 1x
+run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest(Drain)?$' 1x
+# What the returns insight costs at ingest: each store with and without
+# it (Badger --bench-no-insight, PostgreSQL without its indexes), 3 rounds,
+# on and off alternated (-count would repeat each before the next)
+for _ in 1 2 3; do run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngestInsight' 1x 1; done
+# Returns insight: three months of a network (1,000,000 events by default,
+# BENCH_INSIGHT_EVENTS; 100 relay points, 20 merchants) loaded once per
+# store, then each report and stuck list asked 50 times: p50_ms, p99_ms.
+# The load takes minutes: BENCH_INSIGHT=0 leaves it out.
+if [ "${BENCH_INSIGHT:-1}" != 0 ]; then
+  run ./cloud/badgerstore/ 'BenchmarkInsight' 50x 1
+  run ./cloud/pgstore/ 'BenchmarkInsight' 50x 1
+fi
 # A fleet held over TLS on one cloud (embedded broker): memory per
 # terminal, connect rate, a restart's reconnect storm (nothing lost),
 # /metrics size; 5,000 terminals (more with BENCH_FLEET), 3 runs

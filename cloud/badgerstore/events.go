@@ -220,7 +220,9 @@ func (s *Store) advanceWatermark(txn *badger.Txn, w *eventsWrite, mark mark, hi0
 		if err := s.applyEvent(txn, w, ev); err != nil {
 			return 0, err
 		}
-		w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
+		if s.insight {
+			w.insight.statement(ev.op, len(w.res.Conflicts) == conflicts) // relay points' statements (issue 15)
+		}
 	}
 	if wm != start || mark.hi != hi0 || !mark.hiKept {
 		mark.wm = wm
@@ -306,7 +308,7 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 	if changed {
 		w.out.stuck.moved(ev.op.Tracking, next)
 	}
-	if err := reportStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+	if err := s.insightStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
 	}
 	if ev.timeline != nil {

@@ -16,7 +16,7 @@ import (
 func TestValueLogGC(t *testing.T) {
 	dir := t.TempDir()
 	s, err := open(badger.DefaultOptions(dir).WithValueThreshold(valueThreshold).
-		WithValueLogFileSize(1 << 20).WithMemTableSize(1 << 20).WithNumLevelZeroTables(1))
+		WithValueLogFileSize(1<<20).WithMemTableSize(1<<20).WithNumLevelZeroTables(1), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,9 @@ import (
 var insightLayoutKey = []byte("_/insight")
 
 // insightLayout is the version of this code's layout: 1 has the stuck
-// index under K/ and the refusals' counters.
-const insightLayout = 1
+// index under K/ and the refusals' counters; 2 the reports' counters in
+// binary (countscodec.go).
+const insightLayout = 2
 
 // progressEvery is how many items a rebuild reads between two lines of
 // its progress log.
@@ -308,7 +309,7 @@ func (r *rebuild) writeCounters() error {
 			return wb.Set([]byte(key), b)
 		}
 		for key, c := range r.in.counts {
-			if err := set(key, c); err != nil {
+			if err := wb.Set([]byte(key), encodeCounts(c)); err != nil {
 				return err
 			}
 		}

@@ -140,8 +140,9 @@ func hasPrefix(k []byte, prefixes ...string) bool {
 
 // TestMigrateInsight opens stores left by older versions: one from before
 // the returns insight (no facts, counters or stuck index; parcels of codec
-// version 1), one from before this layout (the stuck index under k/, among
-// the API keys, which it broke; no refusals' counters). Open rebuilds what
+// version 1), one of layout 0 (the stuck index under k/, among the API
+// keys, which it broke; no refusals' counters), one of layout 1 (the
+// reports' counters as JSON). Open rebuilds what
 // each lacks, the figures equal those of the store written by this
 // version, and a second Open rebuilds nothing.
 func TestMigrateInsight(t *testing.T) {
@@ -176,6 +177,19 @@ func TestMigrateInsight(t *testing.T) {
 					return err
 				}
 				return txn.Set(append([]byte("k/"), k[2:]...), v)
+			}
+			return nil
+		}, false},
+		{"report counters as JSON", func(txn *badger.Txn, k, v []byte) error {
+			switch {
+			case hasPrefix(k, "_/insight"):
+				return txn.Set(k, []byte{1})
+			case hasPrefix(k, "a/"):
+				var c cloud.ReportCounts
+				if err := addEncoded(&c, v); err != nil {
+					return err
+				}
+				return setJSON(txn, k, c)
 			}
 			return nil
 		}, false},

@@ -156,7 +156,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		}
 		out.stuck.moved(tracking, next) // returns insight (issue 15)
 		var counts reportCounts
-		if err := reportStep(txn, &counts, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
+		if err := s.insightStep(txn, &counts, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
 			return err
 		}
 		if err := counts.flush(txn); err != nil {

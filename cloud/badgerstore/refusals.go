@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,21 +39,15 @@ func (in *insight) refusal(op edge.Operation) {
 func (in *insight) flushRefusals(txn *badger.Txn) error {
 	for key, n := range in.refusals {
 		var stored uint64
-		item, err := txn.Get([]byte(key))
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-		case err != nil:
-			return err
-		default:
-			if err := item.Value(func(b []byte) error {
-				if len(b) != 8 {
-					return fmt.Errorf("refusal counter %q: %d bytes", key, len(b))
-				}
-				stored = binary.BigEndian.Uint64(b)
-				return nil
-			}); err != nil {
-				return err
+		err := readValue(txn, []byte(key), func(b []byte) error {
+			if len(b) != 8 {
+				return fmt.Errorf("refusal counter %q: %d bytes", key, len(b))
 			}
+			stored = binary.BigEndian.Uint64(b)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if err := txn.Set([]byte(key), be8(nil, stored+n)); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/badgerstore"
 	"github.com/comptoir/comptoir/cloud/storetest"
 	"github.com/comptoir/comptoir/edge"
 )
@@ -15,10 +16,46 @@ import (
 // BenchmarkStoreReturnSteps measures the ingest of returns' steps, the
 // events whose parcels the reports count: batches of 256 deposits naming
 // their RA (with two items), then 256 handovers. The returns are created
-// with the clock stopped.
+// with the clock stopped. insight=off is the store without the returns
+// insight's keys (Options.NoInsight): what they cost.
 func BenchmarkStoreReturnSteps(b *testing.B) {
-	s := MustOpen(b)
-	defer s.Close()
+	for _, off := range []bool{false, true} {
+		b.Run(insightName(off), func(b *testing.B) {
+			s, err := badgerstore.OpenWith(b.TempDir(), badgerstore.Options{NoInsight: off})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			benchReturnSteps(b, s)
+		})
+	}
+}
+
+// BenchmarkStoreFleetInsight is BenchmarkStoreFleet's full batches of 256
+// (carriers' parcels, as loadgen's) with the returns insight and without
+// (Options.NoInsight), one after the other: what the insight's keys cost
+// the ingest of parcels of no return (the stuck index, the statements).
+func BenchmarkStoreFleetInsight(b *testing.B) {
+	for _, off := range []bool{false, true} {
+		b.Run(insightName(off)+"/batch=256", func(b *testing.B) {
+			s, err := badgerstore.OpenWith(b.TempDir(), badgerstore.Options{NoInsight: off})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchFleet(b, s, 1000, 256, 64)
+		})
+	}
+}
+
+func insightName(off bool) string {
+	if off {
+		return "insight=off"
+	}
+	return "insight=on"
+}
+
+func benchReturnSteps(b *testing.B, s *badgerstore.Store) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	if err := s.CreateMerchant(ctx, cloud.Merchant{ID: "acme", Name: "ACME", CreatedAt: at}); err != nil {
@@ -52,4 +89,13 @@ func BenchmarkStoreReturnSteps(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkInsight loads a network's three months (1,000,000 events by
+// default, BENCH_INSIGHT_EVENTS) and times its reports and stuck lists
+// (storetest.BenchInsight).
+func BenchmarkInsight(b *testing.B) {
+	s := MustOpen(b)
+	defer s.Close()
+	storetest.BenchInsight(b, s)
 }

@@ -2,7 +2,6 @@ package badgerstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +16,7 @@ import (
 // never from a scan of the events:
 //
 //	f/{tracking}                                  -> cloud.ReturnFacts JSON of a return's parcel
-//	a/{by}\x00{merchant}\x00{day:8}{key}          -> cloud.ReportCounts JSON
+//	a/{by}\x00{merchant}\x00{day:8}{key}          -> cloud.ReportCounts (countscodec.go)
 //
 // A return's creation, and each step of its parcel that agrees with it
 // (a terminal's event in the commit loop, a partner's event), update its
@@ -34,8 +33,22 @@ func countsKey(by cloud.ReportBy, merchant string, day time.Time, key string) []
 	return append(be8(countsPrefix(by, merchant), timeKey(day)), key...)
 }
 
+// insightStep adds the change a step of a parcel (to next) makes to its
+// return's counters to counts, unless the store keeps no insight. (The
+// index of stuck parcels is in memory, moved once the transaction
+// committed: stuck.go.)
+func (s *Store) insightStep(txn *badger.Txn, counts *reportCounts, next cloud.Parcel, st func() cloud.ReportStep) error {
+	if !s.insight {
+		return nil
+	}
+	return reportStep(txn, counts, next, st)
+}
+
 // reportReturn keeps the facts of a new return and counts it.
-func reportReturn(txn *badger.Txn, r cloud.Return) error {
+func (s *Store) reportReturn(txn *badger.Txn, r cloud.Return) error {
+	if !s.insight {
+		return nil
+	}
 	f := cloud.NewReturnFacts(r)
 	if err := setJSON(txn, factsKey(r.Tracking), f); err != nil {
 		return err
@@ -118,10 +131,13 @@ func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]clou
 	}
 }
 
-// flush adds the changes gathered to the stored counters.
+// flush adds the changes gathered to the stored counters (countscodec.go).
 func (rc reportCounts) flush(txn *badger.Txn) error {
 	for key, d := range rc {
-		if err := addStored(txn, key, d); err != nil {
+		if err := readValue(txn, []byte(key), func(b []byte) error { return addEncoded(d, b) }); err != nil {
+			return err
+		}
+		if err := txn.Set([]byte(key), encodeCounts(d)); err != nil {
 			return err
 		}
 	}
@@ -149,16 +165,16 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 			end := be8(prefix, timeKey(q.To))
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 			for it.Seek(be8(prefix, timeKey(q.From))); it.Valid() && string(it.Item().Key()) < string(end); it.Next() {
-				var c cloud.ReportCounts
-				if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &c) }); err != nil {
+				k := it.Item().Key()[len(prefix)+8:]
+				sum := sums[string(k)]
+				if sum == nil {
+					sum = &cloud.ReportCounts{}
+					sums[string(k)] = sum
+				}
+				if err := it.Item().Value(func(b []byte) error { return addEncoded(sum, b) }); err != nil {
 					it.Close()
 					return err
 				}
-				key := string(it.Item().Key()[len(prefix)+8:])
-				if sums[key] == nil {
-					sums[key] = &cloud.ReportCounts{}
-				}
-				sums[key].Add(c)
 			}
 			it.Close()
 		}

@@ -54,10 +54,12 @@ type Store struct {
 	// marksKept: every terminal with a stored event has a w/ mark (a
 	// store created since marks were always written).
 	marksKept bool
-	closing   chan struct{}
-	close1    sync.Once // Close runs once
-	closeErr  error
-	loops     sync.WaitGroup // gcLoop
+	// insight: the returns insight's keys are kept (Options.NoInsight).
+	insight  bool
+	closing  chan struct{}
+	close1   sync.Once // Close runs once
+	closeErr error
+	loops    sync.WaitGroup // gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -76,10 +78,26 @@ const gcEvery = 10 * time.Minute
 // Open opens (or creates) the store in dir. Writes are synced to disk
 // before they return (SyncWrites), since the cloud acks what it stored.
 func Open(dir string) (*Store, error) {
-	return open(badger.DefaultOptions(dir).WithValueThreshold(valueThreshold))
+	return OpenWith(dir, Options{})
 }
 
-func open(opts badger.Options) (*Store, error) {
+// Options changes how a store works; the zero value is Open's.
+type Options struct {
+	// NoInsight keeps none of the returns insight's keys (report
+	// counters and facts, statements, refusals; the stuck index is in
+	// memory either way): for benchmarks only, to measure what they cost
+	// at ingest. Reports and statements of such a store answer nothing
+	// true, and
+	// a store written so must not be opened without it.
+	NoInsight bool
+}
+
+// OpenWith opens (or creates) the store in dir with o (see Open).
+func OpenWith(dir string, o Options) (*Store, error) {
+	return open(badger.DefaultOptions(dir).WithValueThreshold(valueThreshold), o)
+}
+
+func open(opts badger.Options, o Options) (*Store, error) {
 	opts = opts.
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{slog.Default().With("component", "badgerstore")}).
@@ -89,7 +107,7 @@ func open(opts badger.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, closing: make(chan struct{})}
+	s := &Store{db: db, closing: make(chan struct{}), insight: !o.NoInsight}
 	if err := s.loadOutbox(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
@@ -105,9 +123,11 @@ func open(opts badger.Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := migrateInsight(db, slog.Default().With("component", "badgerstore")); err != nil {
-		db.Close()
-		return nil, err
+	if s.insight {
+		if err := migrateInsight(db, slog.Default().With("component", "badgerstore")); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := s.loadStuck(); err != nil {
 		db.Close()
@@ -217,6 +237,17 @@ func getJSON(txn *badger.Txn, key []byte, v any) (found bool, err error) {
 		return false, err
 	}
 	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// readValue calls fn with the value of key, unless key is absent.
+func readValue(txn *badger.Txn, key []byte, fn func([]byte) error) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return item.Value(fn)
 }
 
 // exists reports whether key is present.

@@ -252,6 +252,9 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 	if err := c.write(ctx, tx, tid); err != nil {
 		return err
 	}
+	if err := observeFacts(ctx, tx, c.factsSteps()); err != nil {
+		return err // returns insight (issue 15)
+	}
 	res.Conflicts, w.out = c.conflicts, c.out
 	if c.last != wm {
 		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, c.last); err != nil {

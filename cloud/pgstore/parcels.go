@@ -459,6 +459,12 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			[]time.Time{next.Since.UTC()}, []string{next.Terminal}); err != nil || !added {
 			return err
 		}
+		if next.Merchant != "" {
+			step := factsStep{tracking, func() cloud.ReportStep { return cloud.PartnerStep(e) }}
+			if err := observeFacts(ctx, tx, []factsStep{step}); err != nil {
+				return err // returns insight (issue 15)
+			}
+		}
 		return publish(ctx, tx, []outRow{entryOut(next, e)})
 	})
 	if err != nil {

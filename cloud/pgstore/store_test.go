@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -250,5 +251,60 @@ func TestOddText(t *testing.T) {
 	}
 	if tl, err := s.Timeline(ctx, cloud.Network, "XY\x00Z"); err != nil || len(tl) != 0 {
 		t.Fatalf("timeline of an invalid tracking = %v, %v", tl, err)
+	}
+}
+
+// BenchmarkInsight loads a network's three months (1,000,000 events by
+// default, BENCH_INSIGHT_EVENTS) on a fresh schema and times its reports
+// and stuck lists (storetest.BenchInsight).
+func BenchmarkInsight(b *testing.B) {
+	storetest.BenchInsight(b, MustOpen(b))
+}
+
+// TestReportFactsMigration: a schema from before report_facts (the
+// reports' fixture stored, then the table dropped, the stuck index of
+// 0006 back and the migration forgotten) gets the facts of its returns from their steps at Open, and
+// its reports answer what they answered.
+func TestReportFactsMigration(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	s, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.ReportFixture(t, s)
+	report := func(s *pgstore.Store) string {
+		t.Helper()
+		var out strings.Builder
+		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		for _, scope := range []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")} {
+			for _, by := range cloud.ReportDims {
+				rows, err := s.ReturnsReport(ctx, scope, cloud.ReportQuery{From: day.AddDate(0, 0, -15), To: day.AddDate(0, 0, 2), By: by})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(rows)
+				fmt.Fprintf(&out, "%s %s %s\n", scope.Merchant, by, b)
+			}
+		}
+		return out.String()
+	}
+	want := report(s)
+	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) {
+		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
+	}
+	if _, err := s.Pool().Exec(ctx, `DROP TABLE report_facts; DROP INDEX parcels_awaiting_handover, parcels_awaiting_carrier;
+		CREATE INDEX parcels_waiting ON parcels (status, since) WHERE status IN ('deposited', 'received_in_store', 'handed_over');
+		DELETE FROM schema_version WHERE version = 10`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := report(again); got != want {
+		t.Errorf("reports after the migration:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -20,8 +20,9 @@ var stuckStatuses = map[cloud.Stage]string{
 }
 
 // StuckParcels implements cloud.Store through the partial indexes of
-// parcels by (status, since) and (merchant, status, since) of 0006_stuck.sql
-// and 0007_lean_ingest.sql.
+// parcels: the network's by stage and (since, tracking), read in the
+// list's order (0010_insight_reads.sql), a merchant's by (merchant,
+// status, since) (0007_lean_ingest.sql).
 func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
 	cond, ok := stuckStatuses[q.Stage]
 	if !ok {

@@ -138,7 +138,7 @@ func (m *Main) openStore(ctx context.Context) error {
 		m.store = s
 		return nil
 	default:
-		s, err := badgerstore.Open(m.Config.path(storeDir))
+		s, err := badgerstore.OpenWith(m.Config.path(storeDir), badgerstore.Options{NoInsight: m.Config.BenchNoInsight})
 		if err != nil {
 			return err
 		}

@@ -52,9 +52,10 @@ func benchSize(events, batch int) (int, int, int) {
 func BenchmarkIngest(b *testing.B) {
 	for _, load := range []struct{ events, batch int }{{256, 256}, {100, 50}} {
 		name := fmt.Sprintf("batch=%d", load.batch)
-		b.Run("store=badger/instances=1/"+name, func(b *testing.B) { benchIngest(b, "badger", 1, load.events, load.batch, false, 0) })
-		b.Run("store=postgres/instances=1/"+name, func(b *testing.B) { benchIngest(b, "postgres", 1, load.events, load.batch, false, 0) })
-		b.Run("store=postgres/instances=2/"+name, func(b *testing.B) { benchIngest(b, "postgres", 2, load.events, load.batch, false, 0) })
+		for _, r := range []ingestRun{{store: "badger", instances: 1}, {store: "postgres", instances: 1}, {store: "postgres", instances: 2}} {
+			r.events, r.batch = load.events, load.batch
+			b.Run(fmt.Sprintf("store=%s/instances=%d/%s", r.store, r.instances, name), func(b *testing.B) { benchIngest(b, r) })
+		}
 	}
 }
 
@@ -68,8 +69,11 @@ func BenchmarkIngest(b *testing.B) {
 // delivers and loadgen still receives the acks on the same 2 cores. No
 // latency is reported: the batches waited for the resume.
 func BenchmarkIngestDrain(b *testing.B) {
-	b.Run("store=badger/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "badger", 1, 256, 256, true, 0) })
-	b.Run("store=postgres/instances=1/batch=256", func(b *testing.B) { benchIngest(b, "postgres", 1, 256, 256, true, 0) })
+	for _, store := range []string{"badger", "postgres"} {
+		b.Run("store="+store+"/instances=1/batch=256", func(b *testing.B) {
+			benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, drain: true})
+		})
+	}
 }
 
 // BenchmarkIngestWebhooks measures the effect of webhook subscriptions on
@@ -82,7 +86,27 @@ func BenchmarkIngestDrain(b *testing.B) {
 func BenchmarkIngestWebhooks(b *testing.B) {
 	for _, store := range []string{"badger", "postgres"} {
 		for _, n := range []int{0, 100} {
-			b.Run(fmt.Sprintf("store=%s/webhooks=%d", store, n), func(b *testing.B) { benchIngest(b, store, 1, 256, 256, false, n) })
+			b.Run(fmt.Sprintf("store=%s/webhooks=%d", store, n), func(b *testing.B) {
+				benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, webhooks: n})
+			})
+		}
+	}
+}
+
+// BenchmarkIngestInsight measures what the returns insight (issue 15)
+// costs at ingest: BenchmarkIngest's full batches of 256 on one instance
+// of each store, with the insight (insight=on) and without
+// (insight=off: Badger with --bench-no-insight, PostgreSQL with its
+// insight's indexes dropped). -count repeats each sub-benchmark before the
+// next: to alternate them, run it with -count 1 in a loop (make bench
+// does).
+func BenchmarkIngestInsight(b *testing.B) {
+	for _, store := range []string{"badger", "postgres"} {
+		for _, on := range []bool{true, false} {
+			name := fmt.Sprintf("store=%s/insight=%s/batch=256", store, map[bool]string{true: "on", false: "off"}[on])
+			b.Run(name, func(b *testing.B) {
+				benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, noInsight: !on})
+			})
 		}
 	}
 }
@@ -103,8 +127,26 @@ func addWebhooks(b *testing.B, s cloud.Store, n int) {
 	}
 }
 
-func benchIngest(b *testing.B, store string, instances, events, batch int, drain bool, webhooks int) {
-	terminals, events, size := benchSize(events, batch)
+// insightIndexes are the PostgreSQL store's indexes that only the returns
+// insight reads and that ingest writes: the stuck parcels' and the
+// refusals'.
+var insightIndexes = []string{"parcels_awaiting_handover", "parcels_awaiting_carrier", "parcels_merchant_waiting", "events_refusals"}
+
+// ingestRun is a run of benchIngest: the store, its instances, the events
+// per terminal and per batch, whether the instances are stopped while
+// loadgen publishes (drain), whether the store keeps the returns insight,
+// and how many webhook subscriptions it has.
+type ingestRun struct {
+	store            string
+	instances        int
+	events, batch    int
+	drain, noInsight bool
+	webhooks         int
+}
+
+func benchIngest(b *testing.B, r ingestRun) {
+	store, instances, drain, webhooks := r.store, r.instances, r.drain, r.webhooks
+	terminals, events, size := benchSize(r.events, r.batch)
 	broker, mosq := startMosquittoProc(b)
 	args := []string{"--webhook-allow-private"}
 	dirs := make([]string, instances)
@@ -131,8 +173,15 @@ func benchIngest(b *testing.B, store string, instances, events, batch int, drain
 			b.Fatal(err)
 		}
 		addWebhooks(b, s, webhooks)
+		if r.noInsight {
+			if _, err := s.Pool().Exec(context.Background(), "DROP INDEX "+strings.Join(insightIndexes, ", ")); err != nil {
+				b.Fatal(err)
+			}
+		}
 		s.Close()
 		args = append(args, "--store", "postgres", "--pg", dsn)
+	} else if r.noInsight {
+		args = append(args, "--bench-no-insight")
 	}
 	var pids []int
 	for _, dir := range dirs {

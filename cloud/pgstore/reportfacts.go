@@ -1,0 +1,150 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
+// The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
+// a merchant's return, cloud.ReturnFacts, made with the return and moved
+// by each step of its parcel that agreed with it, in the transaction that
+// stores the step, as the Badger store keeps its facts. The reports'
+// counting stays SQL's (reports.go).
+
+const (
+	insertFacts = `
+INSERT INTO report_facts (tracking, merchant, created_at, carrier, reasons, skus) VALUES ($1, $2, $3, $4, $5, $6)`
+	// A join with unnest, as lockParcels, for the generic plan.
+	selectFacts = `
+SELECT f.tracking, f.merchant, f.created_at, f.carrier, f.reasons, f.skus, coalesce(f.relay, ''), f.dispositions, f.resolution,
+	f.dropped_at, f.instore_at, f.handed_at, f.wh_at, f.resolved_at, f.dep, f.ins, f.can, f.refunded, f.exchanged
+FROM unnest($1::text[]) AS u(tracking) JOIN report_facts f ON f.tracking = u.tracking`
+	// What a step may change; the dispositions of each row as a JSON array
+	// (unnest takes no array of arrays of different lengths).
+	updateFacts = `
+UPDATE report_facts f SET relay = NULLIF(u.relay, ''), dispositions = ARRAY(SELECT json_array_elements_text(u.dispositions::json)),
+	resolution = u.resolution, dropped_at = u.dropped_at, instore_at = u.instore_at, handed_at = u.handed_at,
+	wh_at = u.wh_at, resolved_at = u.resolved_at, dep = u.dep, ins = u.ins, can = u.can, refunded = u.refunded, exchanged = u.exchanged
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
+	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
+	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
+WHERE f.tracking = u.tracking`
+)
+
+// insertReturnFacts stores the facts of a new return.
+func insertReturnFacts(ctx context.Context, tx pgx.Tx, r cloud.Return) error {
+	f := cloud.NewReturnFacts(r)
+	_, err := tx.Exec(ctx, insertFacts, text(r.Tracking), f.Merchant, f.Created, text(f.Carrier), texts(f.Reasons), texts(f.SKUs))
+	return err
+}
+
+// texts applies text to each of s, never nil (the columns are NOT NULL).
+func texts(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = text(v)
+	}
+	return out
+}
+
+// factsStep is a step of a parcel that agreed with it.
+type factsStep struct {
+	tracking string
+	step     func() cloud.ReportStep
+}
+
+// observeFacts applies the steps, in order, to the facts of their returns
+// and stores those that changed. Steps of parcels with no facts (no
+// return) change nothing.
+func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	trackings := make([]string, len(steps))
+	for i, st := range steps {
+		trackings[i] = text(st.tracking)
+	}
+	rows, err := tx.Query(ctx, selectFacts, trackings)
+	if err != nil {
+		return err
+	}
+	facts := map[string]*cloud.ReturnFacts{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var tr string
+		var f cloud.ReturnFacts
+		var times [5]*time.Time
+		err := row.Scan(&tr, &f.Merchant, &f.Created, &f.Carrier, &f.Reasons, &f.SKUs, &f.Relay, &f.Dispositions, &f.Resolution,
+			&times[0], &times[1], &times[2], &times[3], &times[4], &f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged)
+		for i, t := range []*time.Time{&f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
+			if times[i] != nil {
+				*t = times[i].UTC()
+			}
+		}
+		f.Created = f.Created.UTC()
+		facts[tr] = &f
+		return struct{}{}, err
+	})
+	if err != nil {
+		return err
+	}
+	changed := map[string]bool{}
+	for _, st := range steps {
+		if f := facts[text(st.tracking)]; f != nil && len(f.Observe(st.step())) > 0 {
+			changed[text(st.tracking)] = true
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	n := len(changed)
+	trs, relays, disps, res := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	var times [5][]*time.Time
+	var flags [5][]bool
+	for tr := range changed {
+		f := facts[tr]
+		d, _ := json.Marshal(f.Dispositions)
+		if f.Dispositions == nil {
+			d = []byte("[]")
+		}
+		trs, relays, disps, res = append(trs, tr), append(relays, text(f.Relay)), append(disps, string(d)), append(res, text(f.Resolution))
+		for i, t := range []time.Time{f.DroppedAt, f.InstoreAt, f.HandedAt, f.WarehouseAt, f.ResolvedAt} {
+			var p *time.Time
+			if !t.IsZero() {
+				p = &t
+			}
+			times[i] = append(times[i], p)
+		}
+		for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
+			flags[i] = append(flags[i], b)
+		}
+	}
+	_, err = tx.Exec(ctx, updateFacts, trs, relays, disps, res, times[0], times[1], times[2], times[3], times[4],
+		flags[0], flags[1], flags[2], flags[3], flags[4])
+	return err
+}
+
+// factsSteps returns the steps of the chain's events that agreed with
+// parcels of merchants (those that may have facts).
+func (c *chain) factsSteps() []factsStep {
+	var out []factsStep
+	for _, st := range c.steps {
+		if _, ok := c.status[st.seq]; !ok || st.alias {
+			continue
+		}
+		p, ok := c.next[st.op.Tracking]
+		if !ok {
+			p = c.parcels[st.op.Tracking]
+		}
+		if p.Merchant == "" {
+			continue
+		}
+		op := st.op
+		out = append(out, factsStep{op.Tracking, func() cloud.ReportStep { return cloud.ReportStepOf(op) }})
+	}
+	return out
+}
