@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -53,6 +54,7 @@ type Main struct {
 	closing        atomic.Bool
 	dispatch       *dispatchLoop // webhooks.go
 	webhookMetrics *webhookhttp.Metrics
+	pprof          *http.Server // pprof.go
 }
 
 // NewMain returns a Main with the default configuration.
@@ -122,6 +124,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	if err := m.openHTTP(); err != nil {
+		return err
+	}
+	if err := m.openPprof(); err != nil {
 		return err
 	}
 	m.startDispatcher()
@@ -312,6 +317,10 @@ func (m *Main) Close() error {
 	m.closing.Store(true)
 	m.stopDispatcher()
 	var errs []error
+	if m.pprof != nil {
+		errs = append(errs, m.pprof.Close())
+		m.pprof = nil
+	}
 	if m.http != nil {
 		errs = append(errs, m.http.Close())
 		m.http = nil
