@@ -160,6 +160,9 @@ func (b *Broker) Open() error {
 	caps.MaximumSessionExpiryInterval = uint32(SessionExpiry / time.Second)
 	b.caps = caps
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
+	if b.Metrics != nil {
+		b.Metrics.server.Store(b.server)
+	}
 	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect, admitted: &b.admitted,
 		clients: b.server.Clients, identities: newIdentityGuard(logger, b.Metrics)}
 	if b.TLS != nil || b.TerminalQueue > 0 {
