@@ -6,11 +6,13 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -122,6 +124,12 @@ type Broker struct {
 	// terminals retry with their backoff), so a reconnect storm costs the
 	// cloud a bounded share of its CPU.
 	AcceptRate float64
+	// ConsumerQueue, with a TerminalQueue or TLS, is the queue of the
+	// cloud's own clients (DefaultConsumerQueue when 0); without either,
+	// every client has mochi's 8,192. Terminals' publishes wait while a
+	// consumer has half of it in flight (consumerGate) rather than be
+	// dropped.
+	ConsumerQueue int
 
 	passwords    Passwords
 	internalPass string
@@ -158,6 +166,16 @@ func (b *Broker) Open() error {
 	// client is disconnected.
 	caps.MaximumPacketSize = MaxPacketSize
 	caps.MaximumSessionExpiryInterval = uint32(SessionExpiry / time.Second)
+	queue := int(caps.MaximumClientWritesPending)
+	if b.TLS != nil || b.TerminalQueue > 0 {
+		// The cloud's clients connect first, on the internal listener,
+		// and get this queue; AdmitTerminals lowers it for terminals.
+		queue = cmp.Or(b.ConsumerQueue, DefaultConsumerQueue)
+		caps.MaximumClientWritesPending = int32(queue)
+		// A client's window of unacknowledged messages is the other
+		// bound past which mochi drops; it is allocated as used.
+		caps.MaximumInflight = uint16(min(max(queue, int(caps.MaximumInflight)), math.MaxUint16))
+	}
 	b.caps = caps
 	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
 	if b.Metrics != nil {
@@ -172,6 +190,9 @@ func (b *Broker) Open() error {
 		hook.certCN = b.TLS.ClientAuth == tls.RequireAndVerifyClientCert
 	}
 	if err := b.server.AddHook(hook, nil); err != nil {
+		return fmt.Errorf("broker: add hook: %w", err)
+	}
+	if err := b.server.AddHook(newConsumerGate(queue), nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}
 	// The broker listens on a socket of its own, so that Close stops
