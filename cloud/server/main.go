@@ -174,6 +174,11 @@ func (m *Main) openBroker() error {
 			if err != nil {
 				return fmt.Errorf("%w (check --mqtt-tls-cert, --mqtt-tls-key, --mqtt-client-ca)", err)
 			}
+			keys, err := loadTicketKeys(m.Config.path(ticketKeysFile))
+			if err != nil {
+				return err
+			}
+			withTicketKeys(cfg, keys)
 			m.broker.TLS = cfg
 		}
 		if err := m.broker.Open(); err != nil {
