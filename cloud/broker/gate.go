@@ -27,25 +27,29 @@ const gateWait = 20 * time.Second
 // consumerGate makes terminals wait instead of having their messages
 // dropped: a terminal's publish is held (its connection not read, so TCP
 // pushes back on the terminal) while one of the cloud's own clients has
-// half of its queue in flight, until it has worked down to a quarter.
-// Messages already on their way keep the other half as room.
+// half of its queue in flight, counting the publishes let through and not
+// yet delivered, until that is down to a quarter. Without counting those,
+// the thousands of terminals waiting at the gate all passed when it
+// opened, before any reached the consumer's queue, and overflowed it (a
+// 19,000-terminal run: 1,917 dropped).
 type consumerGate struct {
 	mqtt.HookBase
 	high, low int
 
 	mu        sync.Mutex
 	consumers []*mqtt.Client
-	open      chan struct{} // closed when the gate opens; nil while open
+	passing   map[*mqtt.Client]struct{} // let through, not yet delivered
+	open      chan struct{}             // closed when the gate opens; nil while open
 }
 
 func newConsumerGate(queue int) *consumerGate {
-	return &consumerGate{high: queue / 2, low: queue / 4}
+	return &consumerGate{high: queue / 2, low: queue / 4, passing: map[*mqtt.Client]struct{}{}}
 }
 
 func (g *consumerGate) ID() string { return "comptoir-consumer-gate" }
 
 func (g *consumerGate) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnPublish, mqtt.OnQosComplete}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnPublish, mqtt.OnPublished, mqtt.OnQosComplete}, []byte{b})
 }
 
 // OnSessionEstablished keeps the cloud's own clients.
@@ -58,14 +62,18 @@ func (g *consumerGate) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 	g.mu.Unlock()
 }
 
-// OnDisconnect forgets a client of the cloud, and lets waiting terminals
-// go: the gate closes again on the next consumer that falls behind.
+// OnDisconnect forgets a terminal's publish let through (its PUBACK
+// could not be written, so it was not delivered), or a client of the
+// cloud, then lets waiting terminals go: the gate closes again on the
+// next consumer that falls behind.
 func (g *consumerGate) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
-	if string(cl.Properties.Username) != InternalUser {
-		return
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if string(cl.Properties.Username) != InternalUser {
+		delete(g.passing, cl)
+		g.releaseIfLow()
+		return
+	}
 	for i, c := range g.consumers {
 		if c == cl {
 			g.consumers = append(g.consumers[:i], g.consumers[i+1:]...)
@@ -82,9 +90,19 @@ func (g *consumerGate) OnQosComplete(cl *mqtt.Client, _ packets.Packet) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.open != nil && g.most() <= g.low {
-		g.release()
+	g.releaseIfLow()
+}
+
+// OnPublished counts a terminal's publish as delivered: it is now in the
+// consumers' windows.
+func (g *consumerGate) OnPublished(cl *mqtt.Client, _ packets.Packet) {
+	if string(cl.Properties.Username) == InternalUser {
+		return
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.passing, cl)
+	g.releaseIfLow()
 }
 
 // OnPublish holds a terminal's message while the gate is closed, or
@@ -96,10 +114,13 @@ func (g *consumerGate) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pa
 	deadline := time.Now().Add(gateWait)
 	for {
 		g.mu.Lock()
-		if g.open == nil && g.most() >= g.high {
+		if g.open == nil && g.most()+len(g.passing) >= g.high {
 			g.open = make(chan struct{})
 		}
 		open := g.open
+		if open == nil {
+			g.passing[cl] = struct{}{}
+		}
 		g.mu.Unlock()
 		if open == nil {
 			return pk, nil
@@ -124,6 +145,14 @@ func (g *consumerGate) most() int {
 		n = max(n, c.State.Inflight.Len())
 	}
 	return n
+}
+
+// releaseIfLow opens the gate when the consumers are down to low; g.mu
+// is held.
+func (g *consumerGate) releaseIfLow() {
+	if g.open != nil && g.most()+len(g.passing) <= g.low {
+		g.release()
+	}
 }
 
 // release opens the gate; g.mu is held.

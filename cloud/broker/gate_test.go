@@ -2,6 +2,10 @@ package broker_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,23 +13,34 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/broker"
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
 // TestConsumerFallsBehind: while the cloud's consumer does not read (its
-// store fell behind), a terminal's messages past the consumer's queue are
+// store fell behind), terminals' messages past the consumer's queue are
 // held, not dropped; every one reaches the consumer once it reads again.
 // Before the gate, mochi dropped them for the consumer (a 19,000-terminal
-// connect burst acked a third of its events in 20 minutes).
+// connect burst acked a third of its events in 20 minutes); with a gate
+// that let every waiting terminal through at once when it opened, 24
+// terminals overflowed a queue of 16.
 func TestConsumerFallsBehind(t *testing.T) {
-	const queue, n = 16, 400
+	const queue, terminals, each = 16, 24, 20
+	const n = terminals * each
 	reg := prometheus.NewRegistry()
-	b := mustOpenWith(t, func(b *broker.Broker) {
-		b.TerminalQueue = broker.DefaultTerminalQueue
-		b.ConsumerQueue = queue
-		b.Metrics = broker.NewMetrics(reg)
-	})
+	b := broker.New(broker.PasswordsFunc(func(_ context.Context, tid string) ([]byte, error) {
+		return cloud.HashSecret("pw-" + tid), nil
+	}))
+	b.Addr = "127.0.0.1:0"
+	b.Logger = slog.New(slog.DiscardHandler)
+	b.TerminalQueue = broker.DefaultTerminalQueue
+	b.ConsumerQueue = queue
+	b.Metrics = broker.NewMetrics(reg)
+	if err := b.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
 	user, pass := b.InternalCredentials()
 	o := options(b, "_cloud", user, pass)
 	o.Servers = nil
@@ -42,15 +57,19 @@ func TestConsumerFallsBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	term := mustConnect(t, options(b, "t-1", "t-1", "pw-t-1").SetWriteTimeout(0))
-	payload := bytes.Repeat([]byte("x"), 32<<10) // 400 of them fill the sockets' buffers
+	payload := bytes.Repeat([]byte("x"), 32<<10) // 480 of them fill the sockets' buffers
 	toks := make(chan paho.Token, n)
-	go func() { // Publish waits once paho's queue is full
-		for range n {
-			toks <- term.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, payload)
-		}
-		close(toks)
-	}()
+	var sending sync.WaitGroup
+	for i := range terminals {
+		tid := fmt.Sprintf("t-%d", i)
+		term := mustConnect(t, options(b, tid, tid, "pw-"+tid).SetWriteTimeout(0))
+		sending.Go(func() { // Publish waits once paho's queue is full
+			for range each {
+				toks <- term.Publish(wire.TerminalTopic(tid, wire.KindEvents), 1, false, payload)
+			}
+		})
+	}
+	go func() { sending.Wait(); close(toks) }()
 	// The consumer stalls while the terminal sends all it can.
 	time.Sleep(500 * time.Millisecond)
 	close(release)
