@@ -192,8 +192,10 @@ func (b *Broker) Open() error {
 	if err := b.server.AddHook(hook, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
 	}
-	if err := b.server.AddHook(newConsumerGate(queue), nil); err != nil {
-		return fmt.Errorf("broker: add hook: %w", err)
+	for _, h := range []mqtt.Hook{newConsumerGate(queue), new(statusNotRetained)} {
+		if err := b.server.AddHook(h, nil); err != nil {
+			return fmt.Errorf("broker: add hook: %w", err)
+		}
 	}
 	// The broker listens on a socket of its own, so that Close stops
 	// taking connections even when mochi's Close hangs.
