@@ -47,9 +47,10 @@ func fleetSizes() []int {
 //   - connects/s: the whole fleet connecting at once (TLS handshake, MQTT
 //     CONNECT with its password, three subscriptions, the retained status,
 //     a batch of 10 events);
-//   - cloud_rss_B/terminal and cloud_heap_B/terminal: the cloud's growth
-//     from enrolled and idle to the fleet connected and its events acked
-//     (RSS, and the Go heap in use from its /metrics);
+//   - cloud_rss_B/terminal, cloud_heap_B/terminal and
+//     cloud_live_heap_B/terminal: the cloud's growth from enrolled and
+//     idle to the fleet connected and its events acked (RSS, the Go heap
+//     in use from its /metrics, and the same right after a collection);
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
 //     connected: what the persistent sessions the broker keeps cost;
@@ -89,6 +90,7 @@ func benchFleet(b *testing.B, n int, serveArgs ...string) {
 type fleetRun struct {
 	connectSecs, stormSecs      float64
 	rss, heap, rememberedHeap   int64 // growth, bytes
+	liveHeap                    int64 // growth after a collection, bytes
 	loadgenHeap                 int64
 	metricsBytes, metricsSeries int
 	scrape                      time.Duration
@@ -107,6 +109,7 @@ func (r *fleetReport) report(b *testing.B, n int) {
 		sum.stormSecs += f.stormSecs
 		sum.rss += f.rss
 		sum.heap += f.heap
+		sum.liveHeap += f.liveHeap
 		sum.rememberedHeap += f.rememberedHeap
 		sum.loadgenHeap += f.loadgenHeap
 		sum.metricsBytes += f.metricsBytes
@@ -122,6 +125,7 @@ func (r *fleetReport) report(b *testing.B, n int) {
 	b.ReportMetric(float64(n)*k/sum.connectSecs, "connects/s")
 	b.ReportMetric(per(sum.rss), "cloud_rss_B/terminal")
 	b.ReportMetric(per(sum.heap), "cloud_heap_B/terminal")
+	b.ReportMetric(per(sum.liveHeap), "cloud_live_heap_B/terminal")
 	b.ReportMetric(per(sum.rememberedHeap), "remembered_heap_B/terminal")
 	b.ReportMetric(per(sum.loadgenHeap), "loadgen_heap_B/terminal")
 	b.ReportMetric(sum.stormSecs/k, "storm_s")
@@ -174,6 +178,7 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	defer stopProgress()
 	settle()
 	rss0, heap0 := processRSS(b, in.cmd.Process.Pid), scrapeHeap(b, httpAddr)
+	live0 := liveHeap(b, pprofAddr, httpAddr)
 	lg0 := selfHeap()
 
 	cpu0 := processCPU(b, in.cmd.Process.Pid)
@@ -191,6 +196,7 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	run.rss = processRSS(b, in.cmd.Process.Pid) - rss0
 	run.heap = scrapeHeap(b, httpAddr) - heap0
 	run.loadgenHeap = selfHeap() - lg0
+	run.liveHeap = liveHeap(b, pprofAddr, httpAddr) - live0
 	saveProfile(b, pprofAddr, fmt.Sprintf("cloud-heap-%d.pb.gz", n))
 	t0 := time.Now()
 	body := scrape(b, httpAddr)
@@ -266,6 +272,19 @@ func progress(ctx context.Context, n int, f *loadgen.Fleet, httpAddr string) (st
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// liveHeap returns the cloud's heap in use right after a collection that
+// its pprof endpoint forces: what is live, without the garbage that
+// cloud_heap_B counts.
+func liveHeap(b *testing.B, pprofAddr, httpAddr string) int64 {
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return scrapeHeap(b, httpAddr)
 }
 
 // saveProfile keeps the cloud's heap profile (after a collection) in
