@@ -54,6 +54,8 @@ func fleetSizes() []int {
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
 //     connected: what the persistent sessions the broker keeps cost;
+//   - restart_s: the restarted cloud's start, from exec to healthy (it
+//     marks every terminal offline first);
 //   - storm_s: the cloud restarted (SIGTERM, then a new process on the
 //     same data and addresses), from the new process healthy to the whole
 //     fleet reconnected on its own, each terminal backing off with
@@ -89,8 +91,9 @@ func benchFleet(b *testing.B, n int, serveArgs ...string) {
 // fleetRun is what one run of benchFleet measured.
 type fleetRun struct {
 	connectSecs, stormSecs      float64
-	rss, heap, rememberedHeap   int64 // growth, bytes
-	liveHeap                    int64 // growth after a collection, bytes
+	restartSecs                 float64 // the new process from exec to healthy
+	rss, heap, rememberedHeap   int64   // growth, bytes
+	liveHeap                    int64   // growth after a collection, bytes
 	loadgenHeap                 int64
 	metricsBytes, metricsSeries int
 	scrape                      time.Duration
@@ -107,6 +110,7 @@ func (r *fleetReport) report(b *testing.B, n int) {
 	for _, f := range r.runs {
 		sum.connectSecs += f.connectSecs
 		sum.stormSecs += f.stormSecs
+		sum.restartSecs += f.restartSecs
 		sum.rss += f.rss
 		sum.heap += f.heap
 		sum.liveHeap += f.liveHeap
@@ -129,6 +133,7 @@ func (r *fleetReport) report(b *testing.B, n int) {
 	b.ReportMetric(per(sum.rememberedHeap), "remembered_heap_B/terminal")
 	b.ReportMetric(per(sum.loadgenHeap), "loadgen_heap_B/terminal")
 	b.ReportMetric(sum.stormSecs/k, "storm_s")
+	b.ReportMetric(sum.restartSecs/k, "restart_s")
 	// CPU per connection of the cloud, first connections and storm
 	// (which includes the restarted cloud's start): on a shared machine
 	// connects/s and storm_s are what the other tenants leave.
@@ -213,8 +218,10 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	if err := f.WaitDisconnected(ctx); err != nil {
 		b.Fatal(err)
 	}
+	t1 := time.Now()
 	in = startInstanceAt(b, httpAddr, args...)
 	restarted := time.Now()
+	run.restartSecs = restarted.Sub(t1).Seconds()
 	if err := f.WaitConnected(ctx, n); err != nil {
 		b.Fatal(err)
 	}
