@@ -116,7 +116,7 @@ type Broker struct {
 	TLS *tls.Config
 	// TerminalQueue, when set, is the most messages waiting to be written
 	// to a terminal (DefaultTerminalQueue in the cloud); the cloud's own
-	// clients keep mochi's 8,192, since one of them consumes the whole
+	// clients get ConsumerQueue, since one of them consumes the whole
 	// fleet. mochi sizes a client's queue from one server-wide setting
 	// when it accepts the connection, so Open then serves only the
 	// internal listener, where the cloud's clients connect, and
