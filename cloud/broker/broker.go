@@ -6,11 +6,13 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -49,6 +51,9 @@ const MaxPacketSize = 4 * wire.MaxBatchBytes
 // terminal cost (BenchmarkFleet). A message past the queue is dropped for
 // that client; a terminal resends the batch whose ack it missed.
 const DefaultTerminalQueue = 128
+
+// readBuffer is the read buffer of a client's connection.
+const readBuffer = 512
 
 // DefaultAcceptRate is how many terminal connections a second the broker
 // accepts by default: with TLS a connection costs the cloud 1 to 2 ms of
@@ -111,7 +116,7 @@ type Broker struct {
 	TLS *tls.Config
 	// TerminalQueue, when set, is the most messages waiting to be written
 	// to a terminal (DefaultTerminalQueue in the cloud); the cloud's own
-	// clients keep mochi's 8,192, since one of them consumes the whole
+	// clients get ConsumerQueue, since one of them consumes the whole
 	// fleet. mochi sizes a client's queue from one server-wide setting
 	// when it accepts the connection, so Open then serves only the
 	// internal listener, where the cloud's clients connect, and
@@ -122,6 +127,12 @@ type Broker struct {
 	// terminals retry with their backoff), so a reconnect storm costs the
 	// cloud a bounded share of its CPU.
 	AcceptRate float64
+	// ConsumerQueue, with a TerminalQueue or TLS, is the queue of the
+	// cloud's own clients (DefaultConsumerQueue when 0); without either,
+	// every client has mochi's 8,192. Terminals' publishes wait while a
+	// consumer has half of it in flight (consumerGate) rather than be
+	// dropped.
+	ConsumerQueue int
 
 	passwords    Passwords
 	internalPass string
@@ -158,8 +169,25 @@ func (b *Broker) Open() error {
 	// client is disconnected.
 	caps.MaximumPacketSize = MaxPacketSize
 	caps.MaximumSessionExpiryInterval = uint32(SessionExpiry / time.Second)
+	queue := int(caps.MaximumClientWritesPending)
+	if b.TLS != nil || b.TerminalQueue > 0 {
+		// The cloud's clients connect first, on the internal listener,
+		// and get this queue; AdmitTerminals lowers it for terminals.
+		queue = cmp.Or(b.ConsumerQueue, DefaultConsumerQueue)
+		caps.MaximumClientWritesPending = int32(queue)
+		// A client's window of unacknowledged messages is the other
+		// bound past which mochi drops; it is allocated as used.
+		caps.MaximumInflight = uint16(min(max(queue, int(caps.MaximumInflight)), math.MaxUint16))
+	}
 	b.caps = caps
-	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps})
+	// A connection's read buffer lives as long as the connection: mochi's
+	// 2 KiB was 1.65 KB a terminal in a profile at 10,000. Most of what a
+	// terminal sends is a few hundred bytes (status, a batch of a few
+	// events); a larger packet's body is read past the buffer.
+	b.server = mqtt.New(&mqtt.Options{Logger: quiet, Capabilities: caps, ClientNetReadBufferSize: readBuffer})
+	if b.Metrics != nil {
+		b.Metrics.server.Store(b.server)
+	}
 	hook := &authHook{passwords: b.passwords, internalPass: b.internalPass, log: logger, onDisconnect: b.OnTerminalDisconnect, admitted: &b.admitted,
 		clients: b.server.Clients, identities: newIdentityGuard(logger, b.Metrics)}
 	if b.TLS != nil || b.TerminalQueue > 0 {
@@ -170,6 +198,11 @@ func (b *Broker) Open() error {
 	}
 	if err := b.server.AddHook(hook, nil); err != nil {
 		return fmt.Errorf("broker: add hook: %w", err)
+	}
+	for _, h := range []mqtt.Hook{newConsumerGate(queue), new(statusNotRetained)} {
+		if err := b.server.AddHook(h, nil); err != nil {
+			return fmt.Errorf("broker: add hook: %w", err)
+		}
 	}
 	// The broker listens on a socket of its own, so that Close stops
 	// taking connections even when mochi's Close hangs.

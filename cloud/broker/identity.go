@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Two connections with one terminal's identity (a terminal's data
@@ -27,25 +25,6 @@ const (
 	flapWindow   = time.Minute
 	flapCooldown = 10 * time.Minute
 )
-
-// Metrics counts what the broker refuses. A nil *Metrics counts nothing.
-type Metrics struct {
-	// IdentityConflicts counts connections refused because another
-	// connection with the same terminal identity holds its session.
-	IdentityConflicts prometheus.Counter
-}
-
-// NewMetrics registers the broker's metrics on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		IdentityConflicts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "comptoir_cloud_mqtt_identity_conflicts_total",
-			Help: "MQTT connections refused because another connection with the same terminal identity holds its session (two machines with one terminal's credentials).",
-		}),
-	}
-	reg.MustRegister(m.IdentityConflicts)
-	return m
-}
 
 // identityGuard tells, per terminal, whether a new connection may take
 // over a session that a live connection holds.

@@ -100,6 +100,10 @@ type Config struct {
 	// measure what the insight costs at ingest; reports, stuck lists and
 	// statements then answer nothing true.
 	BenchNoInsight bool
+	// PprofAddr, when set, serves Go's profiles (net/http/pprof) on this
+	// loopback address, apart from the API: heap and goroutine profiles
+	// of a cloud under load.
+	PprofAddr string
 }
 
 // DefaultConfig returns the defaults of comptoir-cloud serve.
@@ -181,6 +185,7 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM key `FILE` of the HTTPS API")
 	fs.IntVar(&c.MQTTTerminalQueue, "mqtt-terminal-queue", c.MQTTTerminalQueue, "messages the embedded broker holds for one terminal (mochi's default is 8192)")
 	fs.Float64Var(&c.MQTTAcceptRate, "mqtt-accept-rate", c.MQTTAcceptRate, "terminal connections a second the embedded broker accepts, 0 for no bound")
+	fs.StringVar(&c.PprofAddr, "pprof", c.PprofAddr, "loopback `ADDR` serving Go's profiles (/debug/pprof/), off by default")
 	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", c.InsecurePlaintext, "listen beyond loopback without TLS (behind a TLS proxy)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks target private, loopback and link-local addresses (a receiver on this machine or network)")
 	fs.DurationVar(&c.WebhookPoll, "webhook-poll", c.WebhookPoll, "how often webhook deliveries look for new events and subscriptions")
@@ -247,6 +252,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --mqtt-terminal-queue must be 16 to 65536")
 	case c.MQTTAcceptRate < 0:
 		return fmt.Errorf("serve: --mqtt-accept-rate must be 0 (no bound) or more")
+	case c.PprofAddr != "" && !loopback(c.PprofAddr):
+		return fmt.Errorf("serve: --pprof %s must be a loopback address (profiles show the process's memory)", c.PprofAddr)
 	}
 	if !c.InsecurePlaintext {
 		if c.HTTPTLSCert == "" && !loopback(c.HTTPAddr) {

@@ -11,6 +11,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/server"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
@@ -234,12 +235,33 @@ func TestTerminalOffline(t *testing.T) {
 			eventually(t, func() bool { return !online(m, tid) })
 		}
 	}
+	// More terminals marked online than the restart marks offline at once.
+	ctx := context.Background()
+	for i := range 150 {
+		tid := fmt.Sprintf("shop-x%03d", i)
+		enrol(t, m, tid)
+		if err := m.Store().UpdateTerminalStatus(ctx, tid, cloud.StatusUpdate{Online: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	m2 := MustRun(t, dir)
 	if online(m2, "shop-2") {
 		t.Fatal("after a restart, shop-2 is still shown online")
+	}
+	ts, err := m2.Store().Terminals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range ts {
+		if tr.Online {
+			t.Errorf("after a restart, %s is still online", tr.ID)
+		}
+	}
+	if len(ts) != 152 {
+		t.Errorf("%d terminals, want 152", len(ts))
 	}
 }
 

@@ -216,13 +216,11 @@ func (u *Uplink) dispatch(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
-// tlsConfig returns the TLS settings, or nil for plain TCP.
+// tlsConfig returns the TLS settings (mqtts:// alone uses the system
+// roots); it is unused for plain TCP.
 func (u *Uplink) tlsConfig() (*tls.Config, error) {
 	c := u.cfg
-	if c.CAFile == "" && c.CertFile == "" && c.KeyFile == "" {
-		return nil, nil // mqtts:// alone uses the system roots
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ClientSessionCache: u.tlsSessions}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {

@@ -21,6 +21,7 @@ package uplink
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,6 +104,11 @@ type Uplink struct {
 	log    *slog.Logger
 	broker string // BrokerURL with its scheme fixed for TLS
 	topics topics
+	// tlsSessions keeps the broker's last TLS session ticket across
+	// reconnections, so that a terminal coming back resumes its session
+	// instead of a full handshake (the cloud's certificate not signed and
+	// checked again, at each of a fleet's reconnections after a restart).
+	tlsSessions tls.ClientSessionCache
 
 	running   atomic.Bool
 	connected atomic.Bool
@@ -164,9 +170,10 @@ func New(cfg Config, outbox Outbox) (*Uplink, error) {
 			status:   wire.TerminalTopic(tid, wire.KindStatus),
 			commands: wire.TerminalTopic(tid, wire.KindCommands),
 		},
-		wake:       make(chan struct{}, 1),
-		statusWake: make(chan struct{}, 1),
-		cbWake:     make(chan struct{}, 1),
+		tlsSessions: tls.NewLRUClientSessionCache(1),
+		wake:        make(chan struct{}, 1),
+		statusWake:  make(chan struct{}, 1),
+		cbWake:      make(chan struct{}, 1),
 	}, nil
 }
 

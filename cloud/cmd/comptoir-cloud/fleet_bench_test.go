@@ -47,12 +47,15 @@ func fleetSizes() []int {
 //   - connects/s: the whole fleet connecting at once (TLS handshake, MQTT
 //     CONNECT with its password, three subscriptions, the retained status,
 //     a batch of 10 events);
-//   - cloud_rss_B/terminal and cloud_heap_B/terminal: the cloud's growth
-//     from enrolled and idle to the fleet connected and its events acked
-//     (RSS, and the Go heap in use from its /metrics);
+//   - cloud_rss_B/terminal, cloud_heap_B/terminal and
+//     cloud_live_heap_B/terminal: the cloud's growth from enrolled and
+//     idle to the fleet connected and its events acked (RSS, the Go heap
+//     in use from its /metrics, and the same right after a collection);
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
 //     connected: what the persistent sessions the broker keeps cost;
+//   - restart_s: the restarted cloud's start, from exec to healthy (it
+//     marks every terminal offline first);
 //   - storm_s: the cloud restarted (SIGTERM, then a new process on the
 //     same data and addresses), from the new process healthy to the whole
 //     fleet reconnected on its own, each terminal backing off with
@@ -61,13 +64,14 @@ func fleetSizes() []int {
 //   - metrics_B, metrics_series and scrape_ms: one scrape of /metrics with
 //     the fleet connected.
 //
-// The smallest fleet also runs as a peer with mochi's default queue of
-// 8,192 messages a client (--mqtt-terminal-queue 8192), what the cloud had
-// before DefaultTerminalQueue.
+// The smallest fleet, when of 5,000 terminals or fewer, also runs as a
+// peer with mochi's default queue of 8,192 messages a client
+// (--mqtt-terminal-queue 8192), what the cloud had before
+// DefaultTerminalQueue (larger fleets would need gigabytes for it).
 func BenchmarkFleet(b *testing.B) {
 	for i, n := range fleetSizes() {
 		b.Run(fmt.Sprintf("broker=embedded/tls/terminals=%d", n), func(b *testing.B) { benchFleet(b, n) })
-		if i == 0 {
+		if i == 0 && n <= 5000 {
 			b.Run(fmt.Sprintf("broker=embedded/tls/queue=8192/terminals=%d", n), func(b *testing.B) {
 				benchFleet(b, n, "--mqtt-terminal-queue", "8192")
 			})
@@ -87,7 +91,9 @@ func benchFleet(b *testing.B, n int, serveArgs ...string) {
 // fleetRun is what one run of benchFleet measured.
 type fleetRun struct {
 	connectSecs, stormSecs      float64
-	rss, heap, rememberedHeap   int64 // growth, bytes
+	restartSecs                 float64 // the new process from exec to healthy
+	rss, heap, rememberedHeap   int64   // growth, bytes
+	liveHeap                    int64   // growth after a collection, bytes
 	loadgenHeap                 int64
 	metricsBytes, metricsSeries int
 	scrape                      time.Duration
@@ -104,8 +110,10 @@ func (r *fleetReport) report(b *testing.B, n int) {
 	for _, f := range r.runs {
 		sum.connectSecs += f.connectSecs
 		sum.stormSecs += f.stormSecs
+		sum.restartSecs += f.restartSecs
 		sum.rss += f.rss
 		sum.heap += f.heap
+		sum.liveHeap += f.liveHeap
 		sum.rememberedHeap += f.rememberedHeap
 		sum.loadgenHeap += f.loadgenHeap
 		sum.metricsBytes += f.metricsBytes
@@ -121,9 +129,11 @@ func (r *fleetReport) report(b *testing.B, n int) {
 	b.ReportMetric(float64(n)*k/sum.connectSecs, "connects/s")
 	b.ReportMetric(per(sum.rss), "cloud_rss_B/terminal")
 	b.ReportMetric(per(sum.heap), "cloud_heap_B/terminal")
+	b.ReportMetric(per(sum.liveHeap), "cloud_live_heap_B/terminal")
 	b.ReportMetric(per(sum.rememberedHeap), "remembered_heap_B/terminal")
 	b.ReportMetric(per(sum.loadgenHeap), "loadgen_heap_B/terminal")
 	b.ReportMetric(sum.stormSecs/k, "storm_s")
+	b.ReportMetric(sum.restartSecs/k, "restart_s")
 	// CPU per connection of the cloud, first connections and storm
 	// (which includes the restarted cloud's start): on a shared machine
 	// connects/s and storm_s are what the other tenants leave.
@@ -143,9 +153,9 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	defer b.StartTimer()
 	dir := b.TempDir()
 	pool, cert, key := testenv.SelfSignedTLS(b, dir)
-	httpAddr, mqttAddr := freeAddr(b), freeAddr(b)
+	httpAddr, mqttAddr, pprofAddr := freeAddr(b), freeAddr(b), freeAddr(b)
 	args := []string{"--data", filepath.Join(dir, "cloud"), "--mqtt-listen", mqttAddr, "--demo",
-		"--mqtt-tls-cert", cert, "--mqtt-tls-key", key}
+		"--mqtt-tls-cert", cert, "--mqtt-tls-key", key, "--pprof", pprofAddr}
 	args = append(args, serveArgs...)
 	in := startInstanceAt(b, httpAddr, args...)
 	var demo struct {
@@ -169,8 +179,11 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	}
 	defer f.Close()
 	var run fleetRun
+	stopProgress := progress(ctx, n, f, httpAddr)
+	defer stopProgress()
 	settle()
 	rss0, heap0 := processRSS(b, in.cmd.Process.Pid), scrapeHeap(b, httpAddr)
+	live0 := liveHeap(b, pprofAddr, httpAddr)
 	lg0 := selfHeap()
 
 	cpu0 := processCPU(b, in.cmd.Process.Pid)
@@ -188,6 +201,8 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	run.rss = processRSS(b, in.cmd.Process.Pid) - rss0
 	run.heap = scrapeHeap(b, httpAddr) - heap0
 	run.loadgenHeap = selfHeap() - lg0
+	run.liveHeap = liveHeap(b, pprofAddr, httpAddr) - live0
+	saveProfile(b, pprofAddr, fmt.Sprintf("cloud-heap-%d.pb.gz", n))
 	t0 := time.Now()
 	body := scrape(b, httpAddr)
 	run.scrape = time.Since(t0)
@@ -203,8 +218,10 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	if err := f.WaitDisconnected(ctx); err != nil {
 		b.Fatal(err)
 	}
+	t1 := time.Now()
 	in = startInstanceAt(b, httpAddr, args...)
 	restarted := time.Now()
+	run.restartSecs = restarted.Sub(t1).Seconds()
 	if err := f.WaitConnected(ctx, n); err != nil {
 		b.Fatal(err)
 	}
@@ -227,6 +244,75 @@ func runFleet(b *testing.B, n int, serveArgs ...string) fleetRun {
 	b.Logf("terminals=%d run=%+v stats=%+v", n, run, after)
 	in.kill()
 	return run
+}
+
+// progress prints, every 30 s until stopped, the fleet's counts and the
+// cloud's ingest and drop counters: what a run that does not finish is
+// diagnosed with.
+func progress(ctx context.Context, n int, f *loadgen.Fleet, httpAddr string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		start := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var counters []string
+			if resp, err := http.Get("http://" + httpAddr + "/metrics"); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for line := range strings.Lines(string(body)) {
+					for _, name := range []string{"comptoir_cloud_mqtt_messages_dropped_total ", "comptoir_cloud_ingest_batches_total ", "comptoir_cloud_ingest_events_total ", "go_goroutines "} {
+						if strings.HasPrefix(line, name) {
+							counters = append(counters, strings.TrimSpace(line))
+						}
+					}
+				}
+			}
+			fmt.Fprintf(os.Stderr, "fleet %d +%s: %+v %v\n", n, time.Since(start).Round(time.Second), f.Stats(), counters)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// liveHeap returns the cloud's heap in use right after a collection that
+// its pprof endpoint forces: what is live, without the garbage that
+// cloud_heap_B counts.
+func liveHeap(b *testing.B, pprofAddr, httpAddr string) int64 {
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return scrapeHeap(b, httpAddr)
+}
+
+// saveProfile keeps the cloud's heap profile (after a collection) in
+// BENCH_FLEET_PROFILE, when set, for go tool pprof -inuse_space.
+func saveProfile(b *testing.B, pprofAddr, name string) {
+	dir := os.Getenv("BENCH_FLEET_PROFILE")
+	if dir == "" {
+		return
+	}
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // settle lets the cloud's garbage collector catch up before a reading.
