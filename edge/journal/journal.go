@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,6 +137,12 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	if err := finishConversion(dir, logger); err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
+	if err := makeDir(dir); err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	if err := dropEmptyLogs(dir, logger); err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
 	opts := badgerOptions(dir, logger).WithEncryptionKey(cfg.EncryptionKey)
 	if err := checkKey(dir, opts, logger); err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
@@ -165,6 +173,15 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	j.measure()
 	go j.run()
 	return j, nil
+}
+
+// makeDir creates dir (0700) if needed and syncs its parent, so that a power
+// cut does not take the directory, and the journal in it, away.
+func makeDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create dir: %w", err)
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
 }
 
 // Close stops the writer after it has answered every queued request, then
