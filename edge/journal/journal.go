@@ -106,6 +106,9 @@ type Journal struct {
 	// disk, so the journal takes no more writes until it is reopened.
 	broken error
 
+	// seqMark is the seq mark (damaged.go); the writer owns it.
+	seqMark uint64
+
 	// measuredAt is when usage was last measured; the writer owns it.
 	measuredAt time.Time
 }
@@ -144,15 +147,17 @@ func Open(dir string, cfg Config) (*Journal, error) {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
 	opts := badgerOptions(dir, logger).WithEncryptionKey(cfg.EncryptionKey)
-	if err := checkKey(dir, opts, logger); err != nil {
+	if err := checkKey(dir, opts, logger); errors.Is(err, ErrKeyMismatch) {
 		return nil, fmt.Errorf("journal open: %w", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
 	}
-	db, err := badger.Open(opts)
+	db, err := openBadger(opts)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("journal open: %w: %w", ErrInUse, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("journal open: %w", err)
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
 	}
 	j := &Journal{
 		db: db, dir: dir, cfg: cfg, logger: logger,
@@ -167,6 +172,10 @@ func Open(dir string, cfg Config) (*Journal, error) {
 		err = j.loadAcks()
 	}
 	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
+	}
+	if err := j.startAboveSeqMark(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
