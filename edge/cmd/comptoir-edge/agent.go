@@ -49,6 +49,9 @@ type Main struct {
 	clock      *edge.TrustedClock
 	// journalEncrypted says whether a key was found for the journal.
 	journalEncrypted bool
+	// journalDamaged is where a journal that did not open at start was
+	// kept; empty when it opened.
+	journalDamaged string
 	// wall is the system clock of the trusted clock; time.Now when nil.
 	// Tests move it back and forward.
 	wall    func() time.Time
@@ -103,6 +106,16 @@ func (m *Main) ParseFlags(args []string) error {
 
 func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
 
+// openJournal opens the journal, or, when it is damaged, a new one in its
+// place (journal.OpenRecovering), and returns where the damaged one is kept.
+func openJournal(dir string, cfg journal.Config, log *slog.Logger) (*journal.Journal, string, error) {
+	j, aside, damage, err := journal.OpenRecovering(dir, cfg)
+	if aside != "" {
+		log.Error("journal damaged: kept aside for recovery, a new journal started", "kept_at", aside, "err", damage)
+	}
+	return j, aside, err
+}
+
 // Run opens everything and starts the background loops and the server. It
 // returns once the kiosk listens; Close stops it all.
 func (m *Main) Run(ctx context.Context) (err error) {
@@ -133,10 +146,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if jkey.key == nil {
 		log.Warn("journal not encrypted: no key (systemd credential " + journalKeyCredential + " or journal_key_file)")
 	}
-	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
+	// A journal that no longer opens is kept aside and a new one started:
+	// the counter takes deposits whatever happened to its disk.
+	m.journal, m.journalDamaged, err = openJournal(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
 		MaxDataBytes: wire.MaxBatchBytes / 2, EncryptionKey: jkey.key,
-	})
+	}, log)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -360,6 +375,9 @@ type Status struct {
 	// time since start (edge.TrustedClock); ClockBehindS says by how much.
 	ClockBehind  bool    `json:"clock_behind"`
 	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
+	// JournalDamaged is on when the journal did not open at start and a
+	// new one was started (the old one kept aside for recovery).
+	JournalDamaged bool `json:"journal_damaged"`
 	// PrinterStates says why a printer is down (paper out, head open,
 	// paused, unreachable, failing) and when its next job is tried.
 	PrinterStates []edge.PrinterStatus `json:"printer_states"`
@@ -394,7 +412,7 @@ func (m *Main) status(ctx context.Context) (Status, error) {
 		Terminal: m.Terminal(), Version: Version, Online: m.uplink.Connected(),
 		OutboxPending: pending, Printers: map[string]wire.PrinterStatus{},
 		DiskFreeBytes: diskFree(m.Config.DataDir), Shelf: len(shelf), LastSeq: m.journal.LastSeq(),
-		DiskWarning: m.journal.DiskWarning(),
+		DiskWarning: m.journal.DiskWarning(), JournalDamaged: m.journalDamaged != "",
 	}
 	if behind := m.clock.Behind(); behind > 0 {
 		st.ClockBehind, st.ClockBehindS = true, behind.Seconds()
