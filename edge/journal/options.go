@@ -49,17 +49,11 @@ func badgerOptions(dir string, logger *slog.Logger) badger.Options {
 		WithBlockCacheSize(4 << 20).
 		// Table indexes live in a 2 MiB cache instead of all in memory.
 		WithIndexCacheSize(2 << 20).
-		// Operations (under 1 KiB) stay in the LSM tree, where they are
-		// compressed; print jobs' bytes (labels and receipts with their QR
-		// rasters, several KiB each) go to the value log. Kept in the tree
-		// they made every memtable flush and compaction rewrite them, and
-		// Badger's table builders held 310 MB of buffers after a day of
-		// 1,500 deposits (heap profile; BenchmarkFootprint's day scenario
-		// peaked at 287 MB of RSS); with 1 KiB, 13 MB. Compact runs the
-		// value-log GC. 16 MiB files instead of 1 GiB keep its mmap small
-		// (Badger maps twice the file size).
+		// Values (operations of under 1 KiB, labels of a few KiB) stay in the
+		// LSM tree, where they are compressed and need no value-log GC; the
+		// value log only takes oversized values. 16 MiB files instead of
+		// 1 GiB keep its mmap small (Badger maps twice the file size).
 		WithValueLogFileSize(16 << 20).
-		WithValueThreshold(1 << 10).
 		// No expvar metrics: the agent exports its own, and Badger's cost a
 		// map update per write.
 		WithMetricsEnabled(false).
