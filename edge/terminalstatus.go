@@ -46,6 +46,9 @@ type TerminalStatus struct {
 	// time since start (TrustedClock); ClockBehindS says by how much.
 	ClockBehind  bool    `json:"clock_behind"`
 	ClockBehindS float64 `json:"clock_behind_s,omitempty"`
+	// JournalDamaged is on when the journal did not open at start and a
+	// new one was started (the old one kept aside for recovery).
+	JournalDamaged bool `json:"journal_damaged"`
 	// ClockSynced is on when the counter's time agrees with the cloud's,
 	// read less than a day ago (ClockState); receipts say it too.
 	// ClockWrong is on when the system clock is known to be wrong (behind,
@@ -100,6 +103,9 @@ type StatusReport struct {
 	DiskFree func() uint64
 	// Now is the clock of ages; time.Now when nil.
 	Now func() time.Time
+	// JournalDamaged says the journal did not open at start and a new one
+	// was started.
+	JournalDamaged bool
 }
 
 // Status returns the terminal's state now. Errors are the journal's.
@@ -116,6 +122,7 @@ func (s *StatusReport) Status(ctx context.Context) (TerminalStatus, error) {
 		Terminal: s.Terminal, Version: s.Version, OutboxPending: pending,
 		Printers: map[string]PrinterSummary{}, Shelf: len(shelf),
 		LastSeq: s.Journal.LastSeq(), DiskWarning: s.Journal.DiskWarning(),
+		JournalDamaged: s.JournalDamaged,
 	}
 	if s.Online != nil {
 		st.Online = s.Online()

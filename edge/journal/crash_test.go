@@ -5,6 +5,7 @@ import (
 
 	"bufio"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/comptoir/comptoir/build/testenv"
+	"github.com/comptoir/comptoir/build/testenv/powerfs"
 	"github.com/comptoir/comptoir/edge"
 )
 
@@ -33,10 +36,15 @@ import (
 const (
 	crashDirEnv   = "COMPTOIR_JOURNAL_CRASH_DIR"
 	crashRoundEnv = "COMPTOIR_JOURNAL_CRASH_ROUND"
-	crashWriters  = 4
+	// crashKeyEnv (hex) makes the child open the journal encrypted, which
+	// converts a plain one; crashCompactEnv makes it compact meanwhile.
+	crashKeyEnv     = "COMPTOIR_JOURNAL_CRASH_KEY"
+	crashCompactEnv = "COMPTOIR_JOURNAL_CRASH_COMPACT"
+	crashWriters    = 4
 )
 
 func TestMain(m *testing.M) {
+	powerfs.Serve() // when run as TestPowerCut's file system
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		crashChild(dir, os.Getenv(crashRoundEnv))
 		return
@@ -67,13 +75,29 @@ func crashOp(round string, w, i int) (edge.Operation, []edge.PrintJob) {
 
 // crashChild appends until it is killed (or for 30 s at most).
 func crashChild(dir, round string) {
-	j, err := Open(dir, Config{Terminal: testTerminal, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	key, err := hex.DecodeString(os.Getenv(crashKeyEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child key:", err)
+		os.Exit(2)
+	}
+	j, err := Open(dir, Config{Terminal: testTerminal, EncryptionKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(2)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	var wg sync.WaitGroup
+	if os.Getenv(crashCompactEnv) != "" {
+		// Compaction deletes what the acker acked, over and over.
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if _, err := j.Compact(context.Background(), 0); err != nil {
+					fmt.Fprintln(os.Stderr, "child compact:", err)
+					os.Exit(2)
+				}
+			}
+		})
+	}
 	for w := range crashWriters {
 		wg.Go(func() {
 			for i := 0; time.Now().Before(deadline); i++ {
@@ -170,7 +194,7 @@ func TestCrash(t *testing.T) {
 				total++
 			}
 		}
-		checkAfterCrash(t, dir, lines, acked)
+		checkAfterCrash(t, dir, lines, acked, crashCheck{})
 		if t.Failed() {
 			return
 		}
@@ -182,9 +206,33 @@ func TestCrash(t *testing.T) {
 // first append plus wait, kills it with SIGKILL and returns what it printed.
 func runAndKill(t *testing.T, dir, round string, wait time.Duration) []printed {
 	t.Helper()
+	return runChild(t, crashRun{dir: dir, round: round, wait: wait})
+}
+
+// crashRun is one life of a child: where it appends, what else it does
+// (env), and how it ends: wait after its first append (or after its start,
+// with fromStart), then cut (a power cut; nil for none), then SIGKILL.
+type crashRun struct {
+	dir, round string
+	env        []string
+	wait       time.Duration
+	fromStart  bool
+	cut        func()
+}
+
+// runChild runs a child as r says and returns what it printed.
+func runChild(t *testing.T, r crashRun) []printed {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashRoundEnv+"="+round)
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+r.dir, crashRoundEnv+"="+r.round)
+	cmd.Env = append(cmd.Env, r.env...)
+	// After a power cut the child's errors are expected: kept, and shown
+	// only when it printed nothing.
+	var stderr testenv.Buffer
+	cmd.Stderr = &stderr
+	if r.cut == nil {
+		cmd.Stderr = os.Stderr
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -207,57 +255,84 @@ func runAndKill(t *testing.T, dir, round string, wait time.Duration) []printed {
 			}
 		}
 	}()
-	select {
-	case <-first:
-	case <-readDone:
-		cmd.Wait()
-		t.Fatalf("round %s: the child printed nothing", round)
+	if !r.fromStart {
+		select {
+		case <-first:
+		case <-readDone:
+			cmd.Wait()
+			t.Fatalf("round %s: the child printed nothing: %s", r.round, stderr.String())
+		}
 	}
-	time.Sleep(wait)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	time.Sleep(r.wait)
+	if r.cut != nil {
+		// Nothing the child does from now on reaches the disk; it may
+		// see errors and end by itself before the SIGKILL.
+		r.cut()
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && r.cut == nil {
 		t.Fatal(err)
 	}
 	<-readDone
 	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("round %s: the child ended by itself (%v), not by SIGKILL", round, err)
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); r.cut == nil && (!ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL) {
+		t.Fatalf("round %s: the child ended by itself (%v), not by SIGKILL", r.round, err)
 	}
 	return lines
 }
 
+// crashCheck is how the journal is reopened after a crash: with a key, and
+// whether compaction may have deleted acked operations.
+type crashCheck struct {
+	key       []byte
+	compacted bool
+}
+
 // checkAfterCrash reopens the journal and checks it against what the child
 // printed and against itself.
-func checkAfterCrash(t *testing.T, dir string, lines []printed, acked map[uint64]bool) {
+func checkAfterCrash(t *testing.T, dir string, lines []printed, acked map[uint64]bool, c crashCheck) {
 	t.Helper()
 	ctx := context.Background()
-	j := MustOpen(t, dir, Config{})
+	j := MustOpen(t, dir, Config{EncryptionKey: c.key})
 	defer j.Close()
 
-	last := j.LastSeq()
-	ops, err := j.Operations(ctx, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if uint64(len(ops)) != last {
-		t.Fatalf("%d operations for last seq %d", len(ops), last)
-	}
-	for k, op := range ops {
-		if op.Seq != uint64(k+1) {
-			t.Fatalf("operation %d has seq %d: seqs are not gap-free", k, op.Seq)
-		}
-	}
 	for _, p := range lines {
 		if p.ack {
 			for seq := p.seq; seq <= p.last; seq++ {
 				acked[seq] = true
 			}
+		}
+	}
+	last := j.LastSeq()
+	all, err := j.Operations(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seqs are gap-free: each seq up to the last is there, or was acked
+	// and compaction may have deleted it.
+	ops := make(map[uint64]edge.Operation, len(all))
+	for _, op := range all {
+		ops[op.Seq] = op
+	}
+	if !c.compacted && uint64(len(all)) != last {
+		t.Fatalf("%d operations for last seq %d", len(all), last)
+	}
+	for seq := uint64(1); seq <= last; seq++ {
+		if _, ok := ops[seq]; !ok && !(c.compacted && acked[seq]) {
+			t.Fatalf("seq %d of %d is missing: seqs are not gap-free", seq, last)
+		}
+	}
+	for _, p := range lines {
+		if p.ack {
 			continue
 		}
 		if p.seq > last {
 			t.Errorf("printed seq %d is beyond the last seq %d after the crash", p.seq, last)
 			continue
 		}
-		op := ops[p.seq-1]
+		op, ok := ops[p.seq]
+		if !ok {
+			continue // acked and compacted
+		}
 		want, jobs := crashOp(p.round, p.w, p.i)
 		want.ID, want.Terminal, want.Seq = p.id, testTerminal, p.seq
 		if !sameOp(op, want) {
@@ -269,12 +344,16 @@ func checkAfterCrash(t *testing.T, dir string, lines []printed, acked map[uint64
 			}
 		}
 	}
+	checkOutbox(t, j, last, acked)
+	if c.compacted {
+		return // the replay below needs every operation
+	}
 
 	// The projections match a replay of the operations.
 	type entry struct{ tracking, id string }
 	var shelf []entry
 	counts := map[edge.OpType]int64{}
-	for _, op := range ops {
+	for _, op := range all {
 		counts[op.Type]++
 		switch op.Type {
 		case edge.OpReturnDeposited:
@@ -309,8 +388,14 @@ func checkAfterCrash(t *testing.T, dir string, lines []printed, acked map[uint64
 	if refusals[edge.Overweight] != counts[edge.OpReturnRefused] {
 		t.Errorf("refusals: got %v, want %d OVERWEIGHT", refusals, counts[edge.OpReturnRefused])
 	}
-	// Every operation the child did not ack is still in the outbox, once
-	// and in order; an ack the crash took back only puts its ops back.
+}
+
+// checkOutbox checks that every operation the child did not ack is still in
+// the outbox, once and in order; an ack the crash took back only puts its
+// ops back.
+func checkOutbox(t *testing.T, j *Journal, last uint64, acked map[uint64]bool) {
+	t.Helper()
+	ctx := context.Background()
 	pending, err := j.Pending(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -207,8 +207,8 @@ func TestConvertPlainJournal(t *testing.T) {
 		t.Errorf("secrets in clear after conversion: %q", hits)
 	}
 	entries, _ := os.ReadDir(parent)
-	if len(entries) != 1 {
-		t.Errorf("left beside the journal: %v", entries)
+	if len(entries) != 2 || entries[1].Name() != filepath.Base(seqMarkPath(dir)) {
+		t.Errorf("left beside the journal and its seq mark: %v", entries)
 	}
 	// The plain journal is gone: opening without the key fails.
 	if _, err := Open(dir, Config{Terminal: testTerminal}); !errors.Is(err, ErrKeyMismatch) {

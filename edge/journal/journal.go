@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +106,9 @@ type Journal struct {
 	// disk, so the journal takes no more writes until it is reopened.
 	broken error
 
+	// seqMark is the seq mark (damaged.go); the writer owns it.
+	seqMark uint64
+
 	// measuredAt is when usage was last measured; the writer owns it.
 	measuredAt time.Time
 }
@@ -135,16 +140,24 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	if err := finishConversion(dir, logger); err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
-	opts := badgerOptions(dir, logger).WithEncryptionKey(cfg.EncryptionKey)
-	if err := checkKey(dir, opts, logger); err != nil {
+	if err := makeDir(dir); err != nil {
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
-	db, err := badger.Open(opts)
+	if err := dropEmptyLogs(dir, logger); err != nil {
+		return nil, fmt.Errorf("journal open: %w", err)
+	}
+	opts := badgerOptions(dir, logger).WithEncryptionKey(cfg.EncryptionKey)
+	if err := checkKey(dir, opts, logger); errors.Is(err, ErrKeyMismatch) {
+		return nil, fmt.Errorf("journal open: %w", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
+	}
+	db, err := openBadger(opts)
 	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
 		return nil, fmt.Errorf("journal open: %w: %w", ErrInUse, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("journal open: %w", err)
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
 	}
 	j := &Journal{
 		db: db, dir: dir, cfg: cfg, logger: logger,
@@ -160,11 +173,24 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	}
 	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
+	}
+	if err := j.startAboveSeqMark(); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
 	j.measure()
 	go j.run()
 	return j, nil
+}
+
+// makeDir creates dir (0700) if needed and syncs its parent, so that a power
+// cut does not take the directory, and the journal in it, away.
+func makeDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create dir: %w", err)
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
 }
 
 // Close stops the writer after it has answered every queued request, then

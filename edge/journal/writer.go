@@ -163,6 +163,11 @@ func (j *Journal) round(reqs []*request) (carry []*request) {
 		return carry
 	}
 	if b != nil {
+		// The seq mark goes above the batch before the batch is seen.
+		if err := j.raiseSeqMark(b.seq); err != nil {
+			j.fail(err, answers)
+			return carry
+		}
 		j.commitMemory(b)
 	}
 	j.afterWrite(b)
@@ -183,6 +188,13 @@ func (j *Journal) sync(answers []answered) bool {
 	// After a failed fsync the kernel may have dropped the dirty pages:
 	// nothing of this round can be called durable, and retrying the sync
 	// would lie. Refuse writes until the journal is reopened.
+	j.fail(err, answers)
+	return false
+}
+
+// fail breaks the journal after a failed sync (of Badger or of the seq
+// mark) and answers the error to every request of the round.
+func (j *Journal) fail(err error, answers []answered) {
 	j.logger.Error("journal sync failed; the journal takes no more writes", "err", err)
 	j.mu.Lock()
 	j.broken = edge.Errorf(edge.EUNAVAILABLE, "The journal cannot write to disk.")
@@ -190,7 +202,6 @@ func (j *Journal) sync(answers []answered) bool {
 	for _, a := range answers {
 		a.r.done <- fmt.Errorf("journal sync: %w", j.broken)
 	}
-	return false
 }
 
 // size estimates the bytes r adds to a transaction.

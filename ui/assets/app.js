@@ -54,7 +54,7 @@ function lock() {
   $("desk").hidden = true; $("login").hidden = false; $("logout").hidden = true;
   $("who").textContent = ""; $("pin").value = ""; $("pin").focus();
   if ($("confirm").open) $("confirm").close();
-  for (const id of ["net", "backlog", "printers", "disk"]) $(id).textContent = "";
+  for (const id of ["net", "backlog", "printers", "disk", "journal"]) $(id).textContent = "";
   $("net").className = "";
   document.body.dataset.locked = "1";
 }
@@ -311,6 +311,10 @@ async function status() {
   printerStatus(s.printer_states || []);
   $("disk").textContent = t(s.disk_warning ? "disk_low" : "disk_free", { free: fmtBytes(s.disk_free_bytes) });
   $("disk").className = s.disk_warning ? "warning" : "";
+  // The journal did not open at start: deposits go on in a new one, the
+  // old one is kept for the support to recover.
+  $("journal").textContent = s.journal_damaged ? t("journal_damaged") : "";
+  $("journal").className = s.journal_damaged ? "warning" : "";
   clockStatus(s);
 }
 

@@ -55,6 +55,9 @@ type Main struct {
 	clockWrong atomic.Bool
 	// journalEncrypted says whether a key was found for the journal.
 	journalEncrypted bool
+	// journalDamaged is where a journal that did not open at start was
+	// kept; empty when it opened.
+	journalDamaged string
 	// wall is the system clock of the trusted clock; time.Now when nil.
 	// Tests move it back and forward.
 	wall    func() time.Time
@@ -109,6 +112,16 @@ func (m *Main) ParseFlags(args []string) error {
 
 func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
 
+// openJournal opens the journal, or, when it is damaged, a new one in its
+// place (journal.OpenRecovering), and returns where the damaged one is kept.
+func openJournal(dir string, cfg journal.Config, log *slog.Logger) (*journal.Journal, string, error) {
+	j, aside, damage, err := journal.OpenRecovering(dir, cfg)
+	if aside != "" {
+		log.Error("journal damaged: kept aside for recovery, a new journal started", "kept_at", aside, "err", damage)
+	}
+	return j, aside, err
+}
+
 // Run opens everything and starts the background loops and the server. It
 // returns once the kiosk listens; Close stops it all.
 func (m *Main) Run(ctx context.Context) (err error) {
@@ -139,10 +152,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if jkey.key == nil {
 		log.Warn("journal not encrypted: no key (systemd credential " + journalKeyCredential + " or journal_key_file)")
 	}
-	m.journal, err = journal.Open(journalDir(cfg.DataDir), journal.Config{
+	// A journal that no longer opens is kept aside and a new one started:
+	// the counter takes deposits whatever happened to its disk.
+	m.journal, m.journalDamaged, err = openJournal(journalDir(cfg.DataDir), journal.Config{
 		Terminal: tid, Logger: m.Logger, DiskBudgetBytes: cfg.DiskBudgetBytes,
 		MaxDataBytes: wire.MaxBatchBytes / 2, EncryptionKey: jkey.key,
-	})
+	}, log)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -226,6 +241,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.statusReport = &edge.StatusReport{
 		Terminal: tid, Version: Version, Journal: m.journal, Printers: m.runner, Clock: m.clock,
 		Online: m.uplink.Connected, DiskFree: func() uint64 { return diskFree(cfg.DataDir) },
+		JournalDamaged: m.journalDamaged != "",
 	}
 	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")

@@ -90,7 +90,13 @@ func newMetrics(m *Main) *metrics {
 	if m != nil && m.journalEncrypted { // nil: a test of the collectors alone
 		encrypted.Set(1)
 	}
-	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, encrypted, x,
+	damaged := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "comptoir_edge_journal_damaged", Help: "1 when the journal did not open at start: it was kept aside for recovery and a new one started.",
+	})
+	if m != nil && m.journalDamaged != "" {
+		damaged.Set(1)
+	}
+	x.reg.MustRegister(x.prints, x.decode, x.scanRef, x.signFail, x.signLock, build, encrypted, damaged, x,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return x
 }
