@@ -286,8 +286,3 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a.
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...)) }
-
-// fromTimeKey reads back the 8 bytes of a timeKey.
-func fromTimeKey(b []byte) time.Time {
-	return time.Unix(0, int64(binary.BigEndian.Uint64(b)^(1<<63))).UTC()
-}
