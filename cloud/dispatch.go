@@ -53,6 +53,16 @@ type DispatchStore interface {
 	PruneEvents(ctx context.Context, before time.Time) (int, error)
 }
 
+// FeedHeads is what a DispatchStore may also offer: the last seq of the
+// feed of each of merchants (0 for one with none), in one read, after
+// the events committed before it have their seq. With it, the
+// Dispatcher reads it once per poll for all its subscriptions, and the
+// loops of those with nothing new skip their step (no read of their
+// webhook or of the feed).
+type FeedHeads interface {
+	FeedHeads(ctx context.Context, merchants []string) (map[string]uint64, error)
+}
+
 // Dispatcher defaults.
 const (
 	DefaultMaxFailing = 72 * time.Hour // a subscription failing this long is disabled
@@ -100,6 +110,36 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	running map[string]bool // subscriptions with a loop
+	round   *round          // the last poll's subscriptions and feed heads
+}
+
+// round is what one poll of Run read: the subscriptions and, when the
+// store has FeedHeads, the heads of their merchants' feeds. next is
+// closed when the next round replaces it.
+type round struct {
+	subs  map[string]Webhook
+	heads map[string]uint64
+	next  chan struct{}
+}
+
+// idle reports whether a step of subscription id would do nothing at now
+// as far as the round saw: another instance holds its lease, or this one
+// holds it with no renewal due, no retry or replay under way and no event
+// of its merchant after its cursor. What changed after the round (a
+// replay, a disabling, a new event) is seen by the next one: a cursor
+// only grows but by a replay, and the heads were read after the events
+// before them had their seq.
+func (r *round) idle(id, instance string, now time.Time, lease time.Duration) bool {
+	w, ok := r.subs[id]
+	if !ok || r.heads == nil || w.Disabled != "" {
+		return false
+	}
+	if w.LeaseOwner != instance && now.Before(w.LeaseUntil) {
+		return true // Step would find it leased
+	}
+	head, ok := r.heads[w.Merchant]
+	return ok && head <= w.Cursor && w.ReplayTo == 0 && w.NextAttempt.IsZero() &&
+		w.LeaseOwner == instance && w.LeaseUntil.Sub(now) >= lease*3/4
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -114,6 +154,13 @@ func (d *Dispatcher) poll() time.Duration {
 		return d.Poll
 	}
 	return defaultPoll
+}
+
+func (d *Dispatcher) lease() time.Duration {
+	if d.Lease > 0 {
+		return d.Lease
+	}
+	return defaultLease
 }
 
 func (d *Dispatcher) log() *slog.Logger {
@@ -139,7 +186,7 @@ func Backoff(n int) time.Duration {
 // later, until ctx ends; it returns once they have stopped.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.mu.Lock()
-	d.running = map[string]bool{}
+	d.running, d.round = map[string]bool{}, nil
 	d.mu.Unlock()
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -155,6 +202,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("list webhooks", "err", err)
 		}
+		d.newRound(ctx, ws)
 		for _, w := range ws {
 			d.mu.Lock()
 			start := w.Disabled == "" && !d.running[w.ID]
@@ -179,6 +227,43 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// newRound publishes the round of the subscriptions ws, with the heads of
+// their merchants' feeds when the store has FeedHeads (one read for all),
+// and wakes the loops waiting for it.
+func (d *Dispatcher) newRound(ctx context.Context, ws []Webhook) {
+	r := &round{subs: make(map[string]Webhook, len(ws)), next: make(chan struct{})}
+	var merchants []string
+	seen := map[string]bool{}
+	for _, w := range ws {
+		r.subs[w.ID] = w
+		if w.Disabled == "" && !seen[w.Merchant] {
+			seen[w.Merchant] = true
+			merchants = append(merchants, w.Merchant)
+		}
+	}
+	if fh, ok := d.Store.(FeedHeads); ok && len(merchants) > 0 {
+		heads, err := fh.FeedHeads(ctx, merchants)
+		if err != nil && ctx.Err() == nil {
+			d.log().Warn("read the feed heads", "err", err)
+		}
+		r.heads = heads // nil on error: every loop steps
+	}
+	d.mu.Lock()
+	old := d.round
+	d.round = r
+	d.mu.Unlock()
+	if old != nil {
+		close(old.next)
+	}
+}
+
+// current returns the last round, nil before the first.
+func (d *Dispatcher) current() *round {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.round
 }
 
 // Prune removes the events recorded more than Retention ago that every
@@ -215,9 +300,21 @@ var errStop = errors.New("subscription gone or disabled")
 var errLeased = errors.New("leased by another instance")
 
 // serve runs the loop of subscription id until it is gone, disabled, or
-// ctx ends.
+// ctx ends. Each round of Run is looked at once: when it says a step
+// would do nothing, the loop waits for the next round instead.
 func (d *Dispatcher) serve(ctx context.Context, id string) {
+	var seen *round
 	for ctx.Err() == nil {
+		if r := d.current(); r != nil && r != seen {
+			seen = r
+			if r.idle(id, d.Instance, d.now(), d.lease()) {
+				select {
+				case <-ctx.Done():
+				case <-r.next:
+				}
+				continue
+			}
+		}
 		wait, err := d.Step(ctx, id)
 		if errors.Is(err, errStop) {
 			return
@@ -243,10 +340,7 @@ func (d *Dispatcher) serve(ctx context.Context, id string) {
 // holds it.
 func (d *Dispatcher) Step(ctx context.Context, id string) (time.Duration, error) {
 	now := d.now()
-	lease := d.Lease
-	if lease <= 0 {
-		lease = defaultLease
-	}
+	lease := d.lease()
 	w, err := d.Store.UpdateWebhook(ctx, Network, id, func(w *Webhook) error {
 		if w.Disabled != "" {
 			return errStop

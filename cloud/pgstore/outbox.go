@@ -160,6 +160,34 @@ func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
 	return uint64(*first - 1), nil
 }
 
+// FeedHeads implements cloud.FeedHeads: after one sequence run, the last
+// seq of each merchant's rows, each read backwards on outbox_merchant.
+func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]uint64, error) {
+	if err := s.sequence(ctx); err != nil {
+		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT m, coalesce((SELECT max(seq) FROM outbox WHERE merchant = m AND seq IS NOT NULL), 0)
+		FROM unnest($1::text[]) AS m`, merchants)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
+	}
+	defer rows.Close()
+	heads := make(map[string]uint64, len(merchants))
+	for rows.Next() {
+		var m string
+		var head int64
+		if err := rows.Scan(&m, &head); err != nil {
+			return nil, fmt.Errorf("pgstore: feed heads: %w", err)
+		}
+		heads[m] = uint64(head)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
+	}
+	return heads, nil
+}
+
 // pruneOutbox deletes up to 10,000 sequenced rows recorded before $1 that
 // every active subscription of their merchant has passed, never the last
 // (sequence numbers after it).

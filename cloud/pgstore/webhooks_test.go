@@ -53,3 +53,40 @@ func TestUpdateWebhookUnchanged(t *testing.T) {
 		t.Fatal("a change was not written")
 	}
 }
+
+// TestFeedHeads: the heads are each merchant's last seq, in its own
+// scope (0 for a merchant with no event), and count the events committed
+// before the read (sequenced by it).
+func TestFeedHeads(t *testing.T) {
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, freshSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, m := range []string{"acme", "bolt", "acme"} {
+		id := []string{"ra-1", "ra-2", "ra-3"}[i]
+		if err := s.CreateReturn(ctx, cloud.Return{ID: id, Merchant: m, Tracking: "HEAD-" + id, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heads, err := s.FeedHeads(ctx, []string{"acme", "bolt", "cato"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"acme", "bolt"} {
+		evs, _, err := s.Events(ctx, cloud.MerchantScope(m), 0, 100)
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("events of %s: %v, %v", m, evs, err)
+		}
+		if want := evs[len(evs)-1].Seq; heads[m] != want {
+			t.Errorf("head of %s = %d, want %d (heads %v)", m, heads[m], want, heads)
+		}
+	}
+	if h, ok := heads["cato"]; !ok || h != 0 || len(heads) != 3 {
+		t.Errorf("heads = %v, want cato's 0 among 3", heads)
+	}
+	if heads["acme"] <= heads["bolt"] {
+		t.Errorf("heads = %v: acme's last return came after bolt's", heads)
+	}
+}

@@ -239,3 +239,85 @@ func benchDelivery(b *testing.B, store cloud.Store) {
 	<-done
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+// countingStore counts the dispatcher's rounds (lists of the webhooks)
+// and its loops' reads of a webhook and of the feed; FeedHeads is the
+// store's.
+type countingStore struct {
+	*pgstore.Store
+	lists, updates, events atomic.Int64
+}
+
+func (s *countingStore) Webhooks(ctx context.Context, scope cloud.Scope) ([]cloud.Webhook, error) {
+	s.lists.Add(1)
+	return s.Store.Webhooks(ctx, scope)
+}
+
+func (s *countingStore) UpdateWebhook(ctx context.Context, scope cloud.Scope, id string, fn func(*cloud.Webhook) error) (cloud.Webhook, error) {
+	s.updates.Add(1)
+	return s.Store.UpdateWebhook(ctx, scope, id, fn)
+}
+
+func (s *countingStore) Events(ctx context.Context, scope cloud.Scope, after uint64, limit int) ([]cloud.Event, uint64, error) {
+	s.events.Add(1)
+	return s.Store.Events(ctx, scope, after, limit)
+}
+
+// TestWebhookIdleRounds: once five subscriptions of two merchants have
+// delivered everything, the dispatcher's polls read the feed heads once a
+// round and their loops read neither their webhook nor the feed; an event
+// created then is still delivered, to its merchant's subscriptions only.
+func TestWebhookIdleRounds(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := pgstore.NewSchema(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop() })
+	pg, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	store := &countingStore{Store: pg}
+	r := newReceiver(t)
+	ws := &cloud.Webhooks{Store: pg, AllowPrivate: true}
+	for i := range 5 {
+		_, secret, err := ws.Create(ctx, []string{"acme", "acme", "acme", "bolt", "bolt"}[i], cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.setSecret(secret)
+	}
+	newReturn := func(merchant, id string) {
+		t.Helper()
+		if err := pg.CreateReturn(ctx, cloud.Return{ID: id, Merchant: merchant, Tracking: "IDLE-" + id, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newReturn("acme", "ra-1")
+	newReturn("bolt", "ra-2")
+	d := &cloud.Dispatcher{Store: store, Sender: webhookhttp.New(webhookhttp.Config{AllowPrivate: true}), Instance: "a", Poll: 5 * time.Millisecond}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	eventually(t, func() bool { return len(r.received()) >= 5 })
+	rounds := func(n int64) { // waits for n more rounds
+		t.Helper()
+		at := store.lists.Load()
+		eventually(t, func() bool { return store.lists.Load() >= at+n })
+	}
+	rounds(10) // the last cursors written are in the rounds' lists
+	u, e := store.updates.Load(), store.events.Load()
+	rounds(20)
+	if du, de := store.updates.Load()-u, store.events.Load()-e; du != 0 || de != 0 {
+		t.Errorf("20 idle rounds of 5 subscriptions: %d webhook reads, %d feed reads by the loops, want 0", du, de)
+	}
+	newReturn("bolt", "ra-3")
+	eventually(t, func() bool { return len(r.received()) >= 7 })
+	rounds(10)
+	if got := len(r.received()); got != 7 {
+		t.Errorf("%d deliveries, want 7 (bolt's 2 subscriptions got the new event, acme's 3 not)", got)
+	}
+}
