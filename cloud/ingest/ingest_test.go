@@ -10,6 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/google/uuid"
+
+	"github.com/comptoir/comptoir/build/testenv"
 	"github.com/comptoir/comptoir/cloud/badgerstore"
 	"github.com/comptoir/comptoir/cloud/broker"
 	"github.com/comptoir/comptoir/cloud/ingest"
@@ -100,21 +103,55 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("terminal = %+v, want outbox 3 and last_seen now", term)
 	}
 
-	// A second ingest is replayed the retained status: the terminal shows
-	// online again, but last_seen is not moved to now (the status's own
-	// time, older, loses to what is stored).
-	if err := f.store.UpdateTerminalStatus(context.Background(), "t-1", cloud.StatusUpdate{Online: false}); err != nil {
+}
+
+// TestStatusRetainedReplay: behind an external broker (Mosquitto), which
+// keeps the terminals' statuses retained (the embedded broker keeps none),
+// a second ingest is replayed the retained status: the terminal shows
+// online again, but last_seen is not moved to now (the status's own time,
+// older, loses to what is stored).
+func TestStatusRetainedReplay(t *testing.T) {
+	url := "tcp://" + testenv.Mosquitto(t)
+	store, err := badgerstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	tid := "t-replay-" + uuid.NewString()[:8] // Mosquitto's retained messages outlive the test
+	if err := store.CreateTerminal(context.Background(), cloud.Terminal{ID: tid}); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *ingest.Ingest {
+		i := ingest.New(store, ingest.NewMetrics(nil), ingest.Config{BrokerURL: url, Logger: slog.New(slog.DiscardHandler)})
+		if err := i.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	i1 := open()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(tid))
+	wait(t, c.Connect())
+	topic := wire.TerminalTopic(tid, wire.KindStatus)
+	defer func() { // the retained status cleared
+		wait(t, c.Publish(topic, 1, true, []byte{}))
+		c.Disconnect(0)
+	}()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, OutboxPending: 3, At: at})))
+	var term cloud.Terminal
+	eventually(t, func() bool {
+		term, _ = store.FindTerminal(context.Background(), tid)
+		return term.Online
+	})
+	i1.Close()
+	if err := store.UpdateTerminalStatus(context.Background(), tid, cloud.StatusUpdate{Online: false}); err != nil {
 		t.Fatal(err)
 	}
 	before := term.LastSeen
-	user, pass := f.broker.InternalCredentials()
-	i2 := ingest.New(f.store, ingest.NewMetrics(nil), ingest.Config{BrokerURL: f.broker.URL(), Username: user, Password: pass, Logger: slog.New(slog.DiscardHandler)})
-	if err := i2.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	i2 := open()
 	defer i2.Close()
 	eventually(t, func() bool {
-		term, _ = f.store.FindTerminal(context.Background(), "t-1")
+		term, _ = store.FindTerminal(context.Background(), tid)
 		return term.Online
 	})
 	if !term.LastSeen.Equal(before) {
