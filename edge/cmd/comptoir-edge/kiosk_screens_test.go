@@ -130,8 +130,13 @@ func TestKioskScreens(t *testing.T) {
 		if err != nil || limit != "maximum 5\u202fkg" {
 			t.Errorf("weight limit shown %q (%v), want the RA's 5 kg", limit, err)
 		}
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#items li"))); got != "Pull × 1 — taille qui ne va pas" {
-			t.Errorf("items of the return: %q", got)
+		// Polled: the answer is drawn again when the catalog changes
+		// (i18n.onChange), and a read between the two drawings finds
+		// the first list gone.
+		const item = "Pull × 1 — taille qui ne va pas"
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector("#items li")?.textContent === `+jsString(item), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#items li")?.textContent ?? "(no list)"`))
+			t.Errorf("items of the return: %q, want %q (%v)", got, item, err)
 		}
 		shot("eligible")
 		if i == 0 {
