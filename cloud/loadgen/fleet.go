@@ -250,6 +250,12 @@ func (f *Fleet) WaitDisconnected(ctx context.Context) error {
 	return f.waitUntil(ctx, func() bool { return f.Connected() == 0 })
 }
 
+// WaitSent waits until n events have been sent, or ctx ends: a terminal
+// counts as connected before it sends its batch.
+func (f *Fleet) WaitSent(ctx context.Context, n int64) error {
+	return f.waitUntil(ctx, func() bool { return f.stats.sent.Load() >= n })
+}
+
 // WaitAcked waits until every event sent has been acked, or ctx ends.
 func (f *Fleet) WaitAcked(ctx context.Context) error {
 	return f.waitUntil(ctx, func() bool { return f.stats.acked.Load() == f.stats.sent.Load() })

@@ -40,6 +40,9 @@ func TestFleetTLS(t *testing.T) {
 	if err := f.WaitConnected(ctx, fleetSize); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.WaitSent(ctx, 10*fleetSize); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.WaitAcked(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +57,10 @@ func TestFleetTLS(t *testing.T) {
 	args[4], args[6] = httpURL[len("http://"):], mqttURL[len("mqtts://"):]
 	m = runCloud(t, args)
 	if err := f.WaitConnected(ctx, fleetSize); err != nil {
+		t.Fatal(err)
+	}
+	// Connected comes before a terminal's batch is sent.
+	if err := f.WaitSent(ctx, 2*10*fleetSize); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.WaitAcked(ctx); err != nil {
