@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -46,6 +47,18 @@ type receiver struct {
 	attempts map[string]int
 	ok       []delivered // in the order of their 2xx
 	bad      []string    // what failed verification
+}
+
+// subscribe creates merchant's webhook of every event to r with ws and
+// lets r verify its signatures.
+func (r *receiver) subscribe(tb testing.TB, ws *cloud.Webhooks, merchant string) cloud.Webhook {
+	tb.Helper()
+	w, secret, err := ws.Create(context.Background(), merchant, cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.setSecret(secret)
+	return w
 }
 
 func newReceiver(tb testing.TB) *receiver {

@@ -47,11 +47,7 @@ func TestWebhookDisabledAfterThreeDays(t *testing.T) {
 	start := time.Now().UTC() // signatures are verified against the real time
 	clock := newClock(start)
 	ws := &cloud.Webhooks{Store: store, AllowPrivate: true, Now: clock.now}
-	w, secret, err := ws.Create(ctx, "acme", cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.setSecret(secret)
+	w := r.subscribe(t, ws, "acme")
 	if err := store.CreateReturn(ctx, cloud.Return{ID: "ra-1", Merchant: "acme", Tracking: "TRK1", CreatedAt: start}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +207,7 @@ func benchDelivery(b *testing.B, store cloud.Store) {
 	ctx := context.Background()
 	r := newReceiver(b)
 	ws := &cloud.Webhooks{Store: store, AllowPrivate: true}
-	_, secret, err := ws.Create(ctx, "acme", cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r.setSecret(secret)
+	r.subscribe(b, ws, "acme")
 	for i := range b.N {
 		id := "ra-" + strconv.Itoa(i)
 		if err := store.CreateReturn(ctx, cloud.Return{ID: id, Merchant: "acme", Tracking: "BENCH" + strconv.Itoa(i), CreatedAt: time.Now()}); err != nil {

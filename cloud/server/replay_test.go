@@ -45,11 +45,7 @@ func TestWebhookReplayRange(t *testing.T) {
 			ctx := context.Background()
 			r := newReceiver(t)
 			ws := &cloud.Webhooks{Store: store, AllowPrivate: true}
-			w, secret, err := ws.Create(ctx, "acme", cloud.WebhookRequest{URL: r.srv.URL, Events: []string{"*"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.setSecret(secret)
+			w := r.subscribe(t, ws, "acme")
 			d := &cloud.Dispatcher{Store: store, Sender: webhookhttp.New(webhookhttp.Config{AllowPrivate: true}), Instance: "a"}
 			ids := map[string]string{} // webhook-id -> tracking
 			create := func(trackings ...string) {
