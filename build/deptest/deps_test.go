@@ -16,7 +16,7 @@ import (
 const module = "github.com/comptoir/comptoir"
 
 // shared is the vocabulary any package may import.
-var shared = []string{module + "/edge", module + "/sync/wire", module + "/scanner/token"}
+var shared = []string{module + "/edge", module + "/sync/wire", module + "/sync/strictjson", module + "/scanner/token"}
 
 // adapters may import edge and the shared vocabulary, never one another.
 var adapters = []string{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/sync/strictjson"
 )
 
 // fleet returns the enrolment and decommissioning use cases on the
@@ -34,6 +35,9 @@ func decodeDecommission(body []byte) (string, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF { // More() is false before a stray "}" or "]"
 		return "", edge.Errorf(edge.EINVALID, "The request body has data after its JSON value.")
+	}
+	if err := strictjson.Check(body, &req, "the body"); err != nil { // DisallowUnknownFields takes "Reason" too
+		return "", edge.Errorf(edge.EINVALID, "The request body must be {\"reason\":\"...\"}: %v.", err)
 	}
 	return cloud.CheckReason(req.Reason)
 }

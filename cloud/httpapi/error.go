@@ -10,6 +10,7 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
+	"github.com/comptoir/comptoir/sync/strictjson"
 )
 
 var errNotFound = edge.Errorf(edge.ENOTFOUND, "No such resource.")
@@ -58,7 +59,9 @@ func errorBody(code, message string) fiber.Map {
 }
 
 // decode parses the JSON body into v; an empty, malformed or trailing body
-// is INVALID.
+// is INVALID, and so is a key that names a field only without regard to
+// case ({"Tracking": ...}): encoding/json would take it as that field,
+// where openapi.json's keys are case-sensitive. Unknown keys are ignored.
 func decode(c *fiber.Ctx, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	if err := dec.Decode(v); err != nil {
@@ -66,6 +69,9 @@ func decode(c *fiber.Ctx, v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF { // More() is false before a stray "}" or "]"
 		return edge.Errorf(edge.EINVALID, "The request body has data after its JSON value.")
+	}
+	if err := strictjson.CheckCase(c.Body(), v, "the body"); err != nil {
+		return edge.Errorf(edge.EINVALID, "The request body is not valid: %v.", err)
 	}
 	return nil
 }

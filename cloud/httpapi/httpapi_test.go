@@ -311,6 +311,12 @@ func TestPartnerEvents(t *testing.T) {
 	if r := do(t, s, "POST", "/v1/events", issuerKey, ev); r.status != 403 {
 		t.Fatalf("issuer posting events: %d", r.status)
 	}
+	// Keys are case-sensitive: encoding/json alone would take "Tracking"
+	// as "tracking" and store the event.
+	folded := `{"events":[{"id":"f-1","Tracking":"` + c.Tracking + `","status":"in_transit","occurred_at":"` + at(time.Second) + `"}]}`
+	if r := do(t, s, "POST", "/v1/events", partnerKey, folded); r.status != 400 || !bytes.Contains(r.body, []byte(`events[0].Tracking: unknown key: keys are case-sensitive (did you mean \"tracking\"?)`)) {
+		t.Fatalf("a key in another case: %d %s", r.status, r.body)
+	}
 	// What the cloud does not believe: each refused with its code, the
 	// rest of the batch taken.
 	other := mustCreate(t, s, `{"items":[{"sku":"B1"}]}`)

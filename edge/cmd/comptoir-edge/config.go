@@ -17,6 +17,7 @@ import (
 	"github.com/comptoir/comptoir/edge/scale"
 	"github.com/comptoir/comptoir/printer"
 	"github.com/comptoir/comptoir/scanner"
+	"github.com/comptoir/comptoir/sync/strictjson"
 )
 
 // DefaultMemoryLimit is the soft memory limit of the agent (300 MiB),
@@ -116,7 +117,7 @@ func (c *Config) ReadConfigFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if err := checkJSON(data, c); err != nil {
+	if err := strictjson.Check(data, c, "the file"); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

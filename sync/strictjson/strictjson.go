@@ -1,4 +1,11 @@
-package main
+// Package strictjson checks a JSON document against the Go type it is to
+// be decoded into, before encoding/json decodes it, for what encoding/json
+// lets pass: keys that name no field (at any depth, also inside a field
+// whose type decodes itself) and keys that name a field only without
+// regard to case ({"Tracking": ...} is taken as "tracking"). Errors name the
+// JSON path of the value ("rules.max_weight_g", "items[2].sku"), never the
+// Go field.
+package strictjson
 
 import (
 	"bytes"
@@ -12,14 +19,34 @@ import (
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// checkJSON checks data against the Go type of v before it is decoded
-// into v: every key of every object must name a field of its struct, at any
+// Check checks data against the Go type of v before it is decoded into v:
+// every key of every object must name a field of its struct exactly, at any
 // depth (encoding/json's DisallowUnknownFields does not reach into a field
-// whose type has its own UnmarshalJSON, such as edge.Rules), and every
-// value must fit its field. Errors name the JSON path of the value
-// ("rules.max_weight_g"), never the Go field. It takes the type alone,
-// so fields that other packages add to the config are checked the same way.
-func checkJSON(data []byte, v any) error {
+// whose type has its own UnmarshalJSON, such as edge.Rules), and every value
+// must fit its field. It takes the type alone, so fields that other packages
+// add to a config are checked the same way. top names the document in
+// errors about its top level ("the file").
+func Check(data []byte, v any, top string) error {
+	return checker{top: top, strict: true}.check(data, v)
+}
+
+// CheckCase checks only the case of data's keys against the Go type of v:
+// a key that names a field of its struct without regard to case but not
+// exactly is an error (encoding/json would take it as that field), at any
+// depth; keys that name no field, and values, are left to the decoder.
+// It is what an API that ignores unknown keys needs to be case-exact.
+func CheckCase(data []byte, v any, top string) error {
+	return checker{top: top}.check(data, v)
+}
+
+// checker walks a document against a type: strict refuses unknown keys and
+// checks every value; otherwise only keys in another case are refused.
+type checker struct {
+	top    string
+	strict bool
+}
+
+func (c checker) check(data []byte, v any) error {
 	var any any
 	if err := json.Unmarshal(data, &any); err != nil {
 		var se *json.SyntaxError
@@ -29,7 +56,7 @@ func checkJSON(data []byte, v any) error {
 		}
 		return err
 	}
-	return checkValue("", json.RawMessage(data), reflect.TypeOf(v))
+	return c.value("", json.RawMessage(data), reflect.TypeOf(v))
 }
 
 // position returns the line and column (from 1) of the byte at offset.
@@ -40,31 +67,34 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, len(before) - bytes.LastIndexByte(before, '\n')
 }
 
-// checkValue checks raw, found at path, against t.
-func checkValue(path string, raw json.RawMessage, t reflect.Type) error {
+// value checks raw, found at path, against t.
+func (c checker) value(path string, raw json.RawMessage, t reflect.Type) error {
 	t = indirect(t)
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
 	custom := reflect.PointerTo(t).Implements(unmarshalerType)
+	if !c.strict && (custom || !composite(t)) {
+		return nil // a value's type, and a type that decodes itself, are the decoder's
+	}
 	switch {
 	case t.Kind() == reflect.Struct:
-		if err := checkKeys(path, raw, t, custom); err != nil {
+		if err := c.keys(path, raw, t, custom); err != nil {
 			return err
 		}
 		if custom { // its own decoder knows which types it takes
-			return decodeEach(path, raw, t)
+			return c.decodeEach(path, raw, t)
 		}
 		return nil
 	case custom:
-		return decodeAt(path, raw, t)
+		return c.decodeAt(path, raw, t)
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("%s: want an object", orTop(path))
+			return c.shape(path, "an object")
 		}
 		for _, k := range sortedKeys(m) {
-			if err := checkValue(join(path, k), m[k], t.Elem()); err != nil {
+			if err := c.value(join(path, k), m[k], t.Elem()); err != nil {
 				return err
 			}
 		}
@@ -72,76 +102,117 @@ func checkValue(path string, raw json.RawMessage, t reflect.Type) error {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
 		var items []json.RawMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return fmt.Errorf("%s: want a list", orTop(path))
+			return c.shape(path, "a list")
 		}
 		for i, it := range items {
-			if err := checkValue(fmt.Sprintf("%s[%d]", path, i), it, t.Elem()); err != nil {
+			if err := c.value(fmt.Sprintf("%s[%d]", path, i), it, t.Elem()); err != nil {
 				return err
 			}
 		}
 		return nil
 	default:
-		return decodeAt(path, raw, t)
+		return c.decodeAt(path, raw, t)
 	}
 }
 
-// checkKeys refuses the keys of the object raw that name no field of the
-// struct t, and checks the value of each key that does (only its keys when
-// the struct decodes itself).
-func checkKeys(path string, raw json.RawMessage, t reflect.Type, keysOnly bool) error {
+// composite reports whether values of t hold keys to check: structs, maps
+// with string keys and lists (but bytes).
+func composite(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct:
+		return true
+	case reflect.Map:
+		return t.Key().Kind() == reflect.String
+	case reflect.Slice:
+		return t.Elem().Kind() != reflect.Uint8
+	}
+	return false
+}
+
+// shape is the error of a value that is not the object or list its field
+// wants; left to the decoder when only keys are checked.
+func (c checker) shape(path, want string) error {
+	if !c.strict {
+		return nil
+	}
+	return fmt.Errorf("%s: want %s", c.orTop(path), want)
+}
+
+// keys refuses the keys of the object raw that name no field of the
+// struct t (when strict; in any case those that name one in another case),
+// and checks the value of each key that does (only its keys when the
+// struct decodes itself).
+func (c checker) keys(path string, raw json.RawMessage, t reflect.Type, keysOnly bool) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("%s: want an object", orTop(path))
+		return c.shape(path, "an object")
 	}
 	fields := jsonFields(t)
 	for _, k := range sortedKeys(m) {
 		ft, ok := fields[k]
 		if !ok {
+			if name := foldMatch(fields, k); name != "" {
+				return fmt.Errorf("%s: unknown key: keys are case-sensitive (did you mean %q?)", join(path, k), name)
+			}
+			if !c.strict {
+				continue
+			}
 			return fmt.Errorf("%s: unknown key (known: %s)", join(path, k), strings.Join(sortedKeys(fields), ", "))
 		}
 		if keysOnly && indirect(ft).Kind() != reflect.Struct {
 			continue
 		}
-		if err := checkValue(join(path, k), m[k], ft); err != nil {
+		if err := c.value(join(path, k), m[k], ft); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// foldMatch returns the field of fields that key names without regard to
+// case (as encoding/json matches it), "" when none does.
+func foldMatch[V any](fields map[string]V, key string) string {
+	for _, name := range sortedKeys(fields) {
+		if strings.EqualFold(name, key) {
+			return name
+		}
+	}
+	return ""
+}
+
 // decodeEach decodes the object raw into a new value of the struct t,
 // which decodes itself; when that fails, it decodes raw's keys one at a
 // time to name the one at fault.
-func decodeEach(path string, raw json.RawMessage, t reflect.Type) error {
+func (c checker) decodeEach(path string, raw json.RawMessage, t reflect.Type) error {
 	if json.Unmarshal(raw, reflect.New(t).Interface()) == nil {
 		return nil
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("%s: want an object", orTop(path))
+		return fmt.Errorf("%s: want an object", c.orTop(path))
 	}
 	keys := sortedKeys(m)
 	for _, k := range keys {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: m[k]})
 		if err := json.Unmarshal(one, reflect.New(t).Interface()); err != nil {
-			return pathError(join(path, k), err)
+			return c.pathError(join(path, k), err)
 		}
 	}
-	return decodeAt(path, raw, t)
+	return c.decodeAt(path, raw, t)
 }
 
 // decodeAt decodes raw into a new value of type t and names path in the
 // error.
-func decodeAt(path string, raw json.RawMessage, t reflect.Type) error {
+func (c checker) decodeAt(path string, raw json.RawMessage, t reflect.Type) error {
 	if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
-		return pathError(path, err)
+		return c.pathError(path, err)
 	}
 	return nil
 }
 
 // pathError names path in err, with the JSON type it wanted instead of
 // Go's.
-func pathError(path string, err error) error {
+func (c checker) pathError(path string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		// Inside a struct that decodes itself, the last part of Field is
@@ -150,9 +221,9 @@ func pathError(path string, err error) error {
 		if last := parts[len(parts)-1]; last != "" && path != last && !strings.HasSuffix(path, "."+last) {
 			path = join(path, last)
 		}
-		return fmt.Errorf("%s: want %s, not %s", orTop(path), jsonKind(te.Type), te.Value)
+		return fmt.Errorf("%s: want %s, not %s", c.orTop(path), jsonKind(te.Type), te.Value)
 	}
-	return fmt.Errorf("%s: %w", orTop(path), err)
+	return fmt.Errorf("%s: %w", c.orTop(path), err)
 }
 
 // jsonFields returns the JSON keys of the struct t and their types,
@@ -225,9 +296,9 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func orTop(path string) string {
+func (c checker) orTop(path string) string {
 	if path == "" {
-		return "the file"
+		return c.top
 	}
 	return path
 }
