@@ -36,18 +36,25 @@ func encodeJob(job edge.PrintJob) ([]byte, error) {
 
 // decodeJob parses the stored form of a job; it copies the data out of v.
 func decodeJob(v []byte, job *edge.PrintJob) error {
+	if err := decodeJobMeta(v, job); err != nil {
+		return err
+	}
+	job.Data = append([]byte(nil), v[bytes.IndexByte(v, '\n')+1:]...)
+	return nil
+}
+
+// decodeJobMeta parses the stored form of a job but its data, for readers
+// that need only its state and times.
+func decodeJobMeta(v []byte, job *edge.PrintJob) error {
 	i := bytes.IndexByte(v, '\n')
 	if i < 0 {
 		return fmt.Errorf("no separator")
 	}
-	if err := json.Unmarshal(v[:i], job); err != nil {
-		return err
-	}
-	job.Data = append([]byte(nil), v[i+1:]...)
-	return nil
+	return json.Unmarshal(v[:i], job)
 }
 
-// PendingJobs returns the jobs not yet done, oldest first.
+// PendingJobs returns the jobs not yet done, oldest first, without their
+// data.
 func (j *Journal) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
 	if err := ctxErr(ctx, "pending jobs"); err != nil {
 		return nil, err
@@ -58,7 +65,7 @@ func (j *Journal) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			id := string(it.Item().Key()[len(prefixJobQ)+8:])
-			job, ok, err := getJob(txn, id)
+			job, ok, err := getJobMeta(txn, id)
 			if err != nil {
 				return err
 			} else if ok {
@@ -130,7 +137,17 @@ func (j *Journal) PutPrintJob(ctx context.Context, job edge.PrintJob) error {
 	return nil
 }
 
+// getJob reads job id with its data.
 func getJob(txn *badger.Txn, id string) (edge.PrintJob, bool, error) {
+	return readJob(txn, id, decodeJob)
+}
+
+// getJobMeta reads job id without its data.
+func getJobMeta(txn *badger.Txn, id string) (edge.PrintJob, bool, error) {
+	return readJob(txn, id, decodeJobMeta)
+}
+
+func readJob(txn *badger.Txn, id string, decode func([]byte, *edge.PrintJob) error) (edge.PrintJob, bool, error) {
 	var job edge.PrintJob
 	item, err := txn.Get(strKey(prefixJob, id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
@@ -138,7 +155,7 @@ func getJob(txn *badger.Txn, id string) (edge.PrintJob, bool, error) {
 	} else if err != nil {
 		return job, false, err
 	}
-	if err := item.Value(func(v []byte) error { return decodeJob(v, &job) }); err != nil {
+	if err := item.Value(func(v []byte) error { return decode(v, &job) }); err != nil {
 		return job, false, fmt.Errorf("decode print job %q: %w", id, err)
 	}
 	return job, true, nil
