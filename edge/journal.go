@@ -43,6 +43,10 @@ type Journal interface {
 	// Shelf returns the parcels on the shelf, oldest first.
 	Shelf(ctx context.Context) ([]ShelfParcel, error)
 
+	// ShelfCount returns how many parcels are on the shelf, without
+	// reading them.
+	ShelfCount(ctx context.Context) (int, error)
+
 	// DepositByID returns the record of the deposit whose operation id is
 	// id, on the shelf or not; ENOTFOUND when there is none.
 	DepositByID(ctx context.Context, id string) (DepositRecord, error)

@@ -183,7 +183,9 @@ func (j PrintJob) Checked(now time.Time) (PrintJob, error) {
 
 // PrintQueue is the journal's view of print jobs.
 type PrintQueue interface {
-	// PendingJobs returns jobs not yet done, oldest first.
+	// PendingJobs returns jobs not yet done, oldest first, without their
+	// data: a printer out of paper for a day leaves megabytes of labels
+	// and receipts in the queue, and the queue is read every round.
 	PendingJobs(ctx context.Context) ([]PrintJob, error)
 	// PrintJob returns one job; ENOTFOUND if there is none with that id.
 	PrintJob(ctx context.Context, id string) (PrintJob, error)

@@ -157,6 +157,7 @@ func (r *PrintRunner) runOnce(ctx context.Context) time.Time {
 		}
 	}()
 	for _, j := range jobs {
+		var ok bool
 		c := queued[j.Printer]
 		if c == nil {
 			c = &printerQueue{}
@@ -168,6 +169,9 @@ func (r *PrintRunner) runOnce(ctx context.Context) time.Time {
 			// this job's sending was interrupted (by a crash) and it may
 			// have printed. Hold it for the clerk rather than print it
 			// twice.
+			if j, ok = r.load(ctx, j); !ok {
+				continue
+			}
 			j.State, j.UpdatedAt = JobHeld, time.Now()
 			j.LastError = "interrupted while printing; reprint it if it did not come out"
 			if err := r.Queue.PutPrintJob(ctx, j); err != nil {
@@ -191,6 +195,9 @@ func (r *PrintRunner) runOnce(ctx context.Context) time.Time {
 			}
 			continue
 		}
+		if j, ok = r.load(ctx, j); !ok || j.State != JobPending {
+			continue
+		}
 		if err := r.attempt(ctx, &j); err != nil {
 			// Keep the printer's order: later jobs wait for this one.
 			down[j.Printer] = true
@@ -207,6 +214,19 @@ func (r *PrintRunner) runOnce(ctx context.Context) time.Time {
 	}
 	r.pollIdle(ctx, queued)
 	return next
+}
+
+// load reads job j again with its data, which PendingJobs leaves out; false
+// when it is gone or cannot be read.
+func (r *PrintRunner) load(ctx context.Context, j PrintJob) (PrintJob, bool) {
+	full, err := r.Queue.PrintJob(ctx, j.ID)
+	if err != nil {
+		if ErrorCode(err) != ENOTFOUND {
+			r.Logger.Error("print job", "job", j.ID, "error", err)
+		}
+		return j, false
+	}
+	return full, true
 }
 
 // printerQueue counts the jobs waiting for one printer.

@@ -37,6 +37,7 @@ func (s *jobStore) PendingJobs(context.Context) ([]edge.PrintJob, error) {
 	var out []edge.PrintJob
 	for _, id := range s.order {
 		if j := s.jobs[id]; j.State != edge.JobDone {
+			j.Data = nil // as a journal gives them
 			out = append(out, j)
 		}
 	}
@@ -69,23 +70,26 @@ func (s *jobStore) get(id string) edge.PrintJob {
 	return j
 }
 
-// countingPrinter counts what it prints and fails while err is set.
+// countingPrinter counts what it prints, keeps the bytes last printed of
+// each job, and fails while err is set.
 type countingPrinter struct {
 	mu      sync.Mutex
 	printed map[string]int
+	data    map[string]string
 	err     error
 }
 
-func (p *countingPrinter) Print(_ context.Context, id string, _ []byte) error {
+func (p *countingPrinter) Print(_ context.Context, id string, data []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return p.err
 	}
 	if p.printed == nil {
-		p.printed = map[string]int{}
+		p.printed, p.data = map[string]int{}, map[string]string{}
 	}
 	p.printed[id]++
+	p.data[id] = string(data)
 	return nil
 }
 
@@ -93,6 +97,12 @@ func (p *countingPrinter) count(id string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.printed[id]
+}
+
+func (p *countingPrinter) dataOf(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.data[id]
 }
 
 func (p *countingPrinter) setErr(err error) {
@@ -152,6 +162,13 @@ func TestPrintRunnerBackoff(t *testing.T) {
 	if n := p.count("a"); n != 1 {
 		t.Errorf("printed %d times, want 1", n)
 	}
+	// The queue lists jobs without their data, as a journal does.
+	if got := p.dataOf("a"); got != "^XA^XZ" {
+		t.Errorf("printed %q, want the job's data", got)
+	}
+	if got := store.get("a").Data; string(got) != "^XA^XZ" {
+		t.Errorf("data of the printed job %q, want it kept", got)
+	}
 	if !r.Up(edge.PrinterLabel) {
 		t.Errorf("printer still down after a print")
 	}
@@ -186,6 +203,9 @@ func TestPrintRunnerNeverTwice(t *testing.T) {
 	eventually(t, "the reprint", func() bool { return store.get("a").State == edge.JobDone })
 	if n := p.count("a"); n != 2 {
 		t.Fatalf("printed %d times after one reprint, want 2", n)
+	}
+	if got := p.dataOf("a"); got != "^XA^XZ" {
+		t.Errorf("reprinted %q, want the job's data, kept while it was held", got)
 	}
 	// A done job asked again prints again: a reprint is always possible.
 	if _, err := r.Retry(context.Background(), "a"); err != nil {

@@ -71,13 +71,15 @@ type StatusJournal interface {
 	// OutboxStats returns how many operations wait for the cloud's ack
 	// and when the oldest of them occurred.
 	OutboxStats(ctx context.Context) (pending int, oldest time.Time, err error)
-	// Shelf returns the parcels on the shelf.
-	Shelf(ctx context.Context) ([]ShelfParcel, error)
+	// ShelfCount returns how many parcels are on the shelf: the status
+	// is read every few seconds, and a full shelf read would hold every
+	// parcel in memory for a count.
+	ShelfCount(ctx context.Context) (int, error)
 	// LastSeq returns the last durable seq.
 	LastSeq() uint64
 	// DiskWarning reports whether the journal uses 80 % of its budget.
 	DiskWarning() bool
-	// PendingJobs returns the print jobs not yet done.
+	// PendingJobs returns the print jobs not yet done, without their data.
 	PendingJobs(ctx context.Context) ([]PrintJob, error)
 }
 
@@ -114,13 +116,13 @@ func (s *StatusReport) Status(ctx context.Context) (TerminalStatus, error) {
 	if err != nil {
 		return TerminalStatus{}, fmt.Errorf("status: %w", err)
 	}
-	shelf, err := s.Journal.Shelf(ctx)
+	shelf, err := s.Journal.ShelfCount(ctx)
 	if err != nil {
 		return TerminalStatus{}, fmt.Errorf("status: %w", err)
 	}
 	st := TerminalStatus{
 		Terminal: s.Terminal, Version: s.Version, OutboxPending: pending,
-		Printers: map[string]PrinterSummary{}, Shelf: len(shelf),
+		Printers: map[string]PrinterSummary{}, Shelf: shelf,
 		LastSeq: s.Journal.LastSeq(), DiskWarning: s.Journal.DiskWarning(),
 		JournalDamaged: s.JournalDamaged,
 	}

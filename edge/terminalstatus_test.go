@@ -19,11 +19,9 @@ type statusJournal struct {
 func (j statusJournal) OutboxStats(context.Context) (int, time.Time, error) {
 	return j.pending, j.oldest, nil
 }
-func (j statusJournal) Shelf(context.Context) ([]edge.ShelfParcel, error) {
-	return make([]edge.ShelfParcel, j.shelf), nil
-}
-func (j statusJournal) LastSeq() uint64   { return 42 }
-func (j statusJournal) DiskWarning() bool { return true }
+func (j statusJournal) ShelfCount(context.Context) (int, error) { return j.shelf, nil }
+func (j statusJournal) LastSeq() uint64                         { return 42 }
+func (j statusJournal) DiskWarning() bool                       { return true }
 func (j statusJournal) PendingJobs(context.Context) ([]edge.PrintJob, error) {
 	return j.jobs, nil
 }

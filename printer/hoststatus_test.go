@@ -132,6 +132,7 @@ func (q *memQueue) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
 	var out []edge.PrintJob
 	for _, j := range q.jobs {
 		if j.State != edge.JobDone {
+			j.Data = nil // as a journal gives them
 			out = append(out, j)
 		}
 	}

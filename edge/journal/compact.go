@@ -143,7 +143,7 @@ func (j *Journal) compactJobs(ctx context.Context, cutoff time.Time) (int, error
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var job edge.PrintJob
-			if err := it.Item().Value(func(v []byte) error { return decodeJob(v, &job) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { return decodeJobMeta(v, &job) }); err != nil {
 				return fmt.Errorf("decode print job: %w", err)
 			}
 			if job.State == edge.JobDone && job.UpdatedAt.Before(cutoff) {

@@ -229,10 +229,9 @@ func jobsByOperation(txn *badger.Txn) (map[string][]edge.PrintJob, error) {
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		var job edge.PrintJob
-		if err := it.Item().Value(func(v []byte) error { return decodeJob(v, &job) }); err != nil {
+		if err := it.Item().Value(func(v []byte) error { return decodeJobMeta(v, &job) }); err != nil {
 			return nil, fmt.Errorf("decode print job: %w", err)
 		}
-		job.Data = nil
 		jobs[job.OperationID] = append(jobs[job.OperationID], job)
 	}
 	return jobs, nil

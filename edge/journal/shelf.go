@@ -164,6 +164,27 @@ func (j *Journal) Shelf(ctx context.Context) ([]edge.ShelfParcel, error) {
 	return shelf, nil
 }
 
+// ShelfCount returns how many parcels are on the shelf, reading keys only:
+// the status asks for it every few seconds.
+func (j *Journal) ShelfCount(ctx context.Context) (int, error) {
+	if err := ctxErr(ctx, "shelf count"); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixShelf})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal shelf count: %w", err)
+	}
+	return n, nil
+}
+
 // ShelfSlots returns the shelf slots taken, reading index keys only: the
 // Desk asks for them on every deposit, and decoding every parcel on a full
 // shelf would cost milliseconds.

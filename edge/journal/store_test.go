@@ -1,11 +1,17 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/comptoir/comptoir/edge"
+	"github.com/dgraph-io/badger/v4"
 )
 
 func TestPrintJobs(t *testing.T) {
@@ -119,5 +125,69 @@ func TestStaff(t *testing.T) {
 	}
 	if len(staff) != len(want) || staff[0] != want[0] || staff[1] != want[1] {
 		t.Errorf("staff after reopen: got %+v, want %+v", staff, want)
+	}
+}
+
+// TestPrintJobData: a receipt's raster is stored deflated and read back as
+// it was; a job stored before deflate (its data as it is) still reads; a job
+// whose stored form would reach Badger's value log is refused.
+func TestPrintJobData(t *testing.T) {
+	ctx := context.Background()
+	receipt, err := os.ReadFile(filepath.Join("..", "..", "printer", "testdata", "receipt_80mm.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := MustOpen(t, t.TempDir(), Config{})
+	MustAppend(t, j, depositOp("XY1", "", "001"),
+		edge.PrintJob{ID: "receipt-1", Printer: edge.PrinterReceipt, Format: edge.FormatESCPOS, Data: receipt, CreatedAt: t0})
+	job, err := j.PrintJob(ctx, "receipt-1")
+	if err != nil || !bytes.Equal(job.Data, receipt) {
+		t.Fatalf("receipt read back: %d bytes, %v; want its %d bytes", len(job.Data), err, len(receipt))
+	}
+	stored := func(id string) []byte {
+		t.Helper()
+		var v []byte
+		err := j.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(strKey(prefixJob, id))
+			if err != nil {
+				return err
+			}
+			v, err = item.ValueCopy(nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if n := len(stored("receipt-1")); n > len(receipt)/4 {
+		t.Errorf("receipt of %d bytes stored in %d, want at most a quarter", len(receipt), n)
+	}
+
+	// The stored form of before: the JSON, a newline, the data as it is.
+	old := job
+	old.ID, old.Data = "receipt-old", nil
+	meta, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = j.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(strKey(prefixJob, old.ID), append(append(meta, '\n'), receipt...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := j.PrintJob(ctx, old.ID); err != nil || !bytes.Equal(got.Data, receipt) {
+		t.Errorf("job stored before deflate: %d bytes, %v; want %d", len(got.Data), err, len(receipt))
+	}
+
+	// Random bytes do not deflate: over the threshold, refused.
+	big := make([]byte, valueThreshold)
+	rand.Read(big)
+	if err := j.PutPrintJob(ctx, edge.PrintJob{ID: "big", Data: big}); edge.ErrorCode(err) != edge.ETOOLARGE {
+		t.Errorf("job of %d random bytes: got %v, want code %s", len(big), err, edge.ETOOLARGE)
+	}
+	if _, err := j.PrintJob(ctx, "big"); edge.ErrorCode(err) != edge.ENOTFOUND {
+		t.Errorf("refused job: got %v, want code %s", err, edge.ENOTFOUND)
 	}
 }

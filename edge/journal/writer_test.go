@@ -167,8 +167,11 @@ func TestAppendWithJobsIsOneWrite(t *testing.T) {
 		t.Fatalf("pending jobs: got %d, want 2", len(pending))
 	}
 	for i, pj := range pending {
-		if pj.OperationID != op.ID || pj.State != edge.JobPending || pj.ID == "" || string(pj.Data) != string(jobs[i].Data) {
-			t.Errorf("job %d: got %+v, want operation %s, pending, data %q", i, pj, op.ID, jobs[i].Data)
+		if pj.ID != "" {
+			pj, err = j.PrintJob(context.Background(), pj.ID)
+		}
+		if err != nil || pj.OperationID != op.ID || pj.State != edge.JobPending || pj.ID == "" || string(pj.Data) != string(jobs[i].Data) {
+			t.Errorf("job %d: got %+v, %v; want operation %s, pending, data %q", i, pj, err, op.ID, jobs[i].Data)
 		}
 	}
 	var data edge.DepositData

@@ -20,12 +20,16 @@ import (
 	"github.com/comptoir/comptoir/sync/strictjson"
 )
 
-// DefaultMemoryLimit is the soft memory limit of the agent (300 MiB),
-// fitted to a terminal of 1 GB shared with the kiosk's browser and the
-// system: the garbage collector works harder as the heap nears it, instead
-// of letting a burst (camera frames, a backlog) grow the process until the
-// kernel kills something.
-const DefaultMemoryLimit = 300 << 20
+// DefaultMemoryLimit is the soft memory limit of the agent (64 MiB), fitted
+// to DESIGN.md's target of 80 MB of RSS under work on a terminal of 1 GB
+// shared with the kiosk's browser and the system: the RSS is the Go
+// runtime's memory plus the pages of mapped files (the binary, Badger's
+// tables and logs: about 20 MB under work), and without a limit the
+// garbage collector lets the heap grow to twice what is live (GOGC=100).
+// Under it, the collector works harder instead (at most half the CPU when
+// what is live exceeds the limit, during a burst of camera frames or a
+// compaction), rather than letting the process grow.
+const DefaultMemoryLimit = 64 << 20
 
 // Config is the terminal agent's configuration: defaults, then the file given
 // with --config (JSON), then flags.

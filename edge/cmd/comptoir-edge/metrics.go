@@ -156,8 +156,8 @@ func (x *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(x.upDesc, prometheus.GaugeValue, up, p)
 	}
-	if shelf, err := m.journal.Shelf(ctx); err == nil {
-		ch <- prometheus.MustNewConstMetric(x.shelf, prometheus.GaugeValue, float64(len(shelf)))
+	if shelf, err := m.journal.ShelfCount(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(x.shelf, prometheus.GaugeValue, float64(shelf))
 	}
 	ch <- prometheus.MustNewConstMetric(x.shelfCap, prometheus.GaugeValue, float64(m.Config.Rules.ShelfCapacity))
 	ch <- prometheus.MustNewConstMetric(x.disk, prometheus.GaugeValue, float64(diskFree(m.Config.DataDir)))

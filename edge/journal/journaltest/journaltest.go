@@ -100,6 +100,9 @@ func Run(t *testing.T, open func(t *testing.T) Journal) {
 		if err != nil || len(shelf) != 2 || shelf[0].DepositID != a.ID || shelf[1].DepositID != b.ID || shelf[0].Slot != "S1" || shelf[0].RAID != "ra-1" {
 			t.Fatalf("shelf %+v, %v; want a then b", shelf, err)
 		}
+		if n, err := j.ShelfCount(ctx); err != nil || n != 2 {
+			t.Errorf("shelf count %d, %v; want 2", n, err)
+		}
 		slots, _ := j.ShelfSlots(ctx)
 		slices.Sort(slots)
 		if !slices.Equal(slots, []string{"S1", "S2"}) {
@@ -115,6 +118,9 @@ func Run(t *testing.T, open func(t *testing.T) Journal) {
 		handover := mustAppend(t, j, edge.NewOperation(edge.OpParcelHandedOver, t0, "clerk-1", "TB2", edge.HandedOverData{ManifestID: "m", Carrier: "colis"}))
 		if shelf, _ := j.Shelf(ctx); len(shelf) != 0 {
 			t.Errorf("shelf after a cancellation and a handover: %+v", shelf)
+		}
+		if n, _ := j.ShelfCount(ctx); n != 0 {
+			t.Errorf("shelf count after a cancellation and a handover: %d", n)
 		}
 		if _, ok, _ := j.FindDeposit(ctx, "ra-1", "TA1"); ok {
 			t.Error("a cancelled deposit is still found on the shelf")
@@ -190,7 +196,13 @@ func Run(t *testing.T, open func(t *testing.T) Journal) {
 		if err != nil || len(jobs) != 2 || jobs[0].ID == "" || jobs[0].OperationID != op.ID || jobs[0].State != edge.JobPending || !jobs[0].CreatedAt.Equal(op.OccurredAt) {
 			t.Fatalf("pending jobs: %+v, %v; want 2 of the deposit", jobs, err)
 		}
-		done := jobs[0]
+		if jobs[0].Data != nil || jobs[1].Data != nil {
+			t.Errorf("pending jobs with their data: %q, %q; want none", jobs[0].Data, jobs[1].Data)
+		}
+		done, err := j.PrintJob(ctx, jobs[0].ID)
+		if err != nil || string(done.Data) != "^XA^XZ" {
+			t.Fatalf("first pending job: %+v, %v; want the label's data", done, err)
+		}
 		done.State, done.Attempts = edge.JobDone, 1
 		if err := j.PutPrintJob(ctx, done); err != nil {
 			t.Fatal(err)

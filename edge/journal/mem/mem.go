@@ -223,6 +223,13 @@ func (j *Journal) FindDeposit(ctx context.Context, raID, tracking string) (edge.
 	return edge.ShelfParcel{}, false, ctx.Err()
 }
 
+// ShelfCount returns how many parcels are on the shelf.
+func (j *Journal) ShelfCount(ctx context.Context) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.shelf), ctx.Err()
+}
+
 // ShelfSlots returns the slots taken.
 func (j *Journal) ShelfSlots(ctx context.Context) ([]string, error) {
 	shelf, err := j.Shelf(ctx)
@@ -301,14 +308,14 @@ func (j *Journal) History(ctx context.Context, q edge.HistoryQuery) (edge.Histor
 	return page, ctx.Err()
 }
 
-// PendingJobs returns the jobs not done, oldest first.
+// PendingJobs returns the jobs not done, oldest first, without their data.
 func (j *Journal) PendingJobs(ctx context.Context) ([]edge.PrintJob, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	jobs := []edge.PrintJob{}
 	for _, job := range j.jobs {
 		if job.State != edge.JobDone {
-			job.Data = slices.Clone(job.Data)
+			job.Data = nil
 			jobs = append(jobs, job)
 		}
 	}
