@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -14,13 +15,6 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/edge"
 )
-
-// storedEvent is an event as kept under s/: the operation and when the cloud
-// received it.
-type storedEvent struct {
-	Op         edge.Operation `json:"op"`
-	ReceivedAt time.Time      `json:"received_at"`
-}
 
 func eventKey(id string) []byte { return append([]byte("e/"), id...) }
 
@@ -89,7 +83,7 @@ type preparedEvent struct {
 
 // prepare makes the keys and values of ev.
 func prepare(tid string, ev edge.Operation, receivedAt time.Time) (preparedEvent, error) {
-	value, err := json.Marshal(storedEvent{Op: ev, ReceivedAt: receivedAt.UTC()})
+	value, err := encodeStored(ev, receivedAt.UTC())
 	if err != nil {
 		return preparedEvent{}, err
 	}
@@ -431,6 +425,15 @@ func terminalItem(txn *badger.Txn, sk []byte) (timelineItem, error) {
 // getStored reads the event stored under sk; found is false when there is
 // none.
 func getStored(txn *badger.Txn, sk []byte) (se storedEvent, found bool, err error) {
-	found, err = getJSON(txn, sk, &se)
-	return se, found, err
+	item, err := txn.Get(sk)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return se, false, nil
+	} else if err != nil {
+		return se, false, err
+	}
+	err = item.Value(func(b []byte) (err error) {
+		se, err = decodeStored(b)
+		return err
+	})
+	return se, err == nil, err
 }

@@ -264,7 +264,10 @@ func (r *rebuild) events() error {
 			r.eventsSeen++
 			r.progress("events", r.eventsSeen)
 			var se storedEvent
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &se) }); err != nil {
+			if err := it.Item().Value(func(b []byte) (err error) {
+				se, err = decodeStored(b)
+				return err
+			}); err != nil {
 				return err
 			}
 			owner, err := txn.Get(eventKey(se.Op.ID))
