@@ -143,8 +143,9 @@ func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel, refs []byte) error {
 // the commit loop's time an event; the filter answers most of those
 // without asking. A false positive only costs the lookup, so the filter
 // may hold keys whose write failed. It is built at Open from the keys
-// alone (1.2 bytes a key at 1 % false positives, sized for twice the keys
-// there are; past that it answers "maybe" more often, and Badger is asked).
+// (the parcels' in the pass that builds the stuck index, loadParcels):
+// 1.2 bytes a key at 1 % false positives, sized for twice the keys there
+// are; past that it answers "maybe" more often, and Badger is asked.
 type keyFilter struct {
 	mu sync.Mutex
 	f  *bloom.BloomFilter
@@ -164,11 +165,16 @@ func (s *Store) loadFilter(prefix string) (*keyFilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: filter of %s: %w", prefix, err)
 	}
+	return newKeyFilter(keys), nil
+}
+
+// newKeyFilter returns the filter of keys.
+func newKeyFilter(keys [][]byte) *keyFilter {
 	f := bloom.NewWithEstimates(uint(max(1<<20, 2*len(keys))), 0.01)
 	for _, k := range keys {
 		f.Add(k)
 	}
-	return &keyFilter{f: f}, nil
+	return &keyFilter{f: f}
 }
 
 // mayExist reports whether key may be stored; false is sure.

@@ -112,10 +112,7 @@ func open(opts badger.Options, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	if s.parcels, err = s.loadFilter("p/"); err == nil {
-		s.ids, err = s.loadFilter("e/")
-	}
-	if err != nil {
+	if s.ids, err = s.loadFilter("e/"); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -129,7 +126,7 @@ func open(opts badger.Options, o Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	if err := s.loadStuck(); err != nil {
+	if err := s.loadParcels(); err != nil {
 		db.Close()
 		return nil, err
 	}
