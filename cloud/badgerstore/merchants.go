@@ -258,7 +258,7 @@ func (s *Store) adoptReturn(txn *badger.Txn, r cloud.Return, merchant string) er
 			p.Holder = e.Location
 		}
 	}
-	return s.setParcel(txn, p)
+	return s.setParcel(txn, p, nil) // its timeline is under t/
 }
 
 // eachIn calls fn with the value of every key under prefix, in txn.

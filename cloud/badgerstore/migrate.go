@@ -211,28 +211,16 @@ func (r *rebuild) returns() error {
 // tracking, in its order: a terminal's event (on the timeline, so it
 // agreed with its parcel) or a partner's entry.
 func eachStep(txn *badger.Txn, tracking string, fn func(cloud.ReportStep)) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: timelinePrefix(tracking), PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		v, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
+	items, err := readTimeline(txn, tracking)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.op == nil {
+			fn(cloud.PartnerStep(it.entry))
+		} else {
+			fn(cloud.ReportStepOf(*it.op))
 		}
-		if bytes.HasPrefix(v, []byte("{")) {
-			var e cloud.TimelineEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			fn(cloud.PartnerStep(e))
-			continue
-		}
-		var se storedEvent
-		if found, err := getJSON(txn, v, &se); err != nil {
-			return err
-		} else if !found {
-			return fmt.Errorf("event %q of the timeline is missing", v)
-		}
-		fn(cloud.ReportStepOf(se.Op))
 	}
 	return nil
 }
@@ -276,7 +264,10 @@ func (r *rebuild) events() error {
 			r.eventsSeen++
 			r.progress("events", r.eventsSeen)
 			var se storedEvent
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &se) }); err != nil {
+			if err := it.Item().Value(func(b []byte) (err error) {
+				se, err = decodeStored(b)
+				return err
+			}); err != nil {
 				return err
 			}
 			owner, err := txn.Get(eventKey(se.Op.ID))

@@ -129,6 +129,23 @@ func rewrite(t *testing.T, dir string, fn func(txn *badger.Txn, k, v []byte) err
 	}
 }
 
+// oldTimeline writes the terminal events that the parcel k, v keeps as
+// the t/ keys of stores written before parcels kept them, and returns the
+// parcel.
+func oldTimeline(txn *badger.Txn, k, v []byte) (cloud.Parcel, error) {
+	p, refs, err := decodeParcelRecord(string(k[2:]), v)
+	if err != nil {
+		return p, err
+	}
+	return p, eachRef(refs, func(sk []byte) error {
+		item, err := terminalItem(txn, sk)
+		if err != nil {
+			return err
+		}
+		return txn.Set(timelineKey(p.Tracking, item.entry), bytes.Clone(sk))
+	})
+}
+
 func hasPrefix(k []byte, prefixes ...string) bool {
 	for _, p := range prefixes {
 		if bytes.HasPrefix(k, []byte(p)) {
@@ -158,11 +175,11 @@ func TestMigrateInsight(t *testing.T) {
 			case hasPrefix(k, "f/", "a/", "b/", "R/", "K/", "_/insight"):
 				return txn.Delete(k)
 			case hasPrefix(k, "p/"):
-				p, err := decodeParcel(string(k[2:]), v)
+				p, err := oldTimeline(txn, k, v)
 				if err != nil {
 					return err
 				}
-				b := encodeParcel(p)
+				b := encodeParcel(p, nil)
 				b = append(append([]byte{parcelCodecV1}, b[1:9]...), b[17:]...)
 				return txn.Set(k, b[:len(b)-1-len(p.Terminal)])
 			}

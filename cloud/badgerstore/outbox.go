@@ -295,8 +295,8 @@ func readEvent(txn *badger.Txn, r ref) (cloud.Event, error) {
 		p.Tracking = oe.Tracking
 		return cloud.EntryEvent(p, oe.Entry), err
 	}
-	var se storedEvent
-	if found, err := getJSON(txn, v, &se); err != nil {
+	se, found, err := getStored(txn, v)
+	if err != nil {
 		return cloud.Event{}, err
 	} else if !found {
 		return cloud.Event{}, fmt.Errorf("event %q is missing", v)
@@ -312,8 +312,8 @@ func readEvent(txn *badger.Txn, r ref) (cloud.Event, error) {
 	return ev, nil
 }
 
-// ParcelEvents implements cloud.Store: the t/ keys of the parcel hold the
-// same references as the outbox, in the timeline's order.
+// ParcelEvents implements cloud.Store: the events of the parcel's
+// timeline, in its order.
 func (s *Store) ParcelEvents(ctx context.Context, scope cloud.Scope, tracking string) ([]cloud.Event, error) {
 	out := []cloud.Event{}
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -323,25 +323,19 @@ func (s *Store) ParcelEvents(ctx context.Context, scope cloud.Scope, tracking st
 		} else if !found {
 			return cloud.ErrNotFound("parcel", tracking)
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: timelinePrefix(tracking), PrefetchValues: true, PrefetchSize: 16})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			if bytes.HasPrefix(v, []byte("{")) {
-				var e cloud.TimelineEntry
-				if err := json.Unmarshal(v, &e); err != nil {
-					return fmt.Errorf("%s: %w", it.Item().Key(), err)
-				}
-				p.Tracking = tracking
-				out = append(out, cloud.EntryEvent(p, e))
+		items, err := readTimeline(txn, tracking)
+		if err != nil {
+			return err
+		}
+		p.Tracking = tracking
+		for _, it := range items {
+			if it.op == nil {
+				out = append(out, cloud.EntryEvent(p, it.entry))
 				continue
 			}
-			ev, err := readEvent(txn, ref{refTerminal, v})
-			if err != nil {
-				return fmt.Errorf("%s: %w", it.Item().Key(), err)
+			ev, ok := cloud.TerminalEvent(*it.op, p)
+			if !ok {
+				return edge.Errorf(edge.EINTERNAL, "Event %q marks no status.", it.op.ID)
 			}
 			out = append(out, ev)
 		}

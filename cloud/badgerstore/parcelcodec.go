@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,71 +19,121 @@ import (
 // deposit writes one in the commit loop, which runs one group at a time,
 // and JSON took 1.5 µs of it. The tracking number is the key's.
 //
-//	version 2, created_at and since (Unix ns, 8 bytes big-endian each),
+//	version 3, created_at and since (Unix ns, 8 bytes big-endian each),
 //	then status, holder, merchant, ra_id, terminal, each a uvarint length
-//	and its bytes. Version 1 (before stuck parcels, issue 15) had no since
-//	(read as created_at) and no terminal.
+//	and its bytes, then the timeline's terminal events: the s/ key of each,
+//	a uvarint length and its bytes, in the order they were applied.
+//
+// Version 2 has no events (its terminal events' entries are t/ keys, as
+// they were before the parcel kept them), version 1 (before stuck parcels,
+// issue 15) no since (read as created_at) and no terminal either. A
+// terminal's event that goes on a timeline always moves its parcel, which
+// is written anyway: keeping the event's s/ key in the parcel instead of
+// a t/ key of its own spares Badger a key per event (issue 13).
 const (
 	parcelCodecV1 = 1
 	parcelCodecV2 = 2
+	parcelCodecV3 = 3
 )
 
 var errParcelValue = errors.New("badgerstore: malformed parcel value")
 
-func encodeParcel(p cloud.Parcel) []byte {
-	b := make([]byte, 0, 1+16+5+len(p.Status)+len(p.Holder)+len(p.Merchant)+len(p.RAID)+len(p.Terminal))
-	b = append(b, parcelCodecV2)
+// encodeParcel encodes p followed by refs, the timeline's events
+// (appendRef) as decodeParcelRecord returned them.
+func encodeParcel(p cloud.Parcel, refs []byte) []byte {
+	b := make([]byte, 0, 1+16+5+len(p.Status)+len(p.Holder)+len(p.Merchant)+len(p.RAID)+len(p.Terminal)+len(refs))
+	b = append(b, parcelCodecV3)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.CreatedAt.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Since.UnixNano()))
 	for _, s := range []string{string(p.Status), p.Holder, p.Merchant, p.RAID, p.Terminal} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	return b
+	return append(b, refs...)
+}
+
+// appendRef appends the s/ key of a terminal's event to the events of a
+// parcel's timeline.
+func appendRef(refs, sk []byte) []byte {
+	return append(binary.AppendUvarint(refs, uint64(len(sk))), sk...)
+}
+
+// eachRef calls fn with each s/ key of refs, in order.
+func eachRef(refs []byte, fn func(sk []byte) error) error {
+	for len(refs) > 0 {
+		l, k := binary.Uvarint(refs)
+		if k <= 0 || uint64(len(refs)-k) < l {
+			return errParcelValue
+		}
+		if err := fn(refs[k : k+int(l)]); err != nil {
+			return err
+		}
+		refs = refs[k+int(l):]
+	}
+	return nil
 }
 
 func decodeParcel(tracking string, b []byte) (cloud.Parcel, error) {
-	if len(b) < 9 || (b[0] != parcelCodecV1 && b[0] != parcelCodecV2) || (b[0] == parcelCodecV2 && len(b) < 17) {
-		return cloud.Parcel{}, errParcelValue
+	p, _, err := decodeParcelRecord(tracking, b)
+	return p, err
+}
+
+// decodeParcelRecord decodes a p/ value: the parcel and its timeline's
+// events (eachRef), a part of b.
+func decodeParcelRecord(tracking string, b []byte) (cloud.Parcel, []byte, error) {
+	if len(b) < 9 || b[0] < parcelCodecV1 || b[0] > parcelCodecV3 || (b[0] >= parcelCodecV2 && len(b) < 17) {
+		return cloud.Parcel{}, nil, errParcelValue
 	}
 	v := b[0]
 	p := cloud.Parcel{Tracking: tracking, CreatedAt: time.Unix(0, int64(binary.BigEndian.Uint64(b[1:9]))).UTC()}
 	p.Since, b = p.CreatedAt, b[9:]
 	n := 4
-	if v == parcelCodecV2 {
+	if v >= parcelCodecV2 {
 		p.Since, b, n = time.Unix(0, int64(binary.BigEndian.Uint64(b[:8]))).UTC(), b[8:], 5
 	}
 	var fields [5]string
 	for i := 0; i < n; i++ {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < l {
-			return cloud.Parcel{}, errParcelValue
+			return cloud.Parcel{}, nil, errParcelValue
 		}
 		fields[i], b = string(b[k:k+int(l)]), b[k+int(l):]
 	}
 	p.Status, p.Holder, p.Merchant, p.RAID, p.Terminal = cloud.Status(fields[0]), fields[1], fields[2], fields[3], fields[4]
-	return p, nil
+	if v < parcelCodecV3 {
+		return p, nil, nil
+	}
+	return p, b, nil
 }
 
 // getParcel reads the parcel of tracking; found is false when there is
 // none.
 func getParcel(txn *badger.Txn, tracking string) (p cloud.Parcel, found bool, err error) {
-	item, err := txn.Get(parcelKey(tracking))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return p, false, nil
-	} else if err != nil {
-		return p, false, err
-	}
-	err = item.Value(func(b []byte) (err error) {
-		p, err = decodeParcel(tracking, b)
-		return err
-	})
-	return p, err == nil, err
+	p, _, found, err = getParcelRecord(txn, tracking)
+	return p, found, err
 }
 
-func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel) error {
+// getParcelRecord reads the parcel of tracking and its timeline's events
+// (a copy, eachRef); found is false when there is none.
+func getParcelRecord(txn *badger.Txn, tracking string) (p cloud.Parcel, refs []byte, found bool, err error) {
+	item, err := txn.Get(parcelKey(tracking))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return p, nil, false, nil
+	} else if err != nil {
+		return p, nil, false, err
+	}
+	err = item.Value(func(b []byte) (err error) {
+		p, refs, err = decodeParcelRecord(tracking, b)
+		refs = bytes.Clone(refs)
+		return err
+	})
+	return p, refs, err == nil, err
+}
+
+// setParcel writes p with refs, its timeline's events.
+func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel, refs []byte) error {
 	s.parcels.add(p.Tracking)
-	return txn.Set(parcelKey(p.Tracking), encodeParcel(p))
+	return txn.Set(parcelKey(p.Tracking), encodeParcel(p, refs))
 }
 
 // keyFilter is a Bloom filter of the keys under a prefix: of the tracking
@@ -92,8 +143,9 @@ func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel) error {
 // the commit loop's time an event; the filter answers most of those
 // without asking. A false positive only costs the lookup, so the filter
 // may hold keys whose write failed. It is built at Open from the keys
-// alone (1.2 bytes a key at 1 % false positives, sized for twice the keys
-// there are; past that it answers "maybe" more often, and Badger is asked).
+// (the parcels' in the pass that builds the stuck index, loadParcels):
+// 1.2 bytes a key at 1 % false positives, sized for twice the keys there
+// are; past that it answers "maybe" more often, and Badger is asked.
 type keyFilter struct {
 	mu sync.Mutex
 	f  *bloom.BloomFilter
@@ -113,11 +165,16 @@ func (s *Store) loadFilter(prefix string) (*keyFilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: filter of %s: %w", prefix, err)
 	}
+	return newKeyFilter(keys), nil
+}
+
+// newKeyFilter returns the filter of keys.
+func newKeyFilter(keys [][]byte) *keyFilter {
 	f := bloom.NewWithEstimates(uint(max(1<<20, 2*len(keys))), 0.01)
 	for _, k := range keys {
 		f.Add(k)
 	}
-	return &keyFilter{f: f}, nil
+	return &keyFilter{f: f}
 }
 
 // mayExist reports whether key may be stored; false is sure.

@@ -1,10 +1,13 @@
 package badgerstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -76,24 +79,78 @@ func (s *Store) Timeline(ctx context.Context, scope cloud.Scope, tracking string
 
 // timelineIn reads the timeline of tracking in txn.
 func timelineIn(txn *badger.Txn, tracking string) ([]cloud.TimelineEntry, error) {
-	out := []cloud.TimelineEntry{}
+	items, err := readTimeline(txn, tracking)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cloud.TimelineEntry, len(items))
+	for i, it := range items {
+		out[i] = it.entry
+	}
+	return out, nil
+}
+
+// timelineItem is an entry of a parcel's timeline and, for a terminal's
+// event, the event.
+type timelineItem struct {
+	entry cloud.TimelineEntry
+	op    *edge.Operation // nil for an entry of the API
+}
+
+// readTimeline reads the timeline of tracking in txn, in its order: by
+// occurred_at, then received_at, then event id, as the t/ keys sort. It
+// merges the t/ keys (the API's entries, and the terminal events of
+// parcels written before the parcel kept them) with the terminal events
+// the parcel keeps (parcelcodec.go).
+func readTimeline(txn *badger.Txn, tracking string) ([]timelineItem, error) {
+	out := []timelineItem{}
 	if !cloud.ValidTracking(tracking) {
 		return out, nil
 	}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: timelinePrefix(tracking), PrefetchValues: true, PrefetchSize: 16})
-	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		v, err := it.Item().ValueCopy(nil)
 		if err != nil {
+			it.Close()
 			return nil, err
 		}
-		e, err := timelineEntry(txn, v)
+		item, err := timelineEntry(txn, v)
 		if err != nil {
+			it.Close()
 			return nil, fmt.Errorf("%s: %w", it.Item().Key(), err)
 		}
-		out = append(out, e)
+		out = append(out, item)
+	}
+	it.Close()
+	_, refs, _, err := getParcelRecord(txn, tracking)
+	if err != nil {
+		return nil, err
+	}
+	keyed := len(out)
+	if err := eachRef(refs, func(sk []byte) error {
+		item, err := terminalItem(txn, sk)
+		out = append(out, item)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", tracking, err)
+	}
+	if len(out) > keyed {
+		// The parcel keeps its events in the order they were applied,
+		// which is the order of their seqs, not of their times.
+		slices.SortStableFunc(out, func(a, b timelineItem) int { return compareEntries(a.entry, b.entry) })
 	}
 	return out, nil
+}
+
+// compareEntries orders timeline entries as their t/ keys sort.
+func compareEntries(a, b cloud.TimelineEntry) int {
+	if c := cmp.Compare(timeKey(a.OccurredAt), timeKey(b.OccurredAt)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(timeKey(a.ReceivedAt), timeKey(b.ReceivedAt)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.EventID, b.EventID)
 }
 
 // AddTimelineEntry implements cloud.Store.
@@ -138,10 +195,10 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 	var added bool
 	err := s.updateOut(ctx, func(txn *badger.Txn, out *outTxn) error {
 		added = false
-		p, found, err := scopedParcel(txn, scope, tracking)
+		p, refs, found, err := getParcelRecord(txn, tracking)
 		if err != nil {
 			return err
-		} else if !found {
+		} else if !found || !scope.Allows(p.Merchant) {
 			return cloud.ErrNotFound("parcel", tracking)
 		}
 		if ok, err := exists(txn, entryIDKey(e.EventID)); err != nil || ok {
@@ -162,7 +219,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		if err := counts.flush(txn); err != nil {
 			return err
 		}
-		if err := s.setParcel(txn, next); err != nil || !added {
+		if err := s.setParcel(txn, next, refs); err != nil || !added {
 			return err
 		}
 		return out.entry(txn, next, e)

@@ -39,7 +39,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 			return err
 		}
 		p, e := cloud.CreatedParcel(r), cloud.CreatedEntry(r)
-		if err := s.setParcel(txn, p); err != nil {
+		if err := s.setParcel(txn, p, nil); err != nil {
 			return err
 		}
 		if _, err := addEntry(txn, r.Tracking, e); err != nil {

@@ -6,12 +6,12 @@
 //	e/{event id}                         -> {tid}/{seq}   idempotence by id
 //	s/{tid}/{seq:8}                      -> event JSON    idempotence by terminal+seq
 //	w/{tid}                              -> {seq:8}{hi:8} contiguous watermark (acked_seq), highest seq stored
-//	p/{tracking}                         -> parcel (parcelcodec.go)
+//	p/{tracking}                         -> parcel, and the s/ keys of its timeline's terminal events (parcelcodec.go)
 //	c/{received:8}{event id}             -> conflict JSON
 //	n/{merchant id}                      -> merchant JSON
 //	g/{kid}                              -> signing key JSON
 //	z/{name}                             -> secret
-//	t/{tracking}\x00{occ:8}{recv:8}{id}  -> s/ key of the event, or entry JSON (API)
+//	t/{tracking}\x00{occ:8}{recv:8}{id}  -> entry JSON (API), or s/ key of the event (parcels of codec version 2 and before)
 //	x/{event id}                         -> ""            idempotence of API timeline entries
 //	r/{ra id}                            -> return JSON
 //	m/{tid}                              -> terminal JSON
@@ -112,10 +112,7 @@ func open(opts badger.Options, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	if s.parcels, err = s.loadFilter("p/"); err == nil {
-		s.ids, err = s.loadFilter("e/")
-	}
-	if err != nil {
+	if s.ids, err = s.loadFilter("e/"); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -129,7 +126,7 @@ func open(opts badger.Options, o Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	if err := s.loadStuck(); err != nil {
+	if err := s.loadParcels(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -98,9 +98,10 @@ func (x *stuckIndex) each(scope cloud.Scope, stage cloud.Stage, before time.Time
 	}
 }
 
-// loadStuck builds the index from the parcels, dropping first the keys of
-// the old index (stuckIndexPrefix) if there are any.
-func (s *Store) loadStuck() error {
+// loadParcels builds, in one pass over the parcels, their filter
+// (parcelcodec.go) and the index of those stuck, dropping first the keys
+// of the old index (stuckIndexPrefix) if there are any.
+func (s *Store) loadParcels() error {
 	var old bool
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(stuckIndexPrefix)})
@@ -116,11 +117,13 @@ func (s *Store) loadStuck() error {
 		return fmt.Errorf("badgerstore: stuck index: %w", err)
 	}
 	x := newStuckIndex()
+	var keys [][]byte
 	err = s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("p/"), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
+			keys = append(keys, item.KeyCopy(nil)[2:])
 			if err := item.Value(func(v []byte) error {
 				p, err := decodeParcel(string(item.Key()[2:]), v)
 				if err != nil {
@@ -135,9 +138,9 @@ func (s *Store) loadStuck() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("badgerstore: stuck index: %w", err)
+		return fmt.Errorf("badgerstore: parcels: %w", err)
 	}
-	s.stuck = x
+	s.stuck, s.parcels = x, newKeyFilter(keys)
 	return nil
 }
 
