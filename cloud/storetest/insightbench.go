@@ -169,7 +169,7 @@ const (
 // stores them) from ingestWorkers callers, a terminal's batches in order;
 // the partners' events in batches of 50 from apiCallers callers, the
 // warehouse's scans before the refunds. It returns the seconds each part took.
-func (l *insightLoad) load(b *testing.B, s cloud.Store) map[string]float64 {
+func (l *insightLoad) load(b testing.TB, s cloud.Store) map[string]float64 {
 	took := map[string]float64{}
 	ctx := context.Background()
 	for m := range insightMerchants {
@@ -244,6 +244,15 @@ func (l *insightLoad) load(b *testing.B, s cloud.Store) map[string]float64 {
 		})
 	}
 	return took
+}
+
+// LoadInsight loads in s about events events of the benchmark's network
+// (makeInsightLoad), the ways BenchInsight does, and returns the period
+// they were created in, to compare what stores answer of a volume a
+// fixture does not reach. s must be empty.
+func LoadInsight(t testing.TB, s cloud.Store, events int) (from, to time.Time) {
+	makeInsightLoad(events).load(t, s)
+	return insightStart, insightNow
 }
 
 // BenchInsight loads a network's three months in s (makeInsightLoad),
