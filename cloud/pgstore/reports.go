@@ -47,8 +47,11 @@ ORDER BY c.key COLLATE "C"`
 
 // reportSettings are the settings of a report's transaction: no JIT
 // compilation (its cost estimate of a network's quarter turned it on, and
-// compiling took longer than the query).
-const reportSettings = `SET LOCAL jit = off`
+// compiling took longer than the query), and no parallel workers (the
+// planner gave the counts' scan of the facts one: on 2 shared cores the
+// network's quarter waited for it, 408 and 946 ms at the median against
+// 228 and 358 without, alternated, at load 33 to 35).
+const reportSettings = `SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0`
 
 // ReturnsReport implements cloud.Store with one SQL query: the facts of
 // the returns of the period through their index by (merchant,

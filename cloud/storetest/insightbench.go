@@ -260,8 +260,11 @@ func LoadInsight(t testing.TB, s cloud.Store, events int) (from, to time.Time) {
 // (each dimension in turn, a merchant's and the network's, over October
 // and over the three months) and the stuck lists (each stage in turn,
 // waiting for more than three days, up to cloud.MaxStuckParcels), b.N
-// times each: p50_ms and p99_ms of each. s must be empty.
-func BenchInsight(b *testing.B, s cloud.Store) {
+// times each: p50_ms and p99_ms of each. s must be empty. settle, if
+// given, runs after the load and before the queries (its seconds are
+// settle_s): what a store does in the background after such a load that
+// the test server does not (PostgreSQL's autovacuum).
+func BenchInsight(b *testing.B, s cloud.Store, settle ...func() error) {
 	ctx := context.Background()
 	l := makeInsightLoad(insightVolume())
 	// The load is a benchmark of its own, so that its figures are reported
@@ -273,6 +276,13 @@ func BenchInsight(b *testing.B, s cloud.Store) {
 			start := time.Now()
 			took = l.load(b, s)
 			took["load_s"] = time.Since(start).Seconds()
+			start = time.Now()
+			for _, fn := range settle {
+				if err := fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			took["settle_s"] = time.Since(start).Seconds()
 			took["events"], took["returns"] = float64(l.events), float64(len(l.returns))
 		}
 		for unit, v := range took {
