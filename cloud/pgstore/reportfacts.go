@@ -13,8 +13,10 @@ import (
 // The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
 // a merchant's return, cloud.ReturnFacts, made with the return and moved
 // by each step of its parcel that agreed with it, in the transaction that
-// stores the step, as the Badger store keeps its facts. The reports'
-// counting stays SQL's (reports.go).
+// stores the step, as the Badger store keeps its facts; and
+// report_durations (0012_report_durations.sql), the facts' durations
+// (cloud.ReturnFacts.Durations), changed with them. The reports' counting
+// stays SQL's (reports.go).
 
 const (
 	insertFacts = `
@@ -34,6 +36,13 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $
 	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
 	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
 WHERE f.tracking = u.tracking`
+	deleteDurations = `
+DELETE FROM report_durations d USING unnest($1::text[], $2::text[], $3::text[], $4::smallint[]) AS u(tracking, dim, key, stage)
+WHERE d.tracking = u.tracking AND d.dim = u.dim AND d.key = u.key AND d.stage = u.stage`
+	upsertDurations = `
+INSERT INTO report_durations (tracking, dim, key, stage, secs, merchant, created_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::timestamptz[])
+ON CONFLICT (tracking, dim, key, stage) DO UPDATE SET secs = excluded.secs`
 )
 
 // insertReturnFacts stores the facts of a new return.
@@ -92,14 +101,26 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	if err != nil {
 		return err
 	}
+	before := map[string]map[durationKey]int64{}
 	changed := map[string]bool{}
 	for _, st := range steps {
-		if f := facts[text(st.tracking)]; f != nil && len(f.Observe(st.step())) > 0 {
-			changed[text(st.tracking)] = true
+		tr := text(st.tracking)
+		f := facts[tr]
+		if f == nil {
+			continue
+		}
+		if _, ok := before[tr]; !ok {
+			before[tr] = durations(*f)
+		}
+		if len(f.Observe(st.step())) > 0 {
+			changed[tr] = true
 		}
 	}
 	if len(changed) == 0 {
 		return nil
+	}
+	if err := storeDurations(ctx, tx, facts, before, changed); err != nil {
+		return err
 	}
 	n := len(changed)
 	trs, relays, disps, res := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
@@ -126,6 +147,68 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	_, err = tx.Exec(ctx, updateFacts, trs, relays, disps, res, times[0], times[1], times[2], times[3], times[4],
 		flags[0], flags[1], flags[2], flags[3], flags[4])
 	return err
+}
+
+// durationKey is a row of report_durations of a return.
+type durationKey struct {
+	dim, key string
+	stage    int
+}
+
+// durations returns the durations of f as report_durations holds them:
+// keys as stored (text), seconds between times as stored (to the
+// microsecond, truncated as pgx sends them).
+func durations(f cloud.ReturnFacts) map[durationKey]int64 {
+	for _, t := range []*time.Time{&f.Created, &f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
+		*t = t.Truncate(time.Microsecond)
+	}
+	out := map[durationKey]int64{}
+	for _, d := range f.Durations() {
+		out[durationKey{string(d.By), text(d.Key), d.Stage}] = d.Secs
+	}
+	return out
+}
+
+// storeDurations stores the durations of the facts that changed: it
+// deletes those no longer taken and writes those new or changed, from
+// before, the durations of each return before its steps.
+func storeDurations(ctx context.Context, tx pgx.Tx, facts map[string]*cloud.ReturnFacts, before map[string]map[durationKey]int64, changed map[string]bool) error {
+	var del struct {
+		trs, dims, keys []string
+		stages          []int16
+	}
+	var up struct {
+		trs, dims, keys, merchants []string
+		stages                     []int16
+		secs                       []int64
+		created                    []time.Time
+	}
+	for tr := range changed {
+		f := facts[tr]
+		after := durations(*f)
+		for k := range before[tr] {
+			if _, ok := after[k]; !ok {
+				del.trs, del.dims, del.keys, del.stages = append(del.trs, tr), append(del.dims, k.dim), append(del.keys, k.key), append(del.stages, int16(k.stage))
+			}
+		}
+		for k, secs := range after {
+			if was, ok := before[tr][k]; !ok || was != secs {
+				up.trs, up.dims, up.keys, up.stages = append(up.trs, tr), append(up.dims, k.dim), append(up.keys, k.key), append(up.stages, int16(k.stage))
+				up.secs, up.merchants, up.created = append(up.secs, secs), append(up.merchants, f.Merchant), append(up.created, f.Created)
+			}
+		}
+	}
+	if len(del.trs) > 0 {
+		if _, err := tx.Exec(ctx, deleteDurations, del.trs, del.dims, del.keys, del.stages); err != nil {
+			return err
+		}
+	}
+	if len(up.trs) > 0 {
+		if _, err := tx.Exec(ctx, upsertDurations, up.trs, up.dims, up.keys, up.stages, up.secs, up.merchants, up.created); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // factsSteps returns the steps of the chain's events that agreed with

@@ -30,23 +30,31 @@ func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.Stu
 	}
 	// merchant <> '' written out: it implies the predicate of the partial
 	// index parcels_merchant_waiting (0007_lean_ingest.sql).
-	merchant := `merchant = $2 AND merchant <> ''`
+	merchant, settings := `merchant = $2 AND merchant <> ''`, ""
 	if scope.All() {
-		merchant = `$2 = ''`
+		merchant, settings = `$2 = ''`, stuckSettings
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT tracking, since, terminal FROM parcels
-		WHERE `+cond+` AND since < $1 AND `+merchant+`
-		ORDER BY since, tracking COLLATE "C" LIMIT $3`,
-		q.Before.UTC(), scopeMerchant(scope), q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: stuck parcels: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (cloud.StuckParcel, error) {
-		p := cloud.StuckParcel{Stage: q.Stage}
-		err := row.Scan(&p.Tracking, &p.Since, &p.Terminal)
-		p.Since = p.Since.UTC()
-		return p, err
+	sql := `SELECT tracking, since, terminal FROM parcels
+		WHERE ` + cond + ` AND since < $1 AND ` + merchant + `
+		ORDER BY since, tracking COLLATE "C" LIMIT $3`
+	var out []cloud.StuckParcel
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if settings != "" {
+			if _, err := tx.Exec(ctx, settings); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, sql, q.Before.UTC(), scopeMerchant(scope), q.Limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (cloud.StuckParcel, error) {
+			p := cloud.StuckParcel{Stage: q.Stage}
+			err := row.Scan(&p.Tracking, &p.Since, &p.Terminal)
+			p.Since = p.Since.UTC()
+			return p, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: stuck parcels: %w", err)
@@ -56,6 +64,16 @@ func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.Stu
 	}
 	return out, nil
 }
+
+// stuckSettings are the settings of the network's stuck list: no bitmap
+// scan, so that the plan reads the stage's index in the list's order up
+// to its limit (about 1 ms) whatever the statistics of parcels say.
+// Without them (a table just loaded and not analyzed yet: autovacuum off,
+// or not come by) the planner guessed a few hundred waiting parcels of
+// tens of thousands, and the custom plans of each connection's first five
+// executions of the prepared statement read all of them through a bitmap
+// and sorted them (100 ms and more), the outliers of BenchmarkInsight.
+const stuckSettings = `SET LOCAL enable_bitmapscan = off`
 
 // CountStuck implements cloud.Store.
 func (s *Store) CountStuck(ctx context.Context, stage cloud.Stage, before time.Time) (int, error) {

@@ -169,7 +169,7 @@ const (
 // stores them) from ingestWorkers callers, a terminal's batches in order;
 // the partners' events in batches of 50 from apiCallers callers, the
 // warehouse's scans before the refunds. It returns the seconds each part took.
-func (l *insightLoad) load(b *testing.B, s cloud.Store) map[string]float64 {
+func (l *insightLoad) load(b testing.TB, s cloud.Store) map[string]float64 {
 	took := map[string]float64{}
 	ctx := context.Background()
 	for m := range insightMerchants {
@@ -246,13 +246,25 @@ func (l *insightLoad) load(b *testing.B, s cloud.Store) map[string]float64 {
 	return took
 }
 
+// LoadInsight loads in s about events events of the benchmark's network
+// (makeInsightLoad), the ways BenchInsight does, and returns the period
+// they were created in, to compare what stores answer of a volume a
+// fixture does not reach. s must be empty.
+func LoadInsight(t testing.TB, s cloud.Store, events int) (from, to time.Time) {
+	makeInsightLoad(events).load(t, s)
+	return insightStart, insightNow
+}
+
 // BenchInsight loads a network's three months in s (makeInsightLoad),
 // checks that the reports count what was loaded, then times the reports
 // (each dimension in turn, a merchant's and the network's, over October
 // and over the three months) and the stuck lists (each stage in turn,
 // waiting for more than three days, up to cloud.MaxStuckParcels), b.N
-// times each: p50_ms and p99_ms of each. s must be empty.
-func BenchInsight(b *testing.B, s cloud.Store) {
+// times each: p50_ms and p99_ms of each. s must be empty. settle, if
+// given, runs after the load and before the queries (its seconds are
+// settle_s): what a store does in the background after such a load that
+// the test server does not (PostgreSQL's autovacuum).
+func BenchInsight(b *testing.B, s cloud.Store, settle ...func() error) {
 	ctx := context.Background()
 	l := makeInsightLoad(insightVolume())
 	// The load is a benchmark of its own, so that its figures are reported
@@ -264,6 +276,13 @@ func BenchInsight(b *testing.B, s cloud.Store) {
 			start := time.Now()
 			took = l.load(b, s)
 			took["load_s"] = time.Since(start).Seconds()
+			start = time.Now()
+			for _, fn := range settle {
+				if err := fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			took["settle_s"] = time.Since(start).Seconds()
 			took["events"], took["returns"] = float64(l.events), float64(len(l.returns))
 		}
 		for unit, v := range took {

@@ -1,0 +1,5 @@
+package pgstore
+
+// ScanReportRows reads report rows, for tests that compare the reports
+// with another query of the same columns.
+var ScanReportRows = scanReportRows

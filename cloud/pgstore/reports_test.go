@@ -1,0 +1,175 @@
+package pgstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/cloud/pgstore"
+	"github.com/comptoir/comptoir/cloud/storetest"
+	"github.com/comptoir/comptoir/edge"
+)
+
+// TestReportFactsMigration: a schema from before report_facts (the
+// reports' fixture stored, then the tables of 0010 and 0012 dropped, the
+// stuck index of 0006 back and the migrations forgotten) gets the facts of
+// its returns from their steps, and their durations from the facts, at
+// Open, and its reports answer what they answered.
+func TestReportFactsMigration(t *testing.T) {
+	testReportsMigration(t, `DROP TABLE report_facts, report_durations; DROP INDEX parcels_awaiting_handover, parcels_awaiting_carrier;
+		CREATE INDEX parcels_waiting ON parcels (status, since) WHERE status IN ('deposited', 'received_in_store', 'handed_over');
+		DELETE FROM schema_version WHERE version >= 10`)
+}
+
+// TestReportDurationsMigration: a schema from before report_durations gets
+// the durations of its returns from their facts at Open, and its reports
+// answer what they answered.
+func TestReportDurationsMigration(t *testing.T) {
+	testReportsMigration(t, `DROP TABLE report_durations; DELETE FROM schema_version WHERE version >= 12`)
+}
+
+// testReportsMigration stores the reports' fixture, undoes migrations
+// (undo), opens the schema again and compares the reports of every
+// dimension and scope before and after.
+func testReportsMigration(t *testing.T, undo string) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	s, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.ReportFixture(t, s)
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	period := []time.Time{day.AddDate(0, 0, -15), day.AddDate(0, 0, 2)}
+	scopes := []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")}
+	want := reports(t, s.ReturnsReport, scopes, period)
+	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) || !strings.Contains(want, `_p90_s":172800`) {
+		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
+	}
+	if _, err := s.Pool().Exec(ctx, undo); err != nil {
+		t.Fatal(err)
+	}
+	again, err := pgstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := reports(t, again.ReturnsReport, scopes, period); got != want {
+		t.Errorf("reports after the migration:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// reports returns, as JSON lines, report's rows of every dimension for
+// each scope and each period (periods: from and to in pairs).
+func reports(t *testing.T, report func(context.Context, cloud.Scope, cloud.ReportQuery) ([]cloud.ReportRow, error), scopes []cloud.Scope, periods []time.Time) string {
+	t.Helper()
+	var out strings.Builder
+	for i := 0; i+1 < len(periods); i += 2 {
+		for _, scope := range scopes {
+			for _, by := range cloud.ReportDims {
+				rows, err := report(context.Background(), scope, cloud.ReportQuery{From: periods[i], To: periods[i+1], By: by})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(rows)
+				fmt.Fprintf(&out, "%s %s %s %s %s\n", periods[i].Format(time.DateOnly), periods[i+1].Format(time.DateOnly), scope.Merchant, by, b)
+			}
+		}
+	}
+	return out.String()
+}
+
+// percentilesOfFacts is the query reports answered before report_durations
+// (0012): the percentiles of each key's durations taken of report_facts,
+// unnested and sorted. TestReportDurations checks that the durations
+// answer the same.
+const percentilesOfFacts = `
+SELECT key, n, dep, ins, can, handed, wh, refunded, exchanged,
+	secs(d0[1]), secs(d0[2]), secs(d1[1]), secs(d1[2]), secs(d2[1]), secs(d2[2]), secs(d3[1]), secs(d3[2])
+FROM (
+	SELECT key, count(*) AS n, count(*) FILTER (WHERE dep) AS dep, count(*) FILTER (WHERE ins) AS ins,
+		count(*) FILTER (WHERE can) AS can, count(handed_at) AS handed, count(wh_at) AS wh,
+		count(*) FILTER (WHERE refunded) AS refunded, count(*) FILTER (WHERE exchanged) AS exchanged,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY dropped_at - created_at) AS d0,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY handed_at - dropped_at) AS d1,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wh_at - dropped_at) AS d2,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolved_at - dropped_at) AS d3
+	FROM report_facts f, LATERAL (%s) AS k(key)
+	WHERE ($1 = '' OR f.merchant = $1) AND f.created_at >= $2 AND f.created_at < $3
+	GROUP BY key
+) q ORDER BY key COLLATE "C"`
+
+// factsKeys are the keys of each dimension for percentilesOfFacts.
+var factsKeys = map[cloud.ReportBy]string{
+	cloud.ByReason:      `SELECT unnest(f.reasons)`,
+	cloud.BySKU:         `SELECT unnest(f.skus)`,
+	cloud.ByDisposition: `SELECT unnest(f.dispositions)`,
+	cloud.ByResolution:  `SELECT f.resolution WHERE f.resolution <> ''`,
+	cloud.ByRelayPoint:  `SELECT f.relay WHERE f.relay IS NOT NULL`,
+	cloud.ByCarrier:     `SELECT f.carrier`,
+}
+
+// TestReportDurations: on the insight benchmark's network at a smaller
+// volume (thousands of returns, their steps batched as terminals send
+// them), every report read from report_durations equals, byte for byte,
+// the percentiles of report_facts (percentilesOfFacts): for the network
+// and a merchant, over the three months, a month and a day.
+func TestReportDurations(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	from, to := storetest.LoadInsight(t, s, 30_000)
+	periods := []time.Time{from, to, to.AddDate(0, -1, 0), to, to.AddDate(0, 0, -5), to.AddDate(0, 0, -4)}
+	scopes := []cloud.Scope{cloud.Network, cloud.MerchantScope("m-03")}
+	reference := func(ctx context.Context, scope cloud.Scope, q cloud.ReportQuery) ([]cloud.ReportRow, error) {
+		rows, err := s.Pool().Query(ctx, fmt.Sprintf(percentilesOfFacts, factsKeys[q.By]), scope.Merchant, q.From, q.To)
+		if err != nil {
+			return nil, err
+		}
+		return pgstore.ScanReportRows(rows)
+	}
+	// A return whose first drop-off moves: deposited at t-a, cancelled,
+	// deposited again at t-b by a clock an hour behind. Its durations at
+	// t-a go, those at t-b come.
+	created := to.AddDate(0, 0, -5).Add(time.Hour)
+	if err := s.CreateReturn(ctx, cloud.Return{ID: "ra-moved", Merchant: "m-03", Tracking: "MOVED1", Carrier: "UPS", CreatedAt: created,
+		ExpiresAt: to, Token: "t", Items: []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonDamaged}}}); err != nil {
+		t.Fatal(err)
+	}
+	deposit := func(tid string, seq uint64, at time.Time) edge.Operation {
+		o := storetest.Op(tid, seq, edge.OpReturnDeposited, "MOVED1", at)
+		o.Data = []byte(`{"ra_id":"ra-moved","verified":true,"mode":"LABEL_AT_COUNTER"}`)
+		return o
+	}
+	for _, batch := range [][]edge.Operation{
+		{deposit("t-a", 1, created.Add(3*time.Hour)), storetest.Op("t-a", 2, edge.OpReturnCancelled, "MOVED1", created.Add(4*time.Hour))},
+		{deposit("t-b", 1, created.Add(2*time.Hour)), storetest.Op("t-b", 2, edge.OpParcelHandedOver, "MOVED1", created.Add(5*time.Hour))},
+	} {
+		if res, err := s.StoreEvents(ctx, batch[0].Terminal, batch, to); err != nil || len(res.Conflicts) > 0 {
+			t.Fatalf("StoreEvents = %+v, %v", res, err)
+		}
+	}
+	rows, err := s.Pool().Query(ctx, `SELECT dim || ' ' || key || ' ' || stage || ' ' || secs FROM report_durations
+		WHERE tracking = 'MOVED1' AND dim IN ('relay_point', 'carrier') ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if w := "[carrier UPS 0 7200 carrier UPS 1 10800 relay_point t-b 0 7200 relay_point t-b 1 10800]"; err != nil || fmt.Sprint(moved) != w {
+		t.Fatalf("durations of the moved return = %v, %v; want %s", moved, err, w)
+	}
+	want := reports(t, reference, scopes, periods)
+	var durations int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM report_durations WHERE stage = 3`).Scan(&durations); err != nil || durations < 500 {
+		t.Fatalf("%d durations to the refund or exchange, %v; want hundreds", durations, err)
+	}
+	if got := reports(t, s.ReturnsReport, scopes, periods); got != want {
+		t.Errorf("reports:\n%s\nwant (the percentiles of report_facts):\n%s", got, want)
+	}
+}
