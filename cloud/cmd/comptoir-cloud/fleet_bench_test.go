@@ -52,10 +52,11 @@ func fleetSizes() []int {
 //   - connects/s: the whole fleet connecting at once (TLS handshake, MQTT
 //     CONNECT with its password, three subscriptions, the retained status,
 //     a batch of 10 events);
-//   - cloud_rss_B/terminal, cloud_heap_B/terminal and
-//     cloud_live_heap_B/terminal: the cloud's growth from enrolled and
-//     idle to the fleet connected and its events acked (RSS, the Go heap
-//     in use from its /metrics, and the same right after a collection);
+//   - cloud_rss_B/terminal, cloud_heap_B/terminal,
+//     cloud_live_heap_B/terminal and cloud_stack_B/terminal: the cloud's
+//     growth from enrolled and idle to the fleet connected and its events
+//     acked (RSS, the Go heap in use from its /metrics, the same right
+//     after a collection, and the goroutine stacks in use);
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
 //     connected: what the persistent sessions the broker keeps cost;
@@ -112,6 +113,7 @@ type fleetRun struct {
 	restartSecs                 float64 // the new process from exec to healthy
 	rss, heap, rememberedHeap   int64   // growth, bytes
 	liveHeap                    int64   // growth after a collection, bytes
+	stack                       int64   // growth of the goroutine stacks in use, bytes
 	loadgenHeap                 int64
 	metricsBytes, metricsSeries int
 	scrape                      time.Duration
@@ -136,6 +138,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 		sum.rss += f.rss
 		sum.heap += f.heap
 		sum.liveHeap += f.liveHeap
+		sum.stack += f.stack
 		sum.rememberedHeap += f.rememberedHeap
 		sum.loadgenHeap += f.loadgenHeap
 		sum.metricsBytes += f.metricsBytes
@@ -155,6 +158,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 	b.ReportMetric(per(sum.rss), "cloud_rss_B/terminal")
 	b.ReportMetric(per(sum.heap), "cloud_heap_B/terminal")
 	b.ReportMetric(per(sum.liveHeap), "cloud_live_heap_B/terminal")
+	b.ReportMetric(per(sum.stack), "cloud_stack_B/terminal")
 	b.ReportMetric(per(sum.loadgenHeap), "loadgen_heap_B/terminal")
 	b.ReportMetric(sum.restartSecs/k, "restart_s")
 	if mosquitto {
@@ -242,6 +246,7 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	settle()
 	rss0, heap0 := processRSS(b, in.cmd.Process.Pid), scrapeHeap(b, httpAddr)
 	live0 := liveHeap(b, pprofAddr, httpAddr)
+	stack0 := scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes")
 	lg0 := selfHeap()
 
 	var brokerRSS0 int64
@@ -266,6 +271,7 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	settle()
 	run.rss = processRSS(b, in.cmd.Process.Pid) - rss0
 	run.heap = scrapeHeap(b, httpAddr) - heap0
+	run.stack = scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes") - stack0
 	run.loadgenHeap = selfHeap() - lg0
 	run.liveHeap = liveHeap(b, pprofAddr, httpAddr) - live0
 	if mosquitto {
@@ -481,15 +487,21 @@ func scrape(b *testing.B, addr string) []byte {
 
 // scrapeHeap returns the Go heap in use of the cloud at addr.
 func scrapeHeap(b *testing.B, addr string) int64 {
+	return scrapeGauge(b, addr, "go_memstats_heap_inuse_bytes")
+}
+
+// scrapeGauge returns the value of an unlabelled series of the cloud at
+// addr.
+func scrapeGauge(b *testing.B, addr, name string) int64 {
 	sc := bufio.NewScanner(bytes.NewReader(scrape(b, addr)))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
 			return int64(f)
 		}
 	}
-	b.Fatal("no go_memstats_heap_inuse_bytes in /metrics")
+	b.Fatalf("no %s in /metrics", name)
 	return 0
 }
 
