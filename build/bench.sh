@@ -61,9 +61,11 @@ if [ "${BENCH_INSIGHT:-1}" != 0 ]; then
   run ./cloud/badgerstore/ 'BenchmarkInsight' 50x 1
   run ./cloud/pgstore/ 'BenchmarkInsight' 50x 1
 fi
-# A fleet held over TLS on one cloud (embedded broker): memory per
-# terminal, connect rate, a restart's reconnect storm (nothing lost),
-# /metrics size; 5,000 terminals (more with BENCH_FLEET), 3 runs
+# A fleet held over TLS on one cloud, embedded broker and Mosquitto (with
+# the dynamic security plugin): memory per terminal of the cloud and of
+# Mosquitto, connect rate, a restart's reconnect storm on the embedded
+# broker (nothing lost), /metrics size; 5,000 terminals (more with
+# BENCH_FLEET), 3 runs
 run ./cloud/cmd/comptoir-cloud/ 'BenchmarkFleet' 1x 3
 # Chromium: the scanner's Enter to the eligibility answer on the kiosk's screen
 run ./edge/cmd/comptoir-edge/ 'BenchmarkKioskScan' 100x

@@ -27,7 +27,7 @@ type dynsecCommand struct {
 	ClientID        string      `json:"clientid,omitempty"`
 	Rolename        string      `json:"rolename,omitempty"`
 	Roles           []dynsecRef `json:"roles,omitempty"`
-	ACLs            []dynsecACL `json:"acls,omitempty"`
+	ACLs            []DynsecACL `json:"acls,omitempty"`
 	CorrelationData string      `json:"correlationData,omitempty"`
 }
 
@@ -35,7 +35,9 @@ type dynsecRef struct {
 	Rolename string `json:"rolename"`
 }
 
-type dynsecACL struct {
+// DynsecACL is an ACL of a dynamic-security role, as the plugin's
+// commands and its configuration file spell it.
+type DynsecACL struct {
 	ACLType string `json:"acltype"`
 	Topic   string `json:"topic"`
 	Allow   bool   `json:"allow"`
@@ -57,6 +59,18 @@ var dynsecMu sync.Mutex
 // commands and to the trust list (DESIGN.md, "Security").
 func TerminalRole(tid string) string { return "comptoir-terminal-" + tid }
 
+// TerminalACLs are the ACLs of terminal tid's role (TerminalRole).
+func TerminalACLs(tid string) []DynsecACL {
+	topic := func(kind string) string { return wire.TerminalTopic(tid, kind) }
+	return []DynsecACL{
+		{"publishClientSend", topic(wire.KindEvents), true},
+		{"publishClientSend", topic(wire.KindStatus), true},
+		{"subscribePattern", topic(wire.KindAcks), true},
+		{"subscribePattern", topic(wire.KindCommands), true},
+		{"subscribePattern", wire.TrustTopic, true},
+	}
+}
+
 var _ cloud.BrokerAccounts = (*Ingest)(nil)
 
 // RegisterTerminal gives terminal tid an account on an external Mosquitto
@@ -70,18 +84,11 @@ func (i *Ingest) RegisterTerminal(ctx context.Context, tid, password string) err
 		return fmt.Errorf("ingest: register terminal: invalid id %q", tid)
 	}
 	role := TerminalRole(tid)
-	topic := func(kind string) string { return wire.TerminalTopic(tid, kind) }
 	cmds := []dynsecCommand{
 		// Deleting what does not exist fails alone; the rest goes on.
 		{Command: "deleteClient", Username: tid},
 		{Command: "deleteRole", Rolename: role},
-		{Command: "createRole", Rolename: role, ACLs: []dynsecACL{
-			{"publishClientSend", topic(wire.KindEvents), true},
-			{"publishClientSend", topic(wire.KindStatus), true},
-			{"subscribePattern", topic(wire.KindAcks), true},
-			{"subscribePattern", topic(wire.KindCommands), true},
-			{"subscribePattern", wire.TrustTopic, true},
-		}},
+		{Command: "createRole", Rolename: role, ACLs: TerminalACLs(tid)},
 		{Command: "createClient", Username: tid, Password: password, ClientID: tid, Roles: []dynsecRef{{role}}},
 	}
 	if err := i.dynsec(ctx, cmds, 2, nil); err != nil {

@@ -50,10 +50,11 @@ type Ingest struct {
 	metrics *Metrics
 	now     func() time.Time
 
-	client paho.Client
-	jobs   []chan message
-	wg     sync.WaitGroup
-	log    *slog.Logger
+	client   paho.Client
+	jobs     []chan message
+	statuses []*statusShard // Workers/4 of them, at least one
+	wg       sync.WaitGroup
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	trust []byte
@@ -100,6 +101,12 @@ func (i *Ingest) Open(ctx context.Context) error {
 		i.jobs[n] = make(chan message, queuePerWorker)
 		i.wg.Add(1)
 		go i.work(i.jobs[n])
+	}
+	i.statuses = make([]*statusShard, max(1, i.Workers/4))
+	for n := range i.statuses {
+		i.statuses[n] = newStatusShard()
+		i.wg.Add(1)
+		go i.writeStatuses(i.statuses[n])
 	}
 
 	subscribed := make(chan error, 1)
@@ -192,12 +199,20 @@ const queuePerWorker = 64
 // receive runs on paho's goroutine: it only hands the message to the worker
 // of its terminal, and waits only when that worker's queue is full, the
 // store having fallen behind; paho then stops reading, and the broker
-// holds the messages, as it should.
+// holds the messages, as it should. A status goes to its terminal's
+// status shard instead, where it replaces the terminal's previous one not
+// yet stored, and never waits.
 func (i *Ingest) receive(_ paho.Client, m paho.Message) {
 	msg := message{topic: m.Topic(), payload: m.Payload(), retained: m.Retained(), at: i.now()}
-	tid, _, _ := wire.ParseTerminalTopic(msg.topic)
+	tid, kind, ok := wire.ParseTerminalTopic(msg.topic)
 	h := fnv.New32a()
 	h.Write([]byte(tid))
+	if ok && kind == wire.KindStatus {
+		if i.statuses[int(h.Sum32()%uint32(len(i.statuses)))].put(tid, msg) {
+			i.metrics.StatusReplaced.Inc()
+		}
+		return
+	}
 	select {
 	case i.jobs[int(h.Sum32()%uint32(len(i.jobs)))] <- msg:
 	case <-i.ctx.Done():

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,13 @@ type fixture struct {
 
 func mustFixture(tb testing.TB) *fixture {
 	tb.Helper()
+	return mustFixtureOn(tb, func(s *badgerstore.Store) cloud.EventStore { return s })
+}
+
+// mustFixtureOn is mustFixture with the ingest on what wrap makes of the
+// store.
+func mustFixtureOn(tb testing.TB, wrap func(*badgerstore.Store) cloud.EventStore) *fixture {
+	tb.Helper()
 	f := &fixture{}
 	var err error
 	if f.store, err = badgerstore.Open(tb.TempDir()); err != nil {
@@ -48,7 +56,7 @@ func mustFixture(tb testing.TB) *fixture {
 	tb.Cleanup(func() { f.broker.Close() })
 	user, pass := f.broker.InternalCredentials()
 	f.metrics = ingest.NewMetrics(nil)
-	f.ingest = ingest.New(f.store, f.metrics, ingest.Config{BrokerURL: f.broker.URL(), Username: user, Password: pass, Shared: true, Logger: slog.New(slog.DiscardHandler)})
+	f.ingest = ingest.New(wrap(f.store), f.metrics, ingest.Config{BrokerURL: f.broker.URL(), Username: user, Password: pass, Shared: true, Logger: slog.New(slog.DiscardHandler)})
 	if err := f.ingest.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -209,12 +217,16 @@ func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
 	c := f.terminal(t)
 	acks := subscribeAcks(t, c)
 	topic := wire.TerminalTopic("t-1", wire.KindStatus)
+	// Statuses of a terminal not yet stored are replaced by its next
+	// one, so each unsynced status is sent once the previous is answered.
 	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 1})))
 	wait(t, c.Publish(topic, 1, true, wire.Marshal(wire.Status{V: 1, Online: true, Shelf: 2, ClockUnsynced: true})))
-	// A clock restarted in 2001: the status is refused for its date, and
-	// the terminal gets the time all the same.
-	wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, ClockUnsynced: true, At: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)})))
-	for range 2 {
+	for n := range 2 {
+		if n == 1 {
+			// A clock restarted in 2001: the status is refused for its
+			// date, and the terminal gets the time all the same.
+			wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, ClockUnsynced: true, At: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)})))
+		}
 		select {
 		case a := <-acks:
 			if len(a.Ranges) != 0 || time.Since(a.At) > time.Minute || time.Since(a.At) < 0 {
@@ -227,8 +239,9 @@ func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
 	eventually(t, func() bool {
 		return testutil.ToFloat64(f.metrics.DeadLetters.WithLabelValues(cloud.EInvalidStatus)) == 1
 	})
-	// Messages of one terminal are handled and acked in order: a batch's
-	// ack is the next thing on the topic, so the synced status got nothing.
+	// A terminal's statuses are handled in order, so the synced one was
+	// handled (or replaced) before the unsynced ones were answered: a
+	// batch's ack is the next thing on the topic, so it got nothing.
 	wait(t, c.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, []byte(`{"v":1,"terminal":"t-1","events":[
 		{"id":"a","terminal":"t-1","seq":1,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}}]}`)))
 	select {
@@ -238,5 +251,62 @@ func TestClockUnsyncedStatusGetsTheTime(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no ack")
+	}
+}
+
+// gatedStore is the fixture's Badger store whose status updates wait until
+// the gate opens, as a store fallen behind does; it counts them.
+type gatedStore struct {
+	*badgerstore.Store
+	gate    chan struct{}
+	updates atomic.Int64
+}
+
+func (g *gatedStore) UpdateTerminalStatus(ctx context.Context, id string, u cloud.StatusUpdate) error {
+	g.updates.Add(1)
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Store.UpdateTerminalStatus(ctx, id, u)
+}
+
+// TestStatusesCoalesced: while the store is slow to take statuses, a
+// terminal's statuses not yet stored are replaced by its latest (50 sent:
+// the first stored, the last stored, the 48 between never), and its event
+// batches are stored and acked meanwhile, not queued behind its statuses.
+func TestStatusesCoalesced(t *testing.T) {
+	g := &gatedStore{gate: make(chan struct{})}
+	f := mustFixtureOn(t, func(s *badgerstore.Store) cloud.EventStore { g.Store = s; return g })
+	c := f.terminal(t)
+	acks := subscribeAcks(t, c)
+	topic := wire.TerminalTopic("t-1", wire.KindStatus)
+	const sent = 50
+	for n := 1; n <= sent; n++ {
+		wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, OutboxPending: n})))
+		if n == 1 {
+			// The first is at the store when the others come.
+			eventually(t, func() bool { return g.updates.Load() == 1 })
+		}
+	}
+	wait(t, c.Publish(wire.TerminalTopic("t-1", wire.KindEvents), 1, false, []byte(`{"v":1,"terminal":"t-1","events":[
+		{"id":"a","terminal":"t-1","seq":1,"type":"return.refused","occurred_at":"2026-11-22T10:00:00Z","data":{}}]}`)))
+	select {
+	case a := <-acks:
+		if len(a.Ranges) != 1 || a.Ranges[0] != [2]uint64{1, 1} {
+			t.Fatalf("ack = %+v, want [[1 1]]", a)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no ack for a batch while the terminal's statuses wait for the store")
+	}
+	eventually(t, func() bool { return testutil.ToFloat64(f.metrics.StatusReplaced) == sent-2 })
+	close(g.gate)
+	eventually(t, func() bool {
+		term, _ := f.store.FindTerminal(context.Background(), "t-1")
+		return term.Online && term.WireStatus().OutboxPending == sent
+	})
+	if got := g.updates.Load(); got != 2 {
+		t.Fatalf("%d status updates stored for %d statuses, want 2 (the first, then the latest)", got, sent)
 	}
 }

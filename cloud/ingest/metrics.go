@@ -24,6 +24,10 @@ type Metrics struct {
 	// malformed, of another protocol version, or failing
 	// cloud.CheckStatus.
 	StatusRefused *prometheus.CounterVec
+	// StatusReplaced counts status messages replaced, before they were
+	// stored, by a later status of their terminal (the ingest stores
+	// only a terminal's latest).
+	StatusReplaced prometheus.Counter
 }
 
 // NewMetrics returns the ingest's metrics, registered with reg when it is
@@ -58,6 +62,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "comptoir_cloud_status_refused_total",
 			Help: "Terminal status messages refused (kept as dead letters, not recorded in the fleet registry), by reason.",
 		}, []string{"reason"}),
+		StatusReplaced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "comptoir_cloud_status_replaced_total",
+			Help: "Terminal status messages replaced by a later status of their terminal before they were stored (only the latest is stored).",
+		}),
 		Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "comptoir_cloud_ingest_seconds",
 			Help:    "Time from receiving an events batch to publishing its ack, storage included.",
@@ -75,7 +83,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.Conflicts.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Conflicts, m.Seconds, m.StoreErrors, m.StatusRefused)
+		reg.MustRegister(m.Events, m.Duplicates, m.Batches, m.DeadLetters, m.Conflicts, m.Seconds, m.StoreErrors, m.StatusRefused, m.StatusReplaced)
 	}
 	return m
 }

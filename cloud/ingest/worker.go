@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/comptoir/comptoir/cloud"
@@ -81,54 +80,6 @@ func (i *Ingest) handleEvents(m message, tid string) {
 	// The ack is not awaited: if it is lost, the terminal resends and the
 	// resend is acked as a duplicate.
 	i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false, ack)
-}
-
-// handleStatus records a status message, once cloud.CheckStatus passes it
-// (refused ones are counted and dead-lettered). A retained status (replayed by the
-// broker when the ingest subscribes) does not make the terminal look seen
-// now: its own "at" is taken instead.
-func (i *Ingest) handleStatus(m message, tid string) {
-	if len(m.payload) == 0 {
-		return // a retained status being cleared
-	}
-	var st wire.Status
-	var refused error
-	if err := json.Unmarshal(m.payload, &st); err != nil {
-		refused = edge.Errorf(wire.ErrMalformed, "status: %v", err)
-	} else if st.V != wire.Version {
-		refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V)
-	} else {
-		if st.Online && st.ClockUnsynced && !m.retained {
-			// The terminal has no recent reading of the cloud's time (it
-			// just started, or sent nothing for a day): an ack of no
-			// ranges gives it, even when its status is refused for a date
-			// its clock got wrong. Only such terminals get one, so a
-			// fleet's statuses cost no messages back.
-			i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
-				wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
-		}
-		refused = cloud.CheckStatus(st, m.at)
-	}
-	if refused != nil {
-		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(refused)).Inc()
-		i.deadLetter(m, tid, refused)
-		return
-	}
-	u := cloud.StatusUpdate{Online: st.Online}
-	if st.Online {
-		u.Status = json.RawMessage(m.payload)
-		u.SeenAt = m.at
-		if m.retained {
-			u.SeenAt = st.At
-		}
-	}
-	if err := i.store.UpdateTerminalStatus(i.ctx, tid, u); err != nil {
-		if edge.ErrorCode(err) == edge.ENOTFOUND {
-			i.log.Warn("status of a terminal not enrolled", "terminal", tid)
-			return
-		}
-		i.log.Error("update terminal status", "terminal", tid, "err", err)
-	}
 }
 
 // deadLetter keeps a refused message, bounded (cloud.DeadLetterBox), and

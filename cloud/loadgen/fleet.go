@@ -226,6 +226,19 @@ func (f *Fleet) Close() {
 	f.wg.Wait()
 }
 
+// Account is a terminal's MQTT login.
+type Account struct{ ClientID, Username, Password string }
+
+// Accounts returns the terminals' logins (those of their enrolment): what
+// a benchmark gives a broker's own account store.
+func (f *Fleet) Accounts() []Account {
+	out := make([]Account, len(f.terms))
+	for i, t := range f.terms {
+		out[i] = Account{t.id, t.user, t.pass}
+	}
+	return out
+}
+
 // Connected returns how many terminals are connected now.
 func (f *Fleet) Connected() int { return int(f.stats.connected.Load()) }
 

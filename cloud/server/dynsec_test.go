@@ -2,13 +2,7 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,56 +19,7 @@ import (
 // under comptoir/, as the cloud does), and returns its address.
 func dynsecMosquitto(t *testing.T) string {
 	t.Helper()
-	bin := testenv.Command(t, "mosquitto", "mosquitto")
-	ctrl := testenv.Command(t, "mosquitto_ctrl", "mosquitto")
-	plugin := "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
-	if p := os.Getenv("COMPTOIR_MOSQUITTO_DYNSEC"); p != "" {
-		plugin = p
-	}
-	if _, err := os.Stat(plugin); err != nil {
-		testenv.Skip(t, "no Mosquitto dynamic security plugin at "+plugin+" (set COMPTOIR_MOSQUITTO_DYNSEC)")
-	}
-	dir := t.TempDir()
-	js := filepath.Join(dir, "dynsec.json")
-	if out, err := exec.Command(ctrl, "dynsec", "init", js, "cloud", "cloud-pass").CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_ctrl dynsec init: %v: %s", err, out)
-	}
-	var d map[string]any
-	b, _ := os.ReadFile(js)
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range d["roles"].([]any) {
-		role := r.(map[string]any)
-		if role["rolename"] == "admin" {
-			role["acls"] = append(role["acls"].([]any), map[string]any{"acltype": "publishClientSend", "topic": "comptoir/#", "allow": true})
-		}
-	}
-	b, _ = json.Marshal(d)
-	if err := os.WriteFile(js, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	conf := filepath.Join(dir, "mosquitto.conf")
-	// user root: started as root (CI), Mosquitto would become user mosquitto
-	// and could not read the test's private temporary directory.
-	text := fmt.Sprintf("user root\nlistener %s 127.0.0.1\nplugin %s\nplugin_opt_config_file %s\n", port, plugin, js)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	eventually(t, func() bool { return testenv.Reachable(addr) })
-	return addr
+	return testenv.StartDynsecMosquitto(t, testenv.DynsecOptions{Admin: "cloud", Password: "cloud-pass"}).Addr
 }
 
 // runDynsecCloud starts a demo cloud on the Mosquitto of addr with
