@@ -208,9 +208,7 @@ func (i *Ingest) receive(_ paho.Client, m paho.Message) {
 	h := fnv.New32a()
 	h.Write([]byte(tid))
 	if ok && kind == wire.KindStatus {
-		if i.statuses[int(h.Sum32()%uint32(len(i.statuses)))].put(tid, msg) {
-			i.metrics.StatusReplaced.Inc()
-		}
+		i.queueStatus(i.statuses[int(h.Sum32()%uint32(len(i.statuses)))], msg, tid)
 		return
 	}
 	select {

@@ -301,6 +301,12 @@ func TestStatusesCoalesced(t *testing.T) {
 		t.Fatal("no ack for a batch while the terminal's statuses wait for the store")
 	}
 	eventually(t, func() bool { return testutil.ToFloat64(f.metrics.StatusReplaced) == sent-2 })
+	// A refused status (a negative outbox) is counted where it enters and
+	// takes the place of no waiting status.
+	wait(t, c.Publish(topic, 1, false, wire.Marshal(wire.Status{V: 1, Online: true, OutboxPending: -1})))
+	eventually(t, func() bool {
+		return testutil.ToFloat64(f.metrics.StatusRefused.WithLabelValues(cloud.EInvalidStatus)) == 1
+	})
 	close(g.gate)
 	eventually(t, func() bool {
 		term, _ := f.store.FindTerminal(context.Background(), "t-1")
@@ -308,5 +314,8 @@ func TestStatusesCoalesced(t *testing.T) {
 	})
 	if got := g.updates.Load(); got != 2 {
 		t.Fatalf("%d status updates stored for %d statuses, want 2 (the first, then the latest)", got, sent)
+	}
+	if got := testutil.ToFloat64(f.metrics.StatusReplaced); got != sent-2 {
+		t.Fatalf("status_replaced_total = %v after a refused status, want %d", got, sent-2)
 	}
 }

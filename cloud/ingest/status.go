@@ -27,48 +27,86 @@ import (
 // stored before.
 type statusShard struct {
 	mu      sync.Mutex
-	pending map[string]message
-	order   []string // terminals with a status pending, first come first
+	pending map[string]checkedStatus
+	order   []string        // terminals with a status pending, first come first
+	refused []checkedStatus // refused statuses to dead-letter, in the order they came
 	wake    chan struct{}
 }
 
-func newStatusShard() *statusShard {
-	return &statusShard{pending: map[string]message{}, wake: make(chan struct{}, 1)}
+// maxRefusedPending bounds the refused statuses waiting for their dead
+// letter in a shard; past it they are still counted, but not kept.
+const maxRefusedPending = 256
+
+// checkedStatus is a status message checked where it enters (checkStatus):
+// its verdict and whether the terminal asks for the cloud's time.
+type checkedStatus struct {
+	m        message
+	tid      string
+	status   wire.Status
+	refused  error
+	ackClock bool
 }
 
-// put makes m the status of tid to store, replacing one waiting; it
-// reports whether it replaced one.
-func (s *statusShard) put(tid string, m message) (replaced bool) {
+func newStatusShard() *statusShard {
+	return &statusShard{pending: map[string]checkedStatus{}, wake: make(chan struct{}, 1)}
+}
+
+// put queues c: a valid status becomes the status of its terminal to
+// store, replacing one waiting (put reports whether it did); a refused one
+// waits for its dead letter and replaces nothing, so a bad status never
+// takes the place of a good one.
+func (s *statusShard) put(c checkedStatus) (replaced, kept bool) {
 	s.mu.Lock()
-	_, replaced = s.pending[tid]
-	s.pending[tid] = m
-	if !replaced {
-		s.order = append(s.order, tid)
+	switch {
+	case c.refused != nil:
+		kept = len(s.refused) < maxRefusedPending
+		if kept {
+			s.refused = append(s.refused, c)
+		}
+	default:
+		var old checkedStatus
+		old, replaced = s.pending[c.tid]
+		c.ackClock = c.ackClock || old.ackClock
+		s.pending[c.tid] = c
+		if !replaced {
+			s.order = append(s.order, c.tid)
+		}
+		kept = true
 	}
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return replaced
+	return replaced, kept
 }
 
-// take removes and returns the status that waited longest.
-func (s *statusShard) take() (tid string, m message, ok bool) {
+// take removes and returns a refused status first, else the status that
+// waited longest.
+func (s *statusShard) take() (c checkedStatus, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.order) == 0 {
-		return "", message{}, false
+	if len(s.refused) > 0 {
+		c = s.refused[0]
+		s.refused[0] = checkedStatus{}
+		s.refused = s.refused[1:]
+		if len(s.refused) == 0 {
+			s.refused = nil
+		}
+		return c, true
 	}
-	tid = s.order[0]
+	if len(s.order) == 0 {
+		return checkedStatus{}, false
+	}
+	tid := s.order[0]
 	s.order[0] = ""
 	s.order = s.order[1:]
 	if len(s.order) == 0 {
 		s.order = nil // let the array go once drained
 	}
-	m = s.pending[tid]
+	c = s.pending[tid]
 	delete(s.pending, tid)
-	return tid, m, true
+	return c, true
 }
 
 // writeStatuses stores the statuses of shard s until the ingest closes.
@@ -76,11 +114,11 @@ func (i *Ingest) writeStatuses(s *statusShard) {
 	defer i.wg.Done()
 	for {
 		for {
-			tid, m, ok := s.take()
+			c, ok := s.take()
 			if !ok {
 				break
 			}
-			i.handleStatus(m, tid)
+			i.handleStatus(c)
 		}
 		select {
 		case <-s.wake:
@@ -90,35 +128,59 @@ func (i *Ingest) writeStatuses(s *statusShard) {
 	}
 }
 
-// handleStatus records a status message, once cloud.CheckStatus passes it
-// (refused ones are counted and dead-lettered). A retained status (replayed by the
-// broker when the ingest subscribes) does not make the terminal look seen
-// now: its own "at" is taken instead.
-func (i *Ingest) handleStatus(m message, tid string) {
+// queueStatus checks a status message where it enters, counts a refused
+// one at once, and queues it to its terminal's shard.
+func (i *Ingest) queueStatus(shard *statusShard, m message, tid string) {
 	if len(m.payload) == 0 {
 		return // a retained status being cleared
 	}
-	var st wire.Status
-	var refused error
-	if err := json.Unmarshal(m.payload, &st); err != nil {
-		refused = edge.Errorf(wire.ErrMalformed, "status: %v", err)
-	} else if st.V != wire.Version {
-		refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", st.V)
-	} else {
-		if st.Online && st.ClockUnsynced && !m.retained {
-			// The terminal has no recent reading of the cloud's time (it
-			// just started, or sent nothing for a day): an ack of no
-			// ranges gives it, even when its status is refused for a date
-			// its clock got wrong. Only such terminals get one, so a
-			// fleet's statuses cost no messages back.
-			i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
-				wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
-		}
-		refused = cloud.CheckStatus(st, m.at)
+	c := i.checkStatus(m, tid)
+	if c.refused != nil {
+		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(c.refused)).Inc()
 	}
-	if refused != nil {
-		i.metrics.StatusRefused.WithLabelValues(edge.ErrorCode(refused)).Inc()
-		i.deadLetter(m, tid, refused)
+	replaced, kept := shard.put(c)
+	if replaced {
+		i.metrics.StatusReplaced.Inc()
+	}
+	if !kept {
+		i.metrics.DeadLetters.WithLabelValues(edge.ErrorCode(c.refused)).Inc()
+		i.log.Warn("dead letter not kept: too many refused statuses waiting", "terminal", tid, "reason", edge.ErrorCode(c.refused))
+	}
+}
+
+// checkStatus decodes a status message and checks it (cloud.CheckStatus).
+func (i *Ingest) checkStatus(m message, tid string) checkedStatus {
+	c := checkedStatus{m: m, tid: tid}
+	if err := json.Unmarshal(m.payload, &c.status); err != nil {
+		c.refused = edge.Errorf(wire.ErrMalformed, "status: %v", err)
+		return c
+	}
+	if c.status.V != wire.Version {
+		c.refused = edge.Errorf(wire.ErrVersion, "status: protocol version %d", c.status.V)
+		return c
+	}
+	// A terminal with no recent reading of the cloud's time (it just
+	// started, or sent nothing for a day) gets an ack of no ranges, which
+	// gives it, even when its status is refused for a date its clock got
+	// wrong. Only such terminals get one, so a fleet's statuses cost no
+	// messages back.
+	c.ackClock = c.status.Online && c.status.ClockUnsynced && !m.retained
+	c.refused = cloud.CheckStatus(c.status, m.at)
+	return c
+}
+
+// handleStatus records a checked status: a refused one is dead-lettered
+// (it was counted where it entered), a valid one stored. A retained status
+// (replayed by the broker when the ingest subscribes) does not make the
+// terminal look seen now: its own "at" is taken instead.
+func (i *Ingest) handleStatus(c checkedStatus) {
+	m, tid, st := c.m, c.tid, c.status
+	if c.ackClock {
+		i.client.Publish(wire.TerminalTopic(tid, wire.KindAcks), 1, false,
+			wire.Marshal(wire.Acks{V: wire.Version, Ranges: [][2]uint64{}, At: i.now().UTC()}))
+	}
+	if c.refused != nil {
+		i.deadLetter(m, tid, c.refused)
 		return
 	}
 	u := cloud.StatusUpdate{Online: st.Online}

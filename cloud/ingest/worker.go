@@ -28,8 +28,10 @@ func (i *Ingest) handle(m message) {
 		i.deadLetter(m, "", edge.Errorf(wire.ErrMalformed, "topic %q is not a terminal's", m.topic))
 	case kind == wire.KindEvents:
 		i.handleEvents(m, tid)
-	case kind == wire.KindStatus:
-		i.handleStatus(m, tid)
+	case kind == wire.KindStatus: // receive queues statuses to their shards
+		if len(m.payload) > 0 {
+			i.handleStatus(i.checkStatus(m, tid))
+		}
 	}
 }
 
