@@ -25,7 +25,13 @@ func TestContract(t *testing.T) {
 // test.
 func MustOpen(tb testing.TB) *pgstore.Store {
 	tb.Helper()
-	dsn := freshSchema(tb)
+	return openDSN(tb, freshSchema(tb))
+}
+
+// openDSN opens a store on dsn (migrating it), closed at the end of the
+// test.
+func openDSN(tb testing.TB, dsn string) *pgstore.Store {
+	tb.Helper()
 	s, err := pgstore.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -268,11 +274,7 @@ func BenchmarkInsight(b *testing.B) {
 func TestReportFactsMigration(t *testing.T) {
 	ctx := context.Background()
 	dsn := freshSchema(t)
-	s, err := pgstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openDSN(t, dsn)
 	storetest.ReportFixture(t, s)
 	report := func(s *pgstore.Store) string {
 		t.Helper()
@@ -299,11 +301,7 @@ func TestReportFactsMigration(t *testing.T) {
 		DELETE FROM schema_version WHERE version = 10`); err != nil {
 		t.Fatal(err)
 	}
-	again, err := pgstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again := openDSN(t, dsn)
 	if got := report(again); got != want {
 		t.Errorf("reports after the migration:\n%s\nwant:\n%s", got, want)
 	}
