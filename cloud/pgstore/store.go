@@ -8,7 +8,9 @@
 // timeline status an event marks is a column, so that a batch is one
 // INSERT), alias_seqs (seqs whose id was stored under another seq),
 // watermarks (acked_seq per terminal), timeline_entries (entries from the
-// API), returns, terminals, dead_letters, api_keys, revocations.
+// API), returns, terminals, dead_letters, api_keys, revocations, outbox
+// (the feed: a row per event that reached a timeline, numbered by the
+// transaction that inserts it) and outbox_head (the last number given).
 //
 // Times are stored with PostgreSQL's microsecond precision.
 package pgstore
