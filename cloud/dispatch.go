@@ -54,8 +54,8 @@ type DispatchStore interface {
 }
 
 // FeedHeads is what a DispatchStore may also offer: the last seq of the
-// feed of each of merchants (0 for one with none), in one read, after
-// the events committed before it have their seq. With it, the
+// feed of each of merchants (0 for one with none), in one read, counting
+// every event committed before it. With it, the
 // Dispatcher reads it once per poll for all its subscriptions, and the
 // loops of those with nothing new skip their step (no read of their
 // webhook or of the feed).

@@ -36,72 +36,25 @@ func entryOut(p cloud.Parcel, e cloud.TimelineEntry) outRow {
 	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: pgtype.Text{String: text(e.EventID), Valid: true}}
 }
 
-// insertOutbox inserts rows, with no seq yet (sequence gives it).
-const insertOutbox = `
-INSERT INTO outbox (merchant, tracking, terminal, ev_seq, entry_id)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`
-
-// sequenceOutbox numbers, after the last seq, up to 10,000 committed rows
-// with none, in id order.
-const sequenceOutbox = `
-WITH todo AS (
-    SELECT id, row_number() OVER (ORDER BY id) AS rn
-    FROM (SELECT id FROM outbox WHERE seq IS NULL ORDER BY id LIMIT 10000) AS t),
-base AS (SELECT coalesce(max(seq), 0) AS b FROM outbox)
-UPDATE outbox SET seq = base.b + todo.rn FROM todo, base WHERE outbox.id = todo.id`
-
-// outboxLock is the advisory lock key of sequence ("outbox" in ASCII).
-const outboxLock = 0x6f7574626f78
-
-// sequence gives a seq to the outbox rows committed without one, in the
-// order of their ids, one instance at a time. Reads of the feed call it
-// first, so that they see every event committed before them. Rows of
-// transactions still open are numbered by a later call, after those
-// numbered now: a reader's cursor never passes an event still to come.
-// Events of one parcel keep their order: their transactions lock the
-// parcel, so the later one inserts its row (and takes its id) after the
+// insertOutbox inserts rows numbered after the last seq given, which it
+// moves on (outbox_head, migrations/0011_outbox_numbered.sql). It is the
+// last statement of the transactions that publish: from it to the commit
+// they hold outbox_head, so that they commit in the order of their seqs
+// and a reader's cursor never passes a seq still to come. Events of one
+// parcel keep their order: their transactions lock the parcel (or its
+// terminal's watermark), so the later one takes its seqs after the
 // earlier one committed.
-//
-// Readers at the same time share a run: one that arrives while a run is
-// under way waits for it and then runs, unless a run that started after
-// its arrival has succeeded meanwhile (it numbered every row committed
-// before the arrival). A webhook dispatcher's subscriptions read the
-// feed every poll, together.
-func (s *Store) sequence(ctx context.Context) error {
-	arrived := s.seq.started.Load()
-	s.seq.mu.Lock()
-	defer s.seq.mu.Unlock()
-	if s.seq.ok > arrived {
-		return nil
-	}
-	n := s.seq.started.Add(1)
-	if err := s.sequenceRun(ctx); err != nil {
-		return err
-	}
-	s.seq.ok = n
-	return nil
-}
+const insertOutbox = `
+WITH head AS (
+    UPDATE outbox_head SET seq = seq + cardinality($1::text[])
+    RETURNING seq - cardinality($1::text[]) AS base)
+INSERT INTO outbox (seq, merchant, tracking, terminal, ev_seq, entry_id)
+SELECT head.base + u.n, u.merchant, u.tracking, u.terminal, u.ev_seq, u.entry_id
+FROM head, unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])
+     WITH ORDINALITY AS u(merchant, tracking, terminal, ev_seq, entry_id, n)`
 
-// sequenceRun numbers the rows committed without a seq.
-func (s *Store) sequenceRun(ctx context.Context) error {
-	var pending bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq IS NULL)`).Scan(&pending); err != nil || !pending {
-		return err
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(outboxLock)); err != nil {
-			return err
-		}
-		for {
-			tag, err := tx.Exec(ctx, sequenceOutbox)
-			if err != nil || tag.RowsAffected() < 10000 {
-				return err
-			}
-		}
-	})
-}
-
-// publish inserts rows into the outbox in tx.
+// publish inserts rows into the outbox in tx, as its last statement
+// (insertOutbox).
 func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -129,13 +82,10 @@ func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 	return publish(ctx, tx, rows)
 }
 
-// EventsHead implements cloud.Store.
+// EventsHead implements cloud.Store: the last seq given.
 func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
-	if err := s.sequence(ctx); err != nil {
-		return 0, fmt.Errorf("pgstore: events head: %w", err)
-	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT seq FROM outbox_head`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("pgstore: events head: %w", err)
 	}
 	return uint64(n), nil
@@ -144,14 +94,10 @@ func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
 // EventsAt implements cloud.Store: the row before the first recorded at
 // t or later (the BRIN index of at finds the recent ones).
 func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
-	if err := s.sequence(ctx); err != nil {
-		return 0, fmt.Errorf("pgstore: events at: %w", err)
-	}
 	var first *int64
 	var head int64
 	if err := s.pool.QueryRow(ctx, `
-		SELECT (SELECT min(seq) FROM outbox WHERE at >= $1 AND seq IS NOT NULL),
-		       (SELECT coalesce(max(seq), 0) FROM outbox)`, t).Scan(&first, &head); err != nil {
+		SELECT (SELECT min(seq) FROM outbox WHERE at >= $1), (SELECT seq FROM outbox_head)`, t).Scan(&first, &head); err != nil {
 		return 0, fmt.Errorf("pgstore: events at: %w", err)
 	}
 	if first == nil {
@@ -160,14 +106,12 @@ func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
 	return uint64(*first - 1), nil
 }
 
-// FeedHeads implements cloud.FeedHeads: after one sequence run, the last
-// seq of each merchant's rows, each read backwards on outbox_merchant.
+// FeedHeads implements cloud.FeedHeads: the last seq of each merchant's
+// rows, each read backwards on outbox_merchant (whose predicate the query
+// names: a merchant's id is never empty).
 func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]uint64, error) {
-	if err := s.sequence(ctx); err != nil {
-		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
-	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT m, coalesce((SELECT max(seq) FROM outbox WHERE merchant = m AND seq IS NOT NULL), 0)
+		SELECT m, coalesce((SELECT max(seq) FROM outbox WHERE merchant = m AND merchant <> ''), 0)
 		FROM unnest($1::text[]) AS m`, merchants)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
@@ -188,12 +132,12 @@ func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]u
 	return heads, nil
 }
 
-// pruneOutbox deletes up to 10,000 sequenced rows recorded before $1 that
-// every active subscription of their merchant has passed, never the last
-// (sequence numbers after it).
+// pruneOutbox deletes up to 10,000 rows recorded before $1 that every
+// active subscription of their merchant has passed, never the last (as
+// the contract says of both stores; outbox_head numbers on after it).
 const pruneOutbox = `
-DELETE FROM outbox WHERE id IN (
-    SELECT o.id FROM outbox o
+DELETE FROM outbox WHERE seq IN (
+    SELECT o.seq FROM outbox o
     WHERE o.at < $1 AND o.seq < (SELECT max(seq) FROM outbox)
       AND NOT EXISTS (
         SELECT 1 FROM webhooks w
@@ -203,9 +147,6 @@ DELETE FROM outbox WHERE id IN (
 
 // PruneEvents implements cloud.Store, 10,000 rows a transaction.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
-	if err := s.sequence(ctx); err != nil {
-		return 0, fmt.Errorf("pgstore: prune events: %w", err)
-	}
 	n := 0
 	for {
 		tag, err := s.pool.Exec(ctx, pruneOutbox, before)
@@ -224,7 +165,9 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 // ("$2 = ” OR o.merchant = $2"), the generic plan of the prepared
 // statement scanned every row after the cursor for a merchant's (its
 // index unused), and a webhook of a merchant with no new events reads
-// from the same cursor every poll.
+// from the same cursor every poll. A merchant's also says that merchant
+// is not empty (a merchant's id never is), the predicate of
+// outbox_merchant, which the plan must see to use it.
 const eventsQuery = `
 SELECT o.seq, o.merchant, o.tracking, coalesce(p.ra_id, ''), e.op::text,
        coalesce(t.status, ''), coalesce(t.occurred_at, 'epoch'), coalesce(t.location, ''), coalesce(t.event_id, '')
@@ -237,7 +180,7 @@ ORDER BY o.seq LIMIT $3`
 
 var (
 	networkEvents  = fmt.Sprintf(eventsQuery, "$2 = ''")
-	merchantEvents = fmt.Sprintf(eventsQuery, "o.merchant = $2")
+	merchantEvents = fmt.Sprintf(eventsQuery, "o.merchant = $2 AND o.merchant <> ''")
 )
 
 // Events implements cloud.Store: the rows are joined to the events and
@@ -245,9 +188,6 @@ var (
 func (s *Store) Events(ctx context.Context, scope cloud.Scope, after uint64, limit int) ([]cloud.Event, uint64, error) {
 	if after > maxInt64 {
 		return []cloud.Event{}, after, nil
-	}
-	if err := s.sequence(ctx); err != nil {
-		return nil, 0, fmt.Errorf("pgstore: events: %w", err)
 	}
 	query := merchantEvents
 	if scope.All() {

@@ -8,7 +8,9 @@
 // timeline status an event marks is a column, so that a batch is one
 // INSERT), alias_seqs (seqs whose id was stored under another seq),
 // watermarks (acked_seq per terminal), timeline_entries (entries from the
-// API), returns, terminals, dead_letters, api_keys, revocations.
+// API), returns, terminals, dead_letters, api_keys, revocations, outbox
+// (the feed: a row per event that reached a timeline, numbered by the
+// transaction that inserts it) and outbox_head (the last number given).
 //
 // Times are stored with PostgreSQL's microsecond precision.
 package pgstore
@@ -18,11 +20,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,13 +42,6 @@ type Store struct {
 	pool *pgxpool.Pool
 
 	group *cloud.GroupCommit[*pgWrite] // of StoreEvents
-
-	// seq coalesces the feed's sequencing (sequence) of concurrent readers.
-	seq struct {
-		mu      sync.Mutex
-		started atomic.Uint64 // runs started
-		ok      uint64        // the number (started) of the last run that succeeded
-	}
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -89,8 +83,10 @@ func (s *Store) Close() error {
 // Pool returns the connection pool, for tests and tools.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// migrate applies, in one transaction, the migrations whose version is
-// above the schema's.
+// migrate applies, in one transaction and in the order of their numbers,
+// the migrations not recorded in schema_version: also one numbered below
+// the last applied (branches that land in another order than their
+// numbers).
 func (s *Store) migrate(ctx context.Context) error {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -106,8 +102,12 @@ func (s *Store) migrate(ctx context.Context) error {
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_version`)
+		if err != nil {
+			return err
+		}
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
 			return err
 		}
 		for _, f := range files {
@@ -116,7 +116,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("migration %s: no version number", name)
 			}
-			if v <= current {
+			if slices.Contains(versions, v) {
 				continue
 			}
 			sql, err := migrations.ReadFile(f)

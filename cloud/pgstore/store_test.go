@@ -26,7 +26,13 @@ func TestContract(t *testing.T) {
 // test.
 func MustOpen(tb testing.TB) *pgstore.Store {
 	tb.Helper()
-	dsn := freshSchema(tb)
+	return openDSN(tb, freshSchema(tb))
+}
+
+// openDSN opens a store on dsn (migrating it), closed at the end of the
+// test.
+func openDSN(tb testing.TB, dsn string) *pgstore.Store {
+	tb.Helper()
 	s, err := pgstore.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)

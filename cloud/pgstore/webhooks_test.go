@@ -17,11 +17,7 @@ import (
 func TestUpdateWebhookUnchanged(t *testing.T) {
 	ctx := context.Background()
 	dsn := freshSchema(t)
-	s, err := pgstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openDSN(t, dsn)
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +52,7 @@ func TestUpdateWebhookUnchanged(t *testing.T) {
 
 // TestFeedHeads: the heads are each merchant's last seq, in its own
 // scope (0 for a merchant with no event), and count the events committed
-// before the read (sequenced by it).
+// before the read.
 func TestFeedHeads(t *testing.T) {
 	ctx := context.Background()
 	s, err := pgstore.Open(ctx, freshSchema(t))

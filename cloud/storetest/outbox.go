@@ -152,12 +152,21 @@ func testOutboxGap(t *testing.T, s cloud.Store) {
 // event exactly once: no event becomes visible behind a cursor that has
 // passed it.
 func testOutboxCursorUnderLoad(t *testing.T, s cloud.Store) {
+	CursorUnderLoad(t, s, s)
+}
+
+// CursorUnderLoad is testOutboxCursorUnderLoad with its four writers
+// spread over stores (of one database, as instances of one cloud would
+// be) and its reader on reader: the stores at once keep the feed's
+// promise. The head is then the last event's position.
+func CursorUnderLoad(t *testing.T, reader cloud.Store, stores ...cloud.Store) {
 	ctx := context.Background()
 	const writers, each = 4, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for w := range writers {
 		wg.Add(1)
+		s := stores[w%len(stores)]
 		go func() {
 			defer wg.Done()
 			tid := fmt.Sprintf("t-%d", w)
@@ -193,7 +202,7 @@ func testOutboxCursorUnderLoad(t *testing.T, s cloud.Store) {
 		default:
 		}
 		var page []cloud.Event
-		page, after = feed(t, s, cloud.MerchantScope("acme"), after, 7)
+		page, after = feed(t, reader, cloud.MerchantScope("acme"), after, 7)
 		for _, ev := range page {
 			if seen[ev.ID]++; seen[ev.ID] > 1 {
 				t.Fatalf("event %s read twice", ev.ID)
@@ -207,6 +216,9 @@ func testOutboxCursorUnderLoad(t *testing.T, s cloud.Store) {
 	}
 	if len(seen) != writers*each*3 {
 		t.Fatalf("read %d events, want %d: the cursor passed some", len(seen), writers*each*3)
+	}
+	if head, err := reader.EventsHead(ctx); err != nil || head != after {
+		t.Fatalf("head = %d, %v; want the last event's %d", head, err, after)
 	}
 }
 

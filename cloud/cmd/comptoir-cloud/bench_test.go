@@ -82,9 +82,10 @@ func BenchmarkIngestDrain(b *testing.B) {
 // deposits are carriers' parcels, which no merchant's webhook gets: what
 // the 100 add is their dispatcher's work beside the ingest: per
 // --webhook-poll (1 s) a read of the subscriptions and, on PostgreSQL, one
-// of their merchants' feed heads (which numbers the outbox rows ingested
-// since the last poll); a lease renewal each every 7.5 s (Badger: a lease
-// and a read of the feed each per poll). Run both in one command,
+// of their merchants' feed heads; a lease renewal each every 7.5 s
+// (Badger: a lease and a read of the feed each per poll). The ingest
+// numbers its outbox rows itself on both stores, with or without
+// subscriptions. Run both in one command,
 // alternated (-count 1 in a loop), and compare events/s.
 func BenchmarkIngestWebhooks(b *testing.B) {
 	for _, store := range []string{"badger", "postgres"} {
