@@ -3,9 +3,6 @@ package badgerstore
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -13,18 +10,17 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 )
 
-// Stuck parcels (issue 15) are found through an index kept in memory: the
-// parcels waiting at a stage, with their merchant, since when and where.
-// It is built at Open from the parcels (p/, read with the parcels filter)
-// and moved by every transaction that moves a parcel, once it committed.
+// Stuck parcels (issue 15) are found through an index kept in memory
+// (stuckindex.go): the parcels waiting at a stage, with their merchant,
+// since when and where, in the lists' order. It is built at Open from the
+// parcels (p/, read with the parcels filter) and moved by every
+// transaction that moves a parcel, once it committed.
 //
 // It was first a key a parcel (K/{merchant}\x00{stage}\x00{since:8}
 // {tracking}) written in the ingest's transaction beside the parcel: one
 // key more for every deposit and handover, a fifth of the keys a deposit
-// writes, and Badger's cost goes with its keys. In memory it costs about
-// 150 bytes a waiting parcel (a million parcels waiting: 150 MB) and a
-// pass over them for a list or a count; keys left under K/ by a store
-// written before are dropped at Open (dropStuckKeys).
+// writes, and Badger's cost goes with its keys. Keys left under K/ by a
+// store written before are dropped at Open (loadParcels).
 //
 // The index is right because the parcels have one writer: every
 // transaction that moves a parcel runs in updateOut, under s.out.mu, and
@@ -34,40 +30,6 @@ import (
 
 // stuckIndexPrefix is the prefix of the old stuck index's keys.
 const stuckIndexPrefix = "K/"
-
-// stuckEntry is where and since when a parcel waits.
-type stuckEntry struct {
-	merchant string
-	stage    cloud.Stage
-	since    time.Time
-	terminal string
-}
-
-// stuckIndex is the index of the parcels waiting at a stage, by tracking
-// number.
-type stuckIndex struct {
-	mu sync.RWMutex
-	m  map[string]stuckEntry
-}
-
-func newStuckIndex() *stuckIndex { return &stuckIndex{m: map[string]stuckEntry{}} }
-
-// set indexes p as its status says: at its stage, or nowhere. A parcel
-// stored before parcels kept their terminal is indexed under its holder.
-func (x *stuckIndex) set(p cloud.Parcel) {
-	stage, ok := cloud.StageOf(p.Status)
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !ok {
-		delete(x.m, p.Tracking)
-		return
-	}
-	term := p.Terminal
-	if term == "" {
-		term = p.Holder
-	}
-	x.m[p.Tracking] = stuckEntry{merchant: p.Merchant, stage: stage, since: p.Since, terminal: term}
-}
 
 // stuckMoves are the parcels a transaction moved, for the index once it
 // committed (a parcel moved twice is set twice, in order).
@@ -83,18 +45,6 @@ func (m *stuckMoves) moved(tracking string, p cloud.Parcel) {
 func (x *stuckIndex) apply(moves stuckMoves) {
 	for _, p := range moves {
 		x.set(p)
-	}
-}
-
-// each calls fn with the parcels of the scope waiting at stage since
-// before before, in no order.
-func (x *stuckIndex) each(scope cloud.Scope, stage cloud.Stage, before time.Time, fn func(cloud.StuckParcel)) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	for tr, e := range x.m {
-		if e.stage == stage && e.since.Before(before) && (scope.All() || e.merchant == scope.Merchant) {
-			fn(cloud.StuckParcel{Tracking: tr, Stage: stage, Since: e.since, Terminal: e.terminal})
-		}
 	}
 }
 
@@ -146,20 +96,10 @@ func (s *Store) loadParcels() error {
 
 // StuckParcels implements cloud.Store.
 func (s *Store) StuckParcels(ctx context.Context, scope cloud.Scope, q cloud.StuckQuery) ([]cloud.StuckParcel, error) {
-	out := []cloud.StuckParcel{}
-	s.stuck.each(scope, q.Stage, q.Before, func(p cloud.StuckParcel) { out = append(out, p) })
-	slices.SortFunc(out, func(a, b cloud.StuckParcel) int {
-		if c := a.Since.Compare(b.Since); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Tracking, b.Tracking)
-	})
-	return out[:min(len(out), max(q.Limit, 0))], nil
+	return s.stuck.list(scope, q.Stage, q.Before, q.Limit), nil
 }
 
 // CountStuck implements cloud.Store.
 func (s *Store) CountStuck(ctx context.Context, stage cloud.Stage, before time.Time) (int, error) {
-	n := 0
-	s.stuck.each(cloud.Network, stage, before, func(cloud.StuckParcel) { n++ })
-	return n, nil
+	return s.stuck.count(stage, before), nil
 }

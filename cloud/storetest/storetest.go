@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"Webhooks", testWebhooks},
 		{"ReturnsReport", testReturnsReport},
 		{"StuckParcels", testStuckParcels},
+		{"StuckOldestFirst", testStuckOldestFirst},
 		{"Statements", testStatements},
 		{"Refusals", testRefusals},
 	}
