@@ -176,6 +176,13 @@ func FuzzTrackAcceptLanguage(f *testing.F) {
 		if strings.ContainsFunc(accept, func(r rune) bool { return r < ' ' || r == 0x7f || r > '~' }) {
 			t.Skip("not a header value HTTP/1.1 carries")
 		}
+		if len(accept) > 3000 {
+			// With the request line and Host, over the server's 4 KiB
+			// header buffer: the HTTP layer refuses the request before any
+			// handler, and app.Test reports it as an error rather than an
+			// answer (found by this target in CI; as FuzzEventsQuery's).
+			t.Skip("header over the header buffer")
+		}
 		r := getTrack(t, s, "RR123456785FR", accept)
 		lang := r.header.Get("Content-Language")
 		if r.status != 200 || (lang != "fr" && lang != "en") {
