@@ -8,7 +8,8 @@ import (
 	"github.com/comptoir/comptoir/sync/wire"
 )
 
-// work handles the messages of its share of terminals, one at a time.
+// work handles the messages of its share of terminals, one at a time
+// (batches: receive queues statuses to their shards, queueStatus).
 func (i *Ingest) work(jobs <-chan message) {
 	defer i.wg.Done()
 	for {
@@ -28,10 +29,6 @@ func (i *Ingest) handle(m message) {
 		i.deadLetter(m, "", edge.Errorf(wire.ErrMalformed, "topic %q is not a terminal's", m.topic))
 	case kind == wire.KindEvents:
 		i.handleEvents(m, tid)
-	case kind == wire.KindStatus: // receive queues statuses to their shards
-		if len(m.payload) > 0 {
-			i.handleStatus(i.checkStatus(m, tid))
-		}
 	}
 }
 
