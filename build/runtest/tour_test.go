@@ -60,7 +60,9 @@ func TestReadmeTour(t *testing.T) {
 	addrs := strings.NewReplacer("127.0.0.1:8080", cloudHTTP, "127.0.0.1:8081", edgeHTTP)
 	environ := append(os.Environ(), "CLOUD_HTTP="+cloudHTTP, "CLOUD_MQTT="+freeAddr(t), "EDGE_HTTP="+edgeHTTP)
 	run := startIn(t, clone, environ, "make", "run")
-	run.waitLine("Comptoir is running")
+	// The kiosk's line follows "Comptoir is running": wait for it, not
+	// for the first (the reader may not have read it yet).
+	run.waitLine("Kiosk:")
 	kiosk := "http://" + edgeHTTP
 	if !strings.Contains(run.output(), kiosk+"/") || !strings.Contains(run.output(), "clerk 1234") {
 		t.Errorf("make run does not show the kiosk's address and PIN:\n%s", run.output())
