@@ -44,10 +44,16 @@ FROM unnest($1::text[]) AS u(tracking),
 	insertParcels = `
 INSERT INTO parcels (tracking, merchant, ra_id, created_at, status, holder, since, terminal)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])`
+	// Each row found in the primary key, then by its ctid, whatever the
+	// generic plan's statistics (as lockParcels; OFFSET 0 keeps the
+	// subquery from being flattened into a join, which was planned as a
+	// hash join over the whole table). The rows are locked (lockParcels,
+	// AddPartnerEntry's FOR UPDATE): their ctids do not move meanwhile.
 	updateParcels = `
 UPDATE parcels SET status = u.status, holder = u.holder, since = u.since, terminal = u.terminal
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(tracking, status, holder, since, terminal)
-WHERE parcels.tracking = u.tracking`
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(tracking, status, holder, since, terminal),
+     LATERAL (SELECT p.ctid AS at FROM parcels p WHERE p.tracking = u.tracking OFFSET 0) AS f
+WHERE parcels.ctid = f.at`
 	setStatuses = `
 UPDATE events SET status = u.status
 FROM unnest($2::bigint[], $3::text[]) AS u(seq, status)
