@@ -15,8 +15,9 @@ import (
 
 // outRow is an entry of the outbox (migrations/0013_outbox_batches.sql):
 // the event of a terminal's event (terminal and evSeq, entryID NULL) or
-// of an API entry (entryID, the others NULL). Values, not pointers: a batch makes one a
-// event, and pgtype's Valid says NULL without an allocation each.
+// of an API entry (entryID, the others NULL). Values, not pointers: a
+// batch makes one a event, and pgtype's Valid says NULL without an
+// allocation each.
 type outRow struct {
 	merchant, tracking string
 	terminal           pgtype.Text

@@ -85,18 +85,6 @@ func TestOutboxNumberedMigration(t *testing.T) {
 	}
 }
 
-// openAt opens a store on dsn migrated up to version upTo only, closed at
-// the end of the test.
-func openAt(tb testing.TB, dsn string, upTo int) *pgstore.Store {
-	tb.Helper()
-	s, err := pgstore.OpenAt(context.Background(), dsn, upTo)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
-}
-
 // undo0013 takes an outbox of 0013 (a row per transaction and merchant)
 // back to 0011's layout (a row per entry), as a store of 0012 has it, and
 // forgets 0013.

@@ -51,12 +51,6 @@ var _ cloud.Store = (*Store)(nil)
 // string; search_path may pick the schema) and applies the migrations not
 // yet applied.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	return open(ctx, dsn, 0)
-}
-
-// open is Open, applying the migrations up to version upTo only (all for
-// 0): tests fill a store of an earlier version and migrate it.
-func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: parse DSN: %w", err)
@@ -70,7 +64,7 @@ func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
 	s := &Store{pool: pool}
-	if err := s.migrate(ctx, upTo); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -93,8 +87,8 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // migrate applies, in one transaction and in the order of their numbers,
 // the migrations not recorded in schema_version: also one numbered below
 // the last applied (branches that land in another order than their
-// numbers); none above upTo unless it is 0.
-func (s *Store) migrate(ctx context.Context, upTo int) error {
+// numbers).
+func (s *Store) migrate(ctx context.Context) error {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -123,7 +117,7 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 			if err != nil {
 				return fmt.Errorf("migration %s: no version number", name)
 			}
-			if slices.Contains(versions, v) || (upTo > 0 && v > upTo) {
+			if slices.Contains(versions, v) {
 				continue
 			}
 			sql, err := migrations.ReadFile(f)
