@@ -13,10 +13,11 @@ import (
 	"github.com/comptoir/comptoir/edge"
 )
 
-// outRow is a row of the outbox (migrations/0004_outbox.sql): the event of
-// a terminal's event (terminal and evSeq, entryID NULL) or of an API entry
-// (entryID, the others NULL). Values, not pointers: a batch makes one a
-// event, and pgtype's Valid says NULL without an allocation each.
+// outRow is an entry of the outbox (migrations/0013_outbox_batches.sql):
+// the event of a terminal's event (terminal and evSeq, entryID NULL) or
+// of an API entry (entryID, the others NULL). Values, not pointers: a
+// batch makes one a event, and pgtype's Valid says NULL without an
+// allocation each.
 type outRow struct {
 	merchant, tracking string
 	terminal           pgtype.Text
@@ -36,36 +37,52 @@ func entryOut(p cloud.Parcel, e cloud.TimelineEntry) outRow {
 	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: pgtype.Text{String: text(e.EventID), Valid: true}}
 }
 
-// insertOutbox inserts rows numbered after the last seq given, which it
-// moves on (outbox_head, migrations/0011_outbox_numbered.sql). It is the
-// last statement of the transactions that publish: from it to the commit
-// they hold outbox_head, so that they commit in the order of their seqs
-// and a reader's cursor never passes a seq still to come. Events of one
-// parcel keep their order: their transactions lock the parcel (or its
-// terminal's watermark), so the later one takes its seqs after the
+// outboxChunk is the most entries an outbox row holds: a feed's page
+// expands a few rows, not thousands of entries.
+const outboxChunk = 256
+
+// insertOutbox inserts the rows of a transaction's entries, numbered after
+// the last seq given, which it moves on (outbox_head, migrations/
+// 0011_outbox_numbered.sql). $2 to $5 are the entries' columns, in the
+// order of their seqs; row i holds the entries lo..hi ($6[i], $7[i],
+// 1-based) of merchant $1[i] (migrations/0013_outbox_batches.sql). It is
+// the last statement of the transactions that publish: from it to the
+// commit they hold outbox_head, so that they commit in the order of their
+// seqs and a reader's cursor never passes a seq still to come. Events of
+// one parcel keep their order: their transactions lock the parcel (or
+// its terminal's watermark), so the later one takes its seqs after the
 // earlier one committed.
 const insertOutbox = `
 WITH head AS (
-    UPDATE outbox_head SET seq = seq + cardinality($1::text[])
-    RETURNING seq - cardinality($1::text[]) AS base)
-INSERT INTO outbox (seq, merchant, tracking, terminal, ev_seq, entry_id)
-SELECT head.base + u.n, u.merchant, u.tracking, u.terminal, u.ev_seq, u.entry_id
-FROM head, unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])
-     WITH ORDINALITY AS u(merchant, tracking, terminal, ev_seq, entry_id, n)`
+    UPDATE outbox_head SET seq = seq + cardinality($2::text[])
+    RETURNING seq - cardinality($2::text[]) AS base)
+INSERT INTO outbox (last, n, merchant, trackings, terminals, ev_seqs, entry_ids)
+SELECT head.base + r.hi, r.hi - r.lo + 1, r.merchant,
+       ($2::text[])[r.lo:r.hi], ($3::text[])[r.lo:r.hi], ($4::bigint[])[r.lo:r.hi], ($5::text[])[r.lo:r.hi]
+FROM head, unnest($1::text[], $6::int[], $7::int[]) AS r(merchant, lo, hi)`
 
 // publish inserts rows into the outbox in tx, as its last statement
-// (insertOutbox).
+// (insertOutbox), in their order: a row per run of entries of one
+// merchant, cut every outboxChunk entries (an ingest of carriers'
+// parcels, most of the deposits, makes a row per 256 events).
 func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	n := len(rows)
-	merchants, trackings, terminals := make([]string, n), make([]string, n), make([]pgtype.Text, n)
+	trackings, terminals := make([]string, n), make([]pgtype.Text, n)
 	evSeqs, entries := make([]pgtype.Int8, n), make([]pgtype.Text, n)
+	var merchants []string
+	var los, his []int32
+	start := 0
 	for i, r := range rows {
-		merchants[i], trackings[i], terminals[i], evSeqs[i], entries[i] = r.merchant, r.tracking, r.terminal, r.evSeq, r.entryID
+		trackings[i], terminals[i], evSeqs[i], entries[i] = r.tracking, r.terminal, r.evSeq, r.entryID
+		if i+1 == n || rows[i+1].merchant != r.merchant || i+1-start == outboxChunk {
+			merchants, los, his = append(merchants, r.merchant), append(los, int32(start+1)), append(his, int32(i+1))
+			start = i + 1
+		}
 	}
-	_, err := tx.Exec(ctx, insertOutbox, merchants, trackings, terminals, evSeqs, entries)
+	_, err := tx.Exec(ctx, insertOutbox, merchants, trackings, terminals, evSeqs, entries, los, his)
 	return err
 }
 
@@ -91,27 +108,28 @@ func (s *Store) EventsHead(ctx context.Context) (uint64, error) {
 	return uint64(n), nil
 }
 
-// EventsAt implements cloud.Store: the row before the first recorded at
-// t or later (the BRIN index of at finds the recent ones).
+// EventsAt implements cloud.Store: the seq before the first entry
+// recorded at t or later (the BRIN index of at finds the recent rows; a
+// row's entries were recorded together).
 func (s *Store) EventsAt(ctx context.Context, t time.Time) (uint64, error) {
 	var first *int64
 	var head int64
 	if err := s.pool.QueryRow(ctx, `
-		SELECT (SELECT min(seq) FROM outbox WHERE at >= $1), (SELECT seq FROM outbox_head)`, t).Scan(&first, &head); err != nil {
+		SELECT (SELECT min(last - n) FROM outbox WHERE at >= $1), (SELECT seq FROM outbox_head)`, t).Scan(&first, &head); err != nil {
 		return 0, fmt.Errorf("pgstore: events at: %w", err)
 	}
 	if first == nil {
 		return uint64(head), nil
 	}
-	return uint64(*first - 1), nil
+	return uint64(*first), nil
 }
 
 // FeedHeads implements cloud.FeedHeads: the last seq of each merchant's
-// rows, each read backwards on outbox_merchant (whose predicate the query
+// entries, each read backwards on outbox_merchant (whose predicate the query
 // names: a merchant's id is never empty).
 func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]uint64, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT m, coalesce((SELECT max(seq) FROM outbox WHERE merchant = m AND merchant <> ''), 0)
+		SELECT m, coalesce((SELECT max(last) FROM outbox WHERE merchant = m AND merchant <> ''), 0)
 		FROM unnest($1::text[]) AS m`, merchants)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: feed heads: %w", err)
@@ -132,51 +150,66 @@ func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]u
 	return heads, nil
 }
 
-// pruneOutbox deletes up to 10,000 rows recorded before $1 that every
-// active subscription of their merchant has passed, never the last (as
-// the contract says of both stores; outbox_head numbers on after it).
+// pruneOutbox deletes up to 1,000 rows recorded before $1 whose entries
+// every active subscription of their merchant has passed, never the last
+// (as the contract says of both stores; outbox_head numbers on after
+// it), and returns how many rows and entries it deleted. A row goes
+// when its last entry is passed: a subscription whose cursor is among a
+// row's entries keeps them all.
 const pruneOutbox = `
-DELETE FROM outbox WHERE seq IN (
-    SELECT o.seq FROM outbox o
-    WHERE o.at < $1 AND o.seq < (SELECT max(seq) FROM outbox)
-      AND NOT EXISTS (
-        SELECT 1 FROM webhooks w
-        WHERE w.merchant = o.merchant AND coalesce(w.body->>'disabled', '') = ''
-          AND (w.body->>'cursor')::numeric < o.seq)
-    LIMIT 10000)`
+WITH gone AS (
+    DELETE FROM outbox WHERE last IN (
+        SELECT o.last FROM outbox o
+        WHERE o.at < $1 AND o.last < (SELECT max(last) FROM outbox)
+          AND NOT EXISTS (
+            SELECT 1 FROM webhooks w
+            WHERE w.merchant = o.merchant AND coalesce(w.body->>'disabled', '') = ''
+              AND (w.body->>'cursor')::numeric < o.last)
+        LIMIT 1000)
+    RETURNING n)
+SELECT count(*), coalesce(sum(n), 0) FROM gone`
 
-// PruneEvents implements cloud.Store, 10,000 rows a transaction.
+// PruneEvents implements cloud.Store, 1,000 rows (up to 256,000 entries)
+// a transaction; it returns the entries deleted.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	for {
-		tag, err := s.pool.Exec(ctx, pruneOutbox, before)
-		if err != nil {
+		var rows, entries int64
+		if err := s.pool.QueryRow(ctx, pruneOutbox, before).Scan(&rows, &entries); err != nil {
 			return n, fmt.Errorf("pgstore: prune events: %w", err)
 		}
-		n += int(tag.RowsAffected())
-		if tag.RowsAffected() < 10000 {
+		n += int(entries)
+		if rows < 1000 {
 			return n, nil
 		}
 	}
 }
 
-// eventsQuery reads the outbox after $1 in the scope of merchant $2, up
-// to $3 rows. A query of its own for each scope: with one for both
-// ("$2 = ” OR o.merchant = $2"), the generic plan of the prepared
-// statement scanned every row after the cursor for a merchant's (its
-// index unused), and a webhook of a merchant with no new events reads
-// from the same cursor every poll. A merchant's also says that merchant
-// is not empty (a merchant's id never is), the predicate of
+// eventsQuery reads the outbox's entries after $1 in the scope of
+// merchant $2, up to $3. The rows are read in order of their last seq
+// until they hold $3 entries after the cursor (before counts those of the
+// rows read earlier), and only those are expanded. A query of its own for
+// each scope: with one for both ("$2 = ” OR o.merchant = $2"), the generic
+// plan of the prepared statement scanned every row after the cursor for a
+// merchant's (its index unused), and a webhook of a merchant with no new
+// events reads from the same cursor every poll. A merchant's also says
+// that merchant is not empty (a merchant's id never is), the predicate of
 // outbox_merchant, which the plan must see to use it.
 const eventsQuery = `
-SELECT o.seq, o.merchant, o.tracking, coalesce(p.ra_id, ''), e.op::text,
+WITH x AS (
+    SELECT b.last - b.n + u.i AS seq, b.merchant, u.tracking, u.terminal, u.ev_seq, u.entry_id
+    FROM (SELECT o.*, sum(least(o.n, o.last - $1)) OVER (ORDER BY o.last ROWS UNBOUNDED PRECEDING) - least(o.n, o.last - $1) AS before
+          FROM outbox o WHERE o.last > $1 AND %s ORDER BY o.last LIMIT $3) AS b,
+         unnest(b.trackings, b.terminals, b.ev_seqs, b.entry_ids) WITH ORDINALITY AS u(tracking, terminal, ev_seq, entry_id, i)
+    WHERE b.before < $3 AND b.last - b.n + u.i > $1
+    ORDER BY 1 LIMIT $3)
+SELECT x.seq, x.merchant, x.tracking, coalesce(p.ra_id, ''), e.op::text,
        coalesce(t.status, ''), coalesce(t.occurred_at, 'epoch'), coalesce(t.location, ''), coalesce(t.event_id, '')
-FROM outbox o
-LEFT JOIN parcels p ON p.tracking = o.tracking
-LEFT JOIN events e ON e.terminal = o.terminal AND e.seq = o.ev_seq
-LEFT JOIN timeline_entries t ON t.event_id = o.entry_id
-WHERE o.seq > $1 AND %s
-ORDER BY o.seq LIMIT $3`
+FROM x
+LEFT JOIN parcels p ON p.tracking = x.tracking
+LEFT JOIN events e ON e.terminal = x.terminal AND e.seq = x.ev_seq
+LEFT JOIN timeline_entries t ON t.event_id = x.entry_id
+ORDER BY x.seq`
 
 var (
 	networkEvents  = fmt.Sprintf(eventsQuery, "$2 = ''")

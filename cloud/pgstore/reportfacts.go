@@ -21,11 +21,15 @@ import (
 const (
 	insertFacts = `
 INSERT INTO report_facts (tracking, merchant, created_at, carrier, reasons, skus) VALUES ($1, $2, $3, $4, $5, $6)`
-	// A join with unnest, as lockParcels, for the generic plan.
+	// Each tracking looked up on its own in the primary key, as in
+	// lockParcels, whatever the generic plan's statistics (OFFSET 0 keeps
+	// the subquery from being flattened into a join the planner may make a
+	// scan of the whole table).
 	selectFacts = `
 SELECT f.tracking, f.merchant, f.created_at, f.carrier, f.reasons, f.skus, coalesce(f.relay, ''), f.dispositions, f.resolution,
 	f.dropped_at, f.instore_at, f.handed_at, f.wh_at, f.resolved_at, f.dep, f.ins, f.can, f.refunded, f.exchanged
-FROM unnest($1::text[]) AS u(tracking) JOIN report_facts f ON f.tracking = u.tracking`
+FROM unnest($1::text[]) AS u(tracking),
+     LATERAL (SELECT * FROM report_facts f WHERE f.tracking = u.tracking OFFSET 0) AS f`
 	// What a step may change; the dispositions of each row as a JSON array
 	// (unnest takes no array of arrays of different lengths).
 	updateFacts = `

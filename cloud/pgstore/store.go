@@ -9,8 +9,9 @@
 // INSERT), alias_seqs (seqs whose id was stored under another seq),
 // watermarks (acked_seq per terminal), timeline_entries (entries from the
 // API), returns, terminals, dead_letters, api_keys, revocations, outbox
-// (the feed: a row per event that reached a timeline, numbered by the
-// transaction that inserts it) and outbox_head (the last number given).
+// (the feed: the events that reached a timeline, a row per transaction
+// and run of one merchant's events, numbered by the transaction that
+// inserts it) and outbox_head (the last number given).
 //
 // Times are stored with PostgreSQL's microsecond precision.
 package pgstore
