@@ -246,6 +246,8 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	settle()
 	rss0, heap0 := processRSS(b, in.cmd.Process.Pid), scrapeHeap(b, httpAddr)
 	live0 := liveHeap(b, pprofAddr, httpAddr)
+	alloc0 := scrapeGauge(b, httpAddr, "go_memstats_heap_alloc_bytes")
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d-before.pb.gz", n))
 	stack0 := scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes")
 	lg0 := selfHeap()
 
@@ -274,11 +276,15 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	run.stack = scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes") - stack0
 	run.loadgenHeap = selfHeap() - lg0
 	run.liveHeap = liveHeap(b, pprofAddr, httpAddr) - live0
+	b.Logf("after a collection: stacks %d B/terminal, heap objects %d B/terminal (in use %d, the rest free slots in spans in use), goroutines %d",
+		(scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes")-stack0)/int64(n),
+		(scrapeGauge(b, httpAddr, "go_memstats_heap_alloc_bytes")-alloc0)/int64(n), run.liveHeap/int64(n), scrapeGauge(b, httpAddr, "go_goroutines"))
 	if mosquitto {
 		run.brokerRSS = processRSS(b, brokerPid) - brokerRSS0
 		run.brokerHWM = processStatus(b, brokerPid, "VmHWM:") - brokerRSS0
 	}
-	saveProfile(b, pprofAddr, fmt.Sprintf("cloud-heap-%d.pb.gz", n))
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d.pb.gz", n))
+	saveProfile(b, pprofAddr, "goroutine?debug=1", fmt.Sprintf("cloud-goroutine-%d.txt", n))
 	t0 = time.Now()
 	body := scrape(b, httpAddr)
 	run.scrape = time.Since(t0)
@@ -330,6 +336,8 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	f.Close()
 	settle()
 	run.rememberedHeap = scrapeHeap(b, httpAddr) - heap0
+	b.Logf("remembered after a collection: heap %d B/terminal", (liveHeap(b, pprofAddr, httpAddr)-live0)/int64(n))
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d-gone.pb.gz", n))
 	b.Logf("terminals=%d run=%+v stats=%+v", n, run, after)
 	in.kill()
 	return run
@@ -420,14 +428,15 @@ func liveHeap(b *testing.B, pprofAddr, httpAddr string) int64 {
 	return scrapeHeap(b, httpAddr)
 }
 
-// saveProfile keeps the cloud's heap profile (after a collection) in
-// BENCH_FLEET_PROFILE, when set, for go tool pprof -inuse_space.
-func saveProfile(b *testing.B, pprofAddr, name string) {
+// saveProfile keeps one of the cloud's profiles (the heap after a
+// collection, for go tool pprof -inuse_space; its goroutines by stack) in
+// BENCH_FLEET_PROFILE, when set.
+func saveProfile(b *testing.B, pprofAddr, profile, name string) {
 	dir := os.Getenv("BENCH_FLEET_PROFILE")
 	if dir == "" {
 		return
 	}
-	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1")
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/" + profile)
 	if err != nil {
 		b.Fatal(err)
 	}
