@@ -59,7 +59,8 @@ func fleetSizes() []int {
 //     after a collection, and the goroutine stacks in use);
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
-//     connected: what the persistent sessions the broker keeps cost;
+//     connected: what the persistent sessions the broker keeps cost
+//     (remembered_live_heap_B/terminal: the same after a collection);
 //   - restart_s: the restarted cloud's start, from exec to healthy (it
 //     marks every terminal offline first);
 //   - storm_s: the cloud restarted (SIGTERM, then a new process on the
@@ -112,6 +113,7 @@ type fleetRun struct {
 	connectSecs, stormSecs      float64
 	restartSecs                 float64 // the new process from exec to healthy
 	rss, heap, rememberedHeap   int64   // growth, bytes
+	rememberedLive              int64   // rememberedHeap after a collection
 	liveHeap                    int64   // growth after a collection, bytes
 	stack                       int64   // growth of the goroutine stacks in use, bytes
 	loadgenHeap                 int64
@@ -140,6 +142,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 		sum.liveHeap += f.liveHeap
 		sum.stack += f.stack
 		sum.rememberedHeap += f.rememberedHeap
+		sum.rememberedLive += f.rememberedLive
 		sum.loadgenHeap += f.loadgenHeap
 		sum.metricsBytes += f.metricsBytes
 		sum.metricsSeries += f.metricsSeries
@@ -170,6 +173,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 		b.ReportMetric(float64(sum.stormCPU.Microseconds())/1000/k/float64(n), "storm_cpu_ms/terminal")
 		b.ReportMetric(float64(sum.resumed)/k/float64(n), "tls_resumed/terminal")
 		b.ReportMetric(per(sum.rememberedHeap), "remembered_heap_B/terminal")
+		b.ReportMetric(per(sum.rememberedLive), "remembered_live_heap_B/terminal")
 	}
 	// CPU per connection of the cloud, first connections and storm
 	// (which includes the restarted cloud's start): on a shared machine
@@ -336,7 +340,7 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	f.Close()
 	settle()
 	run.rememberedHeap = scrapeHeap(b, httpAddr) - heap0
-	b.Logf("remembered after a collection: heap %d B/terminal", (liveHeap(b, pprofAddr, httpAddr)-live0)/int64(n))
+	run.rememberedLive = liveHeap(b, pprofAddr, httpAddr) - live0
 	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d-gone.pb.gz", n))
 	b.Logf("terminals=%d run=%+v stats=%+v", n, run, after)
 	in.kill()
