@@ -128,7 +128,7 @@ func Allowed(user, topic string, write bool) bool {
 // certNames reports whether the client's verified TLS certificate has cn
 // as its common name.
 func certNames(cl *mqtt.Client, cn string) bool {
-	tc, ok := cl.Net.Conn.(*tls.Conn)
+	tc, ok := cl.Net.Conn.(interface{ ConnectionState() tls.ConnectionState })
 	if !ok {
 		return false
 	}

@@ -220,7 +220,7 @@ func (b *Broker) Open() error {
 	if b.TLS != nil {
 		ln = tls.NewListener(ln, b.TLS)
 	}
-	b.listener = listeners.NewNet(publicListener, ln)
+	b.listener = listeners.NewNet(publicListener, releasing{ln})
 	if b.TerminalQueue == 0 {
 		if err := b.server.AddListener(b.listener); err != nil {
 			b.ln.Close()

@@ -59,7 +59,8 @@ func fleetSizes() []int {
 //     after a collection, and the goroutine stacks in use);
 //   - remembered_heap_B/terminal: the heap of the restarted cloud once
 //     every terminal has left (cleanly), over the first one's before any
-//     connected: what the persistent sessions the broker keeps cost;
+//     connected: what the persistent sessions the broker keeps cost
+//     (remembered_live_heap_B/terminal: the same after a collection);
 //   - restart_s: the restarted cloud's start, from exec to healthy (it
 //     marks every terminal offline first);
 //   - storm_s: the cloud restarted (SIGTERM, then a new process on the
@@ -112,6 +113,7 @@ type fleetRun struct {
 	connectSecs, stormSecs      float64
 	restartSecs                 float64 // the new process from exec to healthy
 	rss, heap, rememberedHeap   int64   // growth, bytes
+	rememberedLive              int64   // rememberedHeap after a collection
 	liveHeap                    int64   // growth after a collection, bytes
 	stack                       int64   // growth of the goroutine stacks in use, bytes
 	loadgenHeap                 int64
@@ -140,6 +142,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 		sum.liveHeap += f.liveHeap
 		sum.stack += f.stack
 		sum.rememberedHeap += f.rememberedHeap
+		sum.rememberedLive += f.rememberedLive
 		sum.loadgenHeap += f.loadgenHeap
 		sum.metricsBytes += f.metricsBytes
 		sum.metricsSeries += f.metricsSeries
@@ -170,6 +173,7 @@ func (r *fleetReport) report(b *testing.B, n int, mosquitto bool) {
 		b.ReportMetric(float64(sum.stormCPU.Microseconds())/1000/k/float64(n), "storm_cpu_ms/terminal")
 		b.ReportMetric(float64(sum.resumed)/k/float64(n), "tls_resumed/terminal")
 		b.ReportMetric(per(sum.rememberedHeap), "remembered_heap_B/terminal")
+		b.ReportMetric(per(sum.rememberedLive), "remembered_live_heap_B/terminal")
 	}
 	// CPU per connection of the cloud, first connections and storm
 	// (which includes the restarted cloud's start): on a shared machine
@@ -246,6 +250,8 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	settle()
 	rss0, heap0 := processRSS(b, in.cmd.Process.Pid), scrapeHeap(b, httpAddr)
 	live0 := liveHeap(b, pprofAddr, httpAddr)
+	alloc0 := scrapeGauge(b, httpAddr, "go_memstats_heap_alloc_bytes")
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d-before.pb.gz", n))
 	stack0 := scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes")
 	lg0 := selfHeap()
 
@@ -274,11 +280,15 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	run.stack = scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes") - stack0
 	run.loadgenHeap = selfHeap() - lg0
 	run.liveHeap = liveHeap(b, pprofAddr, httpAddr) - live0
+	b.Logf("after a collection: stacks %d B/terminal, heap objects %d B/terminal (in use %d, the rest free slots in spans in use), goroutines %d",
+		(scrapeGauge(b, httpAddr, "go_memstats_stack_inuse_bytes")-stack0)/int64(n),
+		(scrapeGauge(b, httpAddr, "go_memstats_heap_alloc_bytes")-alloc0)/int64(n), run.liveHeap/int64(n), scrapeGauge(b, httpAddr, "go_goroutines"))
 	if mosquitto {
 		run.brokerRSS = processRSS(b, brokerPid) - brokerRSS0
 		run.brokerHWM = processStatus(b, brokerPid, "VmHWM:") - brokerRSS0
 	}
-	saveProfile(b, pprofAddr, fmt.Sprintf("cloud-heap-%d.pb.gz", n))
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d.pb.gz", n))
+	saveProfile(b, pprofAddr, "goroutine?debug=1", fmt.Sprintf("cloud-goroutine-%d.txt", n))
 	t0 = time.Now()
 	body := scrape(b, httpAddr)
 	run.scrape = time.Since(t0)
@@ -330,6 +340,8 @@ func runFleet(b *testing.B, n int, mosquitto bool, serveArgs ...string) fleetRun
 	f.Close()
 	settle()
 	run.rememberedHeap = scrapeHeap(b, httpAddr) - heap0
+	run.rememberedLive = liveHeap(b, pprofAddr, httpAddr) - live0
+	saveProfile(b, pprofAddr, "heap?gc=1", fmt.Sprintf("cloud-heap-%d-gone.pb.gz", n))
 	b.Logf("terminals=%d run=%+v stats=%+v", n, run, after)
 	in.kill()
 	return run
@@ -420,14 +432,15 @@ func liveHeap(b *testing.B, pprofAddr, httpAddr string) int64 {
 	return scrapeHeap(b, httpAddr)
 }
 
-// saveProfile keeps the cloud's heap profile (after a collection) in
-// BENCH_FLEET_PROFILE, when set, for go tool pprof -inuse_space.
-func saveProfile(b *testing.B, pprofAddr, name string) {
+// saveProfile keeps one of the cloud's profiles (the heap after a
+// collection, for go tool pprof -inuse_space; its goroutines by stack) in
+// BENCH_FLEET_PROFILE, when set.
+func saveProfile(b *testing.B, pprofAddr, profile, name string) {
 	dir := os.Getenv("BENCH_FLEET_PROFILE")
 	if dir == "" {
 		return
 	}
-	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1")
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/" + profile)
 	if err != nil {
 		b.Fatal(err)
 	}
