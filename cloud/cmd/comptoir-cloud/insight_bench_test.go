@@ -31,9 +31,10 @@ import (
 // returns come after, through the API (POST /v1/events, the merchants'
 // partner keys): half the returns handed over are scanned in transit, one
 // in four reaches the merchant's warehouse, one in eight is refunded or
-// exchanged there. With 256 events a terminal: 128 parcels (26 returns,
-// 3 of them in store, 3 refused first), 122 handovers, 3 more carriers'
-// deposits; 24 partner events.
+// exchanged there. With 256 events a terminal: 129 parcels (26 returns,
+// 2 of them in store, 3 refused first), 123 handovers, 1 more carrier's
+// deposit; 24 partner events (13 in transit, 7 at the warehouse, 4
+// resolved).
 type returnsLoad struct {
 	terminals int
 	day       []daySlot
