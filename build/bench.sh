@@ -50,7 +50,8 @@ run ./cloud/badgerstore/ 'BenchmarkStoreFleet' 2x
 run ./cloud/pgstore/ 'BenchmarkStoreEvents' 2s
 run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngest(Drain)?$' 1x
 # What the returns insight costs at ingest: each store with and without
-# it (Badger --bench-no-insight, PostgreSQL without its indexes), 3 rounds,
+# it (--bench-no-insight; PostgreSQL also without its indexes), on a day of
+# relay points with returns among the parcels (returnsLoad), 3 rounds,
 # on and off alternated (-count would repeat each before the next)
 for _ in 1 2 3; do run ./cloud/cmd/comptoir-cloud/ 'BenchmarkIngestInsight' 1x 1; done
 # Returns insight: three months of a network (1,000,000 events by default,

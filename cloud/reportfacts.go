@@ -189,7 +189,7 @@ type ReportStep struct {
 // Observe applies st to f and returns the change of the counters of each
 // key, none for a step that changes nothing the reports count.
 func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
-	before := f.counts()
+	keys, before := f.keys(), f.tally()
 	at := st.At.UTC()
 	earlier := func(t *time.Time) bool {
 		if t.IsZero() || at.Before(*t) {
@@ -233,12 +233,12 @@ func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	case StatusRefunded, StatusExchanged:
 		resolve(st.Status == StatusRefunded, st.Status == StatusExchanged)
 	}
-	return diffCounts(before, f.counts())
+	return diffTallies(keys, before, f.keys(), f.tally())
 }
 
 // CreatedCounts returns the change of the counters that a new return makes.
 func (f ReturnFacts) CreatedCounts() map[ReportKey]ReportCounts {
-	return diffCounts(nil, f.counts())
+	return diffTallies(nil, noTally(), f.keys(), f.tally())
 }
 
 // keys returns the rows f counts in.
@@ -262,24 +262,61 @@ func (f ReturnFacts) keys() []ReportKey {
 	return append(ks, ReportKey{ByCarrier, f.Carrier})
 }
 
-// counts returns what f counts in each of its rows: the same in each.
-func (f ReturnFacts) counts() map[ReportKey]ReportCounts {
-	var c ReportCounts
-	for i, ok := range []bool{true, f.Deposited, f.InStore, f.Cancelled, !f.HandedAt.IsZero(), !f.WarehouseAt.IsZero(), f.Refunded, f.Exchanged} {
+// tally is what facts count in each of their rows, the same in each: the
+// counts (0 or 1), and the histogram bucket of each stage's duration (-1
+// for a stage not taken). Observe compares two tallies rather than two
+// maps of counters (a map a row, a map a histogram): it runs for every
+// step of a return at ingest.
+type tally struct {
+	n      [numCounts]int64
+	bucket [NumStages]int
+}
+
+// noTally is the tally of no facts.
+func noTally() tally {
+	var t tally
+	for st := range t.bucket {
+		t.bucket[st] = -1
+	}
+	return t
+}
+
+// tally returns what f counts in each of its rows.
+func (f ReturnFacts) tally() tally {
+	t := noTally()
+	for i, ok := range [numCounts]bool{true, f.Deposited, f.InStore, f.Cancelled, !f.HandedAt.IsZero(), !f.WarehouseAt.IsZero(), f.Refunded, f.Exchanged} {
 		if ok {
-			c.N[i] = 1
+			t.n[i] = 1
 		}
 	}
 	for st, secs := range f.stageSecs() {
 		if secs >= 0 {
-			c.H[st] = map[int]int64{histBucket(secs): 1}
+			t.bucket[st] = histBucket(secs)
 		}
 	}
-	out := map[ReportKey]ReportCounts{}
-	for _, k := range f.keys() {
-		out[k] = c
+	return t
+}
+
+// delta returns the counter of a row that counted before and counts after.
+func delta(before, after tally) ReportCounts {
+	var d ReportCounts
+	for i := range d.N {
+		d.N[i] = after.n[i] - before.n[i]
 	}
-	return out
+	for st := range d.H {
+		a, b := after.bucket[st], before.bucket[st]
+		if a == b {
+			continue
+		}
+		d.H[st] = map[int]int64{}
+		if a >= 0 {
+			d.H[st][a] = 1
+		}
+		if b >= 0 {
+			d.H[st][b] = -1
+		}
+	}
+	return d
 }
 
 // stageSecs returns the duration of each stage in seconds (Seconds), -1
@@ -328,40 +365,27 @@ func (f ReturnFacts) Durations() []ReportDuration {
 // reports.
 func Seconds(d time.Duration) int64 { return max(0, int64(d/time.Second)) }
 
-// diffCounts returns after minus before, key by key, leaving out keys
-// whose counts did not change.
-func diffCounts(before, after map[ReportKey]ReportCounts) map[ReportKey]ReportCounts {
+// diffTallies returns the change of each row's counter from facts that
+// counted before in the rows of kb to facts that count after in those
+// of ka (each list's keys distinct), leaving out the rows that do not
+// change.
+func diffTallies(kb []ReportKey, before tally, ka []ReportKey, after tally) map[ReportKey]ReportCounts {
 	out := map[ReportKey]ReportCounts{}
-	for k, a := range after {
-		var d ReportCounts
-		d.Add(a)
-		d.Add(negate(before[k]))
-		if !d.zero() {
+	for _, k := range ka {
+		b := noTally()
+		if slices.Contains(kb, k) {
+			b = before
+		}
+		if d := delta(b, after); !d.zero() {
 			out[k] = d
 		}
 	}
-	for k, b := range before {
-		if _, ok := after[k]; !ok {
-			out[k] = negate(b)
+	for _, k := range kb {
+		if !slices.Contains(ka, k) {
+			out[k] = delta(before, noTally())
 		}
 	}
 	return out
-}
-
-func negate(c ReportCounts) ReportCounts {
-	var d ReportCounts
-	for i, n := range c.N {
-		d.N[i] = -n
-	}
-	for st, h := range c.H {
-		for b, n := range h {
-			if d.H[st] == nil {
-				d.H[st] = map[int]int64{}
-			}
-			d.H[st][b] = -n
-		}
-	}
-	return d
 }
 
 // ReportStepOf returns the report step of a terminal's event that agreed

@@ -30,8 +30,8 @@ var insightLayoutKey = []byte("_/insight")
 
 // insightLayout is the version of this code's layout: 1 has the stuck
 // index under K/ and the refusals' counters; 2 the reports' counters in
-// binary (countscodec.go).
-const insightLayout = 2
+// binary (countscodec.go); 3 the returns' facts in binary (factscodec.go).
+const insightLayout = 3
 
 // progressEvery is how many items a rebuild reads between two lines of
 // its progress log.
@@ -198,11 +198,7 @@ func (r *rebuild) returns() error {
 			if err != nil {
 				return err
 			}
-			b, err := json.Marshal(f)
-			if err != nil {
-				return err
-			}
-			return wb.Set(factsKey(ret.Tracking), b)
+			return wb.Set(factsKey(ret.Tracking), encodeFacts(&f))
 		})
 	})
 }

@@ -50,7 +50,7 @@ func (s *Store) reportReturn(txn *badger.Txn, r cloud.Return) error {
 		return nil
 	}
 	f := cloud.NewReturnFacts(r)
-	if err := setJSON(txn, factsKey(r.Tracking), f); err != nil {
+	if err := txn.Set(factsKey(r.Tracking), encodeFacts(&f)); err != nil {
 		return err
 	}
 	var counts reportCounts
@@ -66,7 +66,8 @@ func reportStep(txn *badger.Txn, counts *reportCounts, p cloud.Parcel, st func()
 		return nil
 	}
 	var f cloud.ReturnFacts
-	if found, err := getJSON(txn, factsKey(p.Tracking), &f); err != nil || !found {
+	found := false
+	if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { found = true; return decodeFacts(b, &f) }); err != nil || !found {
 		return err
 	}
 	d := f.Observe(st())
@@ -74,7 +75,7 @@ func reportStep(txn *badger.Txn, counts *reportCounts, p cloud.Parcel, st func()
 		return nil
 	}
 	counts.add(f, d)
-	return setJSON(txn, factsKey(p.Tracking), f)
+	return txn.Set(factsKey(p.Tracking), encodeFacts(&f))
 }
 
 // reportCounts gathers the changes of counters in a transaction, so that

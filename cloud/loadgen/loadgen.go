@@ -49,6 +49,12 @@ type Config struct {
 	// Prefix starts every terminal id; a random one by default, so that
 	// runs do not collide.
 	Prefix string
+	// Events, when set, makes the events of the terminal numbered term
+	// (0 to Terminals-1) with seq first to last, in order: their type,
+	// tracking number, time and data (Run numbers them: id, terminal,
+	// seq). base is when the terminal started. By default each is a
+	// carrier's deposit of a parcel of the terminal's own (Deposits).
+	Events func(term, first, last int, base time.Time) []edge.Operation
 	// OnPublished, when set, is called once every event has been published
 	// once and taken by the broker (its PUBACK), acked or not: a benchmark
 	// can hold the cloud back until then and measure it draining.
@@ -89,7 +95,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	terms := make([]*sim, cfg.Terminals)
 	for i := range terms {
-		s := &sim{cfg: cfg, id: fmt.Sprintf("%s-%04d", cfg.Prefix, i), acks: make(chan wire.Acks, 4*cfg.Window+16)}
+		s := &sim{cfg: cfg, n: i, id: fmt.Sprintf("%s-%04d", cfg.Prefix, i), acks: make(chan wire.Acks, 4*cfg.Window+16)}
 		s.user = s.id
 		if cfg.Cloud != "" {
 			if err := s.enrol(ctx); err != nil {
@@ -182,6 +188,7 @@ const maxPrebuilt = 1_000_000
 // sim is one simulated terminal.
 type sim struct {
 	cfg            Config
+	n              int // the terminal's number, from 0
 	id, user, pass string
 	broker         string
 	client         paho.Client
@@ -360,20 +367,42 @@ func (s *sim) nextBatch(base time.Time, first int) *batch {
 	return s.batch(base, first)
 }
 
-// batch makes the batch of deposits that starts at seq first.
+// batch makes the batch that starts at seq first: Config.Events's, or
+// deposits.
 func (s *sim) batch(base time.Time, first int) *batch {
 	last := min(first+s.cfg.BatchSize-1, s.cfg.EventsPerTerminal)
-	return &batch{first: uint64(first), last: uint64(last), payload: depositBatch(s.id, s.id[len(s.id)-4:], base, first, last)}
+	var evs []edge.Operation
+	if s.cfg.Events != nil {
+		evs = s.cfg.Events(s.n, first, last, base)
+	} else {
+		evs = Deposits(s.id[len(s.id)-4:], base, first, last)
+	}
+	return &batch{first: uint64(first), last: uint64(last), payload: batchPayload(s.id, first, evs)}
 }
 
 // depositBatch returns the batch payload of terminal id's deposits of seq
 // first to last; key makes their tracking numbers the terminal's own.
 func depositBatch(id, key string, base time.Time, first, last int) []byte {
+	return batchPayload(id, first, Deposits(key, base, first, last))
+}
+
+// Deposits returns carriers' deposits of seq first to last, one a
+// millisecond from base; key makes their tracking numbers the terminal's
+// own.
+func Deposits(key string, base time.Time, first, last int) []edge.Operation {
 	evs := make([]edge.Operation, 0, last-first+1)
 	for q := first; q <= last; q++ {
-		o := edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", key, q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"})
-		o.ID, o.Terminal, o.Seq = fmt.Sprintf("%s-%d", id, q), id, uint64(q)
-		evs = append(evs, o)
+		evs = append(evs, edge.NewOperation(edge.OpReturnDeposited, base.Add(time.Duration(q)*time.Millisecond), "loadgen", fmt.Sprintf("LG%s%07dFR", key, q), edge.DepositData{Verified: true, Mode: edge.ModeLabelAtCounter, WeightG: 1200, ReceiptID: fmt.Sprintf("r-%d", q), ShelfSlot: "A1"}))
+	}
+	return evs
+}
+
+// batchPayload returns the batch payload of terminal id's events evs,
+// numbered from seq first.
+func batchPayload(id string, first int, evs []edge.Operation) []byte {
+	for i := range evs {
+		q := first + i
+		evs[i].ID, evs[i].Terminal, evs[i].Seq = fmt.Sprintf("%s-%d", id, q), id, uint64(q)
 	}
 	return wire.Marshal(wire.Batch{V: wire.Version, Terminal: id, Events: evs})
 }

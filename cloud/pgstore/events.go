@@ -114,7 +114,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ops = append(ops, string(b))
 		rowOps = append(rowOps, ev)
 	}
-	w := &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
+	w := &pgWrite{tid: tid, insight: s.insight, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
 		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}
 	if err := s.group.Do(ctx, w); err != nil {
 		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
@@ -134,6 +134,7 @@ type pgWrite struct {
 	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
 	out                        []outRow // the events that flow out, for publishGroup
+	insight                    bool     // the store's (Options.NoInsight)
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -252,8 +253,10 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 	if err := c.write(ctx, tx, tid); err != nil {
 		return err
 	}
-	if err := observeFacts(ctx, tx, c.factsSteps()); err != nil {
-		return err // returns insight (issue 15)
+	if w.insight {
+		if err := observeFacts(ctx, tx, c.factsSteps()); err != nil {
+			return err // returns insight (issue 15)
+		}
 	}
 	res.Conflicts, w.out = c.conflicts, c.out
 	if c.last != wm {

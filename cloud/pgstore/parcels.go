@@ -476,7 +476,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			[]time.Time{next.Since.UTC()}, []string{next.Terminal}); err != nil || !added {
 			return err
 		}
-		if next.Merchant != "" {
+		if next.Merchant != "" && s.insight {
 			step := factsStep{tracking, func() cloud.ReportStep { return cloud.PartnerStep(e) }}
 			if err := observeFacts(ctx, tx, []factsStep{step}); err != nil {
 				return err // returns insight (issue 15)

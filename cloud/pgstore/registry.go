@@ -43,8 +43,10 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if _, err = tx.Exec(ctx, insertEntry, entryArgs(r.Tracking, e)...); err != nil {
 			return err
 		}
-		if err := insertReturnFacts(ctx, tx, r); err != nil {
-			return err // returns insight (issue 15)
+		if s.insight {
+			if err := insertReturnFacts(ctx, tx, r); err != nil {
+				return err // returns insight (issue 15)
+			}
 		}
 		return publish(ctx, tx, []outRow{entryOut(p, e)})
 	})

@@ -43,6 +43,19 @@ type Store struct {
 	pool *pgxpool.Pool
 
 	group *cloud.GroupCommit[*pgWrite] // of StoreEvents
+
+	// insight: the returns insight's facts are kept (Options.NoInsight).
+	insight bool
+}
+
+// Options changes how a store works; the zero value is Open's.
+type Options struct {
+	// NoInsight writes none of the returns insight's facts (report_facts,
+	// report_durations) at ingest: for benchmarks only, to measure what
+	// they cost (BenchmarkIngestInsight, which also drops the insight's
+	// indexes). Reports of such a store answer nothing true, and a schema
+	// written so must not be served without it later.
+	NoInsight bool
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -51,6 +64,11 @@ var _ cloud.Store = (*Store)(nil)
 // string; search_path may pick the schema) and applies the migrations not
 // yet applied.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith opens the store of dsn with o (see Open).
+func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: parse DSN: %w", err)
@@ -63,7 +81,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, insight: !o.NoInsight}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -237,6 +237,23 @@ func BenchmarkStoreEvents(b *testing.B) {
 	b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkStoreReturnSteps measures the ingest of returns' steps
+// (storetest.BenchReturnSteps) on a fresh schema; insight=off is the store
+// writing no report facts or durations (Options.NoInsight): what they cost
+// (the stuck and refusals indexes are kept on both sides).
+func BenchmarkStoreReturnSteps(b *testing.B) {
+	for _, off := range []bool{false, true} {
+		b.Run(map[bool]string{false: "insight=on", true: "insight=off"}[off], func(b *testing.B) {
+			s, err := pgstore.OpenWith(context.Background(), freshSchema(b), pgstore.Options{NoInsight: off})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchReturnSteps(b, s)
+		})
+	}
+}
+
 // TestOddText stores events whose text PostgreSQL's text type refuses (NUL)
 // or that are too long for a timeline: they are stored and acked, never
 // refused, so that a terminal does not resend them forever; the operation

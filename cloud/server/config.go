@@ -95,8 +95,9 @@ type Config struct {
 	// embedded broker accepts (broker.DefaultAcceptRate; 0 for no bound):
 	// in a reconnect storm the rest wait in the kernel's backlog or retry.
 	MQTTAcceptRate float64
-	// BenchNoInsight opens the Badger store without the returns insight's
-	// keys (badgerstore.Options.NoInsight): for benchmarks only, to
+	// BenchNoInsight opens the store without the returns insight's keys
+	// or facts (badgerstore.Options.NoInsight, pgstore.Options.NoInsight):
+	// for benchmarks only, to
 	// measure what the insight costs at ingest; reports, stuck lists and
 	// statements then answer nothing true.
 	BenchNoInsight bool
@@ -190,7 +191,7 @@ func (c *Config) flagSet() *flag.FlagSet {
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate, "let webhooks target private, loopback and link-local addresses (a receiver on this machine or network)")
 	fs.DurationVar(&c.WebhookPoll, "webhook-poll", c.WebhookPoll, "how often webhook deliveries look for new events and subscriptions")
 	fs.DurationVar(&c.EventRetention, "event-retention", c.EventRetention, "how long the event feed keeps an event every active webhook of its merchant has delivered (1h or more)")
-	fs.BoolVar(&c.BenchNoInsight, "bench-no-insight", c.BenchNoInsight, "for benchmarks only: keep no report counters, facts, statements or refusals in the Badger store (reports then answer nothing true; the stuck index is in memory either way)")
+	fs.BoolVar(&c.BenchNoInsight, "bench-no-insight", c.BenchNoInsight, "for benchmarks only: keep no report counters, facts, statements or refusals in the Badger store, no report facts or durations in PostgreSQL (reports then answer nothing true; the stuck index is kept either way)")
 	return fs
 }
 
@@ -222,8 +223,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("serve: --store must be badger or postgres, not %q", c.Store)
 	case c.Store == "postgres" && c.PGDSN == "":
 		return fmt.Errorf("serve: --store postgres needs --pg DSN")
-	case c.BenchNoInsight && c.Store != "badger":
-		return fmt.Errorf("serve: --bench-no-insight is for --store badger")
 	case !cloud.ValidMerchantID(c.IssuerID):
 		return fmt.Errorf("serve: --issuer-id must be a merchant id (2 to 64 lower-case letters, digits and dashes)")
 	case c.DeadLettersPerTerminal < 1:

@@ -137,7 +137,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 func (m *Main) openStore(ctx context.Context) error {
 	switch m.Config.Store {
 	case "postgres":
-		s, err := pgstore.Open(ctx, m.Config.PGDSN)
+		s, err := pgstore.OpenWith(ctx, m.Config.PGDSN, pgstore.Options{NoInsight: m.Config.BenchNoInsight})
 		if err != nil {
 			return fmt.Errorf("%w (check --pg)", err)
 		}

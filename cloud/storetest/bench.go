@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"syscall"
@@ -78,4 +79,48 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchReturnSteps measures the ingest of returns' steps in s, the events
+// whose parcels the reports count: batches of 256 deposits naming their
+// RA (with two items), then 256 handovers; events/s and CPU us an event
+// (the process's). The returns are created with the clock stopped.
+func BenchReturnSteps(b *testing.B, s cloud.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	if err := s.CreateMerchant(ctx, cloud.Merchant{ID: "acme", Name: "ACME", CreatedAt: at}); err != nil {
+		b.Fatal(err)
+	}
+	items := []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonChangedMind}, {SKU: "S2", Qty: 1, Reason: edge.ReasonWrongSize}}
+	seq := uint64(0)
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		deps, hands := make([]edge.Operation, 256), make([]edge.Operation, 256)
+		for j := range deps {
+			n := i*256 + j
+			r := cloud.Return{ID: fmt.Sprintf("ra-%d", n), Merchant: "acme", Tracking: fmt.Sprintf("RS%09dFR", n), Carrier: "DEMO", Items: items, CreatedAt: at, Token: "t"}
+			if err := s.CreateReturn(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+			seq++
+			deps[j] = Op("t-1", seq, edge.OpReturnDeposited, r.Tracking, at.Add(time.Hour))
+			deps[j].Data, _ = json.Marshal(edge.DepositData{RAID: r.ID, Verified: true, Mode: edge.ModeLabelAtCounter, Items: items, ReceiptID: "r"})
+		}
+		for j := range hands {
+			seq++
+			hands[j] = Op("t-1", seq, edge.OpParcelHandedOver, deps[j].Tracking, at.Add(3*time.Hour))
+		}
+		b.StartTimer()
+		c0 := cpuTime()
+		for _, evs := range [][]edge.Operation{deps, hands} {
+			if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu += cpuTime() - c0
+	}
+	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*512), "cpu_us/event")
 }

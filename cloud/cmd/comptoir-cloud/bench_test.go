@@ -98,18 +98,23 @@ func BenchmarkIngestWebhooks(b *testing.B) {
 }
 
 // BenchmarkIngestInsight measures what the returns insight (issue 15)
-// costs at ingest: BenchmarkIngest's full batches of 256 on one instance
-// of each store, with the insight (insight=on) and without
-// (insight=off: Badger with --bench-no-insight, PostgreSQL with its
-// insight's indexes dropped). -count repeats each sub-benchmark before the
-// next: to alternate them, run it with -count 1 in a loop (make bench
-// does).
+// costs at ingest: full batches of 256 on one instance of each store, of
+// a relay point's day with merchants' returns among the carriers' parcels
+// (returnsLoad: RA deposits, in-store receipts graded, refused scans,
+// handovers; then carriers' and warehouses' steps through the API), with
+// the insight (insight=on) and without (insight=off: --bench-no-insight,
+// and on PostgreSQL its insight's indexes dropped). events/s and
+// cloud_cpu_us/event are the terminals' events (MQTT); partner_events/s and
+// partner_cloud_cpu_us/event the API's, posted after them. After the runs
+// the network's report must count every return sent with the insight, and
+// none without. -count repeats each sub-benchmark before the next: to
+// alternate them, run it with -count 1 in a loop (make bench does).
 func BenchmarkIngestInsight(b *testing.B) {
 	for _, store := range []string{"badger", "postgres"} {
 		for _, on := range []bool{true, false} {
 			name := fmt.Sprintf("store=%s/insight=%s/batch=256", store, map[bool]string{true: "on", false: "off"}[on])
 			b.Run(name, func(b *testing.B) {
-				benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, noInsight: !on})
+				benchIngest(b, ingestRun{store: store, instances: 1, events: 256, batch: 256, noInsight: !on, returns: true})
 			})
 		}
 	}
@@ -139,13 +144,14 @@ var insightIndexes = []string{"parcels_awaiting_handover", "parcels_awaiting_car
 // ingestRun is a run of benchIngest: the store, its instances, the events
 // per terminal and per batch, whether the instances are stopped while
 // loadgen publishes (drain), whether the store keeps the returns insight,
-// and how many webhook subscriptions it has.
+// how many webhook subscriptions it has, and whether the terminals send
+// returnsLoad's day (returns) rather than carriers' deposits.
 type ingestRun struct {
-	store            string
-	instances        int
-	events, batch    int
-	drain, noInsight bool
-	webhooks         int
+	store                     string
+	instances                 int
+	events, batch             int
+	drain, noInsight, returns bool
+	webhooks                  int
 }
 
 func benchIngest(b *testing.B, r ingestRun) {
@@ -157,12 +163,19 @@ func benchIngest(b *testing.B, r ingestRun) {
 	for i := range dirs {
 		dirs[i] = b.TempDir()
 	}
-	if store == "badger" && webhooks > 0 {
-		s, err := badgerstore.Open(filepath.Join(dirs[0], "store"))
+	var load *returnsLoad
+	if r.returns {
+		load = newReturnsLoad(terminals, events)
+	}
+	if store == "badger" && (webhooks > 0 || load != nil) {
+		s, err := badgerstore.OpenWith(filepath.Join(dirs[0], "store"), badgerstore.Options{NoInsight: r.noInsight})
 		if err != nil {
 			b.Fatal(err)
 		}
 		addWebhooks(b, s, webhooks)
+		if load != nil {
+			load.setup(b, s, b.N)
+		}
 		s.Close()
 	}
 	if store == "postgres" {
@@ -172,11 +185,14 @@ func benchIngest(b *testing.B, r ingestRun) {
 		}
 		b.Cleanup(func() { drop() })
 		// Migrated once before the instances start.
-		s, err := pgstore.Open(context.Background(), dsn)
+		s, err := pgstore.OpenWith(context.Background(), dsn, pgstore.Options{NoInsight: r.noInsight})
 		if err != nil {
 			b.Fatal(err)
 		}
 		addWebhooks(b, s, webhooks)
+		if load != nil {
+			load.setup(b, s, b.N)
+		}
 		if r.noInsight {
 			if _, err := s.Pool().Exec(context.Background(), "DROP INDEX "+strings.Join(insightIndexes, ", ")); err != nil {
 				b.Fatal(err)
@@ -184,22 +200,30 @@ func benchIngest(b *testing.B, r ingestRun) {
 		}
 		s.Close()
 		args = append(args, "--store", "postgres", "--pg", dsn)
-	} else if r.noInsight {
+	}
+	if r.noInsight {
 		args = append(args, "--bench-no-insight")
 	}
 	var pids []int
+	var api string // the first instance's HTTP API
 	for _, dir := range dirs {
 		in := startInstance(b, append([]string{"--data", dir, "--broker", broker}, args...)...)
 		pids = append(pids, in.cmd.Process.Pid)
+		if api == "" {
+			api = "http://" + in.http
+		}
 	}
-	var acked int64
-	var secs, p50, p99 float64
-	var cloudCPU, brokerCPU, loadgenCPU time.Duration
+	var acked, partnerAdded int64
+	var secs, partnerSecs, p50, p99 float64
+	var cloudCPU, brokerCPU, loadgenCPU, partnerCPU time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c0, m0, l0 := processCPU(b, pids...), processCPU(b, mosq.Pid), selfCPU()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		cfg := loadgen.Config{BrokerURL: broker, Terminals: terminals, EventsPerTerminal: events, BatchSize: size}
+		if load != nil {
+			cfg.Events = load.events(i)
+		}
 		resumed := make(chan time.Time, 1)
 		if drain {
 			signalAll(b, pids, syscall.SIGSTOP)
@@ -225,6 +249,18 @@ func benchIngest(b *testing.B, r ingestRun) {
 		acked += res.Acked
 		secs += res.Seconds
 		p50, p99 = max(p50, res.P50AckMS), max(p99, res.P99AckMS)
+		if load != nil {
+			c0, t0 := processCPU(b, pids...), time.Now()
+			partnerAdded += load.postPartners(b, api, i)
+			partnerSecs += time.Since(t0).Seconds()
+			partnerCPU += processCPU(b, pids...) - c0
+		}
+	}
+	if load != nil {
+		b.StopTimer()
+		load.check(b, api, b.N, !r.noInsight)
+		b.ReportMetric(float64(partnerAdded)/partnerSecs, "partner_events/s")
+		b.ReportMetric(float64(partnerCPU.Microseconds())/float64(partnerAdded), "partner_cloud_cpu_us/event")
 	}
 	b.ReportMetric(float64(acked)/secs, "events/s")
 	b.ReportMetric(float64(acked)/secs/float64(instances), "events/s/instance")

@@ -17,7 +17,6 @@ func TestRun(t *testing.T) {
 		{[]string{"loadgen", "--terminals", "10"}, "--broker URL"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"serve", "--store", "mysql"}, "--store must be badger or postgres"},
-		{[]string{"serve", "--store", "postgres", "--pg", "postgres://x", "--bench-no-insight"}, "--bench-no-insight is for --store badger"},
 		{[]string{"serve", "--broker", "tcp://h:1", "--mqtt-listen", "127.0.0.1:1"}, "exclude each other"},
 	}
 	for _, tt := range tests {
