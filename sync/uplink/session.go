@@ -129,6 +129,7 @@ func (u *Uplink) newSession(tlsCfg *tls.Config) *session {
 	if tlsCfg != nil {
 		o.SetTLSConfig(tlsCfg)
 	}
+	o.SetCustomOpenConnectionFn(dial)
 	s.client = mqtt.NewClient(o)
 	return s
 }

@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -160,3 +162,88 @@ func makeCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKe
 	}
 	return cert, key
 }
+
+// TestTLSSmallRecords: past crypto/tls's 128 KiB of boost, a terminal's
+// batches still go in records of at most uplink.MaxRecord bytes (plus the
+// record's own overhead), so that the cloud keeps a small read buffer a
+// connection. A proxy between the uplink and the broker reads the records'
+// headers of what the terminal sends.
+func TestTLSSmallRecords(t *testing.T) {
+	b := startTLSBroker(t)
+	rp := newRecordProxy(t, b.secure.Address())
+	tid := uniqueTID("tlsrec")
+	cl := newCloud(t, b.plain.Address(), tid)
+	out := newOutbox(tid, 3000)
+	cfg := b.config(tid)
+	cfg.BrokerURL = "mqtts://" + rp.ln.Addr().String()
+	startUplink(t, cfg, out)
+	waitFor(t, "drained over TLS", func() bool { return out.left() == 0 })
+	cl.checkAll(t, 3000)
+	sent, largest := rp.stats()
+	if sent < 512<<10 {
+		t.Fatalf("the terminal sent %d bytes, want over 512 KiB (past crypto/tls's boost to 16 KiB records)", sent)
+	}
+	// A record's overhead: TLS 1.3's content type and 16-byte tag, or
+	// TLS 1.2's explicit nonce and tag.
+	if largest > uplink.MaxRecord+64 {
+		t.Fatalf("largest record sent %d bytes, want at most %d", largest, uplink.MaxRecord+64)
+	}
+	t.Logf("%d bytes sent, largest record %d bytes", sent, largest)
+}
+
+// recordProxy forwards TCP to a TLS listener and reads the headers of the
+// records the client sends.
+type recordProxy struct {
+	ln            net.Listener
+	sent, largest atomic.Int64
+}
+
+func newRecordProxy(t *testing.T, target string) *recordProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &recordProxy{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			t.Cleanup(func() { in.Close(); out.Close() })
+			go func() { io.Copy(in, out); in.Close() }()
+			go func() { p.records(in, out); out.Close() }()
+		}
+	}()
+	return p
+}
+
+// records copies in to out a record at a time (a 5-byte header, its
+// length in the last two).
+func (p *recordProxy) records(in io.Reader, out io.Writer) {
+	buf := make([]byte, 5+1<<16)
+	for {
+		if _, err := io.ReadFull(in, buf[:5]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(buf[3:5]))
+		if _, err := io.ReadFull(in, buf[5:5+n]); err != nil {
+			return
+		}
+		p.sent.Add(int64(5 + n))
+		if int64(n) > p.largest.Load() {
+			p.largest.Store(int64(n))
+		}
+		if _, err := out.Write(buf[:5+n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *recordProxy) stats() (sent, largest int64) { return p.sent.Load(), p.largest.Load() }
