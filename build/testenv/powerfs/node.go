@@ -49,11 +49,11 @@ func (f *fsNode) child(ctx context.Context, c *node, out *fuse.EntryOut) *fs.Ino
 func attr(n *node, a *fuse.Attr) {
 	a.Ino = n.ino
 	if n.dir {
-		a.Mode = fuse.S_IFDIR | 0o755
+		a.Mode = fuse.S_IFDIR | n.perm
 		a.Nlink = 2
 		return
 	}
-	a.Mode = fuse.S_IFREG | 0o644
+	a.Mode = fuse.S_IFREG | n.perm
 	a.Nlink = 1
 	a.Size = uint64(n.size)
 	a.Blocks = uint64(n.size+511) / 512
@@ -114,6 +114,9 @@ func (f *fsNode) Setattr(_ context.Context, _ fs.FileHandle, in *fuse.SetAttrIn,
 	if sz, ok := in.GetSize(); ok && !f.n.dir {
 		f.n.truncate(int64(sz))
 	}
+	if m, ok := in.GetMode(); ok {
+		f.n.perm = m & 0o7777
+	}
 	attr(f.n, &out.Attr)
 	return 0
 }
@@ -143,7 +146,7 @@ func (f *fsNode) Create(ctx context.Context, name string, flags, mode uint32, ou
 	}
 	if !ok {
 		c = f.p.newNode(false)
-		c.parent, c.name = f.n, name
+		c.parent, c.name, c.perm = f.n, name, mode&0o7777
 		f.n.entries[name] = c
 	} else if flags&syscall.O_TRUNC != 0 && !c.dir {
 		c.truncate(0)
@@ -160,7 +163,7 @@ func (f *fsNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.
 		return nil, syscall.EEXIST
 	}
 	c := f.p.newNode(true)
-	c.parent, c.name = f.n, name
+	c.parent, c.name, c.perm = f.n, name, mode&0o7777
 	f.n.entries[name] = c
 	return f.child(ctx, c, out), 0
 }

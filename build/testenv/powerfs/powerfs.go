@@ -52,6 +52,9 @@ type Stats struct {
 type node struct {
 	ino uint64
 	dir bool
+	// perm is the permission bits, as created or changed (chmod); they are
+	// not subject to power cuts.
+	perm uint32
 	// A file's content by page, as seen and as durable; a page of cur is
 	// copied before its first write after a sync, so that dur keeps the
 	// synced one. dirty lists the pages changed since the last sync.
@@ -67,9 +70,10 @@ type node struct {
 }
 
 func (p *server) newNode(dir bool) *node {
-	n := &node{ino: p.nextIn, dir: dir}
+	n := &node{ino: p.nextIn, dir: dir, perm: 0o644}
 	p.nextIn++
 	if dir {
+		n.perm = 0o755
 		n.entries, n.durEntries = map[string]*node{}, map[string]*node{}
 	} else {
 		n.cur, n.dur, n.dirty = map[int64][]byte{}, map[int64][]byte{}, map[int64]bool{}

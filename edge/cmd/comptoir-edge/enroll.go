@@ -59,16 +59,39 @@ func readEnrollment(dir string) (Enrollment, error) {
 	return e, nil
 }
 
-// writePrivate writes a file readable by its owner only, atomically.
+// writePrivate writes a file readable by its owner only, atomically and
+// durably: the data is synced before the file is renamed into place, and
+// the directory after, so that a power cut leaves the old file or the new
+// one, never an empty one (a terminal cut right after its enrolment, or
+// after a trust-list update, would not start again: TestAgentPowerCut).
 func writePrivate(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func enrollCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -178,14 +178,14 @@ func TestMemoryLimitFromConfig(t *testing.T) {
 
 	c := DefaultConfig()
 	c.applyMemoryLimit(quiet)
-	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
-		t.Errorf("memory limit %d, want the default 64 MiB", got)
+	if got := debug.SetMemoryLimit(-1); got != 48<<20 {
+		t.Errorf("memory limit %d, want the default 48 MiB", got)
 	}
 	// The environment wins over the config.
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	c.MemoryLimitBytes = 100 << 20
 	c.applyMemoryLimit(quiet)
-	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
+	if got := debug.SetMemoryLimit(-1); got != 48<<20 {
 		t.Errorf("memory limit %d with GOMEMLIMIT set, want it left alone", got)
 	}
 }
