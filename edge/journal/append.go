@@ -221,6 +221,7 @@ type batch struct {
 	types   map[edge.OpType]int64
 	reasons map[edge.RefusalCode]int64
 	bytes   int64
+	shelf   int // parcels put on the shelf less those taken off
 }
 
 func (j *Journal) newBatch() *batch {
@@ -315,6 +316,7 @@ func (b *batch) set(k, v []byte) error {
 func (j *Journal) commitMemory(b *batch) {
 	j.mu.Lock()
 	j.pending += b.n
+	j.shelf += b.shelf
 	for t, d := range b.types {
 		j.byType[t] += d
 	}

@@ -102,6 +102,11 @@ type Journal struct {
 	oldestAt  time.Time
 	byType    map[edge.OpType]int64
 	refusals  map[edge.RefusalCode]int64
+	// shelf is the number of parcels on the shelf (sh/ keys), counted at
+	// load and kept by the writer: the status asks for it every few
+	// seconds, and walking 100,000 keys each time cost the agent
+	// megabytes of table pages while it drained a backlog.
+	shelf int
 	// broken is set when a sync failed: what was written may not be on
 	// disk, so the journal takes no more writes until it is reopened.
 	broken error
@@ -233,6 +238,12 @@ func (j *Journal) load() error {
 		}
 		it.Close()
 		j.lastSeq.Store(last)
+
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: prefixShelf})
+		for it.Rewind(); it.Valid(); it.Next() {
+			j.shelf++
+		}
+		it.Close()
 
 		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte("ct/"), PrefetchValues: true, PrefetchSize: 32})
 		defer it.Close()

@@ -31,6 +31,7 @@ func (b *batch) shelve(op edge.Operation, d *edge.DepositData) error {
 	if err := b.set(seqKey(prefixShelf, op.Seq), raw); err != nil {
 		return err
 	}
+	b.shelf++
 	if err := b.set(strKey(prefixDepIdx, p.DepositID), seq); err != nil {
 		return err
 	}
@@ -63,6 +64,7 @@ func (b *batch) unshelve(idx []byte, key string, op edge.Operation, state edge.D
 	if err := b.txn.Delete(seqKey(prefixShelf, p.Seq)); err != nil {
 		return err
 	}
+	b.shelf--
 	for _, ix := range []struct {
 		prefix []byte
 		key    string
@@ -164,25 +166,15 @@ func (j *Journal) Shelf(ctx context.Context) ([]edge.ShelfParcel, error) {
 	return shelf, nil
 }
 
-// ShelfCount returns how many parcels are on the shelf, reading keys only:
-// the status asks for it every few seconds.
+// ShelfCount returns how many parcels are on the shelf, from the count the
+// writer keeps (see Journal.shelf).
 func (j *Journal) ShelfCount(ctx context.Context) (int, error) {
 	if err := ctxErr(ctx, "shelf count"); err != nil {
 		return 0, err
 	}
-	n := 0
-	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixShelf})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("journal shelf count: %w", err)
-	}
-	return n, nil
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.shelf, nil
 }
 
 // ShelfSlots returns the shelf slots taken, reading index keys only: the

@@ -2,7 +2,9 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/comptoir/comptoir/edge"
@@ -37,7 +39,8 @@ func TestShelf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			j := MustOpen(t, "", Config{})
+			dir := t.TempDir()
+			j := MustOpen(t, dir, Config{})
 			deposits := map[string]string{}
 			for _, s := range tt.steps {
 				op := MustAppend(t, j, s(deposits))
@@ -63,6 +66,18 @@ func TestShelf(t *testing.T) {
 				if got[i] != tt.want[i] {
 					t.Fatalf("shelf: got %v, want %v", got, tt.want)
 				}
+			}
+			// The count the writer keeps agrees, and so does the one a
+			// reopened journal counts.
+			if n, err := j.ShelfCount(ctx); err != nil || n != len(got) {
+				t.Errorf("ShelfCount %d, %v; want %d", n, err, len(got))
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			j = MustOpen(t, dir, Config{})
+			if n, err := j.ShelfCount(ctx); err != nil || n != len(got) {
+				t.Errorf("ShelfCount after reopening %d, %v; want %d", n, err, len(got))
 			}
 			// The slots taken are exactly those of the parcels on the shelf.
 			slots, err := j.ShelfSlots(ctx)
@@ -160,5 +175,45 @@ func TestShelfSameBatch(t *testing.T) {
 	}
 	if _, found, _ := j.FindDeposit(ctx, "ra-a", "A"); found {
 		t.Error("A handed over in the same batch is still found")
+	}
+}
+
+// TestShelfCountConcurrent: deposits and handovers from many writers,
+// which the writer commits in shared transactions (a deposit and its
+// handover may share one), and appends refused on the way, leave the count
+// where they leave the shelf.
+func TestShelfCountConcurrent(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, "", Config{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				tracking := fmt.Sprintf("W%dP%d", w, i)
+				if _, err := j.Append(ctx, depositOp(tracking, "", "slot-"+tracking)); err != nil {
+					t.Error(err)
+					return
+				}
+				bad := depositOp(tracking+"X", "", "slot-X")
+				bad.Data = []byte("{")
+				if _, err := j.Append(ctx, bad); err == nil {
+					t.Error("a deposit with malformed data was taken")
+				}
+				if i%3 != 0 {
+					if _, err := j.Append(ctx, handoverOp(tracking)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	shelf, err := j.Shelf(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.ShelfCount(ctx); err != nil || n != len(shelf) || n != 8*9 {
+		t.Errorf("ShelfCount %d, %v; the shelf holds %d, want %d", n, err, len(shelf), 8*9)
 	}
 }
