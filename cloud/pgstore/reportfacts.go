@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,7 +107,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		return err
 	}
 	before := map[string]map[durationKey]int64{}
-	changed := map[string]bool{}
+	was := map[string]cloud.ReturnFacts{}
 	for _, st := range steps {
 		tr := text(st.tracking)
 		f := facts[tr]
@@ -114,9 +115,17 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 			continue
 		}
 		if _, ok := before[tr]; !ok {
-			before[tr] = durations(*f)
+			before[tr], was[tr] = durations(*f), *f
 		}
-		if len(f.Observe(st.step())) > 0 {
+		f.Observe(st.step())
+	}
+	// A return changed when its facts did, whether or not the counters
+	// Observe returns did: a duration that stays in its histogram bucket
+	// changes no counter but the exact percentiles and the later steps'
+	// durations.
+	changed := map[string]bool{}
+	for tr, f := range was {
+		if !sameFacts(f, *facts[tr]) {
 			changed[tr] = true
 		}
 	}
@@ -151,6 +160,15 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	_, err = tx.Exec(ctx, updateFacts, trs, relays, disps, res, times[0], times[1], times[2], times[3], times[4],
 		flags[0], flags[1], flags[2], flags[3], flags[4])
 	return err
+}
+
+// sameFacts reports whether a and b, facts of one return, are the same
+// in what a step may change.
+func sameFacts(a, b cloud.ReturnFacts) bool {
+	return a.Relay == b.Relay && slices.Equal(a.Dispositions, b.Dispositions) && a.Resolution == b.Resolution &&
+		a.DroppedAt.Equal(b.DroppedAt) && a.InstoreAt.Equal(b.InstoreAt) && a.HandedAt.Equal(b.HandedAt) &&
+		a.WarehouseAt.Equal(b.WarehouseAt) && a.ResolvedAt.Equal(b.ResolvedAt) && a.Deposited == b.Deposited &&
+		a.InStore == b.InStore && a.Cancelled == b.Cancelled && a.Refunded == b.Refunded && a.Exchanged == b.Exchanged
 }
 
 // durationKey is a row of report_durations of a return.
