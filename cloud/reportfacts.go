@@ -190,6 +190,14 @@ type ReportStep struct {
 // key, none for a step that changes nothing the reports count.
 func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	keys, before := f.keys(), f.tally()
+	f.Apply(st)
+	return diffTallies(keys, before, f.keys(), f.tally())
+}
+
+// Apply applies st to f, as Observe does, without the change of the
+// counters (for stores that keep the facts and their durations rather
+// than counters, PostgreSQL).
+func (f *ReturnFacts) Apply(st ReportStep) {
 	at := st.At.UTC()
 	earlier := func(t *time.Time) bool {
 		if t.IsZero() || at.Before(*t) {
@@ -233,7 +241,6 @@ func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	case StatusRefunded, StatusExchanged:
 		resolve(st.Status == StatusRefunded, st.Status == StatusExchanged)
 	}
-	return diffTallies(keys, before, f.keys(), f.tally())
 }
 
 // CreatedCounts returns the change of the counters that a new return makes.
@@ -358,6 +365,38 @@ func (f ReturnFacts) Durations() []ReportDuration {
 		}
 	}
 	return out
+}
+
+// DurationChanges returns how the durations of f (Durations) differ from
+// those of before, facts of the same return: those new or changed (up),
+// and those no longer taken (gone, with their seconds of before). It
+// compares the rows and stages' seconds of each rather than two lists of
+// durations.
+func (f ReturnFacts) DurationChanges(before ReturnFacts) (up, gone []ReportDuration) {
+	kb, ka := before.keys(), f.keys()
+	sb, sa := before.stageSecs(), f.stageSecs()
+	for _, k := range ka {
+		had := slices.Contains(kb, k)
+		for st, s := range sa {
+			switch {
+			case s >= 0 && (!had || sb[st] != s):
+				up = append(up, ReportDuration{k, st, s})
+			case s < 0 && had && sb[st] >= 0:
+				gone = append(gone, ReportDuration{k, st, sb[st]})
+			}
+		}
+	}
+	for _, k := range kb {
+		if slices.Contains(ka, k) {
+			continue
+		}
+		for st, s := range sb {
+			if s >= 0 {
+				gone = append(gone, ReportDuration{k, st, s})
+			}
+		}
+	}
+	return up, gone
 }
 
 // Seconds returns d in whole seconds, rounded down, and 0 for a negative
