@@ -367,37 +367,13 @@ func (f ReturnFacts) Durations() []ReportDuration {
 	return out
 }
 
-// DurationChanges returns how the durations of f (Durations) differ from
-// those of before, facts of the same return: those new or changed (up),
-// and those no longer taken (gone, with their seconds of before). It
-// compares the rows and stages' seconds of each rather than two lists of
-// durations.
-func (f ReturnFacts) DurationChanges(before ReturnFacts) (up, gone []ReportDuration) {
-	kb, ka := before.keys(), f.keys()
-	sb, sa := before.stageSecs(), f.stageSecs()
-	for _, k := range ka {
-		had := slices.Contains(kb, k)
-		for st, s := range sa {
-			switch {
-			case s >= 0 && (!had || sb[st] != s):
-				up = append(up, ReportDuration{k, st, s})
-			case s < 0 && had && sb[st] >= 0:
-				gone = append(gone, ReportDuration{k, st, sb[st]})
-			}
-		}
-	}
-	for _, k := range kb {
-		if slices.Contains(ka, k) {
-			continue
-		}
-		for st, s := range sb {
-			if s >= 0 {
-				gone = append(gone, ReportDuration{k, st, s})
-			}
-		}
-	}
-	return up, gone
-}
+// StageSecs returns the duration of each stage of f in seconds, -1 for
+// a stage not taken: its Durations are these in each of its rows.
+func (f ReturnFacts) StageSecs() [NumStages]int64 { return f.stageSecs() }
+
+// SameRows reports whether f counts in the rows that g counts in (the
+// rows of their Durations).
+func (f ReturnFacts) SameRows(g ReturnFacts) bool { return slices.Equal(f.keys(), g.keys()) }
 
 // Seconds returns d in whole seconds, rounded down, and 0 for a negative
 // duration (a terminal's clock behind the cloud's): the durations of

@@ -41,12 +41,24 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $
 	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
 	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
 WHERE f.tracking = u.tracking`
+	// The durations of stages of returns (a stage -1: all) go.
 	deleteDurations = `
-DELETE FROM report_durations d USING unnest($1::text[], $2::text[], $3::text[], $4::smallint[]) AS u(tracking, dim, key, stage)
-WHERE d.tracking = u.tracking AND d.dim = u.dim AND d.key = u.key AND d.stage = u.stage`
+DELETE FROM report_durations d USING unnest($1::text[], $2::smallint[]) AS u(tracking, stage)
+WHERE d.tracking = u.tracking AND (u.stage < 0 OR d.stage = u.stage)`
+	// A stage's duration of a return, in each row of its facts (each
+	// dimension's keys as reports.go reads them from report_facts, as
+	// 0012_report_durations.sql made them): sent once a stage, not once a
+	// row.
 	upsertDurations = `
 INSERT INTO report_durations (tracking, dim, key, stage, secs, merchant, created_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::timestamptz[])
+SELECT f.tracking, k.dim, k.key, u.stage, u.secs, f.merchant, f.created_at
+FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS u(tracking, stage, secs),
+	LATERAL (SELECT * FROM report_facts f WHERE f.tracking = u.tracking OFFSET 0) AS f,
+	LATERAL (SELECT 'reason', unnest(f.reasons) UNION ALL SELECT 'sku', unnest(f.skus)
+		UNION ALL SELECT 'disposition', unnest(f.dispositions)
+		UNION ALL SELECT 'resolution', f.resolution WHERE f.resolution <> ''
+		UNION ALL SELECT 'relay_point', f.relay WHERE f.relay IS NOT NULL
+		UNION ALL SELECT 'carrier', f.carrier) AS k(dim, key)
 ON CONFLICT (tracking, dim, key, stage) DO UPDATE SET secs = excluded.secs`
 )
 
@@ -159,14 +171,13 @@ func sameFacts(a, b cloud.ReturnFacts) bool {
 // changed and the changes of their durations.
 type factsWrites struct {
 	del struct {
-		trs, dims, keys []string
-		stages          []int16
+		trs    []string
+		stages []int16
 	}
 	up struct {
-		trs, dims, keys, merchants []string
-		stages                     []int16
-		secs                       []int64
-		created                    []time.Time
+		trs    []string
+		stages []int16
+		secs   []int64
 	}
 	facts struct {
 		trs, relays, disps, res []string
@@ -175,15 +186,22 @@ type factsWrites struct {
 	}
 }
 
-// add gathers the facts f of tracking tr, that were before.
+// add gathers the facts f of tracking tr, that were before: when f counts
+// in other rows than before, its durations are written anew (those of
+// before, if any, deleted); else each stage's that changed.
 func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
-	up, gone := f.DurationChanges(before)
-	for _, d := range gone {
-		w.del.trs, w.del.dims, w.del.keys, w.del.stages = append(w.del.trs, tr), append(w.del.dims, string(d.By)), append(w.del.keys, text(d.Key)), append(w.del.stages, int16(d.Stage))
+	secs, was := f.StageSecs(), before.StageSecs()
+	rows := f.SameRows(before)
+	if !rows && slices.ContainsFunc(was[:], func(s int64) bool { return s >= 0 }) {
+		w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, -1)
 	}
-	for _, d := range up {
-		w.up.trs, w.up.dims, w.up.keys, w.up.stages = append(w.up.trs, tr), append(w.up.dims, string(d.By)), append(w.up.keys, text(d.Key)), append(w.up.stages, int16(d.Stage))
-		w.up.secs, w.up.merchants, w.up.created = append(w.up.secs, d.Secs), append(w.up.merchants, f.Merchant), append(w.up.created, f.Created)
+	for st, s := range secs {
+		switch {
+		case s >= 0 && (!rows || s != was[st]):
+			w.up.trs, w.up.stages, w.up.secs = append(w.up.trs, tr), append(w.up.stages, int16(st)), append(w.up.secs, s)
+		case s < 0 && rows && was[st] >= 0:
+			w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, int16(st))
+		}
 	}
 	d, _ := json.Marshal(f.Dispositions)
 	if f.Dispositions == nil {
@@ -203,21 +221,22 @@ func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
 	}
 }
 
-// send runs the statements that have rows, in one round trip.
+// send runs the statements that have rows, in one round trip: the facts
+// first (the durations' rows are read from them).
 func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 	if len(w.facts.trs) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
-	if len(w.del.trs) > 0 {
-		b.Queue(deleteDurations, w.del.trs, w.del.dims, w.del.keys, w.del.stages)
-	}
-	if len(w.up.trs) > 0 {
-		b.Queue(upsertDurations, w.up.trs, w.up.dims, w.up.keys, w.up.stages, w.up.secs, w.up.merchants, w.up.created)
-	}
 	u := &w.facts
 	b.Queue(updateFacts, u.trs, u.relays, u.disps, u.res, u.times[0], u.times[1], u.times[2], u.times[3], u.times[4],
 		u.flags[0], u.flags[1], u.flags[2], u.flags[3], u.flags[4])
+	if len(w.del.trs) > 0 {
+		b.Queue(deleteDurations, w.del.trs, w.del.stages)
+	}
+	if len(w.up.trs) > 0 {
+		b.Queue(upsertDurations, w.up.trs, w.up.stages, w.up.secs)
+	}
 	return tx.SendBatch(ctx, b).Close()
 }
 
