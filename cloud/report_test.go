@@ -2,6 +2,7 @@ package cloud_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,57 @@ func TestReturnFactsOrder(t *testing.T) {
 		if rows[k] != w {
 			t.Errorf("%v = %q, want %q", k, rows[k], w)
 		}
+	}
+}
+
+// TestDurationChanges: a return's durations kept from its creation as
+// PostgreSQL keeps them (StageSecs, SameRows) are, after every step, its
+// facts' Durations: rows that come and go (a relay point that
+// moves, grades), stages taken, and a duration that moves within its
+// bucket (a deposit 10 minutes earlier at the same relay point).
+func TestDurationChanges(t *testing.T) {
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	r := cloud.Return{ID: "ra", Merchant: "acme", Tracking: "T", Carrier: "DEMO", CreatedAt: day,
+		Items: []edge.Item{{SKU: "S1", Reason: edge.ReasonDamaged}, {SKU: "S2", Reason: edge.ReasonWrongSize}}}
+	graded := &edge.InstoreData{Items: []edge.InstoreItem{{Disposition: edge.DispositionRestock}}, Resolution: edge.ResolutionRefund}
+	steps := []cloud.ReportStep{
+		{Status: cloud.StatusDeposited, At: day.Add(4 * time.Hour), Terminal: "t-late"},
+		{Status: cloud.StatusHandedOver, At: day.Add(6 * time.Hour)},
+		{Status: cloud.StatusDeposited, At: day.Add(3*time.Hour + 50*time.Minute), Terminal: "t-late"},
+		{Status: cloud.StatusReceivedAtWarehouse, At: day.Add(28 * time.Hour)},
+		{Status: cloud.StatusReceivedInStore, At: day.Add(time.Hour), Terminal: "t-first", Instore: graded},
+		{Status: cloud.StatusRefunded, At: day.Add(49 * time.Hour)},
+		{Status: cloud.StatusCancelled, At: day.Add(50 * time.Hour)},
+	}
+	f := cloud.NewReturnFacts(r)
+	kept := map[string]int64{}
+	id := func(d cloud.ReportDuration) string { return fmt.Sprint(d.By, " ", d.Key, " ", d.Stage) }
+	for i, st := range steps {
+		before := f
+		f.Apply(st)
+		// As PostgreSQL keeps them: the rows' durations rewritten when the
+		// rows change, else each stage's that changed.
+		secs, was := f.StageSecs(), before.StageSecs()
+		for _, d := range before.Durations() {
+			if !f.SameRows(before) || secs[d.Stage] != was[d.Stage] {
+				delete(kept, id(d))
+			}
+		}
+		for _, d := range f.Durations() {
+			if !f.SameRows(before) || secs[d.Stage] != was[d.Stage] {
+				kept[id(d)] = d.Secs
+			}
+		}
+		want := map[string]int64{}
+		for _, d := range f.Durations() {
+			want[id(d)] = d.Secs
+		}
+		if fmt.Sprint(kept) != fmt.Sprint(want) {
+			t.Fatalf("step %d: durations kept %v, want %v", i, kept, want)
+		}
+	}
+	if len(kept) != 8*4 {
+		t.Errorf("%d durations at the end, want 32 (8 rows, 4 stages): %v", len(kept), kept)
 	}
 }
 

@@ -190,6 +190,14 @@ type ReportStep struct {
 // key, none for a step that changes nothing the reports count.
 func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	keys, before := f.keys(), f.tally()
+	f.Apply(st)
+	return diffTallies(keys, before, f.keys(), f.tally())
+}
+
+// Apply applies st to f, as Observe does, without the change of the
+// counters (for stores that keep the facts and their durations rather
+// than counters, PostgreSQL).
+func (f *ReturnFacts) Apply(st ReportStep) {
 	at := st.At.UTC()
 	earlier := func(t *time.Time) bool {
 		if t.IsZero() || at.Before(*t) {
@@ -233,7 +241,6 @@ func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	case StatusRefunded, StatusExchanged:
 		resolve(st.Status == StatusRefunded, st.Status == StatusExchanged)
 	}
-	return diffTallies(keys, before, f.keys(), f.tally())
 }
 
 // CreatedCounts returns the change of the counters that a new return makes.
@@ -346,7 +353,9 @@ type ReportDuration struct {
 
 // Durations returns the durations of f: each stage taken, in each row f
 // counts in (what counts adds to the histograms, for stores that take
-// exact percentiles of the durations themselves, PostgreSQL).
+// exact percentiles of the durations themselves: PostgreSQL's
+// report_durations, whose rows it makes in SQL from the facts and the
+// StageSecs that changed; its tests hold them to this).
 func (f ReturnFacts) Durations() []ReportDuration {
 	var out []ReportDuration
 	secs := f.stageSecs()
@@ -359,6 +368,14 @@ func (f ReturnFacts) Durations() []ReportDuration {
 	}
 	return out
 }
+
+// StageSecs returns the duration of each stage of f in seconds, -1 for
+// a stage not taken: its Durations are these in each of its rows.
+func (f ReturnFacts) StageSecs() [NumStages]int64 { return f.stageSecs() }
+
+// SameRows reports whether f counts in the rows that g counts in (the
+// rows of their Durations).
+func (f ReturnFacts) SameRows(g ReturnFacts) bool { return slices.Equal(f.keys(), g.keys()) }
 
 // Seconds returns d in whole seconds, rounded down, and 0 for a negative
 // duration (a terminal's clock behind the cloud's): the durations of

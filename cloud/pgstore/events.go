@@ -133,8 +133,9 @@ type pgWrite struct {
 	occurred                   []time.Time
 	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
-	out                        []outRow // the events that flow out, for publishGroup
-	insight                    bool     // the store's (Options.NoInsight)
+	out                        []outRow    // the events that flow out, for publishGroup
+	insight                    bool        // the store's (Options.NoInsight)
+	facts                      []factsStep // the steps of returns' parcels, when insight
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -160,10 +161,15 @@ func (s *Store) commit(group []*pgWrite) error {
 	careful := false // insertEvents rather than insertNewEvents
 	for attempt := 0; attempt < 3; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var steps []factsStep
 			for _, w := range group {
 				if err := w.store(ctx, tx, careful); err != nil {
 					return err
 				}
+				steps = append(steps, w.facts...)
+			}
+			if err := observeFacts(ctx, tx, steps); err != nil {
+				return err // returns insight (issue 15)
 			}
 			return publishGroup(ctx, tx, group) // the events flow out (outbox.go)
 		})
@@ -254,9 +260,7 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 		return err
 	}
 	if w.insight {
-		if err := observeFacts(ctx, tx, c.factsSteps()); err != nil {
-			return err // returns insight (issue 15)
-		}
+		w.facts = c.factsSteps() // observed with the group's (commit)
 	}
 	res.Conflicts, w.out = c.conflicts, c.out
 	if c.last != wm {

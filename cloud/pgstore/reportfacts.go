@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,12 +41,24 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $
 	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
 	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
 WHERE f.tracking = u.tracking`
+	// The durations of stages of returns (a stage -1: all) go.
 	deleteDurations = `
-DELETE FROM report_durations d USING unnest($1::text[], $2::text[], $3::text[], $4::smallint[]) AS u(tracking, dim, key, stage)
-WHERE d.tracking = u.tracking AND d.dim = u.dim AND d.key = u.key AND d.stage = u.stage`
+DELETE FROM report_durations d USING unnest($1::text[], $2::smallint[]) AS u(tracking, stage)
+WHERE d.tracking = u.tracking AND (u.stage < 0 OR d.stage = u.stage)`
+	// A stage's duration of a return, in each row of its facts (each
+	// dimension's keys as reports.go reads them from report_facts, as
+	// 0012_report_durations.sql made them): sent once a stage, not once a
+	// row.
 	upsertDurations = `
 INSERT INTO report_durations (tracking, dim, key, stage, secs, merchant, created_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::timestamptz[])
+SELECT f.tracking, k.dim, k.key, u.stage, u.secs, f.merchant, f.created_at
+FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS u(tracking, stage, secs),
+	LATERAL (SELECT * FROM report_facts f WHERE f.tracking = u.tracking OFFSET 0) AS f,
+	LATERAL (SELECT 'reason', unnest(f.reasons) UNION ALL SELECT 'sku', unnest(f.skus)
+		UNION ALL SELECT 'disposition', unnest(f.dispositions)
+		UNION ALL SELECT 'resolution', f.resolution WHERE f.resolution <> ''
+		UNION ALL SELECT 'relay_point', f.relay WHERE f.relay IS NOT NULL
+		UNION ALL SELECT 'carrier', f.carrier) AS k(dim, key)
 ON CONFLICT (tracking, dim, key, stage) DO UPDATE SET secs = excluded.secs`
 )
 
@@ -72,21 +85,27 @@ type factsStep struct {
 }
 
 // observeFacts applies the steps, in order, to the facts of their returns
-// and stores those that changed. Steps of parcels with no facts (no
-// return) change nothing.
+// and stores those that changed, and their durations that changed, in
+// one round trip after the one that reads them (arrays over all the
+// returns: a group commit's steps are observed at once). Steps of parcels
+// with no facts (no return) change nothing.
 func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	if len(steps) == 0 {
 		return nil
 	}
-	trackings := make([]string, len(steps))
-	for i, st := range steps {
-		trackings[i] = text(st.tracking)
+	index := make(map[string]int, len(steps))
+	trackings := make([]string, 0, len(steps))
+	for _, st := range steps {
+		if tr := text(st.tracking); !has(index, tr) {
+			index[tr] = len(trackings)
+			trackings = append(trackings, tr)
+		}
 	}
 	rows, err := tx.Query(ctx, selectFacts, trackings)
 	if err != nil {
 		return err
 	}
-	facts := map[string]*cloud.ReturnFacts{}
+	facts := make([]*cloud.ReturnFacts, len(trackings))
 	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
 		var tr string
 		var f cloud.ReturnFacts
@@ -99,120 +118,126 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 			}
 		}
 		f.Created = f.Created.UTC()
-		facts[tr] = &f
+		facts[index[tr]] = &f
 		return struct{}{}, err
 	})
 	if err != nil {
 		return err
 	}
-	before := map[string]map[durationKey]int64{}
-	changed := map[string]bool{}
-	for _, st := range steps {
-		tr := text(st.tracking)
-		f := facts[tr]
-		if f == nil {
-			continue
-		}
-		if _, ok := before[tr]; !ok {
-			before[tr] = durations(*f)
-		}
-		if len(f.Observe(st.step())) > 0 {
-			changed[tr] = true
+	was := make([]cloud.ReturnFacts, len(facts))
+	for i, f := range facts {
+		if f != nil {
+			was[i] = *f
 		}
 	}
-	if len(changed) == 0 {
+	for _, st := range steps {
+		if f := facts[index[text(st.tracking)]]; f != nil {
+			// Times as stored (to the microsecond, truncated as pgx sends
+			// them), so that the durations are those of the stored times.
+			s := st.step()
+			s.At = s.At.Truncate(time.Microsecond)
+			f.Apply(s)
+		}
+	}
+	var w factsWrites
+	for i, f := range facts {
+		// A return changed when its facts did, whether or not the
+		// counters Observe returns did: a duration that stays in its
+		// histogram bucket changes no counter but the exact percentiles
+		// and the later steps' durations.
+		if f != nil && !sameFacts(was[i], *f) {
+			w.add(trackings[i], was[i], *f)
+		}
+	}
+	return w.send(ctx, tx)
+}
+
+// has reports whether m holds k.
+func has(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// sameFacts reports whether a and b, facts of one return, are the same
+// in what a step may change.
+func sameFacts(a, b cloud.ReturnFacts) bool {
+	return a.Relay == b.Relay && slices.Equal(a.Dispositions, b.Dispositions) && a.Resolution == b.Resolution &&
+		a.DroppedAt.Equal(b.DroppedAt) && a.InstoreAt.Equal(b.InstoreAt) && a.HandedAt.Equal(b.HandedAt) &&
+		a.WarehouseAt.Equal(b.WarehouseAt) && a.ResolvedAt.Equal(b.ResolvedAt) && a.Deposited == b.Deposited &&
+		a.InStore == b.InStore && a.Cancelled == b.Cancelled && a.Refunded == b.Refunded && a.Exchanged == b.Exchanged
+}
+
+// factsWrites gathers, as the arrays of their statements, the facts that
+// changed and the changes of their durations.
+type factsWrites struct {
+	del struct {
+		trs    []string
+		stages []int16
+	}
+	up struct {
+		trs    []string
+		stages []int16
+		secs   []int64
+	}
+	facts struct {
+		trs, relays, disps, res []string
+		times                   [5][]*time.Time
+		flags                   [5][]bool
+	}
+}
+
+// add gathers the facts f of tracking tr, that were before: when f counts
+// in other rows than before, its durations are written anew (those of
+// before, if any, deleted); else each stage's that changed.
+func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
+	secs, was := f.StageSecs(), before.StageSecs()
+	rows := f.SameRows(before)
+	if !rows && slices.ContainsFunc(was[:], func(s int64) bool { return s >= 0 }) {
+		w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, -1)
+	}
+	for st, s := range secs {
+		switch {
+		case s >= 0 && (!rows || s != was[st]):
+			w.up.trs, w.up.stages, w.up.secs = append(w.up.trs, tr), append(w.up.stages, int16(st)), append(w.up.secs, s)
+		case s < 0 && rows && was[st] >= 0:
+			w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, int16(st))
+		}
+	}
+	d, _ := json.Marshal(f.Dispositions)
+	if f.Dispositions == nil {
+		d = []byte("[]")
+	}
+	u := &w.facts
+	u.trs, u.relays, u.disps, u.res = append(u.trs, tr), append(u.relays, text(f.Relay)), append(u.disps, string(d)), append(u.res, text(f.Resolution))
+	for i, t := range []time.Time{f.DroppedAt, f.InstoreAt, f.HandedAt, f.WarehouseAt, f.ResolvedAt} {
+		var p *time.Time
+		if !t.IsZero() {
+			p = &t
+		}
+		u.times[i] = append(u.times[i], p)
+	}
+	for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
+		u.flags[i] = append(u.flags[i], b)
+	}
+}
+
+// send runs the statements that have rows, in one round trip: the facts
+// first (the durations' rows are read from them).
+func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
+	if len(w.facts.trs) == 0 {
 		return nil
 	}
-	if err := storeDurations(ctx, tx, facts, before, changed); err != nil {
-		return err
+	b := &pgx.Batch{}
+	u := &w.facts
+	b.Queue(updateFacts, u.trs, u.relays, u.disps, u.res, u.times[0], u.times[1], u.times[2], u.times[3], u.times[4],
+		u.flags[0], u.flags[1], u.flags[2], u.flags[3], u.flags[4])
+	if len(w.del.trs) > 0 {
+		b.Queue(deleteDurations, w.del.trs, w.del.stages)
 	}
-	n := len(changed)
-	trs, relays, disps, res := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	var times [5][]*time.Time
-	var flags [5][]bool
-	for tr := range changed {
-		f := facts[tr]
-		d, _ := json.Marshal(f.Dispositions)
-		if f.Dispositions == nil {
-			d = []byte("[]")
-		}
-		trs, relays, disps, res = append(trs, tr), append(relays, text(f.Relay)), append(disps, string(d)), append(res, text(f.Resolution))
-		for i, t := range []time.Time{f.DroppedAt, f.InstoreAt, f.HandedAt, f.WarehouseAt, f.ResolvedAt} {
-			var p *time.Time
-			if !t.IsZero() {
-				p = &t
-			}
-			times[i] = append(times[i], p)
-		}
-		for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
-			flags[i] = append(flags[i], b)
-		}
+	if len(w.up.trs) > 0 {
+		b.Queue(upsertDurations, w.up.trs, w.up.stages, w.up.secs)
 	}
-	_, err = tx.Exec(ctx, updateFacts, trs, relays, disps, res, times[0], times[1], times[2], times[3], times[4],
-		flags[0], flags[1], flags[2], flags[3], flags[4])
-	return err
-}
-
-// durationKey is a row of report_durations of a return.
-type durationKey struct {
-	dim, key string
-	stage    int
-}
-
-// durations returns the durations of f as report_durations holds them:
-// keys as stored (text), seconds between times as stored (to the
-// microsecond, truncated as pgx sends them).
-func durations(f cloud.ReturnFacts) map[durationKey]int64 {
-	for _, t := range []*time.Time{&f.Created, &f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
-		*t = t.Truncate(time.Microsecond)
-	}
-	out := map[durationKey]int64{}
-	for _, d := range f.Durations() {
-		out[durationKey{string(d.By), text(d.Key), d.Stage}] = d.Secs
-	}
-	return out
-}
-
-// storeDurations stores the durations of the facts that changed: it
-// deletes those no longer taken and writes those new or changed, from
-// before, the durations of each return before its steps.
-func storeDurations(ctx context.Context, tx pgx.Tx, facts map[string]*cloud.ReturnFacts, before map[string]map[durationKey]int64, changed map[string]bool) error {
-	var del struct {
-		trs, dims, keys []string
-		stages          []int16
-	}
-	var up struct {
-		trs, dims, keys, merchants []string
-		stages                     []int16
-		secs                       []int64
-		created                    []time.Time
-	}
-	for tr := range changed {
-		f := facts[tr]
-		after := durations(*f)
-		for k := range before[tr] {
-			if _, ok := after[k]; !ok {
-				del.trs, del.dims, del.keys, del.stages = append(del.trs, tr), append(del.dims, k.dim), append(del.keys, k.key), append(del.stages, int16(k.stage))
-			}
-		}
-		for k, secs := range after {
-			if was, ok := before[tr][k]; !ok || was != secs {
-				up.trs, up.dims, up.keys, up.stages = append(up.trs, tr), append(up.dims, k.dim), append(up.keys, k.key), append(up.stages, int16(k.stage))
-				up.secs, up.merchants, up.created = append(up.secs, secs), append(up.merchants, f.Merchant), append(up.created, f.Created)
-			}
-		}
-	}
-	if len(del.trs) > 0 {
-		if _, err := tx.Exec(ctx, deleteDurations, del.trs, del.dims, del.keys, del.stages); err != nil {
-			return err
-		}
-	}
-	if len(up.trs) > 0 {
-		if _, err := tx.Exec(ctx, upsertDurations, up.trs, up.dims, up.keys, up.stages, up.secs, up.merchants, up.created); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // factsSteps returns the steps of the chain's events that agreed with

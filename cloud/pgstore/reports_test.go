@@ -173,3 +173,46 @@ func TestReportDurations(t *testing.T) {
 		t.Errorf("reports:\n%s\nwant (the percentiles of report_facts):\n%s", got, want)
 	}
 }
+
+// TestDurationWithinBucket: a step that changes a return's duration but
+// not the bucket of Badger's histograms (cloud.ReturnFacts.Observe's
+// counters do not change) is stored all the same: deposited at +3h,
+// cancelled, deposited again at the same relay point at +2h50 (the same
+// bucket, 2h to 4h), the report's percentile is the new duration, and
+// a handover at +4h05 counts from the new first drop-off.
+func TestDurationWithinBucket(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	created := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	if err := s.CreateMerchant(ctx, cloud.Merchant{ID: "m-bucket", Name: "Bucket", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateReturn(ctx, cloud.Return{ID: "ra-bucket", Merchant: "m-bucket", Tracking: "BUCKET1", Carrier: "UPS", CreatedAt: created,
+		ExpiresAt: created.AddDate(0, 1, 0), Token: "t", Items: []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonDamaged}}}); err != nil {
+		t.Fatal(err)
+	}
+	deposit := func(seq uint64, at time.Time) edge.Operation {
+		o := storetest.Op("t-bucket", seq, edge.OpReturnDeposited, "BUCKET1", at)
+		o.Data = []byte(`{"ra_id":"ra-bucket","verified":true,"mode":"LABEL_AT_COUNTER"}`)
+		return o
+	}
+	batches := [][]edge.Operation{
+		{deposit(1, created.Add(3*time.Hour)), storetest.Op("t-bucket", 2, edge.OpReturnCancelled, "BUCKET1", created.Add(4*time.Hour))},
+		{deposit(3, created.Add(2*time.Hour+50*time.Minute))},
+		{storetest.Op("t-bucket", 4, edge.OpParcelHandedOver, "BUCKET1", created.Add(4*time.Hour+5*time.Minute))},
+	}
+	for _, batch := range batches {
+		if res, err := s.StoreEvents(ctx, "t-bucket", batch, created.Add(5*time.Hour)); err != nil || len(res.Conflicts) > 0 {
+			t.Fatalf("StoreEvents = %+v, %v", res, err)
+		}
+	}
+	rows, err := s.ReturnsReport(ctx, cloud.MerchantScope("m-bucket"), cloud.ReportQuery{From: created.Truncate(24 * time.Hour), To: created.AddDate(0, 0, 1), By: cloud.ByCarrier})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("ReturnsReport = %+v, %v; want a row", rows, err)
+	}
+	r := rows[0]
+	if r.CreatedToDroppedOffP50 == nil || *r.CreatedToDroppedOffP50 != 10200 || r.DroppedOffToHandoverP50 == nil || *r.DroppedOffToHandoverP50 != 4500 {
+		b, _ := json.Marshal(r)
+		t.Errorf("report row = %s; want created_to_dropped_off_p50_s 10200 (2h50), dropped_off_to_handed_over_p50_s 4500 (1h15)", b)
+	}
+}
