@@ -375,6 +375,14 @@ func Seconds(d time.Duration) int64 { return max(0, int64(d/time.Second)) }
 // those of ka (each list's keys distinct), leaving out the rows that do
 // not change.
 func diffTallies(kb []ReportKey, before tally, ka []ReportKey, after tally, fn func(ReportKey, ReportDelta)) {
+	if slices.Equal(kb, ka) { // most steps: the same rows, in the same order
+		if before != after {
+			for _, k := range ka {
+				fn(k, ReportDelta{before, after})
+			}
+		}
+		return
+	}
 	for _, k := range ka {
 		b := noTally()
 		if slices.Contains(kb, k) {
