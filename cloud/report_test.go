@@ -86,14 +86,7 @@ func TestReturnFactsOrder(t *testing.T) {
 	}
 	f := cloud.NewReturnFacts(r)
 	sum := map[cloud.ReportKey]*cloud.ReportCounts{}
-	add := func(d map[cloud.ReportKey]cloud.ReportCounts) {
-		for k, c := range d {
-			if sum[k] == nil {
-				sum[k] = &cloud.ReportCounts{}
-			}
-			sum[k].Add(c)
-		}
-	}
+	add := func(d map[cloud.ReportKey]cloud.ReportCounts) { addCounts(sum, d) }
 	add(f.CreatedCounts())
 	for _, st := range steps {
 		add(f.Observe(st))
@@ -171,6 +164,77 @@ func TestDurationChanges(t *testing.T) {
 	}
 	if len(kept) != 8*4 {
 		t.Errorf("%d durations at the end, want 32 (8 rows, 4 stages): %v", len(kept), kept)
+	}
+}
+
+// TestReportSum: the changes of ObserveEach and CreatedEach added up in a
+// ReportSum give the counters that Observe's and CreatedCounts' maps
+// added up with ReportCounts.Add give, steps that move a duration to
+// another bucket and back included.
+func TestReportSum(t *testing.T) {
+	if cloud.NumBuckets != len(cloud.HistBounds)+1 {
+		t.Fatalf("NumBuckets = %d, HistBounds has %d bounds", cloud.NumBuckets, len(cloud.HistBounds))
+	}
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	r := cloud.Return{ID: "ra", Merchant: "acme", Tracking: "T", Carrier: "DEMO", CreatedAt: day,
+		Items: []edge.Item{{SKU: "S1", Reason: edge.ReasonDamaged}, {SKU: "S2", Reason: edge.ReasonWrongSize}}}
+	steps := []cloud.ReportStep{
+		{Status: cloud.StatusDeposited, At: day.Add(30 * time.Hour), Terminal: "t-late"},
+		{Status: cloud.StatusHandedOver, At: day.Add(40 * time.Hour)},
+		{Status: cloud.StatusDeposited, At: day.Add(time.Hour), Terminal: "t-first"},
+		{Status: cloud.StatusReceivedInStore, At: day.Add(time.Minute), Terminal: "t-store",
+			Instore: &edge.InstoreData{Resolution: edge.ResolutionRefund}},
+		{Status: cloud.StatusCancelled, At: day.Add(50 * time.Hour)},
+		{Status: cloud.StatusHandedOver, At: day.Add(40 * time.Hour)},
+	}
+	maps := map[cloud.ReportKey]*cloud.ReportCounts{}
+	sums := map[cloud.ReportKey]*cloud.ReportSum{}
+	addMap := func(d map[cloud.ReportKey]cloud.ReportCounts) { addCounts(maps, d) }
+	addSum := func(k cloud.ReportKey, d cloud.ReportDelta) {
+		if sums[k] == nil {
+			sums[k] = &cloud.ReportSum{}
+		}
+		sums[k].Add(d)
+	}
+	f, g := cloud.NewReturnFacts(r), cloud.NewReturnFacts(r)
+	addMap(f.CreatedCounts())
+	g.CreatedEach(addSum)
+	for _, st := range steps {
+		addMap(f.Observe(st))
+		g.ObserveEach(st, addSum)
+	}
+	if len(sums) != len(maps) {
+		t.Fatalf("%d rows summed, %d by maps", len(sums), len(maps))
+	}
+	for k, c := range maps {
+		s := sums[k]
+		if s == nil {
+			t.Fatalf("%v: not summed", k)
+		}
+		got := s.Counts()
+		if got.N != c.N {
+			t.Errorf("%v: counts %v, want %v", k, got.N, c.N)
+		}
+		for st := range c.H {
+			if len(got.H[st]) != len(c.H[st]) {
+				t.Errorf("%v stage %d: histogram %v, want %v", k, st, got.H[st], c.H[st])
+			}
+			for b, n := range c.H[st] {
+				if got.H[st][b] != n {
+					t.Errorf("%v stage %d: histogram %v, want %v", k, st, got.H[st], c.H[st])
+				}
+			}
+		}
+	}
+}
+
+// addCounts adds the counters' changes d to sum.
+func addCounts(sum map[cloud.ReportKey]*cloud.ReportCounts, d map[cloud.ReportKey]cloud.ReportCounts) {
+	for k, c := range d {
+		if sum[k] == nil {
+			sum[k] = &cloud.ReportCounts{}
+		}
+		sum[k].Add(c)
 	}
 }
 

@@ -66,21 +66,6 @@ func (c *ReportCounts) Add(d ReportCounts) {
 	}
 }
 
-// zero reports whether c counts nothing.
-func (c ReportCounts) zero() bool {
-	for _, n := range c.N {
-		if n != 0 {
-			return false
-		}
-	}
-	for _, h := range c.H {
-		if len(h) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // Row returns the report row of key that c counts.
 func (c ReportCounts) Row(key string) ReportRow {
 	r := ReportRow{Key: key, Returns: c.N[nReturns], Deposited: c.N[nDeposited], ReceivedInStore: c.N[nReceivedInStore],
@@ -189,9 +174,20 @@ type ReportStep struct {
 // Observe applies st to f and returns the change of the counters of each
 // key, none for a step that changes nothing the reports count.
 func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
-	keys, before := f.keys(), f.tally()
+	out := map[ReportKey]ReportCounts{}
+	f.ObserveEach(st, func(k ReportKey, d ReportDelta) { out[k] = d.Counts() })
+	return out
+}
+
+// ObserveEach is Observe without its maps: it applies st to f and calls
+// fn with the change of each row's counter that changes. It runs for
+// every step of a return at ingest (Badger's counters, added up in a
+// ReportSum).
+func (f *ReturnFacts) ObserveEach(st ReportStep, fn func(ReportKey, ReportDelta)) {
+	var kbuf, abuf [8]ReportKey
+	keys, before := f.keys(kbuf[:0]), f.tally()
 	f.Apply(st)
-	return diffTallies(keys, before, f.keys(), f.tally())
+	diffTallies(keys, before, f.keys(abuf[:0]), f.tally(), fn)
 }
 
 // Apply applies st to f, as Observe does, without the change of the
@@ -245,12 +241,20 @@ func (f *ReturnFacts) Apply(st ReportStep) {
 
 // CreatedCounts returns the change of the counters that a new return makes.
 func (f ReturnFacts) CreatedCounts() map[ReportKey]ReportCounts {
-	return diffTallies(nil, noTally(), f.keys(), f.tally())
+	out := map[ReportKey]ReportCounts{}
+	f.CreatedEach(func(k ReportKey, d ReportDelta) { out[k] = d.Counts() })
+	return out
 }
 
-// keys returns the rows f counts in.
-func (f ReturnFacts) keys() []ReportKey {
-	var ks []ReportKey
+// CreatedEach is CreatedCounts without its map: it calls fn with the
+// change of each row's counter that a new return makes.
+func (f ReturnFacts) CreatedEach(fn func(ReportKey, ReportDelta)) {
+	var buf [8]ReportKey
+	diffTallies(nil, noTally(), f.keys(buf[:0]), f.tally(), fn)
+}
+
+// keys appends the rows f counts in to ks.
+func (f ReturnFacts) keys(ks []ReportKey) []ReportKey {
 	for _, r := range f.Reasons {
 		ks = append(ks, ReportKey{ByReason, r})
 	}
@@ -359,7 +363,7 @@ type ReportDuration struct {
 func (f ReturnFacts) Durations() []ReportDuration {
 	var out []ReportDuration
 	secs := f.stageSecs()
-	for _, k := range f.keys() {
+	for _, k := range f.keys(nil) {
 		for st, s := range secs {
 			if s >= 0 {
 				out = append(out, ReportDuration{k, st, s})
@@ -375,34 +379,99 @@ func (f ReturnFacts) StageSecs() [NumStages]int64 { return f.stageSecs() }
 
 // SameRows reports whether f counts in the rows that g counts in (the
 // rows of their Durations).
-func (f ReturnFacts) SameRows(g ReturnFacts) bool { return slices.Equal(f.keys(), g.keys()) }
+func (f ReturnFacts) SameRows(g ReturnFacts) bool {
+	var fb, gb [8]ReportKey
+	return slices.Equal(f.keys(fb[:0]), g.keys(gb[:0]))
+}
 
 // Seconds returns d in whole seconds, rounded down, and 0 for a negative
 // duration (a terminal's clock behind the cloud's): the durations of
 // reports.
 func Seconds(d time.Duration) int64 { return max(0, int64(d/time.Second)) }
 
-// diffTallies returns the change of each row's counter from facts that
-// counted before in the rows of kb to facts that count after in those
-// of ka (each list's keys distinct), leaving out the rows that do not
-// change.
-func diffTallies(kb []ReportKey, before tally, ka []ReportKey, after tally) map[ReportKey]ReportCounts {
-	out := map[ReportKey]ReportCounts{}
+// diffTallies calls fn with the change of each row's counter from facts
+// that counted before in the rows of kb to facts that count after in
+// those of ka (each list's keys distinct), leaving out the rows that do
+// not change.
+func diffTallies(kb []ReportKey, before tally, ka []ReportKey, after tally, fn func(ReportKey, ReportDelta)) {
+	if slices.Equal(kb, ka) { // most steps: the same rows, in the same order
+		if before != after {
+			for _, k := range ka {
+				fn(k, ReportDelta{before, after})
+			}
+		}
+		return
+	}
 	for _, k := range ka {
 		b := noTally()
 		if slices.Contains(kb, k) {
 			b = before
 		}
-		if d := delta(b, after); !d.zero() {
-			out[k] = d
+		if b != after {
+			fn(k, ReportDelta{b, after})
 		}
 	}
 	for _, k := range kb {
 		if !slices.Contains(ka, k) {
-			out[k] = delta(before, noTally())
+			fn(k, ReportDelta{before, noTally()})
 		}
 	}
-	return out
+}
+
+// ReportDelta is the change one step makes to the counter of one row:
+// what the return counted in it before the step and what it counts after.
+type ReportDelta struct{ before, after tally }
+
+// Counts returns d as a counter's change.
+func (d ReportDelta) Counts() ReportCounts { return delta(d.before, d.after) }
+
+// NumBuckets is the number of buckets of a duration histogram: one per
+// bound of HistBounds, and the last, unbounded.
+const NumBuckets = 25
+
+// ReportSum adds up the changes of a counter (ReportDelta) without maps:
+// its histograms are arrays. Counts returns the ReportCounts that adding
+// each change's Counts would.
+type ReportSum struct {
+	N [numCounts]int64
+	H [NumStages][NumBuckets]int64
+}
+
+// Add adds d to s.
+func (s *ReportSum) Add(d ReportDelta) {
+	for i := range s.N {
+		s.N[i] += d.after.n[i] - d.before.n[i]
+	}
+	for st := range s.H {
+		a, b := d.after.bucket[st], d.before.bucket[st]
+		if a == b {
+			continue
+		}
+		if a >= 0 {
+			s.H[st][a]++
+		}
+		if b >= 0 {
+			s.H[st][b]--
+		}
+	}
+}
+
+// Counts returns what s adds up as a counter (its histograms hold the
+// buckets whose count is not 0).
+func (s *ReportSum) Counts() ReportCounts {
+	c := ReportCounts{N: s.N}
+	for st, h := range s.H {
+		for b, n := range h {
+			if n == 0 {
+				continue
+			}
+			if c.H[st] == nil {
+				c.H[st] = map[int]int64{}
+			}
+			c.H[st][b] = n
+		}
+	}
+	return c
 }
 
 // ReportStepOf returns the report step of a terminal's event that agreed

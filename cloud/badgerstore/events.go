@@ -315,7 +315,7 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 	if changed {
 		w.out.stuck.moved(ev.op.Tracking, next)
 	}
-	if err := s.insightStep(txn, &w.insight.counts, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
+	if err := s.insightStep(txn, w.insight, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
 		return err
 	}
 	if ev.timeline {

@@ -189,10 +189,11 @@ func (r *rebuild) returns() error {
 				return nil // no scope reads it: reports count merchants' returns
 			}
 			f := cloud.NewReturnFacts(ret)
-			r.in.counts.add(f, f.CreatedCounts())
+			add := r.in.counts.adder(&f)
+			f.CreatedEach(add)
 			err := r.db.View(func(txn *badger.Txn) error {
 				return eachStep(txn, ret.Tracking, func(st cloud.ReportStep) {
-					r.in.counts.add(f, f.Observe(st))
+					f.ObserveEach(st, add)
 				})
 			})
 			if err != nil {
@@ -295,8 +296,9 @@ func (r *rebuild) writeCounters() error {
 			}
 			return wb.Set([]byte(key), b)
 		}
-		for key, c := range r.in.counts {
-			if err := wb.Set([]byte(key), encodeCounts(c)); err != nil {
+		for id, sum := range r.in.counts {
+			c := sum.Counts()
+			if err := wb.Set(id.bytes(), encodeCounts(&c)); err != nil {
 				return err
 			}
 		}

@@ -212,11 +212,11 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		out.stuck.moved(tracking, next) // returns insight (issue 15)
-		var counts reportCounts
-		if err := s.insightStep(txn, &counts, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
+		var in insight
+		if err := s.insightStep(txn, &in, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
 			return err
 		}
-		if err := counts.flush(txn); err != nil {
+		if err := in.flush(txn); err != nil {
 			return err
 		}
 		if err := s.setParcel(txn, next, refs); err != nil || !added {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -15,13 +14,15 @@ import (
 // Reports (issue 15) are answered from counters kept as the data comes in,
 // never from a scan of the events:
 //
-//	f/{tracking}                                  -> cloud.ReturnFacts JSON of a return's parcel
+//	f/{tracking}                                  -> cloud.ReturnFacts of a return's parcel (factscodec.go)
 //	a/{by}\x00{merchant}\x00{day:8}{key}          -> cloud.ReportCounts (countscodec.go)
 //
 // A return's creation, and each step of its parcel that agrees with it
 // (a terminal's event in the commit loop, a partner's event), update its
 // facts and add their change to the counters of its merchant, its day of
 // creation and each of its rows, in the transaction that stores the step.
+// A group commit (events.go) reads and writes each return's facts and
+// each counter once, however many of its steps touch them.
 
 func factsKey(tracking string) []byte { return []byte("f/" + tracking) }
 
@@ -29,19 +30,15 @@ func countsPrefix(by cloud.ReportBy, merchant string) []byte {
 	return []byte("a/" + string(by) + "\x00" + merchant + "\x00")
 }
 
-func countsKey(by cloud.ReportBy, merchant string, day time.Time, key string) []byte {
-	return append(be8(countsPrefix(by, merchant), timeKey(day)), key...)
-}
-
 // insightStep adds the change a step of a parcel (to next) makes to its
-// return's counters to counts, unless the store keeps no insight. (The
-// index of stuck parcels is in memory, moved once the transaction
+// return's facts and counters to in, unless the store keeps no insight.
+// (The index of stuck parcels is in memory, moved once the transaction
 // committed: stuck.go.)
-func (s *Store) insightStep(txn *badger.Txn, counts *reportCounts, next cloud.Parcel, st func() cloud.ReportStep) error {
+func (s *Store) insightStep(txn *badger.Txn, in *insight, next cloud.Parcel, st func() cloud.ReportStep) error {
 	if !s.insight {
 		return nil
 	}
-	return reportStep(txn, counts, next, st)
+	return in.reportStep(txn, next, st)
 }
 
 // reportReturn keeps the facts of a new return and counts it.
@@ -54,46 +51,93 @@ func (s *Store) reportReturn(txn *badger.Txn, r cloud.Return) error {
 		return err
 	}
 	var counts reportCounts
-	counts.add(f, f.CreatedCounts())
+	f.CreatedEach(counts.adder(&f))
 	return counts.flush(txn)
 }
 
 // reportStep applies a step of parcel p to its return's facts and adds
-// the change to counts. A parcel of no return (no merchant), or of a
-// return stored before reports existed (no facts), is not counted.
-func reportStep(txn *badger.Txn, counts *reportCounts, p cloud.Parcel, st func() cloud.ReportStep) error {
+// the change to the group's counters. A parcel of no return (no
+// merchant), or of a return stored before reports existed (no facts), is
+// not counted. The facts are read once in a group and written once, at
+// its end (flush), however many of the return's steps it holds.
+func (in *insight) reportStep(txn *badger.Txn, p cloud.Parcel, st func() cloud.ReportStep) error {
 	if p.Merchant == "" {
 		return nil
 	}
-	var f cloud.ReturnFacts
-	found := false
-	if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { found = true; return decodeFacts(b, &f) }); err != nil || !found {
-		return err
+	gf := in.facts[p.Tracking]
+	if gf == nil {
+		gf = &groupFacts{}
+		if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { gf.found = true; return decodeFacts(b, &gf.f) }); err != nil {
+			return err
+		}
+		if in.facts == nil {
+			in.facts = map[string]*groupFacts{}
+		}
+		in.facts[p.Tracking] = gf
 	}
-	d := f.Observe(st())
-	if len(d) == 0 {
+	if !gf.found {
 		return nil
 	}
-	counts.add(f, d)
-	return txn.Set(factsKey(p.Tracking), encodeFacts(&f))
+	// A step that changes no counter leaves the facts stored as they were
+	// (as when each step wrote them): restored.
+	before, counted := gf.f, false
+	gf.f.ObserveEach(st(), func(k cloud.ReportKey, d cloud.ReportDelta) {
+		counted = true
+		in.counts.add(&gf.f, k, d)
+	})
+	if !counted {
+		gf.f = before
+	}
+	gf.changed = gf.changed || counted
+	return nil
+}
+
+// groupFacts are a return's facts as a group commit's steps left them.
+type groupFacts struct {
+	f       cloud.ReturnFacts
+	found   bool // stored: a return counted by reports
+	changed bool // to be written
+}
+
+// countsID names a counter (a/ key) without making its key: the commit
+// loop adds every step's change to the counters of its rows, and made a
+// key (a string) for each before.
+type countsID struct {
+	by       cloud.ReportBy
+	merchant string
+	day      uint64 // timeKey of the day
+	key      string
+}
+
+func (id countsID) bytes() []byte {
+	return append(be8(countsPrefix(id.by, id.merchant), id.day), id.key...)
 }
 
 // reportCounts gathers the changes of counters in a transaction, so that
 // the steps of a group commit, which mostly share their merchant, day and
 // keys, read and write each counter once.
-type reportCounts map[string]*cloud.ReportCounts
+type reportCounts map[countsID]*cloud.ReportSum
 
 // insight gathers, in a group commit's transaction, the changes of the
-// reports' counters and of the relay points' statements, written once
-// each at the end (flush).
+// returns' facts, the reports' counters and the relay points' statements,
+// written once each at the end (flush).
 type insight struct {
+	facts      map[string]*groupFacts // by tracking
 	counts     reportCounts
 	statements map[string]*cloud.StatementCounts
 	refusals   map[string]uint64 // R/ key -> refusals to add (refusals.go)
 }
 
-// flush adds the changes gathered to the stored counters.
+// flush writes the facts changed and adds the changes gathered to the
+// stored counters.
 func (in *insight) flush(txn *badger.Txn) error {
+	for tracking, gf := range in.facts {
+		if gf.changed {
+			if err := txn.Set(factsKey(tracking), encodeFacts(&gf.f)); err != nil {
+				return err
+			}
+		}
+	}
 	if err := in.counts.flush(txn); err != nil {
 		return err
 	}
@@ -119,26 +163,34 @@ func addStored[T any, PT interface {
 	return setJSON(txn, []byte(key), c)
 }
 
-func (rc *reportCounts) add(f cloud.ReturnFacts, deltas map[cloud.ReportKey]cloud.ReportCounts) {
+// add adds d, the change of row k of the return of facts f, to rc.
+func (rc *reportCounts) add(f *cloud.ReturnFacts, k cloud.ReportKey, d cloud.ReportDelta) {
 	if *rc == nil {
 		*rc = reportCounts{}
 	}
-	for k, d := range deltas {
-		key := string(countsKey(k.By, f.Merchant, f.Day(), k.Key))
-		if (*rc)[key] == nil {
-			(*rc)[key] = &cloud.ReportCounts{}
-		}
-		(*rc)[key].Add(d)
+	id := countsID{by: k.By, merchant: f.Merchant, day: timeKey(f.Day()), key: k.Key}
+	sum := (*rc)[id]
+	if sum == nil {
+		sum = &cloud.ReportSum{}
+		(*rc)[id] = sum
 	}
+	sum.Add(d)
+}
+
+// adder returns a function that adds the changes of the rows of the
+// return of facts f to rc.
+func (rc *reportCounts) adder(f *cloud.ReturnFacts) func(cloud.ReportKey, cloud.ReportDelta) {
+	return func(k cloud.ReportKey, d cloud.ReportDelta) { rc.add(f, k, d) }
 }
 
 // flush adds the changes gathered to the stored counters (countscodec.go).
 func (rc reportCounts) flush(txn *badger.Txn) error {
-	for key, d := range rc {
-		if err := readValue(txn, []byte(key), func(b []byte) error { return addEncoded(d, b) }); err != nil {
+	for id, sum := range rc {
+		key, c := id.bytes(), sum.Counts()
+		if err := readValue(txn, key, func(b []byte) error { return addEncoded(&c, b) }); err != nil {
 			return err
 		}
-		if err := txn.Set([]byte(key), encodeCounts(d)); err != nil {
+		if err := txn.Set(key, encodeCounts(&c)); err != nil {
 			return err
 		}
 	}
