@@ -373,6 +373,17 @@ func (f ReturnFacts) Durations() []ReportDuration {
 	return out
 }
 
+// Same reports whether f and g, facts of one return, are the same in what
+// a step may change: a step that changes them must be stored, whether or
+// not it changes a counter (a drop-off moved within its histogram bucket
+// changes the durations counted from it at later steps).
+func (f ReturnFacts) Same(g ReturnFacts) bool {
+	return f.Relay == g.Relay && slices.Equal(f.Dispositions, g.Dispositions) && f.Resolution == g.Resolution &&
+		f.DroppedAt.Equal(g.DroppedAt) && f.InstoreAt.Equal(g.InstoreAt) && f.HandedAt.Equal(g.HandedAt) &&
+		f.WarehouseAt.Equal(g.WarehouseAt) && f.ResolvedAt.Equal(g.ResolvedAt) && f.Deposited == g.Deposited &&
+		f.InStore == g.InStore && f.Cancelled == g.Cancelled && f.Refunded == g.Refunded && f.Exchanged == g.Exchanged
+}
+
 // StageSecs returns the duration of each stage of f in seconds, -1 for
 // a stage not taken: its Durations are these in each of its rows.
 func (f ReturnFacts) StageSecs() [NumStages]int64 { return f.stageSecs() }

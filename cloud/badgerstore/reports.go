@@ -78,17 +78,15 @@ func (in *insight) reportStep(txn *badger.Txn, p cloud.Parcel, st func() cloud.R
 	if !gf.found {
 		return nil
 	}
-	// A step that changes no counter leaves the facts stored as they were
-	// (as when each step wrote them): restored.
+	// A step that changes the facts is stored even when it changes no
+	// counter: a drop-off moved within its bucket changes the durations
+	// counted from it at later steps.
 	before, counted := gf.f, false
 	gf.f.ObserveEach(st(), func(k cloud.ReportKey, d cloud.ReportDelta) {
 		counted = true
 		in.counts.add(&gf.f, k, d)
 	})
-	if !counted {
-		gf.f = before
-	}
-	gf.changed = gf.changed || counted
+	gf.changed = gf.changed || counted || !gf.f.Same(before)
 	return nil
 }
 

@@ -145,7 +145,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		// counters Observe returns did: a duration that stays in its
 		// histogram bucket changes no counter but the exact percentiles
 		// and the later steps' durations.
-		if f != nil && !sameFacts(was[i], *f) {
+		if f != nil && !was[i].Same(*f) {
 			w.add(trackings[i], was[i], *f)
 		}
 	}
@@ -156,15 +156,6 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 func has(m map[string]int, k string) bool {
 	_, ok := m[k]
 	return ok
-}
-
-// sameFacts reports whether a and b, facts of one return, are the same
-// in what a step may change.
-func sameFacts(a, b cloud.ReturnFacts) bool {
-	return a.Relay == b.Relay && slices.Equal(a.Dispositions, b.Dispositions) && a.Resolution == b.Resolution &&
-		a.DroppedAt.Equal(b.DroppedAt) && a.InstoreAt.Equal(b.InstoreAt) && a.HandedAt.Equal(b.HandedAt) &&
-		a.WarehouseAt.Equal(b.WarehouseAt) && a.ResolvedAt.Equal(b.ResolvedAt) && a.Deposited == b.Deposited &&
-		a.InStore == b.InStore && a.Cancelled == b.Cancelled && a.Refunded == b.Refunded && a.Exchanged == b.Exchanged
 }
 
 // factsWrites gathers, as the arrays of their statements, the facts that

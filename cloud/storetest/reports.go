@@ -194,3 +194,69 @@ func rowsText(rows []cloud.ReportRow) string {
 	}
 	return "[" + out + "]"
 }
+
+// testDropOffMovedWithinBucket: a return deposited, cancelled and
+// deposited again 10 minutes earlier (a drop-off moved within its
+// histogram bucket: no counter changes) then handed over counts its
+// durations from the earlier drop-off, as a return deposited once at that
+// time does: 65 minutes to the handover, not the 55 of the first drop-off
+// (another bucket). Two merchants, the same carrier: their rows' durations
+// must agree.
+func testDropOffMovedWithinBucket(t *testing.T, s cloud.Store) {
+	ctx := context.Background()
+	created := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	ret := func(merchant, tracking string) {
+		t.Helper()
+		if err := s.CreateMerchant(ctx, cloud.Merchant{ID: merchant, Name: merchant, CreatedAt: created}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateReturn(ctx, cloud.Return{ID: "ra-" + tracking, Merchant: merchant, Tracking: tracking, Carrier: "UPS", CreatedAt: created,
+			ExpiresAt: created.AddDate(0, 1, 0), Token: "t", Items: []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonDamaged}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deposit := func(tid string, seq uint64, tracking string, at time.Time) edge.Operation {
+		o := Op(tid, seq, edge.OpReturnDeposited, tracking, at)
+		o.Data = []byte(`{"ra_id":"ra-` + tracking + `","verified":true,"mode":"LABEL_AT_COUNTER"}`)
+		return o
+	}
+	store := func(tid string, batches ...[]edge.Operation) {
+		t.Helper()
+		for _, b := range batches {
+			if res, err := s.StoreEvents(ctx, tid, b, created.Add(5*time.Hour)); err != nil || len(res.Conflicts) > 0 {
+				t.Fatalf("StoreEvents = %+v, %v", res, err)
+			}
+		}
+	}
+	dropped, handed := created.Add(2*time.Hour+50*time.Minute), created.Add(3*time.Hour+55*time.Minute)
+	ret("m-moved", "MOVED1")
+	store("t-moved",
+		[]edge.Operation{deposit("t-moved", 1, "MOVED1", created.Add(3*time.Hour)), Op("t-moved", 2, edge.OpReturnCancelled, "MOVED1", created.Add(3*time.Hour+time.Minute))},
+		[]edge.Operation{deposit("t-moved", 3, "MOVED1", dropped)},
+		[]edge.Operation{Op("t-moved", 4, edge.OpParcelHandedOver, "MOVED1", handed)})
+	ret("m-once", "ONCE1")
+	store("t-once",
+		[]edge.Operation{deposit("t-once", 1, "ONCE1", dropped)},
+		[]edge.Operation{Op("t-once", 2, edge.OpParcelHandedOver, "ONCE1", handed)})
+
+	row := func(merchant string) cloud.ReportRow {
+		t.Helper()
+		rows, err := s.ReturnsReport(ctx, cloud.MerchantScope(merchant), cloud.ReportQuery{From: created.Truncate(24 * time.Hour), To: created.AddDate(0, 0, 1), By: cloud.ByCarrier})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("ReturnsReport(%s) = %+v, %v; want a row", merchant, rows, err)
+		}
+		return rows[0]
+	}
+	moved, once := row("m-moved"), row("m-once")
+	p := func(v *int64) string {
+		if v == nil {
+			return "none"
+		}
+		return fmt.Sprint(*v)
+	}
+	if p(moved.CreatedToDroppedOffP50) != p(once.CreatedToDroppedOffP50) || p(moved.DroppedOffToHandoverP50) != p(once.DroppedOffToHandoverP50) ||
+		p(once.DroppedOffToHandoverP50) == "none" {
+		t.Errorf("drop-off moved: created->dropped %s, dropped->handed over %s; deposited once: %s, %s",
+			p(moved.CreatedToDroppedOffP50), p(moved.DroppedOffToHandoverP50), p(once.CreatedToDroppedOffP50), p(once.DroppedOffToHandoverP50))
+	}
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) cloud.Store) {
 		{"ParcelEvents", testParcelEvents},
 		{"Webhooks", testWebhooks},
 		{"ReturnsReport", testReturnsReport},
+		{"DropOffMovedWithinBucket", testDropOffMovedWithinBucket},
 		{"StuckParcels", testStuckParcels},
 		{"StuckOldestFirst", testStuckOldestFirst},
 		{"Statements", testStatements},
