@@ -45,42 +45,23 @@ func encodeCounts(c *cloud.ReportCounts) []byte {
 
 // addEncoded adds the counter whose binary form is b to c.
 func addEncoded(c *cloud.ReportCounts, b []byte) error {
-	varint := func() (int64, error) {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			return 0, errCounts
-		}
-		b = b[n:]
-		return v, nil
-	}
-	uvarint := func() (uint64, error) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, errCounts
-		}
-		b = b[n:]
-		return v, nil
-	}
+	d := decoder{b: b, bad: errCounts}
 	for i := range c.N {
-		v, err := varint()
-		if err != nil {
-			return err
+		v := d.varint()
+		if d.err != nil {
+			return d.err
 		}
 		c.N[i] += v
 	}
 	for st := range c.H {
-		buckets, err := uvarint()
-		if err != nil || buckets > uint64(len(cloud.HistBounds))+1 {
+		buckets := d.uvarint()
+		if d.err != nil || buckets > uint64(len(cloud.HistBounds))+1 {
 			return errCounts
 		}
 		for range buckets {
-			k, err := uvarint()
-			if err != nil || k > uint64(len(cloud.HistBounds)) {
+			k, v := d.uvarint(), d.varint()
+			if d.err != nil || k > uint64(len(cloud.HistBounds)) {
 				return errCounts
-			}
-			v, err := varint()
-			if err != nil {
-				return err
 			}
 			if c.H[st] == nil {
 				c.H[st] = map[int]int64{}
@@ -90,7 +71,7 @@ func addEncoded(c *cloud.ReportCounts, b []byte) error {
 			}
 		}
 	}
-	if len(b) != 0 {
+	if len(d.b) != 0 {
 		return errCounts
 	}
 	return nil

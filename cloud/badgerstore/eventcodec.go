@@ -78,10 +78,10 @@ func decodeStored(b []byte) (storedEvent, error) {
 	if len(b) == 0 || b[0] != eventCodecV1 {
 		return storedEvent{}, errEventValue
 	}
-	d := eventDecoder{b: b[1:]}
+	d := decoder{b: b[1:], bad: errEventValue}
 	var se storedEvent
-	se.ReceivedAt = d.time().UTC()
-	occurred := d.time()
+	se.ReceivedAt = d.eventTime().UTC()
+	occurred := d.eventTime()
 	offset := d.varint()
 	se.Op.Seq = d.uvarint()
 	var fields [6][]byte
@@ -114,63 +114,20 @@ func decodeStored(b []byte) (storedEvent, error) {
 	return se, nil
 }
 
-// eventDecoder reads the fields of an encoded event; its first error
-// sticks.
-type eventDecoder struct {
-	b   []byte
-	err error
-}
-
-func (d *eventDecoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errEventValue
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *eventDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errEventValue
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
 // The seconds of the times JSON can hold: years 0 to 9999.
 const (
 	minSeconds = -62167219200
 	maxSeconds = 253402300799
 )
 
-func (d *eventDecoder) time() time.Time {
+// eventTime reads a stored event's time, within the years JSON can hold.
+func (d *decoder) eventTime() time.Time {
 	sec, nsec := d.varint(), d.uvarint()
 	if nsec >= 1e9 || sec < minSeconds || sec > maxSeconds {
-		d.err = errEventValue
+		d.fail()
 	}
 	if d.err != nil {
 		return time.Time{}
 	}
 	return time.Unix(sec, int64(nsec))
-}
-
-func (d *eventDecoder) bytes() []byte {
-	l := d.uvarint()
-	if d.err != nil || l > uint64(len(d.b)) {
-		d.err = errEventValue
-		return nil
-	}
-	v := d.b[:l]
-	d.b = d.b[l:]
-	return v
 }

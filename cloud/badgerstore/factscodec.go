@@ -68,70 +68,43 @@ func decodeFacts(b []byte, f *cloud.ReturnFacts) error {
 	if len(b) == 0 || b[0] != factsVersion {
 		return errFacts
 	}
-	b = b[1:]
-	uvarint := func() (uint64, error) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, errFacts
-		}
-		b = b[n:]
-		return v, nil
-	}
-	str := func() (string, error) {
-		n, err := uvarint()
-		if err != nil || n > uint64(len(b)) {
-			return "", errFacts
-		}
-		s := string(b[:n])
-		b = b[n:]
-		return s, nil
-	}
-	var err error
+	d := decoder{b: b[1:], bad: errFacts}
 	for _, s := range []*string{&f.Merchant, &f.Carrier, &f.Relay, &f.Resolution} {
-		if *s, err = str(); err != nil {
-			return err
-		}
+		*s = string(d.bytes())
 	}
 	for _, l := range []*[]string{&f.Reasons, &f.SKUs, &f.Dispositions} {
-		n, err := uvarint()
-		if err != nil || n > uint64(len(b)) {
-			return errFacts
+		n := d.uvarint()
+		if n > uint64(len(d.b)) {
+			d.fail()
 		}
 		*l = nil
-		for range n {
-			s, err := str()
-			if err != nil {
-				return err
-			}
-			*l = append(*l, s)
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			*l = append(*l, string(d.bytes()))
 		}
 	}
 	for _, t := range []*time.Time{&f.Created, &f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
-		if len(b) == 0 || b[0] > 1 {
-			return errFacts
-		}
-		set := b[0] == 1
-		b = b[1:]
 		*t = time.Time{}
-		if !set {
+		switch d.byte() {
+		case 0:
 			continue
+		case 1:
+		default:
+			d.fail()
 		}
-		secs, n := binary.Varint(b)
-		if n <= 0 {
-			return errFacts
+		secs, nanos := d.varint(), d.uvarint()
+		if nanos >= 1e9 {
+			d.fail()
 		}
-		b = b[n:]
-		nanos, err := uvarint()
-		if err != nil || nanos >= 1e9 {
-			return errFacts
+		if d.err == nil {
+			*t = time.Unix(secs, int64(nanos)).UTC()
 		}
-		*t = time.Unix(secs, int64(nanos)).UTC()
 	}
-	if len(b) != 1 || b[0] >= 1<<5 {
+	flags := d.byte()
+	if d.err != nil || len(d.b) != 0 || flags >= 1<<5 {
 		return errFacts
 	}
 	for i, ok := range []*bool{&f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged} {
-		*ok = b[0]&(1<<i) != 0
+		*ok = flags&(1<<i) != 0
 	}
 	return nil
 }
