@@ -82,8 +82,7 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 			start = i + 1
 		}
 	}
-	_, err := tx.Exec(ctx, insertOutbox, merchants, trackings, terminals, evSeqs, entries, los, his)
-	return err
+	return execGeneric(ctx, tx, insertOutbox, merchants, trackings, terminals, evSeqs, entries, los, his)
 }
 
 // publishGroup inserts the outbox rows of a group of batches.
