@@ -304,23 +304,6 @@ func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string) error {
 var writeChain = "WITH ev AS (" + insertNewEvents + "),\nnp AS (" + renumber(insertParcels, 9) +
 	"),\nup AS (" + renumber(updateParcels, 17) + "),\nst AS (" + renumber(setStatuses, 22) + ")" + renumber(moveWatermark, 25)
 
-// execGeneric runs statement q in tx with its generic plan, in one round
-// trip (a pipeline: plan_cache_mode set for it alone). PostgreSQL plans a
-// prepared statement anew at each execution (a custom plan) as long as the
-// custom plans' estimated cost is below the generic plan's, which it is
-// for statements of several parts of which most get no rows (their arrays
-// NULL, folded away by the planner): writeChain and insertOutbox were
-// planned at every batch, 7 % of the server's CPU at ingest (perf). Their
-// generic plans are shaped to hold whatever the statistics (LATERAL
-// lookups in primary keys, inserts from arrays).
-func execGeneric(ctx context.Context, tx pgx.Tx, q string, args ...any) error {
-	b := &pgx.Batch{}
-	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-	b.Queue(q, args...)
-	b.Queue(`RESET plan_cache_mode`)
-	return tx.SendBatch(ctx, b).Close()
-}
-
 // renumber returns statement q with its parameters $1, $2... numbered
 // from $(k+1).
 func renumber(q string, k int) string {
@@ -354,12 +337,36 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string, wm int64, rece
 		nsince, nterm = append(nsince, p.Since.UTC()), append(nterm, p.Terminal)
 	}
 	if len(ev.seqs) > 0 || len(nt) > 0 || len(ut) > 0 || len(seqs) > 0 || c.last != wm {
-		err := execGeneric(ctx, tx, writeChain,
-			tid, received, ev.seqs, ev.ids, ev.types, ev.trackings, ev.occurred, ev.ops, ev.statuses,
-			nt, nm, nr, nc, ns, nh, nsince, nterm,
-			ut, us, uh, usince, uterm,
-			tid, seqs, statuses,
-			tid, c.last)
+		p := newParams()
+		defer p.release()
+		p.text(tid)
+		p.time(received)
+		p.int8s(ev.seqs)
+		p.texts(ev.ids)
+		p.texts(ev.types)
+		p.texts(ev.trackings)
+		p.times(ev.occurred)
+		p.texts(ev.ops)
+		p.textPtrs(ev.statuses)
+		for _, s := range [][]string{nt, nm, nr} {
+			p.texts(s)
+		}
+		p.times(nc)
+		p.texts(ns)
+		p.texts(nh)
+		p.times(nsince)
+		p.texts(nterm)
+		for _, s := range [][]string{ut, us, uh} {
+			p.texts(s)
+		}
+		p.times(usince)
+		p.texts(uterm)
+		p.text(tid)
+		p.int8s(seqs)
+		p.textPtrs(statuses)
+		p.text(tid)
+		p.int8(c.last)
+		err := p.execGeneric(ctx, tx, writeChain)
 		switch {
 		case constraintOf(err) == "parcels_pkey":
 			return errParcelRace
