@@ -28,7 +28,7 @@ INSERT INTO events (terminal, seq, id, type, tracking, status, occurred_at, rece
 SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), u.status, u.occurred_at, $2, u.op::json
 FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
      AS u(seq, id, type, tracking, occurred_at, op, status)
-WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq)
+WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq OFFSET 0)
 ON CONFLICT DO NOTHING
 RETURNING seq`
 
@@ -50,11 +50,15 @@ FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
 // another seq; the group runs again with the insert that skips them.
 var errEventTaken = errors.New("pgstore: an event of the batch is stored already")
 
-// insertAliases records seqs whose id is stored under another seq.
+// insertAliases records seqs whose id is stored under another seq. It
+// runs at every resend (the batch's events not inserted). OFFSET 0 keeps
+// NOT EXISTS a lookup in the primary key for each seq (as insertEvents'
+// in alias_seqs): as an anti-join, the generic plan made while the table
+// was small read every event of the terminal into a hash.
 const insertAliases = `
 INSERT INTO alias_seqs (terminal, seq, id)
 SELECT $1, u.seq, u.id FROM unnest($2::bigint[], $3::text[]) AS u(seq, id)
-WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.terminal = $1 AND e.seq = u.seq)
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.terminal = $1 AND e.seq = u.seq OFFSET 0)
 ON CONFLICT DO NOTHING`
 
 // lockWatermark creates the terminal's watermark if need be, locks it
