@@ -28,7 +28,7 @@ INSERT INTO events (terminal, seq, id, type, tracking, status, occurred_at, rece
 SELECT $1, u.seq, u.id, u.type, NULLIF(u.tracking, ''), u.status, u.occurred_at, $2, u.op::json
 FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
      AS u(seq, id, type, tracking, occurred_at, op, status)
-WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq)
+WHERE NOT EXISTS (SELECT 1 FROM alias_seqs a WHERE a.terminal = $1 AND a.seq = u.seq OFFSET 0)
 ON CONFLICT DO NOTHING
 RETURNING seq`
 
@@ -50,11 +50,15 @@ FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
 // another seq; the group runs again with the insert that skips them.
 var errEventTaken = errors.New("pgstore: an event of the batch is stored already")
 
-// insertAliases records seqs whose id is stored under another seq.
+// insertAliases records seqs whose id is stored under another seq. It
+// runs at every resend (the batch's events not inserted). OFFSET 0 keeps
+// NOT EXISTS a lookup in the primary key for each seq (as insertEvents'
+// in alias_seqs): as an anti-join, the generic plan made while the table
+// was small read every event of the terminal into a hash.
 const insertAliases = `
 INSERT INTO alias_seqs (terminal, seq, id)
 SELECT $1, u.seq, u.id FROM unnest($2::bigint[], $3::text[]) AS u(seq, id)
-WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.terminal = $1 AND e.seq = u.seq)
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.terminal = $1 AND e.seq = u.seq OFFSET 0)
 ON CONFLICT DO NOTHING`
 
 // lockWatermark creates the terminal's watermark if need be, locks it
@@ -214,6 +218,7 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 		statuses[i] = c.statusOfRow(i)
 	}
 	var inserted []int64
+	var ev eventRows // inserted by c.write unless careful
 	if careful {
 		rows, err = tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, statuses)
 		if err != nil {
@@ -222,8 +227,9 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 		if inserted, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
 			return err
 		}
-	} else if inserted, err = w.insertNew(ctx, tx, wm, above, statuses); err != nil {
-		return err
+	} else {
+		ev = w.newRows(wm, above, statuses)
+		inserted = ev.seqs
 	}
 	stored := make(map[int64]bool, len(inserted))
 	for _, q := range inserted {
@@ -232,9 +238,10 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 	if c.dropAliases(stored) {
 		// An event whose id was stored under another seq: it was checked
 		// under that one, so the batch is checked again without it, and
-		// the statuses just inserted are set anew (a terminal's bug: rare).
+		// the statuses just inserted are set anew (a terminal's bug: rare;
+		// insertEvents only).
 		c.apply(w.received)
-		if err := c.setStatuses(ctx, tx, tid, true); err != nil {
+		if err := c.setStatuses(ctx, tx, tid); err != nil {
 			return err
 		}
 	}
@@ -256,26 +263,28 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 	}
 	res.Stored = len(inserted)
 	res.Duplicates = len(events) - len(inserted)
-	if err := c.write(ctx, tx, tid); err != nil {
+	if err := c.write(ctx, tx, tid, wm, w.received, ev); err != nil {
 		return err
 	}
 	if w.insight {
 		w.facts = c.factsSteps() // observed with the group's (commit)
 	}
 	res.Conflicts, w.out = c.conflicts, c.out
-	if c.last != wm {
-		if _, err := tx.Exec(ctx, `UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1`, tid, c.last); err != nil {
-			return err
-		}
-	}
 	res.AckedSeq = uint64(c.last)
 	return nil
 }
 
-// insertNew inserts the rows of the batch that are new (above the
-// watermark wm and not stored above it) with insertNewEvents, and returns
-// their seqs; errEventTaken when one was stored after all.
-func (w *pgWrite) insertNew(ctx context.Context, tx pgx.Tx, wm int64, above []seqAbove, statuses []*string) ([]int64, error) {
+// eventRows are the columns of insertNewEvents' rows.
+type eventRows struct {
+	seqs                       []int64
+	ids, types, trackings, ops []string
+	occurred                   []time.Time
+	statuses                   []*string
+}
+
+// newRows returns the rows of the batch that are new (above the watermark
+// wm and not stored above it), for insertNewEvents.
+func (w *pgWrite) newRows(wm int64, above []seqAbove, statuses []*string) eventRows {
 	stored := make(map[int64]bool, len(above))
 	for _, a := range above {
 		stored[a.Seq] = true
@@ -287,20 +296,14 @@ func (w *pgWrite) insertNew(ctx context.Context, tx pgx.Tx, wm int64, above []se
 		}
 	}
 	if len(keep) == 0 {
-		return nil, nil
+		return eventRows{}
 	}
-	seqs, ids, types, trackings, occurred, ops, sts := w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, statuses
+	r := eventRows{w.seqs, w.ids, w.types, w.trackings, w.ops, w.occurred, statuses}
 	if len(keep) < len(w.seqs) { // a resend: the rows not stored yet
-		seqs, ids, types, trackings, ops = pick(seqs, keep), pick(ids, keep), pick(types, keep), pick(trackings, keep), pick(ops, keep)
-		occurred, sts = pick(occurred, keep), pick(sts, keep)
+		r = eventRows{pick(r.seqs, keep), pick(r.ids, keep), pick(r.types, keep), pick(r.trackings, keep), pick(r.ops, keep),
+			pick(r.occurred, keep), pick(r.statuses, keep)}
 	}
-	if _, err := tx.Exec(ctx, insertNewEvents, w.tid, w.received, seqs, ids, types, trackings, occurred, ops, sts); err != nil {
-		if isUnique(err) {
-			return nil, errEventTaken
-		}
-		return nil, err
-	}
-	return seqs, nil
+	return r
 }
 
 // pick returns the elements of s at the indexes in keep.

@@ -82,8 +82,16 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 			start = i + 1
 		}
 	}
-	_, err := tx.Exec(ctx, insertOutbox, merchants, trackings, terminals, evSeqs, entries, los, his)
-	return err
+	p := newParams()
+	defer p.release()
+	p.texts(merchants)
+	p.texts(trackings)
+	p.pgTexts(terminals)
+	p.pgInt8s(evSeqs)
+	p.pgTexts(entries)
+	p.int4s(los)
+	p.int4s(his)
+	return p.execGeneric(ctx, tx, insertOutbox)
 }
 
 // publishGroup inserts the outbox rows of a group of batches.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -54,10 +55,17 @@ UPDATE parcels SET status = u.status, holder = u.holder, since = u.since, termin
 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(tracking, status, holder, since, terminal),
      LATERAL (SELECT p.ctid AS at FROM parcels p WHERE p.tracking = u.tracking OFFSET 0) AS f
 WHERE parcels.ctid = f.at`
+	// Each event found in the primary key, then by its ctid, as in
+	// updateParcels: the terminal's events change under its watermark's
+	// lock only, which the transaction holds.
 	setStatuses = `
 UPDATE events SET status = u.status
-FROM unnest($2::bigint[], $3::text[]) AS u(seq, status)
-WHERE events.terminal = $1 AND events.seq = u.seq`
+FROM unnest($2::bigint[], $3::text[]) AS u(seq, status),
+     LATERAL (SELECT e.ctid AS at FROM events e WHERE e.terminal = $1 AND e.seq = u.seq OFFSET 0) AS f
+WHERE events.ctid = f.at`
+	// The watermark moved, if it moves (a row version less when not).
+	moveWatermark = `
+UPDATE watermarks SET acked_seq = $2 WHERE terminal = $1 AND acked_seq <> $2`
 	insertConflicts = `
 INSERT INTO conflicts (event_id, terminal, seq, type, tracking, reason, occurred_at, received_at, parcel)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::json[])
@@ -256,9 +264,10 @@ func (c *chain) dropAliases(stored map[int64]bool) bool {
 	return any
 }
 
-// setStatuses sets the statuses of the chain's events of earlier batches,
-// and with rows, of the batch's too.
-func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string, rows bool) error {
+// statusArgs returns the seqs and statuses of the chain's events of
+// earlier batches, and with rows, of the batch's too: setStatuses'
+// arrays.
+func (c *chain) statusArgs(rows bool) ([]int64, []*string) {
 	var seqs []int64
 	var statuses []*string
 	for _, st := range c.steps {
@@ -271,6 +280,13 @@ func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string, rows boo
 		}
 		seqs, statuses = append(seqs, st.seq), append(statuses, s)
 	}
+	return seqs, statuses
+}
+
+// setStatuses sets the statuses of the chain's events, the batch's
+// included.
+func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string) error {
+	seqs, statuses := c.statusArgs(true)
 	if len(seqs) == 0 {
 		return nil
 	}
@@ -278,13 +294,33 @@ func (c *chain) setStatuses(ctx context.Context, tx pgx.Tx, tid string, rows boo
 	return err
 }
 
-// write stores what the chain decided: the statuses of earlier batches'
-// events, the parcels (new ones inserted, errParcelRace when another
-// transaction made one meanwhile), the conflicts.
-func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
-	if err := c.setStatuses(ctx, tx, tid, false); err != nil {
-		return err
-	}
+// writeChain stores a batch in one statement (one round trip, where each
+// part was one): its rows new to the store (insertNewEvents; none when
+// insertEvents stored them first), what its chain decided — the new
+// parcels, the parcels changed, the statuses of earlier batches' events —
+// and the watermark moved. Each part is its own statement numbered on
+// (renumber); the parts change different rows, so that none needs to see
+// another's.
+var writeChain = "WITH ev AS (" + insertNewEvents + "),\nnp AS (" + renumber(insertParcels, 9) +
+	"),\nup AS (" + renumber(updateParcels, 17) + "),\nst AS (" + renumber(setStatuses, 22) + ")" + renumber(moveWatermark, 25)
+
+// renumber returns statement q with its parameters $1, $2... numbered
+// from $(k+1).
+func renumber(q string, k int) string {
+	return paramRE.ReplaceAllStringFunc(q, func(p string) string {
+		n, _ := strconv.Atoi(p[1:])
+		return "$" + strconv.Itoa(n+k)
+	})
+}
+
+var paramRE = regexp.MustCompile(`\$[0-9]+`)
+
+// write stores the batch's new rows ev and what the chain decided
+// (writeChain), then its conflicts: errParcelRace when another transaction
+// made one of its new parcels meanwhile, errEventTaken when one of ev was
+// stored meanwhile or its id under another seq.
+func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string, wm int64, received time.Time, ev eventRows) error {
+	seqs, statuses := c.statusArgs(false)
 	n := len(c.next)
 	nt, nm, nr, ns, nh, nterm := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	nc, nsince := make([]time.Time, 0, n), make([]time.Time, 0, n)
@@ -300,16 +336,43 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string) error {
 		nc, ns, nh = append(nc, p.CreatedAt.UTC()), append(ns, string(p.Status)), append(nh, p.Holder)
 		nsince, nterm = append(nsince, p.Since.UTC()), append(nterm, p.Terminal)
 	}
-	if len(nt) > 0 {
-		if _, err := tx.Exec(ctx, insertParcels, nt, nm, nr, nc, ns, nh, nsince, nterm); err != nil {
-			if constraintOf(err) == "parcels_pkey" {
-				return errParcelRace
-			}
-			return err
+	if len(ev.seqs) > 0 || len(nt) > 0 || len(ut) > 0 || len(seqs) > 0 || c.last != wm {
+		p := newParams()
+		defer p.release()
+		p.text(tid)
+		p.time(received)
+		p.int8s(ev.seqs)
+		p.texts(ev.ids)
+		p.texts(ev.types)
+		p.texts(ev.trackings)
+		p.times(ev.occurred)
+		p.texts(ev.ops)
+		p.textPtrs(ev.statuses)
+		for _, s := range [][]string{nt, nm, nr} {
+			p.texts(s)
 		}
-	}
-	if len(ut) > 0 {
-		if _, err := tx.Exec(ctx, updateParcels, ut, us, uh, usince, uterm); err != nil {
+		p.times(nc)
+		p.texts(ns)
+		p.texts(nh)
+		p.times(nsince)
+		p.texts(nterm)
+		for _, s := range [][]string{ut, us, uh} {
+			p.texts(s)
+		}
+		p.times(usince)
+		p.texts(uterm)
+		p.text(tid)
+		p.int8s(seqs)
+		p.textPtrs(statuses)
+		p.text(tid)
+		p.int8(c.last)
+		err := p.execGeneric(ctx, tx, writeChain)
+		switch {
+		case constraintOf(err) == "parcels_pkey":
+			return errParcelRace
+		case isUnique(err):
+			return errEventTaken
+		case err != nil:
 			return err
 		}
 	}

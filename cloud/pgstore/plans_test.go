@@ -1,0 +1,64 @@
+package pgstore
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/build/testenv"
+)
+
+// TestGenericPlans: the generic plans of the ingest's statements, made on
+// empty tables (as a connection's first batch makes them, kept until the
+// tables are analyzed), look each row up in an index: no hash of a table
+// or of a terminal's events, no scan of a whole table.
+func TestGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := NewSchema(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, q := range map[string]string{"insertEvents": insertEvents, "insertAliases": insertAliases,
+		"lockParcels": lockParcels, "writeChain": writeChain, "seqsAbove": seqsAbove} {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `PREPARE q AS `+q); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = 'q'`).Scan(&n); err != nil {
+				return err
+			}
+			args := strings.TrimSuffix(strings.Repeat("NULL, ", n), ", ")
+			rows, err := tx.Query(ctx, `EXPLAIN EXECUTE q(`+args+`)`)
+			if err != nil {
+				return err
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			plan := strings.Join(lines, "\n")
+			for _, bad := range []string{"Hash", "Seq Scan", "Bitmap Heap Scan on events", "Merge"} {
+				if strings.Contains(plan, bad) {
+					t.Errorf("%s's generic plan has %q:\n%s", name, bad, plan)
+				}
+			}
+			_, err = tx.Exec(ctx, `DEALLOCATE q`)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
