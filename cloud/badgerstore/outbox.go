@@ -38,6 +38,9 @@ const (
 	refEntry    = 'j' // the JSON of an API entry (outEntry)
 	recordTime  = 'T' // the header of a record: its time
 	recordMax   = 1 << 16
+	// recordHeader is the bytes of a record's header: recordTime and
+	// the time.
+	recordHeader = 1 + 8
 )
 
 func outKey(n uint64) []byte { return be8([]byte("o/"), n) }

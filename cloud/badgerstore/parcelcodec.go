@@ -5,10 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
-
-	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -40,8 +39,16 @@ var errParcelValue = errors.New("badgerstore: malformed parcel value")
 
 // encodeParcel encodes p followed by refs, the timeline's events
 // (appendRef) as decodeParcelRecord returned them.
-func encodeParcel(p cloud.Parcel, refs []byte) []byte {
-	b := make([]byte, 0, 1+16+5+len(p.Status)+len(p.Holder)+len(p.Merchant)+len(p.RAID)+len(p.Terminal)+len(refs))
+func encodeParcel(p cloud.Parcel, refs []byte) []byte { return encodeParcelAdding(p, refs, nil) }
+
+// encodeParcelAdding is encodeParcel with sk, the s/ key of an event,
+// added to refs unless nil: the value is made in one allocation.
+func encodeParcelAdding(p cloud.Parcel, refs, sk []byte) []byte {
+	n := 1 + 16 + 5 + len(p.Status) + len(p.Holder) + len(p.Merchant) + len(p.RAID) + len(p.Terminal) + len(refs)
+	if sk != nil {
+		n += binary.MaxVarintLen32 + len(sk)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, parcelCodecV3)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.CreatedAt.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Since.UnixNano()))
@@ -49,7 +56,11 @@ func encodeParcel(p cloud.Parcel, refs []byte) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	return append(b, refs...)
+	b = append(b, refs...)
+	if sk != nil {
+		b = appendRef(b, sk)
+	}
+	return b
 }
 
 // appendRef appends the s/ key of a terminal's event to the events of a
@@ -132,8 +143,13 @@ func getParcelRecord(txn *badger.Txn, tracking string) (p cloud.Parcel, refs []b
 
 // setParcel writes p with refs, its timeline's events.
 func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel, refs []byte) error {
+	return s.setParcelAdding(txn, p, refs, nil)
+}
+
+// setParcelAdding writes p with refs and sk (encodeParcelAdding).
+func (s *Store) setParcelAdding(txn *badger.Txn, p cloud.Parcel, refs, sk []byte) error {
 	s.parcels.add(p.Tracking)
-	return txn.Set(parcelKey(p.Tracking), encodeParcel(p, refs))
+	return txn.Set(parcelKey(p.Tracking), encodeParcelAdding(p, refs, sk))
 }
 
 // keyFilter is a Bloom filter of the keys under a prefix: of the tracking
@@ -144,12 +160,28 @@ func (s *Store) setParcel(txn *badger.Txn, p cloud.Parcel, refs []byte) error {
 // without asking. A false positive only costs the lookup, so the filter
 // may hold keys whose write failed. It is built at Open from the keys
 // (the parcels' in the pass that builds the stuck index, loadParcels):
-// 1.2 bytes a key at 1 % false positives, sized for twice the keys there
-// are; past that it answers "maybe" more often, and Badger is asked.
+// 10 bits (1.25 bytes) a key, sized for twice the keys there are; past
+// that it answers "maybe" more often, and Badger is asked.
+//
+// The filter is blocked: a key's bits are all in one block of 512 bits
+// (a cache line), chosen by a hash of the key, and placed in it by
+// another. A test then reads memory once instead of once a bit: the
+// classic filter's seven reads all over a megabyte, twice an event (ids
+// and parcels) in the commit loop, were 3 % of the store's CPU in a
+// profile. Its false positives are a little more frequent than the
+// classic filter's at the same size (TestKeyFilter: 0.03 % at half the
+// keys it is sized for).
 type keyFilter struct {
-	mu sync.Mutex
-	f  *bloom.BloomFilter
+	mu     sync.Mutex
+	seeds  [2]maphash.Seed // of the block, of the bits in it
+	blocks []filterBlock
 }
+
+// filterBlock is a block of 512 bits.
+type filterBlock [8]uint64
+
+// filterBits is the bits a key sets in its block, 9 bits of a hash each.
+const filterBits = 7
 
 // loadFilter builds the filter of the keys under prefix.
 func (s *Store) loadFilter(prefix string) (*keyFilter, error) {
@@ -170,29 +202,50 @@ func (s *Store) loadFilter(prefix string) (*keyFilter, error) {
 
 // newKeyFilter returns the filter of keys.
 func newKeyFilter(keys [][]byte) *keyFilter {
-	f := bloom.NewWithEstimates(uint(max(1<<20, 2*len(keys))), 0.01)
+	n := max(1<<20, 2*len(keys))
+	f := &keyFilter{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, blocks: make([]filterBlock, (10*n+511)/512)}
 	for _, k := range keys {
-		f.Add(k)
+		f.mark(string(k), true)
 	}
-	return &keyFilter{f: f}
+	return f
+}
+
+// mark reports whether key may be stored (its bits are all set), and sets
+// its bits when add is true; f.mu is held, or f is not shared yet.
+func (f *keyFilter) mark(key string, add bool) bool {
+	h := maphash.String(f.seeds[0], key)
+	b := &f.blocks[(h>>32)*uint64(len(f.blocks))>>32] // h's top 32 bits scaled to the blocks
+	bits := maphash.String(f.seeds[1], key)
+	maybe := true
+	for range filterBits {
+		word, bit := (bits>>6)&7, uint64(1)<<(bits&63)
+		if b[word]&bit == 0 {
+			maybe = false
+			if add {
+				b[word] |= bit
+			}
+		}
+		bits >>= 9
+	}
+	return maybe
 }
 
 // mayExist reports whether key may be stored; false is sure.
-func (pf *keyFilter) mayExist(key string) bool {
-	pf.mu.Lock()
-	defer pf.mu.Unlock()
-	return pf.f.TestString(key)
+func (f *keyFilter) mayExist(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mark(key, false)
 }
 
 // testAndAdd reports whether key may be stored, and marks it.
-func (pf *keyFilter) testAndAdd(key string) bool {
-	pf.mu.Lock()
-	defer pf.mu.Unlock()
-	return pf.f.TestAndAddString(key)
+func (f *keyFilter) testAndAdd(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mark(key, true)
 }
 
-func (pf *keyFilter) add(key string) {
-	pf.mu.Lock()
-	pf.f.AddString(key)
-	pf.mu.Unlock()
+func (f *keyFilter) add(key string) {
+	f.mu.Lock()
+	f.mark(key, true)
+	f.mu.Unlock()
 }

@@ -71,26 +71,40 @@ func newStuckIndex() *stuckIndex {
 	return x
 }
 
-// set indexes p as its status says: at its stage, or nowhere. A parcel
-// stored before parcels kept their terminal is indexed under its holder.
+// set indexes p as its status says: at its stage, or nowhere.
 func (x *stuckIndex) set(p cloud.Parcel) {
-	stage, ok := cloud.StageOf(p.Status)
+	e := entryOf(p)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if old := x.m[p.Tracking]; old != nil {
-		x.remove(old)
-	}
+	x.put(p.Tracking, e)
+}
+
+// entryOf returns the entry of p, nil when it waits at no stage. A parcel
+// stored before parcels kept their terminal is indexed under its holder.
+func entryOf(p cloud.Parcel) *stuckEntry {
+	stage, ok := cloud.StageOf(p.Status)
 	if !ok {
-		delete(x.m, p.Tracking)
-		return
+		return nil
 	}
 	term := p.Terminal
 	if term == "" {
 		term = p.Holder
 	}
-	e := &stuckEntry{tracking: p.Tracking, merchant: p.Merchant, terminal: term, since: p.Since.UnixNano(),
+	return &stuckEntry{tracking: p.Tracking, merchant: p.Merchant, terminal: term, since: p.Since.UnixNano(),
 		stage: uint8(slices.Index(cloud.Stages, stage))}
-	x.m[p.Tracking] = e
+}
+
+// put indexes the parcel of tracking at e, nowhere when e is nil; x.mu is
+// held.
+func (x *stuckIndex) put(tracking string, e *stuckEntry) {
+	if old := x.m[tracking]; old != nil {
+		x.remove(old)
+	}
+	if e == nil {
+		delete(x.m, tracking)
+		return
+	}
+	x.m[tracking] = e
 	x.network[e.stage].ReplaceOrInsert(e)
 	if e.merchant != "" {
 		ts := x.merchants[e.merchant]
