@@ -24,14 +24,14 @@ import (
 func TestReportFactsMigration(t *testing.T) {
 	testReportsMigration(t, `DROP TABLE report_facts, report_durations; DROP INDEX parcels_awaiting_handover, parcels_awaiting_carrier;
 		CREATE INDEX parcels_waiting ON parcels (status, since) WHERE status IN ('deposited', 'received_in_store', 'handed_over');
-		DELETE FROM schema_version WHERE version IN (10, 12)`)
+		DELETE FROM schema_version WHERE version IN (10, 12, 14)`)
 }
 
 // TestReportDurationsMigration: a schema from before report_durations gets
 // the durations of its returns from their facts at Open, and its reports
 // answer what they answered.
 func TestReportDurationsMigration(t *testing.T) {
-	testReportsMigration(t, `DROP TABLE report_durations; DELETE FROM schema_version WHERE version = 12`)
+	testReportsMigration(t, `DROP TABLE report_durations; DELETE FROM schema_version WHERE version IN (12, 14)`)
 }
 
 // testReportsMigration stores the reports' fixture, undoes migrations
