@@ -103,26 +103,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 			trackings = append(trackings, tr)
 		}
 	}
-	rows, err := tx.Query(ctx, selectFacts, trackings)
-	if err != nil {
-		return err
-	}
-	facts := make([]*cloud.ReturnFacts, len(trackings))
-	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-		var tr string
-		var f cloud.ReturnFacts
-		var times [5]*time.Time
-		err := row.Scan(&tr, &f.Merchant, &f.Created, &f.Carrier, &f.Reasons, &f.SKUs, &f.Relay, &f.Dispositions, &f.Resolution,
-			&times[0], &times[1], &times[2], &times[3], &times[4], &f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged)
-		for i, t := range []*time.Time{&f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
-			if times[i] != nil {
-				*t = times[i].UTC()
-			}
-		}
-		f.Created = f.Created.UTC()
-		facts[index[tr]] = &f
-		return struct{}{}, err
-	})
+	facts, err := readFacts(ctx, tx, trackings, index)
 	if err != nil {
 		return err
 	}
@@ -152,6 +133,32 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		}
 	}
 	return w.send(ctx, tx)
+}
+
+// readFacts returns the facts of each of trackings (distinct; index maps
+// each to its place), nil for those with none.
+func readFacts(ctx context.Context, tx pgx.Tx, trackings []string, index map[string]int) ([]*cloud.ReturnFacts, error) {
+	rows, err := tx.Query(ctx, selectFacts, trackings)
+	if err != nil {
+		return nil, err
+	}
+	facts := make([]*cloud.ReturnFacts, len(trackings))
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var tr string
+		var f cloud.ReturnFacts
+		var times [5]*time.Time
+		err := row.Scan(&tr, &f.Merchant, &f.Created, &f.Carrier, &f.Reasons, &f.SKUs, &f.Relay, &f.Dispositions, &f.Resolution,
+			&times[0], &times[1], &times[2], &times[3], &times[4], &f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged)
+		for i, t := range []*time.Time{&f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
+			if times[i] != nil {
+				*t = times[i].UTC()
+			}
+		}
+		f.Created = f.Created.UTC()
+		facts[index[tr]] = &f
+		return struct{}{}, err
+	})
+	return facts, err
 }
 
 // has reports whether m holds k.
