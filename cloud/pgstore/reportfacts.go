@@ -196,7 +196,11 @@ type factsWrites struct {
 func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
 	secs, was := f.StageSecs(), before.StageSecs()
 	rows := f.SameRows(before)
-	for _, d := range before.Durations() {
+	goes := false // a duration of before goes (most steps only add one)
+	for st, s := range was {
+		goes = goes || s >= 0 && (!rows || secs[st] != s)
+	}
+	for _, d := range durationsIf(goes, before) {
 		if !rows || secs[d.Stage] != d.Secs {
 			x := &w.del
 			x.trs, x.dims, x.keys = append(x.trs, tr), append(x.dims, string(d.By)), append(x.keys, d.Key)
@@ -224,6 +228,14 @@ func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
 	for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
 		u.flags[i] = append(u.flags[i], b)
 	}
+}
+
+// durationsIf returns the durations of f when ok, else none.
+func durationsIf(ok bool, f cloud.ReturnFacts) []cloud.ReportDuration {
+	if !ok {
+		return nil
+	}
+	return f.Durations()
 }
 
 // send runs the statements that have rows, in one round trip: the facts
