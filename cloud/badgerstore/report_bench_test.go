@@ -18,7 +18,7 @@ func BenchmarkStoreReturnSteps(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchReturnSteps(b, s)
+			storetest.BenchReturnSteps(b, s, nil)
 		})
 	}
 }

@@ -1,5 +1,38 @@
 package pgstore
 
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/comptoir/comptoir/cloud"
+)
+
 // ScanReportRows reads report rows, for tests that compare the reports
 // with another query of the same columns.
 var ScanReportRows = scanReportRows
+
+// AllFacts returns the facts of every return, as ingest reads them.
+func (s *Store) AllFacts(ctx context.Context) (map[string]cloud.ReturnFacts, error) {
+	out := map[string]cloud.ReturnFacts{}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT tracking FROM report_facts`)
+		if err != nil {
+			return err
+		}
+		trs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		index := make(map[string]int, len(trs))
+		for i, tr := range trs {
+			index[tr] = i
+		}
+		facts, err := readFacts(ctx, tx, trs, index)
+		for i, f := range facts {
+			out[trs[i]] = *f
+		}
+		return err
+	})
+	return out, err
+}

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,15 +40,19 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $
 	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
 	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
 WHERE f.tracking = u.tracking`
-	// The durations of stages of returns (a stage -1: all) go.
+	// Durations of returns that change go: each found by all it is in
+	// the index report_durations_key (0014_insight_writes.sql), one by
+	// one (OFFSET 0, as in selectFacts), and deleted by its row's address.
 	deleteDurations = `
-DELETE FROM report_durations d USING unnest($1::text[], $2::smallint[]) AS u(tracking, stage)
-WHERE d.tracking = u.tracking AND (u.stage < 0 OR d.stage = u.stage)`
+DELETE FROM report_durations WHERE ctid = ANY (ARRAY(
+	SELECT d.ctid FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[]) AS u(tracking, dim, key, stage, secs),
+		LATERAL (SELECT d.ctid FROM report_durations d WHERE d.dim = u.dim AND d.key = u.key AND d.stage = u.stage
+			AND d.secs = u.secs AND d.tracking = u.tracking OFFSET 0) AS d))`
 	// A stage's duration of a return, in each row of its facts (each
 	// dimension's keys as reports.go reads them from report_facts, as
 	// 0012_report_durations.sql made them): sent once a stage, not once a
-	// row.
-	upsertDurations = `
+	// row. None of them is there (add deletes those that change first).
+	insertDurations = `
 INSERT INTO report_durations (tracking, dim, key, stage, secs, merchant, created_at)
 SELECT f.tracking, k.dim, k.key, u.stage, u.secs, f.merchant, f.created_at
 FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS u(tracking, stage, secs),
@@ -58,8 +61,7 @@ FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS u(tracking, stage, secs
 		UNION ALL SELECT 'disposition', unnest(f.dispositions)
 		UNION ALL SELECT 'resolution', f.resolution WHERE f.resolution <> ''
 		UNION ALL SELECT 'relay_point', f.relay WHERE f.relay IS NOT NULL
-		UNION ALL SELECT 'carrier', f.carrier) AS k(dim, key)
-ON CONFLICT (tracking, dim, key, stage) DO UPDATE SET secs = excluded.secs`
+		UNION ALL SELECT 'carrier', f.carrier) AS k(dim, key)`
 )
 
 // insertReturnFacts stores the facts of a new return.
@@ -101,26 +103,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 			trackings = append(trackings, tr)
 		}
 	}
-	rows, err := tx.Query(ctx, selectFacts, trackings)
-	if err != nil {
-		return err
-	}
-	facts := make([]*cloud.ReturnFacts, len(trackings))
-	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-		var tr string
-		var f cloud.ReturnFacts
-		var times [5]*time.Time
-		err := row.Scan(&tr, &f.Merchant, &f.Created, &f.Carrier, &f.Reasons, &f.SKUs, &f.Relay, &f.Dispositions, &f.Resolution,
-			&times[0], &times[1], &times[2], &times[3], &times[4], &f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged)
-		for i, t := range []*time.Time{&f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
-			if times[i] != nil {
-				*t = times[i].UTC()
-			}
-		}
-		f.Created = f.Created.UTC()
-		facts[index[tr]] = &f
-		return struct{}{}, err
-	})
+	facts, err := readFacts(ctx, tx, trackings, index)
 	if err != nil {
 		return err
 	}
@@ -152,6 +135,32 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	return w.send(ctx, tx)
 }
 
+// readFacts returns the facts of each of trackings (distinct; index maps
+// each to its place), nil for those with none.
+func readFacts(ctx context.Context, tx pgx.Tx, trackings []string, index map[string]int) ([]*cloud.ReturnFacts, error) {
+	rows, err := tx.Query(ctx, selectFacts, trackings)
+	if err != nil {
+		return nil, err
+	}
+	facts := make([]*cloud.ReturnFacts, len(trackings))
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var tr string
+		var f cloud.ReturnFacts
+		var times [5]*time.Time
+		err := row.Scan(&tr, &f.Merchant, &f.Created, &f.Carrier, &f.Reasons, &f.SKUs, &f.Relay, &f.Dispositions, &f.Resolution,
+			&times[0], &times[1], &times[2], &times[3], &times[4], &f.Deposited, &f.InStore, &f.Cancelled, &f.Refunded, &f.Exchanged)
+		for i, t := range []*time.Time{&f.DroppedAt, &f.InstoreAt, &f.HandedAt, &f.WarehouseAt, &f.ResolvedAt} {
+			if times[i] != nil {
+				*t = times[i].UTC()
+			}
+		}
+		f.Created = f.Created.UTC()
+		facts[index[tr]] = &f
+		return struct{}{}, err
+	})
+	return facts, err
+}
+
 // has reports whether m holds k.
 func has(m map[string]int, k string) bool {
 	_, ok := m[k]
@@ -161,11 +170,12 @@ func has(m map[string]int, k string) bool {
 // factsWrites gathers, as the arrays of their statements, the facts that
 // changed and the changes of their durations.
 type factsWrites struct {
-	del struct {
-		trs    []string
-		stages []int16
+	del struct { // the durations that go, as they are
+		trs, dims, keys []string
+		stages          []int16
+		secs            []int64
 	}
-	up struct {
+	ins struct { // the stages whose durations are written anew
 		trs    []string
 		stages []int16
 		secs   []int64
@@ -178,20 +188,28 @@ type factsWrites struct {
 }
 
 // add gathers the facts f of tracking tr, that were before: when f counts
-// in other rows than before, its durations are written anew (those of
-// before, if any, deleted); else each stage's that changed.
+// in other rows than before, all its durations are written anew (those of
+// before deleted); else those of each stage that changed. Durations are
+// deleted by their values, which before holds (its facts as stored, their
+// durations as written from them), so that report_durations needs no
+// index by tracking.
 func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
 	secs, was := f.StageSecs(), before.StageSecs()
 	rows := f.SameRows(before)
-	if !rows && slices.ContainsFunc(was[:], func(s int64) bool { return s >= 0 }) {
-		w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, -1)
+	goes := false // a duration of before goes (most steps only add one)
+	for st, s := range was {
+		goes = goes || s >= 0 && (!rows || secs[st] != s)
+	}
+	for _, d := range durationsIf(goes, before) {
+		if !rows || secs[d.Stage] != d.Secs {
+			x := &w.del
+			x.trs, x.dims, x.keys = append(x.trs, tr), append(x.dims, string(d.By)), append(x.keys, d.Key)
+			x.stages, x.secs = append(x.stages, int16(d.Stage)), append(x.secs, d.Secs)
+		}
 	}
 	for st, s := range secs {
-		switch {
-		case s >= 0 && (!rows || s != was[st]):
-			w.up.trs, w.up.stages, w.up.secs = append(w.up.trs, tr), append(w.up.stages, int16(st)), append(w.up.secs, s)
-		case s < 0 && rows && was[st] >= 0:
-			w.del.trs, w.del.stages = append(w.del.trs, tr), append(w.del.stages, int16(st))
+		if s >= 0 && (!rows || s != was[st]) {
+			w.ins.trs, w.ins.stages, w.ins.secs = append(w.ins.trs, tr), append(w.ins.stages, int16(st)), append(w.ins.secs, s)
 		}
 	}
 	d, _ := json.Marshal(f.Dispositions)
@@ -212,8 +230,17 @@ func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
 	}
 }
 
+// durationsIf returns the durations of f when ok, else none.
+func durationsIf(ok bool, f cloud.ReturnFacts) []cloud.ReportDuration {
+	if !ok {
+		return nil
+	}
+	return f.Durations()
+}
+
 // send runs the statements that have rows, in one round trip: the facts
-// first (the durations' rows are read from them).
+// first (the durations' rows are read from them), the durations that go
+// before those written (which may be the same rows).
 func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 	if len(w.facts.trs) == 0 {
 		return nil
@@ -222,11 +249,11 @@ func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 	u := &w.facts
 	b.Queue(updateFacts, u.trs, u.relays, u.disps, u.res, u.times[0], u.times[1], u.times[2], u.times[3], u.times[4],
 		u.flags[0], u.flags[1], u.flags[2], u.flags[3], u.flags[4])
-	if len(w.del.trs) > 0 {
-		b.Queue(deleteDurations, w.del.trs, w.del.stages)
+	if d := &w.del; len(d.trs) > 0 {
+		b.Queue(deleteDurations, d.trs, d.dims, d.keys, d.stages, d.secs)
 	}
-	if len(w.up.trs) > 0 {
-		b.Queue(upsertDurations, w.up.trs, w.up.stages, w.up.secs)
+	if len(w.ins.trs) > 0 {
+		b.Queue(insertDurations, w.ins.trs, w.ins.stages, w.ins.secs)
 	}
 	return tx.SendBatch(ctx, b).Close()
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +26,14 @@ import (
 func TestReportFactsMigration(t *testing.T) {
 	testReportsMigration(t, `DROP TABLE report_facts, report_durations; DROP INDEX parcels_awaiting_handover, parcels_awaiting_carrier;
 		CREATE INDEX parcels_waiting ON parcels (status, since) WHERE status IN ('deposited', 'received_in_store', 'handed_over');
-		DELETE FROM schema_version WHERE version IN (10, 12)`)
+		DELETE FROM schema_version WHERE version IN (10, 12, 14)`)
 }
 
 // TestReportDurationsMigration: a schema from before report_durations gets
 // the durations of its returns from their facts at Open, and its reports
 // answer what they answered.
 func TestReportDurationsMigration(t *testing.T) {
-	testReportsMigration(t, `DROP TABLE report_durations; DELETE FROM schema_version WHERE version = 12`)
+	testReportsMigration(t, `DROP TABLE report_durations; DELETE FROM schema_version WHERE version IN (12, 14)`)
 }
 
 // testReportsMigration stores the reports' fixture, undoes migrations
@@ -164,6 +166,7 @@ func TestReportDurations(t *testing.T) {
 	if w := "[carrier UPS 0 7200 carrier UPS 1 10800 relay_point t-b 0 7200 relay_point t-b 1 10800]"; err != nil || fmt.Sprint(moved) != w {
 		t.Fatalf("durations of the moved return = %v, %v; want %s", moved, err, w)
 	}
+	checkDurations(t, s, 1000)
 	want := reports(t, reference, scopes, periods)
 	var durations int
 	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM report_durations WHERE stage = 3`).Scan(&durations); err != nil || durations < 500 {
@@ -210,9 +213,140 @@ func TestDurationWithinBucket(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("ReturnsReport = %+v, %v; want a row", rows, err)
 	}
+	checkDurations(t, s, 8) // 4 rows (reason, SKU, relay point, carrier), 2 stages
 	r := rows[0]
 	if r.CreatedToDroppedOffP50 == nil || *r.CreatedToDroppedOffP50 != 10200 || r.DroppedOffToHandoverP50 == nil || *r.DroppedOffToHandoverP50 != 4500 {
 		b, _ := json.Marshal(r)
 		t.Errorf("report row = %s; want created_to_dropped_off_p50_s 10200 (2h50), dropped_off_to_handed_over_p50_s 4500 (1h15)", b)
+	}
+}
+
+// checkDurations fails t unless report_durations holds the durations of
+// the facts (cloud.ReturnFacts.Durations of each return's) and nothing
+// else (no row left behind by a step that changed them, none twice:
+// ingest deletes them by their values), least of them or more.
+func checkDurations(t *testing.T, s *pgstore.Store, least int) {
+	t.Helper()
+	ctx := context.Background()
+	facts, err := s.AllFacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for tr, f := range facts {
+		for _, d := range f.Durations() {
+			want = append(want, fmt.Sprintf("%s %s %s %d %d", tr, d.By, d.Key, d.Stage, d.Secs))
+		}
+	}
+	rows, err := s.Pool().Query(ctx, `SELECT tracking || ' ' || dim || ' ' || key || ' ' || stage || ' ' || secs FROM report_durations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(got) < least || !slices.Equal(got, want) {
+		t.Fatalf("report_durations: %d rows, want the %d of the facts (%d or more):\n%s", len(got), len(want), least, diffLines(got, want))
+	}
+}
+
+// diffLines returns the lines of got not in want (-) and of want not in
+// got (+), each as often as it is more in one than in the other, at most
+// 20 of them.
+func diffLines(got, want []string) string {
+	n := map[string]int{}
+	for _, l := range got {
+		n[l]++
+	}
+	for _, l := range want {
+		n[l]--
+	}
+	var out []string
+	for l, c := range n {
+		for ; c > 0 && len(out) < 20; c-- {
+			out = append(out, "- "+l)
+		}
+		for ; c < 0 && len(out) < 20; c++ {
+			out = append(out, "+ "+l)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+// TestInsightTwoInstances: two instances store the steps of the same
+// returns at once (each return deposited at two relay points, an hour
+// apart, each terminal through its own instance, then cancelled and
+// deposited again earlier, then handed over, refunded through the
+// partners' path; which of two steps at once agrees with a parcel, and
+// which is a conflict, is the race's): every return is counted once, and
+// report_durations holds exactly the durations of the facts.
+func TestInsightTwoInstances(t *testing.T) {
+	ctx := context.Background()
+	stores := openInstances(t, 2)
+	created := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	if err := stores[0].CreateMerchant(ctx, cloud.Merchant{ID: "m-two", Name: "Two", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	tr := func(i int) string { return fmt.Sprintf("TWO%03d", i) }
+	for i := range n {
+		if err := stores[i%2].CreateReturn(ctx, cloud.Return{ID: fmt.Sprintf("ra-two-%d", i), Merchant: "m-two", Tracking: tr(i), Carrier: "UPS",
+			CreatedAt: created, ExpiresAt: created.AddDate(0, 1, 0), Token: "t",
+			Items: []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonDamaged}, {SKU: fmt.Sprintf("S%d", i%3+2), Qty: 1, Reason: edge.ReasonWrongSize}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := map[string]uint64{}
+	batch := func(tid string, typ edge.OpType, at time.Duration) []edge.Operation {
+		evs := make([]edge.Operation, n)
+		for i := range evs {
+			seqs[tid]++
+			evs[i] = storetest.Op(tid, seqs[tid], typ, tr(i), created.Add(at+time.Duration(i)*time.Minute))
+			if typ == edge.OpReturnDeposited {
+				evs[i].Data = []byte(fmt.Sprintf(`{"ra_id":"ra-two-%d","verified":true,"mode":"LABEL_AT_COUNTER"}`, i))
+			}
+		}
+		return evs
+	}
+	for _, round := range [][2][]edge.Operation{
+		{batch("t-1", edge.OpReturnDeposited, 3*time.Hour), batch("t-2", edge.OpReturnDeposited, 4*time.Hour)},
+		{batch("t-1", edge.OpReturnCancelled, 5*time.Hour), batch("t-2", edge.OpReturnDeposited, 2*time.Hour)},
+		{batch("t-1", edge.OpParcelHandedOver, 6*time.Hour), batch("t-2", edge.OpParcelHandedOver, 7*time.Hour)},
+	} {
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for i, evs := range round {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := stores[i].StoreEvents(ctx, evs[0].Terminal, evs, created.Add(8*time.Hour)); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	refund := func(p cloud.Parcel) (cloud.Parcel, error) {
+		p.Status = cloud.StatusRefunded
+		return p, nil
+	}
+	for i := range n {
+		e := cloud.TimelineEntry{EventID: fmt.Sprintf("refund-%d", i), Status: cloud.StatusRefunded, OccurredAt: created.Add(30 * time.Hour), Source: "partner"}
+		if _, err := stores[(i+1)%2].AddPartnerEntry(ctx, cloud.MerchantScope("m-two"), tr(i), e, refund); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkDurations(t, stores[0], n*6)
+	rows, err := stores[1].ReturnsReport(ctx, cloud.MerchantScope("m-two"), cloud.ReportQuery{From: created.Truncate(24 * time.Hour), To: created.AddDate(0, 0, 1), By: cloud.ByCarrier})
+	if err != nil || len(rows) != 1 || rows[0].Returns != n || rows[0].Deposited != n || rows[0].Refunded != n {
+		t.Fatalf("report = %+v, %v; want %d returns deposited and refunded", rows, err, n)
 	}
 }

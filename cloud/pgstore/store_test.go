@@ -240,18 +240,34 @@ func BenchmarkStoreEvents(b *testing.B) {
 // BenchmarkStoreReturnSteps measures the ingest of returns' steps
 // (storetest.BenchReturnSteps) on a fresh schema; insight=off is the store
 // writing no report facts or durations (Options.NoInsight): what they cost
-// (the stuck and refusals indexes are kept on both sides).
+// (the stuck and refusals indexes are kept on both sides). db_cpu_us/event
+// is the CPU of the server's backends that serve the store, when the
+// server runs on this machine (ServerCPU).
 func BenchmarkStoreReturnSteps(b *testing.B) {
 	for _, off := range []bool{false, true} {
 		b.Run(map[bool]string{false: "insight=on", true: "insight=off"}[off], func(b *testing.B) {
-			s, err := pgstore.OpenWith(context.Background(), freshSchema(b), pgstore.Options{NoInsight: off})
+			dsn := freshSchema(b)
+			s, err := pgstore.OpenWith(context.Background(), dsn, pgstore.Options{NoInsight: off})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchReturnSteps(b, s)
+			storetest.BenchReturnSteps(b, s, func() (time.Duration, bool) { return ServerCPU(b, dsn) })
 		})
 	}
+}
+
+// ServerCPU returns the CPU time (user + system) that the server's
+// backends serving the schema of dsn (a DSN of NewSchema) have used, read
+// from /proc; false when they are not processes of this machine. A
+// backend that exits takes its time with it: the stores' pools keep
+// theirs.
+func ServerCPU(b *testing.B, dsn string) (time.Duration, bool) {
+	pids, err := pgstore.SchemaBackends(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return testenv.ProcessCPU(pids...)
 }
 
 // TestOddText stores events whose text PostgreSQL's text type refuses (NUL)

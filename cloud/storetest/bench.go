@@ -84,8 +84,11 @@ func cpuTime() time.Duration {
 // BenchReturnSteps measures the ingest of returns' steps in s, the events
 // whose parcels the reports count: batches of 256 deposits naming their
 // RA (with two items), then 256 handovers; events/s and CPU us an event
-// (the process's). The returns are created with the clock stopped.
-func BenchReturnSteps(b *testing.B, s cloud.Store) {
+// (the process's). The returns are created with the clock stopped. When
+// server is not nil it reads the CPU time its database server has used
+// for s (PostgreSQL's backends, false when not on this machine), reported
+// as db_cpu_us/event.
+func BenchReturnSteps(b *testing.B, s cloud.Store, server func() (time.Duration, bool)) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	if err := s.CreateMerchant(ctx, cloud.Merchant{ID: "acme", Name: "ACME", CreatedAt: at}); err != nil {
@@ -93,7 +96,8 @@ func BenchReturnSteps(b *testing.B, s cloud.Store) {
 	}
 	items := []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonChangedMind}, {SKU: "S2", Qty: 1, Reason: edge.ReasonWrongSize}}
 	seq := uint64(0)
-	var cpu time.Duration
+	var cpu, db time.Duration
+	dbOK := server != nil
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -113,6 +117,10 @@ func BenchReturnSteps(b *testing.B, s cloud.Store) {
 			hands[j] = Op("t-1", seq, edge.OpParcelHandedOver, deps[j].Tracking, at.Add(3*time.Hour))
 		}
 		b.StartTimer()
+		var d0 time.Duration
+		if dbOK {
+			d0, dbOK = server()
+		}
 		c0 := cpuTime()
 		for _, evs := range [][]edge.Operation{deps, hands} {
 			if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
@@ -120,7 +128,15 @@ func BenchReturnSteps(b *testing.B, s cloud.Store) {
 			}
 		}
 		cpu += cpuTime() - c0
+		if dbOK {
+			var d1 time.Duration
+			d1, dbOK = server()
+			db += d1 - d0
+		}
 	}
 	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*512), "cpu_us/event")
+	if dbOK {
+		b.ReportMetric(float64(db.Microseconds())/float64(b.N*512), "db_cpu_us/event")
+	}
 }

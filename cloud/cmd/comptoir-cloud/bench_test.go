@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -105,7 +104,10 @@ func BenchmarkIngestWebhooks(b *testing.B) {
 // the insight (insight=on) and without (insight=off: --bench-no-insight,
 // and on PostgreSQL its insight's indexes dropped). events/s and
 // cloud_cpu_us/event are the terminals' events (MQTT); partner_events/s and
-// partner_cloud_cpu_us/event the API's, posted after them. After the runs
+// partner_cloud_cpu_us/event the API's, posted after them; on PostgreSQL,
+// db_cpu_us/event and partner_db_cpu_us/event are the server's CPU for
+// them (its backends that serve the instances, when it runs on this
+// machine). After the runs
 // the network's report must count every return sent with the insight, and
 // none without. -count repeats each sub-benchmark before the next: to
 // alternate them, run it with -count 1 in a loop (make bench does).
@@ -178,8 +180,11 @@ func benchIngest(b *testing.B, r ingestRun) {
 		}
 		s.Close()
 	}
+	var dsn string // PostgreSQL's schema
 	if store == "postgres" {
-		dsn, drop, err := pgstore.NewSchema(context.Background(), testenv.Postgres(b))
+		var drop func() error
+		var err error
+		dsn, drop, err = pgstore.NewSchema(context.Background(), testenv.Postgres(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -215,10 +220,13 @@ func benchIngest(b *testing.B, r ingestRun) {
 	}
 	var acked, partnerAdded int64
 	var secs, partnerSecs, p50, p99 float64
-	var cloudCPU, brokerCPU, loadgenCPU, partnerCPU time.Duration
+	var cloudCPU, brokerCPU, loadgenCPU, partnerCPU, dbCPU, partnerDBCPU time.Duration
+	_, dbOK := serverCPU(b, dsn)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c0, m0, l0 := processCPU(b, pids...), processCPU(b, mosq.Pid), selfCPU()
+		d0, ok := serverCPU(b, dsn)
+		dbOK = dbOK && ok
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		cfg := loadgen.Config{BrokerURL: broker, Terminals: terminals, EventsPerTerminal: events, BatchSize: size}
 		if load != nil {
@@ -246,6 +254,8 @@ func benchIngest(b *testing.B, r ingestRun) {
 		cloudCPU += processCPU(b, pids...) - c0
 		brokerCPU += processCPU(b, mosq.Pid) - m0
 		loadgenCPU += selfCPU() - l0
+		d1, ok := serverCPU(b, dsn)
+		dbOK, dbCPU = dbOK && ok, dbCPU+d1-d0
 		acked += res.Acked
 		secs += res.Seconds
 		p50, p99 = max(p50, res.P50AckMS), max(p99, res.P99AckMS)
@@ -254,6 +264,8 @@ func benchIngest(b *testing.B, r ingestRun) {
 			partnerAdded += load.postPartners(b, api, i)
 			partnerSecs += time.Since(t0).Seconds()
 			partnerCPU += processCPU(b, pids...) - c0
+			d2, ok := serverCPU(b, dsn)
+			dbOK, partnerDBCPU = dbOK && ok, partnerDBCPU+d2-d1
 		}
 	}
 	if load != nil {
@@ -261,6 +273,9 @@ func benchIngest(b *testing.B, r ingestRun) {
 		load.check(b, api, b.N, !r.noInsight)
 		b.ReportMetric(float64(partnerAdded)/partnerSecs, "partner_events/s")
 		b.ReportMetric(float64(partnerCPU.Microseconds())/float64(partnerAdded), "partner_cloud_cpu_us/event")
+		if dbOK {
+			b.ReportMetric(float64(partnerDBCPU.Microseconds())/float64(partnerAdded), "partner_db_cpu_us/event")
+		}
 	}
 	b.ReportMetric(float64(acked)/secs, "events/s")
 	b.ReportMetric(float64(acked)/secs/float64(instances), "events/s/instance")
@@ -276,25 +291,35 @@ func benchIngest(b *testing.B, r ingestRun) {
 	b.ReportMetric(perEvent(cloudCPU), "cloud_cpu_us/event")
 	b.ReportMetric(perEvent(brokerCPU), "broker_cpu_us/event")
 	b.ReportMetric(perEvent(loadgenCPU), "loadgen_cpu_us/event")
+	if dbOK {
+		// The PostgreSQL server's backends that serve the instances
+		// (pgstore.SchemaBackends), when it runs on this machine.
+		b.ReportMetric(perEvent(dbCPU), "db_cpu_us/event")
+	}
 }
 
-// processCPU returns the CPU time (user + system) the processes have used,
-// read from /proc/PID/stat (in clock ticks of 10 ms).
+// processCPU returns the CPU time (user + system) the processes have used
+// (testenv.ProcessCPU).
 func processCPU(b *testing.B, pids ...int) time.Duration {
-	var total time.Duration
-	for _, pid := range pids {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			b.Fatal(err)
-		}
-		// The command name, field 2, is in parentheses and may hold
-		// spaces: count the fields after its closing one.
-		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	d, ok := testenv.ProcessCPU(pids...)
+	if !ok {
+		b.Fatalf("no CPU time of processes %v", pids)
 	}
-	return total
+	return d
+}
+
+// serverCPU returns the CPU time the PostgreSQL server's backends serving
+// the schema of dsn (pgstore.NewSchema's) have used, false when they are
+// not processes of this machine or dsn is "" (the Badger store).
+func serverCPU(b *testing.B, dsn string) (time.Duration, bool) {
+	if dsn == "" {
+		return 0, false
+	}
+	pids, err := pgstore.SchemaBackends(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return testenv.ProcessCPU(pids...)
 }
 
 // selfCPU returns the CPU time of this process.
