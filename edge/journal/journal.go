@@ -80,6 +80,9 @@ type Journal struct {
 	closeMu sync.RWMutex
 	closed  bool
 	done    chan struct{}
+	// pagerStop ends pageOutLoop (pageout.go), which closes pagerDone as
+	// it returns; stopPager does both.
+	pagerStop, pagerDone chan struct{}
 
 	// lastSeq is the last durable seq: readers never see an op beyond it.
 	lastSeq atomic.Uint64
@@ -166,21 +169,28 @@ func Open(dir string, cfg Config) (*Journal, error) {
 	}
 	j := &Journal{
 		db: db, dir: dir, cfg: cfg, logger: logger,
-		reqs:     make(chan *request, 1024),
-		done:     make(chan struct{}),
-		byType:   make(map[edge.OpType]int64),
-		refusals: make(map[edge.RefusalCode]int64),
+		reqs:      make(chan *request, 1024),
+		done:      make(chan struct{}),
+		pagerStop: make(chan struct{}),
+		pagerDone: make(chan struct{}),
+		byType:    make(map[edge.OpType]int64),
+		refusals:  make(map[edge.RefusalCode]int64),
 	}
 	j.syncDB = db.Sync
+	// Paging out starts before load, which walks the shelf through the
+	// tables while Badger compacts those an offline backlog left.
+	go j.pageOutLoop()
 	err = j.load()
 	if err == nil {
 		err = j.loadAcks()
 	}
 	if err != nil {
+		j.stopPager()
 		db.Close()
 		return nil, fmt.Errorf("journal open: %w: %w", ErrDamaged, err)
 	}
 	if err := j.startAboveSeqMark(); err != nil {
+		j.stopPager()
 		db.Close()
 		return nil, fmt.Errorf("journal open: %w", err)
 	}
@@ -210,6 +220,7 @@ func (j *Journal) Close() error {
 	close(j.reqs)
 	j.closeMu.Unlock()
 	<-j.done
+	j.stopPager()
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("journal close: %w", err)
 	}
