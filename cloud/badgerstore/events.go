@@ -125,7 +125,8 @@ func (s *Store) commit(group []*eventsWrite) error {
 		// events, and its growth's copies were 2.7 % of the store's CPU
 		// in a profile).
 		out.stuck = make(stuckMoves, 0, events)
-		in := &insight{} // returns insight (issue 15): the group's counters, written once
+		in := s.newInsight() // returns insight (issue 15): the group's record, written once
+		out.insight = in
 		for _, w := range group {
 			w.res, w.out, w.insight = cloud.Ingested{}, out, in
 			// A terminal twice in the group: its second write reads the
