@@ -25,8 +25,10 @@ import (
 // Reading and writing a return's facts and each counter in every group
 // made ingest with the insight cost 1.64 times ingest without it
 // (BenchmarkStoreReturnSteps); a record is one key, written without a read.
-// The facts the records hold are kept in memory until folded (insightLog):
-// a step reads its return's facts there first, then under f/. A fold runs
+// The facts the records hold are kept in memory until folded (insightLog),
+// and the last cachedFacts folded after: a step reads its return's facts
+// there first, then under f/ (which only folds write, and a rebuild at
+// Open, before the cache exists). A fold runs
 // when foldRecords records wait, every foldEvery, and before a report is
 // answered; it writes the facts and adds the counters' changes, and
 // deletes the records it folded in the same transaction, so that a crash
@@ -47,6 +49,10 @@ const (
 
 var foldEvery = time.Second
 
+// cachedFacts is how many returns' facts folded stay in memory: the
+// returns whose steps come in now (about 200 bytes each).
+const cachedFacts = 32768
+
 // foldChunk is how many facts one fold transaction writes, far below
 // Badger's largest transaction.
 const foldChunk = 8192
@@ -58,13 +64,23 @@ type insightLog struct {
 	seq     uint64                           // the last record's
 	first   uint64                           // the first record not folded; > seq when none
 	facts   map[string]cloud.ReturnFacts     // by tracking: what the records left
+	folded  map[string]cloud.ReturnFacts     // facts folded lately, as f/ holds them
 	counts  map[countsID]*cloud.ReportCounts // the sum of the records' changes
 	pending chan struct{}                    // wakes foldLoop early
 }
 
 func newInsightLog() *insightLog {
-	return &insightLog{first: 1, facts: map[string]cloud.ReturnFacts{}, counts: map[countsID]*cloud.ReportCounts{},
+	return &insightLog{first: 1, facts: map[string]cloud.ReturnFacts{}, folded: map[string]cloud.ReturnFacts{}, counts: map[countsID]*cloud.ReportCounts{},
 		pending: make(chan struct{}, 1)}
+}
+
+// lookup returns the facts of tracking the records left, or a fold
+// lately; ok is false when they are not in memory (but may be under f/).
+func (l *insightLog) lookup(tracking string) (f cloud.ReturnFacts, ok bool) {
+	if f, ok = l.facts[tracking]; !ok {
+		f, ok = l.folded[tracking]
+	}
+	return f, ok
 }
 
 // unfolded reports whether records wait to be folded.
@@ -254,6 +270,15 @@ func (s *Store) foldCounts(ctx context.Context) error {
 		return err
 	}
 	l.first = l.seq + 1
+	for tracking, f := range l.facts {
+		if _, ok := l.folded[tracking]; !ok && len(l.folded) >= cachedFacts {
+			for k := range l.folded { // any one
+				delete(l.folded, k)
+				break
+			}
+		}
+		l.folded[tracking] = f
+	}
 	clear(l.facts)
 	clear(l.counts)
 	return nil

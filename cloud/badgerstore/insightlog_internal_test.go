@@ -1,9 +1,13 @@
 package badgerstore
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/storetest"
+	"github.com/comptoir/comptoir/edge"
 )
 
 // slowFold makes the fold loop wait an hour between two folds, so that
@@ -199,4 +204,128 @@ func FuzzInsightRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = newInsightLog().add(b)
 	})
+}
+
+// TestInsightKill kills (SIGKILL) a process that stores returns' steps
+// while it folds its records every few milliseconds, wherever it is then;
+// the store it leaves, opened, answers the reports that a rebuild of the
+// insight from its returns and events answers.
+func TestInsightKill(t *testing.T) {
+	if dir := os.Getenv("COMPTOIR_INSIGHT_KILL_DIR"); dir != "" {
+		killedChild(t, dir)
+		return
+	}
+	if testing.Short() {
+		t.Skip("a subprocess")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInsightKill$")
+	cmd.Env = append(os.Environ(), "COMPTOIR_INSIGHT_KILL_DIR="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	batches := 0
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && batches < 12 {
+		if strings.HasPrefix(sc.Text(), "batch ") {
+			batches++
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if batches < 12 {
+		t.Fatalf("the child stored %d batches", batches)
+	}
+
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	_ = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(insightLogPrefix)})
+		for it.Rewind(); it.Valid(); it.Next() {
+			left++
+		}
+		it.Close()
+		return nil
+	})
+	t.Logf("killed after %d batches, %d records left", batches, left)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenWith(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := allReports(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A rebuild from the returns and events (migrate.go).
+	db, err = badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(insightLayoutKey, []byte{0}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenWith(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := allReports(t, s)
+	if got != want || !strings.Contains(want, "carrier DEMO") {
+		t.Errorf("reports after the kill:\n%s\nrebuilt:\n%s", got, want)
+	}
+}
+
+// killedChild stores batches of returns' steps in dir until killed,
+// folding every 2 ms, and prints "batch N" after each.
+func killedChild(t *testing.T, dir string) {
+	foldEvery = 2 * time.Millisecond
+	s, err := OpenWith(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, at := context.Background(), time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	items := []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonChangedMind}, {SKU: "S2", Qty: 1, Reason: edge.ReasonWrongSize}}
+	if err := s.CreateMerchant(ctx, cloud.Merchant{ID: "acme", Name: "ACME", CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(0)
+	for i := 0; ; i++ {
+		var deps, hands []edge.Operation
+		for j := range 32 {
+			n := i*32 + j
+			r := cloud.Return{ID: fmt.Sprintf("ra-%d", n), Merchant: "acme", Tracking: fmt.Sprintf("RK%09dFR", n), Carrier: "DEMO",
+				Items: items[:1+n%2], CreatedAt: at, Token: "t", ExpiresAt: at.AddDate(0, 1, 0)}
+			if err := s.CreateReturn(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+			dep := storetest.Op("t-1", seq, edge.OpReturnDeposited, r.Tracking, at.Add(time.Duration(1+n%7)*time.Hour))
+			dep.Data, _ = json.Marshal(edge.DepositData{RAID: r.ID, Verified: true, Mode: edge.ModeLabelAtCounter, Items: r.Items})
+			deps = append(deps, dep)
+			seq++
+			hands = append(hands, storetest.Op("t-1", seq, edge.OpParcelHandedOver, r.Tracking, at.Add(time.Duration(9+n%5)*time.Hour)))
+		}
+		for _, evs := range [][]edge.Operation{deps, hands} {
+			if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fmt.Println("batch", i)
+	}
 }

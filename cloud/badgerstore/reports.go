@@ -71,7 +71,7 @@ func (in *insight) reportStep(txn *badger.Txn, p cloud.Parcel, st func() cloud.R
 	gf := in.facts[p.Tracking]
 	if gf == nil {
 		gf = &groupFacts{}
-		if f, ok := in.log.facts[p.Tracking]; ok { // a record not folded yet
+		if f, ok := in.log.lookup(p.Tracking); ok { // a record, or a fold lately
 			gf.f, gf.found = f, true
 		} else if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { gf.found = true; return decodeFacts(b, &gf.f) }); err != nil {
 			return err
