@@ -162,7 +162,8 @@ func (s *Store) commit(group []*eventsWrite) error {
 		// profiles).
 		out.stuck = make(stuckMoves, 0, events)
 		out.record = make([]byte, 0, recordHeader+record)
-		in := &insight{} // returns insight (issue 15): the group's counters, written once
+		in := s.newInsight() // returns insight (issue 15): the group's record, written once
+		out.insight = in
 		for _, w := range group {
 			w.res, w.out, w.insight = cloud.Ingested{}, out, in
 			// A terminal twice in the group: its second write reads the

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/comptoir/comptoir/cloud"
 	"github.com/comptoir/comptoir/cloud/storetest"
 	"github.com/comptoir/comptoir/edge"
@@ -90,26 +88,10 @@ func TestGroupReports(t *testing.T) {
 	group, single := open(true), open(false)
 
 	dump := func(s *Store) map[string][]byte {
-		out := map[string][]byte{}
-		err := s.db.View(func(txn *badger.Txn) error {
-			for _, p := range []string{"f/", "a/"} {
-				it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
-				for it.Rewind(); it.Valid(); it.Next() {
-					v, err := it.Item().ValueCopy(nil)
-					if err != nil {
-						it.Close()
-						return err
-					}
-					out[string(it.Item().KeyCopy(nil))] = v
-				}
-				it.Close()
-			}
-			return nil
-		})
-		if err != nil {
+		if err := s.fold(ctx); err != nil { // the records into f/ and a/ (insightlog.go)
 			t.Fatal(err)
 		}
-		return out
+		return keysUnder(t, s, "f/", "a/")
 	}
 	g, o := dump(group), dump(single)
 	if len(g) != len(o) || len(g) < len(returns)+9 {

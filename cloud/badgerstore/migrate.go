@@ -40,7 +40,7 @@ var progressEvery = 100_000
 // derivedPrefixes are the prefixes of the insight's derived keys; the old
 // stuck index, k/{merchant}\x00..., is told from the API keys (k/{hex}) by
 // its NUL.
-var derivedPrefixes = []string{"f/", "a/", "b/", refusalsPrefix, stuckIndexPrefix}
+var derivedPrefixes = []string{"f/", "a/", "b/", refusalsPrefix, stuckIndexPrefix, insightLogPrefix}
 
 // migrateInsight rebuilds the insight's keys unless the store records the
 // current layout. log receives the progress of a rebuild.

@@ -67,6 +67,9 @@ type outTxn struct {
 	// parcels once it committed (stuck.go): updateOut's transactions are
 	// the ones that move parcels.
 	stuck stuckMoves
+	// insight is the transaction's record of the returns insight, taken
+	// in once it committed (insightlog.go).
+	insight *insight
 }
 
 // put adds an event of a parcel of merchant ("" for none) to the record.
@@ -149,6 +152,7 @@ func (s *Store) updateOut(ctx context.Context, fn func(txn *badger.Txn, o *outTx
 	if err == nil {
 		s.out.last = o.last
 		s.stuck.apply(o.stuck) // under s.out.mu, in the commits' order (stuck.go)
+		s.log.absorb(o.insight)
 	}
 	return err
 }

@@ -212,8 +212,9 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		out.stuck.moved(tracking, next) // returns insight (issue 15)
-		var in insight
-		if err := s.insightStep(txn, &in, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
+		in := s.newInsight()
+		out.insight = in
+		if err := s.insightStep(txn, in, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
 			return err
 		}
 		if err := in.flush(txn); err != nil {

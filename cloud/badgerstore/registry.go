@@ -45,7 +45,7 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 		if _, err := addEntry(txn, r.Tracking, e); err != nil {
 			return err
 		}
-		if err := s.reportReturn(txn, r); err != nil {
+		if err := s.reportReturn(txn, out, r); err != nil {
 			return err // returns insight (issue 15)
 		}
 		return out.entry(txn, p, e)

@@ -20,9 +20,10 @@ import (
 // A return's creation, and each step of its parcel that agrees with it
 // (a terminal's event in the commit loop, a partner's event), update its
 // facts and add their change to the counters of its merchant, its day of
-// creation and each of its rows, in the transaction that stores the step.
-// A group commit (events.go) reads and writes each return's facts and
-// each counter once, however many of its steps touch them.
+// creation and each of its rows. The transaction that stores the step
+// writes both as one record (i/, insightlog.go), folded into these keys
+// later; a group commit (events.go) records each return's facts and each
+// counter once, however many of its steps touch them.
 
 func factsKey(tracking string) []byte { return []byte("f/" + tracking) }
 
@@ -41,19 +42,22 @@ func (s *Store) insightStep(txn *badger.Txn, in *insight, next cloud.Parcel, st 
 	return in.reportStep(txn, next, st)
 }
 
-// reportReturn keeps the facts of a new return and counts it.
-func (s *Store) reportReturn(txn *badger.Txn, r cloud.Return) error {
+// reportReturn keeps the facts of a new return and counts it: a record
+// of the transaction txn of out (insightlog.go).
+func (s *Store) reportReturn(txn *badger.Txn, out *outTxn, r cloud.Return) error {
 	if !s.insight {
 		return nil
 	}
-	f := cloud.NewReturnFacts(r)
-	if err := txn.Set(factsKey(r.Tracking), encodeFacts(&f)); err != nil {
-		return err
-	}
-	var counts reportCounts
-	f.CreatedEach(counts.adder(&f))
-	return counts.flush(txn)
+	in := s.newInsight()
+	gf := &groupFacts{f: cloud.NewReturnFacts(r), found: true, changed: true}
+	in.facts = map[string]*groupFacts{r.Tracking: gf}
+	gf.f.CreatedEach(in.counts.adder(&gf.f))
+	out.insight = in
+	return in.flush(txn)
 }
+
+// newInsight returns the insight of a transaction that writes a record.
+func (s *Store) newInsight() *insight { return &insight{log: s.log} }
 
 // reportStep applies a step of parcel p to its return's facts and adds
 // the change to the group's counters. A parcel of no return (no
@@ -67,7 +71,9 @@ func (in *insight) reportStep(txn *badger.Txn, p cloud.Parcel, st func() cloud.R
 	gf := in.facts[p.Tracking]
 	if gf == nil {
 		gf = &groupFacts{}
-		if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { gf.found = true; return decodeFacts(b, &gf.f) }); err != nil {
+		if f, ok := in.log.lookup(p.Tracking); ok { // a record, or a fold lately
+			gf.f, gf.found = f, true
+		} else if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { gf.found = true; return decodeFacts(b, &gf.f) }); err != nil {
 			return err
 		}
 		if in.facts == nil {
@@ -124,19 +130,17 @@ type insight struct {
 	counts     reportCounts
 	statements map[string]*cloud.StatementCounts
 	refusals   map[string]uint64 // R/ key -> refusals to add (refusals.go)
+	// log holds the facts of the records not folded (read only here);
+	// seq is the number of the transaction's record, 0 for none.
+	log *insightLog
+	seq uint64
 }
 
-// flush writes the facts changed and adds the changes gathered to the
-// stored counters.
+// flush writes the facts changed and the counters' changes as a record
+// (insightlog.go), and adds the statements' and refusals' changes to
+// their stored counters.
 func (in *insight) flush(txn *badger.Txn) error {
-	for tracking, gf := range in.facts {
-		if gf.changed {
-			if err := txn.Set(factsKey(tracking), encodeFacts(&gf.f)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := in.counts.flush(txn); err != nil {
+	if err := in.log.writeRecord(txn, in); err != nil {
 		return err
 	}
 	for key, d := range in.statements {
@@ -181,23 +185,12 @@ func (rc *reportCounts) adder(f *cloud.ReturnFacts) func(cloud.ReportKey, cloud.
 	return func(k cloud.ReportKey, d cloud.ReportDelta) { rc.add(f, k, d) }
 }
 
-// flush adds the changes gathered to the stored counters (countscodec.go).
-func (rc reportCounts) flush(txn *badger.Txn) error {
-	for id, sum := range rc {
-		key, c := id.bytes(), sum.Counts()
-		if err := readValue(txn, key, func(b []byte) error { return addEncoded(&c, b) }); err != nil {
-			return err
-		}
-		if err := txn.Set(key, encodeCounts(&c)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ReturnsReport implements cloud.Store: the counters of each merchant in
 // scope, over the days of q, summed by key.
 func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.ReportQuery) ([]cloud.ReportRow, error) {
+	if err := s.fold(ctx); err != nil { // the records waiting count too
+		return nil, err
+	}
 	merchants := []string{scope.Merchant}
 	if scope.All() {
 		ms, err := s.Merchants(ctx, cloud.Network)

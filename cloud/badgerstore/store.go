@@ -20,7 +20,7 @@
 //	k/{hash hex}                         -> API key JSON
 //	v/{ra id}                            -> ""            revoked RA
 //	o/{n:8}, O/{merchant}\x00{n:8}       -> published events, a record per transaction (outbox.go)
-//	f/, a/, b/, R/                       -> returns insight, rebuilt at Open when their layout changed (migrate.go)
+//	f/, a/, b/, R/, i/                   -> returns insight, rebuilt at Open when their layout changed (migrate.go)
 //	_/marks-kept, _/insight              -> what the store's layout holds
 //
 // Numbers are big-endian so that keys sort as their values.
@@ -55,11 +55,16 @@ type Store struct {
 	// store created since marks were always written).
 	marksKept bool
 	// insight: the returns insight's keys are kept (Options.NoInsight).
-	insight  bool
-	closing  chan struct{}
-	close1   sync.Once // Close runs once
-	closeErr error
-	loops    sync.WaitGroup // gcLoop
+	insight bool
+	// log: the insight's records not folded yet, under out.mu (insightlog.go).
+	log *insightLog
+	// keepRecords: Close leaves the records not folded, as a crash
+	// would (tests of Open's fold).
+	keepRecords bool
+	closing     chan struct{}
+	close1      sync.Once // Close runs once
+	closeErr    error
+	loops       sync.WaitGroup // gcLoop
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -107,7 +112,7 @@ func open(opts badger.Options, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, closing: make(chan struct{}), insight: !o.NoInsight}
+	s := &Store{db: db, closing: make(chan struct{}), insight: !o.NoInsight, log: newInsightLog()}
 	if err := s.loadOutbox(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
@@ -125,6 +130,10 @@ func open(opts badger.Options, o Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.loadInsightLog(); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := s.loadParcels(); err != nil {
 		db.Close()
@@ -133,6 +142,10 @@ func open(opts badger.Options, o Options) (*Store, error) {
 	s.group = cloud.NewGroupCommit(1, maxGroupEvents, func(w *eventsWrite) int { return len(w.events) }, s.commit)
 	s.loops.Add(1)
 	go s.gcLoop()
+	if s.insight {
+		s.loops.Add(1)
+		go s.foldLoop()
+	}
 	return s, nil
 }
 
@@ -203,6 +216,11 @@ func (s *Store) Close() error {
 		s.group.Close()
 		close(s.closing)
 		s.loops.Wait()
+		if !s.keepRecords {
+			if err := s.fold(context.Background()); err != nil {
+				slog.Warn("badgerstore: close", "err", err) // Open folds them
+			}
+		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("badgerstore: close: %w", err)
 		}
