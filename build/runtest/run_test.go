@@ -116,10 +116,17 @@ func (s *script) output() string {
 	return s.out.String()
 }
 
+// lineWait is how long waitLine waits. The lines waited for follow run.sh's
+// build of both binaries in a fresh clone, which shares the machine with
+// the other packages' tests: at load 17 in CI, with the race detector's
+// tests beside it, the build alone took over the 2 minutes this was.
+// Only a hang should reach it.
+const lineWait = 6 * time.Minute
+
 // waitLine waits for a line containing want, or for the script's end.
 func (s *script) waitLine(want string) {
 	s.t.Helper()
-	timeout := time.After(2 * time.Minute)
+	timeout := time.After(lineWait)
 	for {
 		select {
 		case l, ok := <-s.lines:
@@ -130,7 +137,7 @@ func (s *script) waitLine(want string) {
 				return
 			}
 		case <-timeout:
-			s.t.Fatalf("no %q from run.sh within 2 minutes:\n%s", want, s.output())
+			s.t.Fatalf("no %q from run.sh within %v:\n%s", want, lineWait, s.output())
 		}
 	}
 }
