@@ -13,12 +13,15 @@ import (
 // terminal. Sign-in checks every account's hash, so more would be felt.
 const PINCost = bcrypt.DefaultCost
 
-// HashPIN returns the bcrypt hash of pin; INVALID for a malformed PIN.
-func HashPIN(pin string) (string, error) {
+// HashPIN returns the bcrypt hash of pin at PINCost; INVALID for a
+// malformed PIN.
+func HashPIN(pin string) (string, error) { return hashPIN(pin, PINCost) }
+
+func hashPIN(pin string, cost int) (string, error) {
 	if err := edge.ValidatePIN(pin); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pin), PINCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), cost)
 	if err != nil {
 		return "", err
 	}
@@ -36,3 +39,11 @@ func CheckPIN(hash, pin string) bool {
 
 // PINHasher is the edge.PINHasher of this package.
 var PINHasher = edge.PINHasher{Hash: HashPIN, Check: CheckPIN}
+
+// NewPINHasher returns a PINHasher whose new hashes have the given bcrypt
+// cost (from bcrypt.MinCost). Checking reads a hash's cost from the hash.
+// For tests that create many accounts, where PINCost under the race
+// detector takes seconds a hash: the agent uses PINHasher.
+func NewPINHasher(cost int) edge.PINHasher {
+	return edge.PINHasher{Hash: func(pin string) (string, error) { return hashPIN(pin, cost) }, Check: CheckPIN}
+}

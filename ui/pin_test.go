@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/comptoir/comptoir/edge"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestPIN(t *testing.T) {
@@ -29,6 +30,28 @@ func TestPIN(t *testing.T) {
 	}
 	if _, err := HashPIN("12a4"); edge.ErrorCode(err) != edge.EINVALID {
 		t.Errorf("HashPIN of letters: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		h    edge.PINHasher
+		cost int
+	}{{"PINHasher", PINHasher, PINCost}, {"NewPINHasher(MinCost)", NewPINHasher(bcrypt.MinCost), bcrypt.MinCost}} {
+		h, err := c.h.Hash("8642")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := bcrypt.Cost([]byte(h)); err != nil || got != c.cost {
+			t.Errorf("%s: hash cost %d (%v), want %d", c.name, got, err, c.cost)
+		}
+		if !c.h.Check(h, "8642") || c.h.Check(h, "8643") || !CheckPIN(h, "8642") {
+			t.Errorf("%s: hash %q does not check", c.name, h)
+		}
+		if _, err := c.h.Hash("86a2"); edge.ErrorCode(err) != edge.EINVALID {
+			t.Errorf("%s: hash of letters: %v", c.name, err)
+		}
+	}
+	if PINCost < 10 {
+		t.Errorf("PINCost %d: below bcrypt's default of 10", PINCost)
 	}
 }
 

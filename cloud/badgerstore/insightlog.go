@@ -53,6 +53,10 @@ var foldEvery = time.Second
 // returns whose steps come in now (about 200 bytes each).
 const cachedFacts = 32768
 
+// cachedCounts is how many counters folded stay in memory, encoded
+// (tens of bytes each): those of the days and rows whose returns move now.
+const cachedCounts = 16384
+
 // foldChunk is how many facts one fold transaction writes, far below
 // Badger's largest transaction.
 const foldChunk = 8192
@@ -61,17 +65,18 @@ const foldChunk = 8192
 // read and changed under the outbox's lock (Store.out.mu), which every
 // transaction that writes a record holds.
 type insightLog struct {
-	seq     uint64                           // the last record's
-	first   uint64                           // the first record not folded; > seq when none
-	facts   map[string]cloud.ReturnFacts     // by tracking: what the records left
-	folded  map[string]cloud.ReturnFacts     // facts folded lately, as f/ holds them
-	counts  map[countsID]*cloud.ReportCounts // the sum of the records' changes
-	pending chan struct{}                    // wakes foldLoop early
+	seq     uint64                        // the last record's
+	first   uint64                        // the first record not folded; > seq when none
+	facts   map[string]cloud.ReturnFacts  // by tracking: what the records left
+	folded  map[string]cloud.ReturnFacts  // facts folded lately, as f/ holds them
+	counts  map[countsID]*cloud.ReportSum // the sum of the records' changes
+	stored  map[countsID][]byte           // counters folded lately, as a/ holds them
+	pending chan struct{}                 // wakes foldLoop early
 }
 
 func newInsightLog() *insightLog {
-	return &insightLog{first: 1, facts: map[string]cloud.ReturnFacts{}, folded: map[string]cloud.ReturnFacts{}, counts: map[countsID]*cloud.ReportCounts{},
-		pending: make(chan struct{}, 1)}
+	return &insightLog{first: 1, facts: map[string]cloud.ReturnFacts{}, folded: map[string]cloud.ReturnFacts{},
+		counts: map[countsID]*cloud.ReportSum{}, stored: map[countsID][]byte{}, pending: make(chan struct{}, 1)}
 }
 
 // lookup returns the facts of tracking the records left, or a fold
@@ -86,7 +91,8 @@ func (l *insightLog) lookup(tracking string) (f cloud.ReturnFacts, ok bool) {
 // unfolded reports whether records wait to be folded.
 func (l *insightLog) unfolded() bool { return l.first <= l.seq }
 
-// absorb takes in the record of in, just committed.
+// absorb takes in the record of in, just committed; in is not used
+// after (its counters' sums become l's).
 func (l *insightLog) absorb(in *insight) {
 	if in == nil || in.seq == 0 {
 		return
@@ -98,7 +104,11 @@ func (l *insightLog) absorb(in *insight) {
 		}
 	}
 	for id, sum := range in.counts {
-		l.addCounts(id, sum.Counts())
+		if l.counts[id] == nil {
+			l.counts[id] = sum // in is done with: its sum is taken, not copied
+			continue
+		}
+		l.addCounts(id, sum)
 	}
 	if l.seq-l.first+1 >= foldRecords || len(l.facts) >= foldFacts {
 		select {
@@ -108,13 +118,13 @@ func (l *insightLog) absorb(in *insight) {
 	}
 }
 
-func (l *insightLog) addCounts(id countsID, d cloud.ReportCounts) {
+func (l *insightLog) addCounts(id countsID, d *cloud.ReportSum) {
 	c := l.counts[id]
 	if c == nil {
-		c = &cloud.ReportCounts{}
+		c = &cloud.ReportSum{}
 		l.counts[id] = c
 	}
-	c.Add(d)
+	addSum(c, d)
 }
 
 // record returns the record of in's changes, nil for none.
@@ -142,8 +152,7 @@ func (in *insight) record() []byte {
 		b = appendField(appendField(b, string(id.by)), id.merchant)
 		b = binary.AppendUvarint(b, id.day)
 		b = appendField(b, id.key)
-		c := sum.Counts()
-		b = appendRef(b, encodeCounts(&c))
+		b = appendRef(b, encodeCounts(sum))
 	}
 	return b
 }
@@ -177,12 +186,12 @@ func (l *insightLog) add(b []byte) error {
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		id := countsID{by: cloud.ReportBy(d.bytes()), merchant: string(d.bytes()), day: d.uvarint(), key: string(d.bytes())}
 		cb := d.bytes()
-		var c cloud.ReportCounts
+		var c cloud.ReportSum
 		if d.err == nil {
 			if err := addEncoded(&c, cb); err != nil {
 				return err
 			}
-			l.addCounts(id, c)
+			l.addCounts(id, &c)
 		}
 	}
 	if d.err != nil || len(d.b) != 0 {
@@ -244,20 +253,28 @@ func (s *Store) foldFacts(ctx context.Context) error {
 }
 
 // foldCounts adds the records' changes to the counters and deletes the
-// records, the last step of a fold.
+// records, the last step of a fold. A counter folded lately is read from
+// memory (insightLog.stored), not from a/: only folds write a/ once the
+// store is open, and those reads were half of a fold's time.
 func (s *Store) foldCounts(ctx context.Context) error {
 	l := s.log
+	written := make(map[countsID][]byte, len(l.counts))
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		for id, d := range l.counts {
 			key := id.bytes()
-			var c cloud.ReportCounts
-			c.Add(*d) // a copy: a retried transaction adds to the stored counter again
-			if err := readValue(txn, key, func(b []byte) error { return addEncoded(&c, b) }); err != nil {
+			c := *d // a copy: a retried transaction adds to the stored counter again
+			if b, ok := l.stored[id]; ok {
+				if err := addEncoded(&c, b); err != nil {
+					return err
+				}
+			} else if err := readValue(txn, key, func(b []byte) error { return addEncoded(&c, b) }); err != nil {
 				return err
 			}
-			if err := txn.Set(key, encodeCounts(&c)); err != nil {
+			b := encodeCounts(&c)
+			if err := txn.Set(key, b); err != nil {
 				return err
 			}
+			written[id] = b
 		}
 		for seq := l.first; seq <= l.seq; seq++ {
 			if err := txn.Delete(insightLogKey(seq)); err != nil {
@@ -270,6 +287,15 @@ func (s *Store) foldCounts(ctx context.Context) error {
 		return err
 	}
 	l.first = l.seq + 1
+	for id, b := range written {
+		if _, ok := l.stored[id]; !ok && len(l.stored) >= cachedCounts {
+			for k := range l.stored { // any one
+				delete(l.stored, k)
+				break
+			}
+		}
+		l.stored[id] = b
+	}
 	for tracking, f := range l.facts {
 		if _, ok := l.folded[tracking]; !ok && len(l.folded) >= cachedFacts {
 			for k := range l.folded { // any one

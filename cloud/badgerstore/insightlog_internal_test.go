@@ -329,3 +329,86 @@ func killedChild(t *testing.T, dir string) {
 		fmt.Println("batch", i)
 	}
 }
+
+// TestFoldStoredCounters: a fold adds to the counters it folded lately
+// from memory (insightLog.stored) rather than reading a/, and leaves the
+// very counters (byte for byte) of a store that folded the same steps at
+// once; what it keeps in memory is what a/ holds.
+func TestFoldStoredCounters(t *testing.T) {
+	slowFold(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	warehouse := func(t *testing.T, s *Store) {
+		t.Helper()
+		e := cloud.TimelineEntry{Status: cloud.StatusReceivedAtWarehouse, OccurredAt: at, ReceivedAt: at, Source: cloud.SourcePartner, EventID: "w-2"}
+		move := func(p cloud.Parcel) (cloud.Parcel, error) { p.Status = cloud.StatusReceivedAtWarehouse; return p, nil }
+		if _, err := s.AddPartnerEntry(ctx, cloud.Network, "A2", e, move); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// inMemory checks that every counter s keeps in memory is a/'s.
+	inMemory := func(t *testing.T, s *Store) {
+		t.Helper()
+		a := keysUnder(t, s, "a/")
+		for id, b := range s.log.stored {
+			if v, ok := a[string(id.bytes())]; !ok || string(v) != string(b) {
+				t.Errorf("%+v in memory %x, a/ %x", id, b, v)
+			}
+		}
+	}
+	ref, err := OpenWith(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	insightFixture(t, ref)
+	warehouse(t, ref)
+	if err := ref.fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := keysUnder(t, ref, "a/")
+
+	s, err := OpenWith(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	insightFixture(t, s)
+	if err := s.fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := keysUnder(t, s, "a/")
+	if len(s.log.stored) != len(first) || len(first) < 20 {
+		t.Fatalf("%d counters in memory after the first fold, %d under a/", len(s.log.stored), len(first))
+	}
+	inMemory(t, s)
+	warehouse(t, s)
+	cached := 0
+	for id := range s.log.counts {
+		if _, ok := s.log.stored[id]; ok {
+			cached++
+		}
+	}
+	if cached == 0 {
+		t.Fatalf("none of the %d counters the step changed is in memory", len(s.log.counts))
+	}
+	if err := s.fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := keysUnder(t, s, "a/")
+	if maps.EqualFunc(got, first, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatal("the second fold changed no counter")
+	}
+	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
+		t.Errorf("keys:\n%q\nwant:\n%q", keys, slices.Sorted(maps.Keys(want)))
+	}
+	for k, v := range want {
+		if string(got[k]) != string(v) {
+			t.Errorf("%q: %x, want %x", k, got[k], v)
+		}
+	}
+	inMemory(t, s)
+	if r, w := allReports(t, s), allReports(t, ref); r != w {
+		t.Errorf("reports:\n%s\nwant:\n%s", r, w)
+	}
+}

@@ -297,8 +297,7 @@ func (r *rebuild) writeCounters() error {
 			return wb.Set([]byte(key), b)
 		}
 		for id, sum := range r.in.counts {
-			c := sum.Counts()
-			if err := wb.Set(id.bytes(), encodeCounts(&c)); err != nil {
+			if err := wb.Set(id.bytes(), encodeCounts(sum)); err != nil {
 				return err
 			}
 		}

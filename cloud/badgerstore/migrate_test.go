@@ -202,11 +202,11 @@ func TestMigrateInsight(t *testing.T) {
 			case hasPrefix(k, "_/insight"):
 				return txn.Set(k, []byte{1})
 			case hasPrefix(k, "a/"):
-				var c cloud.ReportCounts
+				var c cloud.ReportSum
 				if err := addEncoded(&c, v); err != nil {
 					return err
 				}
-				return setJSON(txn, k, c)
+				return setJSON(txn, k, c.Counts())
 			}
 			return nil
 		}, false},

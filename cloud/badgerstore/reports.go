@@ -202,7 +202,7 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 			merchants = append(merchants, m.ID)
 		}
 	}
-	sums := map[string]*cloud.ReportCounts{}
+	sums := map[string]*cloud.ReportSum{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, m := range merchants {
 			prefix := countsPrefix(q.By, m)
@@ -212,7 +212,7 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 				k := it.Item().Key()[len(prefix)+8:]
 				sum := sums[string(k)]
 				if sum == nil {
-					sum = &cloud.ReportCounts{}
+					sum = &cloud.ReportSum{}
 					sums[string(k)] = sum
 				}
 				if err := it.Item().Value(func(b []byte) error { return addEncoded(sum, b) }); err != nil {
@@ -228,9 +228,9 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 		return nil, fmt.Errorf("badgerstore: returns report: %w", err)
 	}
 	rows := make([]cloud.ReportRow, 0, len(sums))
-	for k, c := range sums {
-		if c.N != ([len(c.N)]int64{}) {
-			rows = append(rows, c.Row(k))
+	for k, sum := range sums {
+		if sum.N != ([len(sum.N)]int64{}) {
+			rows = append(rows, sum.Counts().Row(k))
 		}
 	}
 	slices.SortFunc(rows, func(a, b cloud.ReportRow) int { return strings.Compare(a.Key, b.Key) })

@@ -69,19 +69,34 @@ INSERT INTO watermarks (terminal, acked_seq) VALUES ($1, 0)
 ON CONFLICT (terminal) DO UPDATE SET acked_seq = watermarks.acked_seq
 RETURNING acked_seq`
 
-// seqsAbove lists the stored seqs above the watermark: those of this batch
-// and those waiting for a gap below them to fill; alias is true for a seq
-// whose event was stored under another.
+// seqsAbove lists the stored seqs above the terminal's watermark: those
+// of this batch and those waiting for a gap below them to fill; alias is
+// true for a seq whose event was stored under another. It runs after
+// lockWatermark, in the same pipeline (lockWatermarks) but as a statement
+// of its own: its snapshot is taken once the lock is held, so that it
+// sees what the transaction that held it before stored.
 const seqsAbove = `
-SELECT seq, false FROM events WHERE terminal = $1 AND seq > $2
+SELECT seq, false FROM events WHERE terminal = $1 AND seq > (SELECT acked_seq FROM watermarks WHERE terminal = $1)
 UNION ALL
-SELECT seq, true FROM alias_seqs WHERE terminal = $1 AND seq > $2
+SELECT seq, true FROM alias_seqs WHERE terminal = $1 AND seq > (SELECT acked_seq FROM watermarks WHERE terminal = $1)
 ORDER BY 1`
 
 // StoreEvents implements cloud.Store: the batch's events are inserted and
 // the terminal's watermark moved over the contiguous seqs, in the
 // transaction of a group commit (commitLoop).
 func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Operation, receivedAt time.Time) (cloud.Ingested, error) {
+	w, err := s.newWrite(tid, events, receivedAt)
+	if err != nil {
+		return cloud.Ingested{}, err
+	}
+	if err := s.group.Do(ctx, w); err != nil {
+		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
+	}
+	return w.res, nil
+}
+
+// newWrite checks a batch and returns it as a write of the group commit.
+func (s *Store) newWrite(tid string, events []edge.Operation, receivedAt time.Time) (*pgWrite, error) {
 	n := len(events)
 	var (
 		seqs                  = make([]int64, 0, n)
@@ -94,7 +109,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 	)
 	for i, ev := range events {
 		if err := cloud.CheckEvent(tid, i, ev); err != nil {
-			return cloud.Ingested{}, err
+			return nil, err
 		}
 		if seenSeq[ev.Seq] {
 			continue // counted a duplicate by the insert
@@ -108,7 +123,7 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		seenID[ev.ID] = true
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return cloud.Ingested{}, edge.Errorf(edge.EINVALID, "Event %d: %v", i, err)
+			return nil, edge.Errorf(edge.EINVALID, "Event %d: %v", i, err)
 		}
 		seqs = append(seqs, int64(ev.Seq))
 		ids = append(ids, text(ev.ID))
@@ -118,12 +133,8 @@ func (s *Store) StoreEvents(ctx context.Context, tid string, events []edge.Opera
 		ops = append(ops, string(b))
 		rowOps = append(rowOps, ev)
 	}
-	w := &pgWrite{tid: tid, insight: s.insight, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
-		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}
-	if err := s.group.Do(ctx, w); err != nil {
-		return cloud.Ingested{}, fmt.Errorf("pgstore: store events: %w", err)
-	}
-	return w.res, nil
+	return &pgWrite{tid: tid, insight: s.insight, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
+		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}, nil
 }
 
 // pgWrite is one StoreEvents call waiting for the group commit, with its
@@ -153,21 +164,27 @@ const (
 )
 
 // commit stores a group in one transaction. Every group takes its
-// terminals' watermark locks in the same order, so that two groups (of
-// this instance or another) wait for one another rather than deadlock; a
-// terminal's writes keep their order. A deadlock all the same (a resend
-// racing its first send in another instance) runs the group again.
+// terminals' watermark locks in the same order, then its parcels' in
+// theirs (storeGroup), so that two groups (of this instance or another)
+// wait for one another rather than deadlock; a terminal's writes keep
+// their order. A deadlock all the same (a resend racing its first send in
+// another instance, a gap filled) runs the group again. After
+// errEventTaken, the group runs again batch after batch (store), its
+// events inserted with insertEvents.
 func (s *Store) commit(group []*pgWrite) error {
 	slices.SortStableFunc(group, func(a, b *pgWrite) int { return strings.Compare(a.tid, b.tid) })
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	var err error
-	careful := false // insertEvents rather than insertNewEvents
+	careful := false
 	for attempt := 0; attempt < 3; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if !careful {
+				return storeGroup(ctx, tx, group)
+			}
 			var steps []factsStep
 			for _, w := range group {
-				if err := w.store(ctx, tx, careful); err != nil {
+				if err := w.store(ctx, tx); err != nil {
 					return err
 				}
 				steps = append(steps, w.facts...)
@@ -185,27 +202,19 @@ func (s *Store) commit(group []*pgWrite) error {
 	return err
 }
 
-// store runs the statements of one batch in tx: lock the terminal's
-// watermark, check the events it will pass against their parcels (apply),
-// insert the events with the statuses that agree, record aliases, write
-// the parcels and conflicts, move the watermark. Unless careful, the rows
-// are inserted with insertNewEvents.
-func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
-	tid, events, res := w.tid, w.events, &w.res
-	*res = cloud.Ingested{}
-	var wm int64
-	if err := tx.QueryRow(ctx, lockWatermark, tid).Scan(&wm); err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, seqsAbove, tid, wm)
+// store runs the statements of one batch in tx, each in its round trip,
+// after errEventTaken: lock the terminal's watermark, check the events it
+// will pass against their parcels (apply), insert the events with the
+// statuses that agree (insertEvents: those stored meanwhile skipped),
+// record aliases, write the parcels and conflicts, move the watermark.
+func (w *pgWrite) store(ctx context.Context, tx pgx.Tx) error {
+	tid := w.tid
+	wms, aboves, err := lockWatermarks(ctx, tx, []*pgWrite{w})
 	if err != nil {
 		return err
 	}
-	above, err := pgx.CollectRows(rows, pgx.RowToStructByPos[seqAbove])
-	if err != nil {
-		return err
-	}
-	c := w.chain(wm, above)
+	wm := wms[0]
+	c := w.chain(wm, aboves[0])
 	if err := c.readBack(ctx, tx, tid); err != nil {
 		return err
 	}
@@ -213,23 +222,13 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 		return err
 	}
 	c.apply(w.received)
-	statuses := make([]*string, len(w.seqs))
-	for i := range w.seqs {
-		statuses[i] = c.statusOfRow(i)
+	rows, err := tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, c.rowStatuses())
+	if err != nil {
+		return err
 	}
-	var inserted []int64
-	var ev eventRows // inserted by c.write unless careful
-	if careful {
-		rows, err = tx.Query(ctx, insertEvents, tid, w.received, w.seqs, w.ids, w.types, w.trackings, w.occurred, w.ops, statuses)
-		if err != nil {
-			return err
-		}
-		if inserted, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-			return err
-		}
-	} else {
-		ev = w.newRows(wm, above, statuses)
-		inserted = ev.seqs
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
 	}
 	stored := make(map[int64]bool, len(inserted))
 	for _, q := range inserted {
@@ -238,40 +237,50 @@ func (w *pgWrite) store(ctx context.Context, tx pgx.Tx, careful bool) error {
 	if c.dropAliases(stored) {
 		// An event whose id was stored under another seq: it was checked
 		// under that one, so the batch is checked again without it, and
-		// the statuses just inserted are set anew (a terminal's bug: rare;
-		// insertEvents only).
+		// the statuses just inserted are set anew (a terminal's bug: rare).
 		c.apply(w.received)
 		if err := c.setStatuses(ctx, tx, tid); err != nil {
 			return err
 		}
 	}
-	// Events not inserted are duplicates; those whose seq is new (their
-	// id came under another seq) are recorded as aliases, so that the
-	// watermark moves on and the terminal stops resending.
+	if err := w.recordAliases(ctx, tx, stored); err != nil {
+		return err
+	}
+	if err := c.write(ctx, tx, tid, wm, w.received, eventRows{}); err != nil {
+		return err
+	}
+	w.settle(c, len(inserted))
+	return nil
+}
+
+// recordAliases records the batch's events not stored (their seq not in
+// stored) as aliases: those whose seq is new (their id came under another
+// seq), so that the watermark moves on and the terminal stops resending;
+// the others are duplicates, which insertAliases skips.
+func (w *pgWrite) recordAliases(ctx context.Context, tx pgx.Tx, stored map[int64]bool) error {
 	var aliasSeqs []int64
 	var aliasIDs []string
-	for _, ev := range events {
+	for _, ev := range w.events {
 		if q := int64(ev.Seq); !stored[q] {
 			aliasSeqs = append(aliasSeqs, q)
 			aliasIDs = append(aliasIDs, text(ev.ID))
 		}
 	}
-	if len(aliasSeqs) > 0 {
-		if _, err := tx.Exec(ctx, insertAliases, tid, aliasSeqs, aliasIDs); err != nil {
-			return err
-		}
+	if len(aliasSeqs) == 0 {
+		return nil
 	}
-	res.Stored = len(inserted)
-	res.Duplicates = len(events) - len(inserted)
-	if err := c.write(ctx, tx, tid, wm, w.received, ev); err != nil {
-		return err
-	}
+	_, err := tx.Exec(ctx, insertAliases, w.tid, aliasSeqs, aliasIDs)
+	return err
+}
+
+// settle records the batch's result once its chain is written: stored of
+// its events inserted, the others duplicates.
+func (w *pgWrite) settle(c *chain, stored int) {
+	w.res = cloud.Ingested{Stored: stored, Duplicates: len(w.events) - stored, Conflicts: c.conflicts, AckedSeq: uint64(c.last)}
+	w.out, w.facts = c.out, nil
 	if w.insight {
 		w.facts = c.factsSteps() // observed with the group's (commit)
 	}
-	res.Conflicts, w.out = c.conflicts, c.out
-	res.AckedSeq = uint64(c.last)
-	return nil
 }
 
 // eventRows are the columns of insertNewEvents' rows.

@@ -66,6 +66,17 @@ FROM head, unnest($1::text[], $6::int[], $7::int[]) AS r(merchant, lo, hi)`
 // merchant, cut every outboxChunk entries (an ingest of carriers'
 // parcels, most of the deposits, makes a row per 256 events).
 func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
+	p := outboxParams(rows)
+	if p == nil {
+		return nil
+	}
+	defer p.release()
+	return p.execGeneric(ctx, tx, insertOutbox)
+}
+
+// outboxParams returns insertOutbox's parameters for rows, or nil when
+// there are none. The caller releases them.
+func outboxParams(rows []outRow) *params {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -83,7 +94,6 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 		}
 	}
 	p := newParams()
-	defer p.release()
 	p.texts(merchants)
 	p.texts(trackings)
 	p.pgTexts(terminals)
@@ -91,11 +101,16 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 	p.pgTexts(entries)
 	p.int4s(los)
 	p.int4s(his)
-	return p.execGeneric(ctx, tx, insertOutbox)
+	return p
 }
 
 // publishGroup inserts the outbox rows of a group of batches.
 func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
+	return publish(ctx, tx, groupOut(group))
+}
+
+// groupOut returns the outbox rows of a group of batches.
+func groupOut(group []*pgWrite) []outRow {
 	n := 0
 	for _, w := range group {
 		n += len(w.out)
@@ -104,7 +119,7 @@ func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 	for _, w := range group {
 		rows = append(rows, w.out...)
 	}
-	return publish(ctx, tx, rows)
+	return rows
 }
 
 // EventsHead implements cloud.Store: the last seq given.

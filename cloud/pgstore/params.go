@@ -48,6 +48,8 @@ const (
 	oidTextArray   = 1009
 	oidInt8Array   = 1016
 	oidTimeArray   = 1185
+	oidJSON        = 114
+	oidJSONArray   = 199
 )
 
 // pgEpoch is PostgreSQL's time zero: timestamptz counts microseconds from
@@ -138,6 +140,7 @@ func (p *params) int8s(s []int64)         { array(p, oidInt8Array, oidInt8, s, p
 func (p *params) pgInt8s(s []pgtype.Int8) { array(p, oidInt8Array, oidInt8, s, putPGInt8) }
 func (p *params) int4s(s []int32)         { array(p, oidInt4Array, oidInt4, s, putInt4) }
 func (p *params) times(s []time.Time)     { array(p, oidTimeArray, oidTimestamptz, s, putTime) }
+func (p *params) jsons(s []*string)       { array(p, oidJSONArray, oidJSON, s, putTextPtr) } // json's binary format is its text
 
 // values returns the parameters as pgconn sends them.
 func (p *params) values() [][]byte {
@@ -164,8 +167,31 @@ func (p *params) values() [][]byte {
 // generic plans are shaped to hold whatever the statistics (LATERAL
 // lookups in primary keys, inserts from arrays).
 func (p *params) execGeneric(ctx context.Context, tx pgx.Tx, q string) error {
-	conn := tx.Conn()
-	sd, err := conn.Prepare(ctx, q, q)
+	pl := newPipeline()
+	if err := pl.add(ctx, tx, q, p, nil); err != nil {
+		return err
+	}
+	return pl.run(ctx, tx)
+}
+
+// pipeline is statements run in one round trip with their generic plans,
+// as execGeneric runs one: a group's writes (storeGroup).
+type pipeline struct {
+	b      pgconn.Batch
+	mapErr []func(error) error // of each statement queued, nil: its error as is
+}
+
+func newPipeline() *pipeline {
+	pl := &pipeline{}
+	pl.b.ExecParams(`SET LOCAL plan_cache_mode = force_generic_plan`, nil, nil, nil, nil)
+	pl.mapErr = append(pl.mapErr, nil)
+	return pl
+}
+
+// add queues statement q with the parameters p, which the caller releases
+// after run; mapErr, if not nil, translates q's error.
+func (pl *pipeline) add(ctx context.Context, tx pgx.Tx, q string, p *params, mapErr func(error) error) error {
+	sd, err := tx.Conn().Prepare(ctx, q, q)
 	if err != nil {
 		return err
 	}
@@ -177,18 +203,27 @@ func (p *params) execGeneric(ctx context.Context, tx pgx.Tx, q string) error {
 			return fmt.Errorf("pgstore: parameter %d of type %d for one of type %d", i+1, p.oids[i], oid)
 		}
 	}
-	b := &pgconn.Batch{}
-	b.ExecParams(`SET LOCAL plan_cache_mode = force_generic_plan`, nil, nil, nil, nil)
-	b.ExecPrepared(sd.Name, p.values(), []int16{pgtype.BinaryFormatCode}, nil)
-	b.ExecParams(`RESET plan_cache_mode`, nil, nil, nil, nil)
-	results, err := conn.PgConn().ExecBatch(ctx, b).ReadAll()
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
+	pl.b.ExecPrepared(sd.Name, p.values(), []int16{pgtype.BinaryFormatCode}, nil)
+	pl.mapErr = append(pl.mapErr, mapErr)
+	return nil
+}
+
+// run sends the statements queued and returns the first error, translated
+// by the mapErr of its statement. The server skips the statements after a
+// failed one.
+func (pl *pipeline) run(ctx context.Context, tx pgx.Tx) error {
+	pl.b.ExecParams(`RESET plan_cache_mode`, nil, nil, nil, nil)
+	pl.mapErr = append(pl.mapErr, nil)
+	results, err := tx.Conn().PgConn().ExecBatch(ctx, &pl.b).ReadAll()
+	at := len(results) // the statement that failed
+	for i, r := range results {
 		if r.Err != nil {
-			return r.Err
+			err, at = r.Err, i
+			break
 		}
 	}
-	return nil
+	if err != nil && at < len(pl.mapErr) && pl.mapErr[at] != nil {
+		return pl.mapErr[at](err)
+	}
+	return err
 }

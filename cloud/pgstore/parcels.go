@@ -184,30 +184,43 @@ func checked(st step) bool {
 
 // lock reads and locks (FOR UPDATE) the parcels of the chain's events.
 func (c *chain) lock(ctx context.Context, tx pgx.Tx) error {
-	c.parcels = map[string]cloud.Parcel{}
-	var trackings []string
+	var err error
+	c.parcels, err = lockTrackings(ctx, tx, c.trackings(nil))
+	return err
+}
+
+// trackings appends to dst the trackings of the parcels that the chain's
+// events are checked against.
+func (c *chain) trackings(dst []string) []string {
 	for _, st := range c.steps {
 		if checked(st) && cloud.ValidTracking(st.op.Tracking) {
-			trackings = append(trackings, text(st.op.Tracking))
+			dst = append(dst, text(st.op.Tracking))
 		}
 	}
+	return dst
+}
+
+// lockTrackings reads and locks (FOR UPDATE) the parcels of trackings, in
+// their sorted order (lockParcels), and returns those found.
+func lockTrackings(ctx context.Context, tx pgx.Tx, trackings []string) (map[string]cloud.Parcel, error) {
+	parcels := map[string]cloud.Parcel{}
 	if len(trackings) == 0 {
-		return nil
+		return parcels, nil
 	}
 	slices.Sort(trackings) // the order of the locks (lockParcels)
 	trackings = slices.Compact(trackings)
 	rows, err := tx.Query(ctx, lockParcels, trackings)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ps, err := pgx.CollectRows(rows, scanParcel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, p := range ps {
-		c.parcels[p.Tracking] = p
+		parcels[p.Tracking] = p
 	}
-	return nil
+	return parcels, nil
 }
 
 // apply checks the chain's events in order against the locked parcels.
@@ -240,6 +253,16 @@ func (c *chain) apply(received time.Time) {
 			c.out = append(c.out, terminalOut(next, st.op.Terminal, st.seq))
 		}
 	}
+}
+
+// rowStatuses returns the status to insert for each row of the batch
+// (statusOfRow).
+func (c *chain) rowStatuses() []*string {
+	statuses := make([]*string, len(c.seqs))
+	for i := range c.seqs {
+		statuses[i] = c.statusOfRow(i)
+	}
+	return statuses
 }
 
 // statusOfRow returns the status to insert for row i of the batch: the
@@ -320,6 +343,40 @@ var paramRE = regexp.MustCompile(`\$[0-9]+`)
 // made one of its new parcels meanwhile, errEventTaken when one of ev was
 // stored meanwhile or its id under another seq.
 func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string, wm int64, received time.Time, ev eventRows) error {
+	if p := c.writeParams(tid, wm, received, ev); p != nil {
+		defer p.release()
+		if err := p.execGeneric(ctx, tx, writeChain); err != nil {
+			return writeErr(err)
+		}
+	}
+	return c.writeConflicts(ctx, tx)
+}
+
+// writeConflicts inserts the chain's conflicts, if any.
+func (c *chain) writeConflicts(ctx context.Context, tx pgx.Tx) error {
+	if len(c.conflicts) > 0 {
+		return insertConflictRows(ctx, tx, c.conflicts)
+	}
+	return nil
+}
+
+// writeErr translates writeChain's error: errParcelRace when another
+// transaction made one of its new parcels meanwhile, errEventTaken when
+// one of its events was stored meanwhile or its id under another seq.
+func writeErr(err error) error {
+	switch {
+	case constraintOf(err) == "parcels_pkey":
+		return errParcelRace
+	case isUnique(err):
+		return errEventTaken
+	}
+	return err
+}
+
+// writeParams returns writeChain's parameters for the batch's new rows ev
+// and what the chain decided, or nil when there is nothing to write. The
+// caller releases them.
+func (c *chain) writeParams(tid string, wm int64, received time.Time, ev eventRows) *params {
 	seqs, statuses := c.statusArgs(false)
 	n := len(c.next)
 	nt, nm, nr, ns, nh, nterm := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
@@ -336,54 +393,56 @@ func (c *chain) write(ctx context.Context, tx pgx.Tx, tid string, wm int64, rece
 		nc, ns, nh = append(nc, p.CreatedAt.UTC()), append(ns, string(p.Status)), append(nh, p.Holder)
 		nsince, nterm = append(nsince, p.Since.UTC()), append(nterm, p.Terminal)
 	}
-	if len(ev.seqs) > 0 || len(nt) > 0 || len(ut) > 0 || len(seqs) > 0 || c.last != wm {
-		p := newParams()
-		defer p.release()
-		p.text(tid)
-		p.time(received)
-		p.int8s(ev.seqs)
-		p.texts(ev.ids)
-		p.texts(ev.types)
-		p.texts(ev.trackings)
-		p.times(ev.occurred)
-		p.texts(ev.ops)
-		p.textPtrs(ev.statuses)
-		for _, s := range [][]string{nt, nm, nr} {
-			p.texts(s)
-		}
-		p.times(nc)
-		p.texts(ns)
-		p.texts(nh)
-		p.times(nsince)
-		p.texts(nterm)
-		for _, s := range [][]string{ut, us, uh} {
-			p.texts(s)
-		}
-		p.times(usince)
-		p.texts(uterm)
-		p.text(tid)
-		p.int8s(seqs)
-		p.textPtrs(statuses)
-		p.text(tid)
-		p.int8(c.last)
-		err := p.execGeneric(ctx, tx, writeChain)
-		switch {
-		case constraintOf(err) == "parcels_pkey":
-			return errParcelRace
-		case isUnique(err):
-			return errEventTaken
-		case err != nil:
-			return err
-		}
+	if len(ev.seqs) == 0 && len(nt) == 0 && len(ut) == 0 && len(seqs) == 0 && c.last == wm {
+		return nil
 	}
-	if len(c.conflicts) > 0 {
-		return insertConflictRows(ctx, tx, c.conflicts)
+	p := newParams()
+	p.text(tid)
+	p.time(received)
+	p.int8s(ev.seqs)
+	p.texts(ev.ids)
+	p.texts(ev.types)
+	p.texts(ev.trackings)
+	p.times(ev.occurred)
+	p.texts(ev.ops)
+	p.textPtrs(ev.statuses)
+	for _, s := range [][]string{nt, nm, nr} {
+		p.texts(s)
 	}
-	return nil
+	p.times(nc)
+	p.texts(ns)
+	p.texts(nh)
+	p.times(nsince)
+	p.texts(nterm)
+	for _, s := range [][]string{ut, us, uh} {
+		p.texts(s)
+	}
+	p.times(usince)
+	p.texts(uterm)
+	p.text(tid)
+	p.int8s(seqs)
+	p.textPtrs(statuses)
+	p.text(tid)
+	p.int8(c.last)
+	return p
 }
 
 func insertConflictRows(ctx context.Context, tx pgx.Tx, cs []cloud.Conflict) error {
+	p := conflictParams(cs)
+	if p == nil {
+		return nil
+	}
+	defer p.release()
+	return p.execGeneric(ctx, tx, insertConflicts)
+}
+
+// conflictParams returns insertConflicts' parameters for cs, or nil when
+// there are none. The caller releases them.
+func conflictParams(cs []cloud.Conflict) *params {
 	n := len(cs)
+	if n == 0 {
+		return nil
+	}
 	ids, tids, types, trs, reasons, parcels := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 	seqs, occ, rec := make([]int64, n), make([]time.Time, n), make([]time.Time, n)
 	for i, c := range cs {
@@ -395,8 +454,17 @@ func insertConflictRows(ctx context.Context, tx pgx.Tx, cs []cloud.Conflict) err
 			parcels[i] = &s
 		}
 	}
-	_, err := tx.Exec(ctx, insertConflicts, ids, tids, seqs, types, trs, reasons, occ, rec, parcels)
-	return err
+	p := newParams()
+	p.texts(ids)
+	p.texts(tids)
+	p.int8s(seqs)
+	p.texts(types)
+	p.texts(trs)
+	p.texts(reasons)
+	p.times(occ)
+	p.times(rec)
+	p.jsons(parcels)
+	return p
 }
 
 func scanParcel(row pgx.CollectableRow) (cloud.Parcel, error) {

@@ -16,18 +16,9 @@ import (
 // or of a terminal's events, no scan of a whole table.
 func TestGenericPlans(t *testing.T) {
 	ctx := context.Background()
-	dsn, drop, err := NewSchema(ctx, testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFresh(t)
 	for name, q := range map[string]string{"insertEvents": insertEvents, "insertAliases": insertAliases,
-		"lockParcels": lockParcels, "writeChain": writeChain, "seqsAbove": seqsAbove} {
+		"lockParcels": lockParcels, "writeChain": writeChain, "seqsAbove": seqsAbove, "insertConflicts": insertConflicts} {
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
 				return err
@@ -61,4 +52,22 @@ func TestGenericPlans(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+}
+
+// openFresh opens a store on a schema of its own, closed and dropped at
+// the end of the test.
+func openFresh(tb testing.TB) *Store {
+	tb.Helper()
+	ctx := context.Background()
+	dsn, drop, err := NewSchema(ctx, testenv.Postgres(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = drop() })
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -243,7 +243,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Online: m.uplink.Connected, DiskFree: func() uint64 { return diskFree(cfg.DataDir) },
 		JournalDamaged: m.journalDamaged != "",
 	}
-	m.signIn = edge.NewSignIn(m.journal, m.journal, ui.PINHasher)
+	m.signIn = edge.NewSignIn(m.journal, m.journal, pinHasher)
 	m.signIn.Logger = m.Logger.With("component", "signin")
 	m.signIn.Now = now
 	m.signIn.Observe = m.metrics.observeSignIn

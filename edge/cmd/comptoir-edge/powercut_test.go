@@ -17,12 +17,17 @@ import (
 	"github.com/comptoir/comptoir/build/testenv/powerfs"
 	"github.com/comptoir/comptoir/edge"
 	"github.com/comptoir/comptoir/scanner/token"
+	"github.com/comptoir/comptoir/ui"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestMain serves the power-loss file system when the test binary is run
-// again for that (powerfs.Mount), and runs the tests otherwise.
+// again for that (powerfs.Mount), and runs the tests otherwise, with PINs
+// hashed at bcrypt's least cost in this process (the agents the tests
+// start as processes keep ui.PINCost; TestPIN checks it).
 func TestMain(m *testing.M) {
 	powerfs.Serve()
+	pinHasher = ui.NewPINHasher(bcrypt.MinCost)
 	os.Exit(m.Run())
 }
 

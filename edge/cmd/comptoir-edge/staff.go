@@ -140,9 +140,15 @@ func openStaffJournal(fs *flag.FlagSet, cmd, dir, keyFile string) (*journal.Jour
 	return j, nil
 }
 
-// addStaff creates an account whose PIN is hashed with bcrypt (ui.HashPIN).
+// pinHasher hashes and checks the staff's PINs: ui.PINHasher (bcrypt at
+// ui.PINCost). This package's tests lower its cost (TestMain): they create
+// and sign in to hundreds of accounts, each hash taking seconds under the
+// race detector.
+var pinHasher = ui.PINHasher
+
+// addStaff creates an account whose PIN is hashed with bcrypt (pinHasher).
 func addStaff(ctx context.Context, store edge.StaffStore, name, role, pin string) (edge.Staff, error) {
-	st, err := edge.AddStaff(ctx, store, ui.PINHasher, name, role, pin)
+	st, err := edge.AddStaff(ctx, store, pinHasher, name, role, pin)
 	if err != nil {
 		if code := edge.ErrorCode(err); code != edge.EINTERNAL {
 			return edge.Staff{}, fmt.Errorf("staff add: %s", edge.ErrorMessage(err))
