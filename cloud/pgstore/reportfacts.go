@@ -23,7 +23,7 @@ import (
 // reports' counting stays SQL's (reports.go).
 //
 // Ingest only appends its steps to report_pending
-// (0017_insight_pending.sql), in the transaction that stores them; a fold
+// (0016_insight_pending.sql), in the transaction that stores them; a fold
 // applies them, in their order, to the facts and durations and deletes
 // them, in one transaction under the fold's lease (an advisory lock: one
 // instance folds at a time). Each instance folds every FoldEvery, and
