@@ -189,8 +189,8 @@ func (s *Store) commit(group []*pgWrite) error {
 				}
 				steps = append(steps, w.facts...)
 			}
-			if err := observeFacts(ctx, tx, steps); err != nil {
-				return err // returns insight (issue 15)
+			if err := queueSteps(ctx, tx, steps); err != nil {
+				return err // returns insight (issue 15), folded later
 			}
 			return publishGroup(ctx, tx, group) // the events flow out (outbox.go)
 		})

@@ -12,9 +12,16 @@ import (
 // with another query of the same columns.
 var ScanReportRows = scanReportRows
 
-// AllFacts returns the facts of every return, as ingest reads them.
+// FoldPending folds every report step pending, as a report does first.
+func (s *Store) FoldPending(ctx context.Context) error { return s.foldAll(ctx) }
+
+// AllFacts returns the facts of every return, as a fold reads them, once
+// every step pending is folded.
 func (s *Store) AllFacts(ctx context.Context) (map[string]cloud.ReturnFacts, error) {
 	out := map[string]cloud.ReturnFacts{}
+	if err := s.foldAll(ctx); err != nil {
+		return nil, err
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT tracking FROM report_facts`)
 		if err != nil {

@@ -58,8 +58,8 @@ func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 			return err
 		}
 	}
-	if err := observeFacts(ctx, tx, steps); err != nil {
-		return err // returns insight (issue 15)
+	if err := queueSteps(ctx, tx, steps); err != nil {
+		return err // returns insight (issue 15), folded later
 	}
 	return publishGroup(ctx, tx, group)
 }

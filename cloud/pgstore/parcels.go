@@ -608,9 +608,9 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		if next.Merchant != "" && s.insight {
-			step := factsStep{tracking, func() cloud.ReportStep { return cloud.PartnerStep(e) }}
-			if err := observeFacts(ctx, tx, []factsStep{step}); err != nil {
-				return err // returns insight (issue 15)
+			step := factsStep{tracking: tracking, status: string(e.Status), at: e.OccurredAt} // cloud.PartnerStep
+			if err := queueSteps(ctx, tx, []factsStep{step}); err != nil {
+				return err // returns insight (issue 15), folded later
 			}
 		}
 		return publish(ctx, tx, []outRow{entryOut(next, e)})

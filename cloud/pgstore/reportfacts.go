@@ -1,22 +1,34 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
 )
 
 // The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
 // a merchant's return, cloud.ReturnFacts, made with the return and moved
-// by each step of its parcel that agreed with it, in the transaction that
-// stores the step, as the Badger store keeps its facts; and
-// report_durations (0012_report_durations.sql), the facts' durations
-// (cloud.ReturnFacts.Durations), changed with them. The reports' counting
-// stays SQL's (reports.go).
+// by each step of its parcel that agreed with it, as the Badger store
+// keeps its facts; and report_durations (0012_report_durations.sql), the
+// facts' durations (cloud.ReturnFacts.Durations), changed with them. The
+// reports' counting stays SQL's (reports.go).
+//
+// Ingest only appends its steps to report_pending
+// (0016_insight_pending.sql), in the transaction that stores them; a fold
+// applies them, in their order, to the facts and durations and deletes
+// them, in one transaction under the fold's lease (an advisory lock: one
+// instance folds at a time). Each instance folds every FoldEvery, and
+// each report folds what is pending first: a crash between ingest and
+// fold leaves the steps pending, none lost or applied twice.
 
 const (
 	insertFacts = `
@@ -80,17 +92,151 @@ func texts(s []string) []string {
 	return out
 }
 
-// factsStep is a step of a parcel that agreed with it.
+// factsStep is a step of a parcel that agreed with it, as a row of
+// report_pending holds it.
 type factsStep struct {
-	tracking string
-	step     func() cloud.ReportStep
+	tracking, status, terminal string
+	at                         time.Time
+	instore                    *string // an in-store receipt's data, as sent
+}
+
+// stepOf returns the step of op (as cloud.ReportStepOf).
+func stepOf(op edge.Operation) factsStep {
+	s, _ := cloud.StatusOf(op.Type)
+	st := factsStep{tracking: op.Tracking, status: string(s), terminal: op.Terminal, at: op.OccurredAt}
+	if op.Type == edge.OpInstoreReceived && op.Data != nil {
+		d := text(string(op.Data))
+		st.instore = &d
+	}
+	return st
+}
+
+// step returns the cloud.ReportStep of st.
+func (st factsStep) step() cloud.ReportStep {
+	s := cloud.ReportStep{Status: cloud.Status(st.status), At: st.at, Terminal: st.terminal}
+	if st.instore != nil {
+		var d edge.InstoreData
+		if json.Unmarshal([]byte(*st.instore), &d) == nil {
+			s.Instore = &d
+		}
+	}
+	return s
+}
+
+const (
+	// The steps in their order: their ids are taken as the rows come.
+	insertPending = `
+INSERT INTO report_pending (tracking, status, at, terminal, instore)
+SELECT u.tracking, u.status, u.at, u.terminal, u.instore
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) WITH ORDINALITY AS u(tracking, status, at, terminal, instore, n)
+ORDER BY u.n`
+	// The first steps pending, taken (deleted) by a fold.
+	takePending = `
+DELETE FROM report_pending WHERE id IN (SELECT id FROM report_pending ORDER BY id LIMIT $1)
+RETURNING id, tracking, status, at, terminal, instore`
+	// foldLease is the advisory lock key held by a fold.
+	foldLease = 0x636f6d70746f6966 // "comptoif"
+	// foldSteps is the most steps a fold takes.
+	foldSteps = 8192
+)
+
+// queueSteps appends the steps to report_pending, in their order.
+func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	trs, statuses, terminals := make([]string, len(steps)), make([]string, len(steps)), make([]string, len(steps))
+	ats, instore := make([]time.Time, len(steps)), make([]*string, len(steps))
+	for i, st := range steps {
+		trs[i], statuses[i], terminals[i] = text(st.tracking), st.status, text(st.terminal)
+		ats[i], instore[i] = st.at.UTC(), st.instore
+	}
+	_, err := tx.Exec(ctx, insertPending, trs, statuses, ats, terminals, instore)
+	return err
+}
+
+// fold applies the first steps pending (foldSteps at most) to the facts
+// and deletes them, in one transaction under the fold's lease: waiting
+// for it when wait, else doing nothing when another holds it. more
+// reports that steps may be left.
+func (s *Store) fold(ctx context.Context, wait bool) (more bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		leased := true
+		if wait {
+			_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(foldLease))
+		} else {
+			err = tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(foldLease)).Scan(&leased)
+		}
+		if err != nil || !leased {
+			return err
+		}
+		rows, err := tx.Query(ctx, takePending, foldSteps)
+		if err != nil {
+			return err
+		}
+		type pending struct {
+			id int64
+			factsStep
+		}
+		taken, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pending, error) {
+			var p pending
+			err := row.Scan(&p.id, &p.tracking, &p.status, &p.at, &p.terminal, &p.instore)
+			return p, err
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(taken, func(a, b pending) int { return cmp.Compare(a.id, b.id) })
+		steps := make([]factsStep, len(taken))
+		for i, p := range taken {
+			steps[i] = p.factsStep
+		}
+		more = len(taken) == foldSteps
+		return observeFacts(ctx, tx, steps)
+	})
+	if err != nil {
+		return false, fmt.Errorf("pgstore: fold report steps: %w", err)
+	}
+	return more, nil
+}
+
+// foldAll folds every step pending, waiting for the lease.
+func (s *Store) foldAll(ctx context.Context) error {
+	for more := true; more; {
+		var err error
+		if more, err = s.fold(ctx, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// folding folds what is pending every period until ctx is done, when no
+// other instance holds the lease.
+func (s *Store) folding(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for more := true; more; {
+			var err error
+			if more, err = s.fold(ctx, false); err != nil && ctx.Err() == nil {
+				slog.Warn("returns insight: fold", "err", err) // the next fold or report folds them
+			}
+		}
+	}
 }
 
 // observeFacts applies the steps, in order, to the facts of their returns
 // and stores those that changed, and their durations that changed, in
 // one round trip after the one that reads them (arrays over all the
-// returns: a group commit's steps are observed at once). Steps of parcels
-// with no facts (no return) change nothing.
+// returns: a fold's steps are observed at once, a return's several steps
+// written once). Steps of parcels with no facts (no return) change
+// nothing.
 func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	if len(steps) == 0 {
 		return nil
@@ -273,8 +419,7 @@ func (c *chain) factsSteps() []factsStep {
 		if p.Merchant == "" {
 			continue
 		}
-		op := st.op
-		out = append(out, factsStep{op.Tracking, func() cloud.ReportStep { return cloud.ReportStepOf(op) }})
+		out = append(out, stepOf(st.op))
 	}
 	return out
 }

@@ -70,6 +70,9 @@ func (s *Store) ReturnsReport(ctx context.Context, scope cloud.Scope, q cloud.Re
 	}
 	sql := fmt.Sprintf(reportRows, keys, facts, durations)
 	out := []cloud.ReportRow{}
+	if err := s.foldAll(ctx); err != nil { // the steps stored before the report
+		return nil, fmt.Errorf("pgstore: returns report: %w", err)
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, reportSettings); err != nil {
 			return err

@@ -157,6 +157,9 @@ func TestReportDurations(t *testing.T) {
 			t.Fatalf("StoreEvents = %+v, %v", res, err)
 		}
 	}
+	if err := s.FoldPending(ctx); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := s.Pool().Query(ctx, `SELECT dim || ' ' || key || ' ' || stage || ' ' || secs FROM report_durations
 		WHERE tracking = 'MOVED1' AND dim IN ('relay_point', 'carrier') ORDER BY 1`)
 	if err != nil {
@@ -283,10 +286,19 @@ func diffLines(got, want []string) string {
 // deposited again earlier, then handed over, refunded through the
 // partners' path; which of two steps at once agrees with a parcel, and
 // which is a conflict, is the race's): every return is counted once, and
-// report_durations holds exactly the durations of the facts.
+// report_durations holds exactly the durations of the facts. The
+// instances fold the pending steps every second (the report folds what is
+// left), and every millisecond: both try to fold while the steps come.
 func TestInsightTwoInstances(t *testing.T) {
+	for _, every := range []time.Duration{time.Second, time.Millisecond} {
+		t.Run("fold="+every.String(), func(t *testing.T) {
+			testInsightTwoInstances(t, openInstancesWith(t, 2, pgstore.Options{FoldEvery: every}))
+		})
+	}
+}
+
+func testInsightTwoInstances(t *testing.T, stores []*pgstore.Store) {
 	ctx := context.Background()
-	stores := openInstances(t, 2)
 	created := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	if err := stores[0].CreateMerchant(ctx, cloud.Merchant{ID: "m-two", Name: "Two", CreatedAt: created}); err != nil {
 		t.Fatal(err)
@@ -349,4 +361,96 @@ func TestInsightTwoInstances(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].Returns != n || rows[0].Deposited != n || rows[0].Refunded != n {
 		t.Fatalf("report = %+v, %v; want %d returns deposited and refunded", rows, err, n)
 	}
+}
+
+// TestInsightPendingCrash: steps stored by an instance that folds nothing
+// (FoldEvery below 0) stay pending, the facts unmoved; a fold that ends
+// before its commit (an instance's crash: its transaction rolled back)
+// leaves them pending; an instance that opens the schema afterwards
+// reports every figure of the fixture, as the instance that folds as it
+// goes, and holds exactly the facts' durations. A report waits for the
+// fold's lease that another connection holds (a fold under way).
+func TestInsightPendingCrash(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	period := []time.Time{day.AddDate(0, 0, -15), day.AddDate(0, 0, 2)}
+	scopes := []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")}
+	folding := MustOpen(t)
+	storetest.ReportFixture(t, folding)
+	want := reports(t, folding.ReturnsReport, scopes, period)
+
+	dsn := freshSchema(t)
+	s, err := pgstore.OpenWith(ctx, dsn, pgstore.Options{FoldEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.ReportFixture(t, s)
+	db := s.Pool()
+	count := func(sql string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	pending := count(`SELECT count(*) FROM report_pending`)
+	if pending < 10 || count(`SELECT count(*) FROM report_facts WHERE dropped_at IS NOT NULL`) != 0 || count(`SELECT count(*) FROM report_durations`) != 0 {
+		t.Fatalf("%d steps pending, facts or durations moved; want the fixture's steps pending, nothing folded", pending)
+	}
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(x'636f6d70746f6966'::bigint); DELETE FROM report_pending`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil { // the crash
+		t.Fatal(err)
+	}
+	s.Close()
+
+	again, err := pgstore.OpenWith(ctx, dsn, pgstore.Options{FoldEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	db = again.Pool()
+	if n := count(`SELECT count(*) FROM report_pending`); n != pending {
+		t.Fatalf("%d steps pending after the crash, want %d", n, pending)
+	}
+	lease, err := again.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lease.Exec(ctx, `SELECT pg_advisory_lock(x'636f6d70746f6966'::bigint)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string)
+	go func() { done <- reports(t, again.ReturnsReport, scopes, period) }()
+	for waiting := 0; waiting == 0; {
+		time.Sleep(10 * time.Millisecond)
+		if err := again.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND objid::bigint = x'746f6966'::bigint`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(`SELECT count(*) FROM report_pending`); n != pending {
+		t.Fatalf("%d steps pending while the lease is held, want %d", n, pending)
+	}
+	if _, err := lease.Exec(ctx, `SELECT pg_advisory_unlock(x'636f6d70746f6966'::bigint)`); err != nil {
+		t.Fatal(err)
+	}
+	lease.Release()
+	if got := <-done; got != want {
+		t.Errorf("reports after the crash:\n%s\nwant (folded as they came):\n%s", got, want)
+	}
+	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) || !strings.Contains(want, `_p90_s":172800`) {
+		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
+	}
+	if n := count(`SELECT count(*) FROM report_pending`); n != 0 {
+		t.Fatalf("%d steps pending after a report, want none", n)
+	}
+	checkDurations(t, again, 8)
 }

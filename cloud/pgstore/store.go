@@ -17,6 +17,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,16 +48,26 @@ type Store struct {
 
 	// insight: the returns insight's facts are kept (Options.NoInsight).
 	insight bool
+	// stopFolding stops the folding of report steps (reportfacts.go);
+	// folded is closed once it stopped.
+	stopFolding context.CancelFunc
+	folded      chan struct{}
 }
 
 // Options changes how a store works; the zero value is Open's.
 type Options struct {
 	// NoInsight writes none of the returns insight's facts (report_facts,
-	// report_durations) at ingest: for benchmarks only, to measure what
+	// report_pending, report_durations) at ingest: for benchmarks only, to measure what
 	// they cost (BenchmarkIngestInsight, which also drops the insight's
 	// indexes). Reports of such a store answer nothing true, and a schema
 	// written so must not be served without it later.
 	NoInsight bool
+
+	// FoldEvery is how often the instance folds the returns insight's
+	// pending steps into the facts (reportfacts.go), when no other
+	// instance is folding; 0 is every second, below 0 never (each report
+	// still folds what is pending first: for tests).
+	FoldEvery time.Duration
 }
 
 var _ cloud.Store = (*Store)(nil)
@@ -87,6 +99,17 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.group = cloud.NewGroupCommit(committers, maxGroupEvents, func(w *pgWrite) int { return len(w.events) }, s.commit)
+	var folding context.Context
+	folding, s.stopFolding = context.WithCancel(context.Background())
+	s.folded = make(chan struct{})
+	if every := cmp.Or(o.FoldEvery, time.Second); s.insight && every > 0 {
+		go func() {
+			defer close(s.folded)
+			s.folding(folding, every)
+		}()
+	} else {
+		close(s.folded)
+	}
 	return s, nil
 }
 
@@ -95,6 +118,8 @@ func (s *Store) Close() error {
 	// Close is idempotent: the group commit stops once, and closing a
 	// closed pool does nothing.
 	s.group.Close()
+	s.stopFolding()
+	<-s.folded
 	s.pool.Close()
 	return nil
 }

@@ -110,10 +110,15 @@ func TestMigrateTwice(t *testing.T) {
 // openInstances opens n stores on one fresh schema, each with its own
 // pool, as separate instances would.
 func openInstances(t *testing.T, n int) []*pgstore.Store {
+	return openInstancesWith(t, n, pgstore.Options{})
+}
+
+// openInstancesWith is openInstances with the stores' options.
+func openInstancesWith(t *testing.T, n int, o pgstore.Options) []*pgstore.Store {
 	dsn := freshSchema(t)
 	stores := make([]*pgstore.Store, n)
 	for i := range stores {
-		s, err := pgstore.Open(context.Background(), dsn)
+		s, err := pgstore.OpenWith(context.Background(), dsn, o)
 		if err != nil {
 			t.Fatal(err)
 		}

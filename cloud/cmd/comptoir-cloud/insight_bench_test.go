@@ -284,6 +284,17 @@ func (l *returnsLoad) partnerPhases(i int, at time.Time) [3]map[string][]cloud.P
 	return out
 }
 
+// settle asks the cloud at base for a report of a day with no returns:
+// a store that folds its insight's steps later (PostgreSQL) folds what
+// is pending first, so that the fold's cost is measured with the
+// ingest's (on both sides of insight=on/off: the report reads nothing).
+func (l *returnsLoad) settle(b *testing.B, base string) {
+	var rep struct{ Rows []cloud.ReportRow }
+	if err := apiCall(http.MethodGet, base+"/v1/reports/returns?by=carrier&from=2000-01-01&to=2000-01-01", l.operatorKey, nil, &rep); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // postPartners posts iteration i's partner events to the cloud at base
 // (an http:// URL), in batches of 50 from 16 callers, a phase after the
 // other, and returns how many were added.
