@@ -162,12 +162,18 @@ func (in *insight) record() []byte {
 	if n == 0 && len(in.counts) == 0 && len(in.statements) == 0 && len(in.refusals) == 0 {
 		return nil
 	}
+	// One buffer for the record, sized for the usual facts (about 150
+	// bytes) and counters, and one for the value being encoded, whose
+	// length goes first: two allocations a record, not one an item.
+	b = make([]byte, 0, 1+160*n+64*len(in.counts)+32*(len(in.statements)+len(in.refusals)))
+	v := make([]byte, 0, 256)
 	b = append(b, insightRecordVersion)
 	b = binary.AppendUvarint(b, uint64(n))
 	for tracking, gf := range in.facts {
 		if gf.changed {
 			b = appendField(b, tracking)
-			b = appendRef(b, encodeFacts(&gf.f))
+			v = appendFacts(v[:0], &gf.f)
+			b = appendRef(b, v)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(in.counts)))
@@ -175,7 +181,8 @@ func (in *insight) record() []byte {
 		b = appendField(appendField(b, string(id.by)), id.merchant)
 		b = binary.AppendUvarint(b, id.day)
 		b = appendField(b, id.key)
-		b = appendRef(b, encodeCounts(sum))
+		v = appendCounts(v[:0], sum)
+		b = appendRef(b, v)
 	}
 	b = binary.AppendUvarint(b, uint64(len(in.statements)))
 	for key, c := range in.statements {

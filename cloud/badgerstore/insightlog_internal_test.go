@@ -433,3 +433,25 @@ func TestFoldStoredCounters(t *testing.T) {
 		t.Errorf("reports:\n%s\nwant:\n%s", r, w)
 	}
 }
+
+// TestInsightRecordAllocs: a record is encoded in one buffer, with one
+// more for the value being encoded, however many returns and counters it
+// holds (it made one allocation a return and a counter before).
+func TestInsightRecordAllocs(t *testing.T) {
+	in := &insight{facts: map[string]*groupFacts{}}
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for i := range 16 {
+		tracking := fmt.Sprintf("A%d", i)
+		f := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: tracking, Carrier: "DEMO", CreatedAt: at,
+			Items: []edge.Item{{SKU: "SKU-1", Qty: 1, Reason: "size"}}})
+		f.CreatedEach(in.counts.adder(&f))
+		f.ObserveEach(cloud.ReportStep{Status: cloud.StatusDeposited, At: at.Add(time.Hour), Terminal: "t-1"}, in.counts.adder(&f))
+		in.facts[tracking] = &groupFacts{f: f, found: true, changed: true}
+	}
+	if len(in.counts) < 4 {
+		t.Fatalf("%d counters, want several", len(in.counts))
+	}
+	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 2 {
+		t.Errorf("%v allocations a record of %d returns and %d counters, want 2 at most", n, len(in.facts), len(in.counts))
+	}
+}
