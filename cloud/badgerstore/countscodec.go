@@ -26,7 +26,11 @@ var errCounts = errors.New("report counter: malformed")
 
 // encodeCounts returns the binary form of s.
 func encodeCounts(s *cloud.ReportSum) []byte {
-	b := make([]byte, 0, 2*len(s.N)+len(s.H)*8)
+	return appendCounts(make([]byte, 0, 2*len(s.N)+len(s.H)*8), s)
+}
+
+// appendCounts appends the binary form of s to b.
+func appendCounts(b []byte, s *cloud.ReportSum) []byte {
 	for _, n := range s.N {
 		b = binary.AppendVarint(b, n)
 	}

@@ -29,8 +29,11 @@ var errFacts = errors.New("return facts: malformed")
 const factsVersion = 1
 
 // encodeFacts returns the binary form of f.
-func encodeFacts(f *cloud.ReturnFacts) []byte {
-	b := make([]byte, 0, 128)
+func encodeFacts(f *cloud.ReturnFacts) []byte { return appendFacts(make([]byte, 0, 128), f) }
+
+// appendFacts appends the binary form of f to b: a record (insightlog.go)
+// encodes its facts in one buffer.
+func appendFacts(b []byte, f *cloud.ReturnFacts) []byte {
 	b = append(b, factsVersion)
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))

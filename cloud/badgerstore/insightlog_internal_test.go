@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -99,7 +100,10 @@ func TestInsightRecordsOpen(t *testing.T) {
 	defer ref.Close()
 	insightFixture(t, ref)
 	wantReports := allReports(t, ref) // folds
-	want := keysUnder(t, ref, "f/", "a/")
+	want := keysUnder(t, ref, "f/", "a/", "b/", "R/")
+	if n := len(keysUnder(t, ref, "b/", "R/")); n < 2 {
+		t.Fatalf("reference: %d statements' and refusals' counters, want some of each", n)
+	}
 	if len(want) < 20 || !strings.Contains(wantReports, "carrier DEMO") {
 		t.Fatalf("reference: %d keys, reports:\n%s", len(want), wantReports)
 	}
@@ -140,7 +144,7 @@ func TestInsightRecordsOpen(t *testing.T) {
 			if n := len(keysUnder(t, s, insightLogPrefix)); n != 0 {
 				t.Errorf("%d records left after Open", n)
 			}
-			got := keysUnder(t, s, "f/", "a/")
+			got := keysUnder(t, s, "f/", "a/", "b/", "R/")
 			if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
 				t.Errorf("keys after Open:\n%q\nwant:\n%q", keys, slices.Sorted(maps.Keys(want)))
 			}
@@ -156,7 +160,8 @@ func TestInsightRecordsOpen(t *testing.T) {
 	}
 }
 
-// TestInsightRecordCodec: a record decodes to what it was made from; a
+// TestInsightRecordCodec: a record decodes to what it was made from
+// (and one of version 1, without statements nor refusals, still does); a
 // record cut short or padded is refused.
 func TestInsightRecordCodec(t *testing.T) {
 	in := &insight{}
@@ -166,6 +171,10 @@ func TestInsightRecordCodec(t *testing.T) {
 	f.CreatedEach(in.counts.adder(&f))
 	f.ObserveEach(cloud.ReportStep{Status: cloud.StatusDeposited, At: at.Add(time.Hour), Terminal: "t-1"}, in.counts.adder(&f))
 	in.facts["A1"].f = f
+	v1 := in.record() // no statements nor refusals yet: two empty lists at the end
+	v1 = append([]byte{insightRecordVersionV1}, v1[1:len(v1)-2]...)
+	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 3, Cancelled: 1, Refusals: 2}, "b/t-2\x002026-11": {Handovers: 1, Instore: 4}}
+	in.refusals = map[string]uint64{"R/x": 2, "R/y": 1}
 	b := in.record()
 
 	l := newInsightLog()
@@ -174,6 +183,16 @@ func TestInsightRecordCodec(t *testing.T) {
 	}
 	if len(l.facts) != 1 || !l.facts["A1"].Same(f) || l.facts["A1"].Merchant != "acme" {
 		t.Errorf("facts = %+v, want A1's only: %+v", l.facts, f)
+	}
+	if !reflect.DeepEqual(l.statements, in.statements) || !reflect.DeepEqual(l.refusals, in.refusals) {
+		t.Errorf("statements %v, refusals %v, want %v, %v", l.statements, l.refusals, in.statements, in.refusals)
+	}
+	old := newInsightLog()
+	if err := old.add(v1); err != nil {
+		t.Fatalf("record of version 1: %v", err)
+	}
+	if len(old.facts) != 1 || len(old.counts) != len(l.counts) || len(old.statements) != 0 {
+		t.Errorf("record of version 1: %d facts, %d counters, %d statements; want 1, %d, 0", len(old.facts), len(old.counts), len(old.statements), len(l.counts))
 	}
 	want := newInsightLog()
 	want.absorb(&insight{seq: 1, facts: in.facts, counts: in.counts})
@@ -199,6 +218,8 @@ func FuzzInsightRecord(f *testing.F) {
 	facts := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: "A1", Carrier: "DEMO", CreatedAt: at})
 	in.facts = map[string]*groupFacts{"A1": {f: facts, changed: true}}
 	facts.CreatedEach(in.counts.adder(&facts))
+	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 1, Cancelled: -1}}
+	in.refusals = map[string]uint64{"R/x": 1}
 	f.Add(in.record())
 	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -410,5 +431,27 @@ func TestFoldStoredCounters(t *testing.T) {
 	inMemory(t, s)
 	if r, w := allReports(t, s), allReports(t, ref); r != w {
 		t.Errorf("reports:\n%s\nwant:\n%s", r, w)
+	}
+}
+
+// TestInsightRecordAllocs: a record is encoded in one buffer, with one
+// more for the value being encoded, however many returns and counters it
+// holds (it made one allocation a return and a counter before).
+func TestInsightRecordAllocs(t *testing.T) {
+	in := &insight{facts: map[string]*groupFacts{}}
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for i := range 16 {
+		tracking := fmt.Sprintf("A%d", i)
+		f := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: tracking, Carrier: "DEMO", CreatedAt: at,
+			Items: []edge.Item{{SKU: "SKU-1", Qty: 1, Reason: "size"}}})
+		f.CreatedEach(in.counts.adder(&f))
+		f.ObserveEach(cloud.ReportStep{Status: cloud.StatusDeposited, At: at.Add(time.Hour), Terminal: "t-1"}, in.counts.adder(&f))
+		in.facts[tracking] = &groupFacts{f: f, found: true, changed: true}
+	}
+	if len(in.counts) < 4 {
+		t.Fatalf("%d counters, want several", len(in.counts))
+	}
+	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 2 {
+		t.Errorf("%v allocations a record of %d returns and %d counters, want 2 at most", n, len(in.facts), len(in.counts))
 	}
 }

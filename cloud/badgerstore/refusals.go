@@ -16,7 +16,8 @@ import (
 
 // The refusals report (issue 15) is answered from counters per day (UTC)
 // of occurrence, terminal and reason, kept by the commit loop as the
-// watermark passes each return.refused:
+// watermark passes each return.refused (folded from the records, as the
+// statements' counters are: statements.go):
 //
 //	R/{day:8}{tid}\x00{reason}   -> {count:8}
 
@@ -35,9 +36,10 @@ func (in *insight) refusal(op edge.Operation) {
 	in.refusals[key]++
 }
 
-// flushRefusals adds the refusals gathered to the stored counters.
-func (in *insight) flushRefusals(txn *badger.Txn) error {
-	for key, n := range in.refusals {
+// addRefusals adds the refusals gathered (by key) to the stored
+// counters, when records are folded (insightlog.go).
+func addRefusals(txn *badger.Txn, refusals map[string]uint64) error {
+	for key, n := range refusals {
 		var stored uint64
 		err := readValue(txn, []byte(key), func(b []byte) error {
 			if len(b) != 8 {
@@ -59,6 +61,9 @@ func (in *insight) flushRefusals(txn *badger.Txn) error {
 // RefusalCounts implements cloud.Store: the counters of the days from
 // from to to, summed by terminal and reason.
 func (s *Store) RefusalCounts(ctx context.Context, from, to time.Time) ([]cloud.RefusalRow, error) {
+	if err := s.fold(ctx); err != nil { // the records waiting count too
+		return nil, err
+	}
 	sums := map[string]int64{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		prefix := []byte(refusalsPrefix)

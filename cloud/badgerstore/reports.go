@@ -136,19 +136,10 @@ type insight struct {
 	seq uint64
 }
 
-// flush writes the facts changed and the counters' changes as a record
-// (insightlog.go), and adds the statements' and refusals' changes to
-// their stored counters.
+// flush writes the facts changed, the counters', statements' and
+// refusals' changes as a record (insightlog.go).
 func (in *insight) flush(txn *badger.Txn) error {
-	if err := in.log.writeRecord(txn, in); err != nil {
-		return err
-	}
-	for key, d := range in.statements {
-		if err := addStored(txn, key, d); err != nil {
-			return err
-		}
-	}
-	return in.flushRefusals(txn)
+	return in.log.writeRecord(txn, in)
 }
 
 // addStored adds d to the counter stored (as JSON) under key, zero when

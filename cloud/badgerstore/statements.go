@@ -13,7 +13,8 @@ import (
 
 // Relay points' statements (issue 15) are answered from counters of each
 // terminal and month (UTC) of occurrence, kept by the commit loop as the
-// watermark passes each event:
+// watermark passes each event; a group's changes go in its record (i/,
+// insightlog.go), added to these keys when the records are folded:
 //
 //	b/{tid}\x00{YYYY-MM}   -> cloud.StatementCounts JSON
 
@@ -45,6 +46,9 @@ func (in *insight) statement(op edge.Operation, agreed bool) {
 // from to to.
 func (s *Store) StatementCounts(ctx context.Context, tid string, from, to time.Time) (cloud.StatementCounts, error) {
 	var out cloud.StatementCounts
+	if err := s.fold(ctx); err != nil { // the records waiting count too
+		return out, err
+	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for m := from.UTC(); m.Before(to); m = m.AddDate(0, 1, 0) {
 			var c cloud.StatementCounts
