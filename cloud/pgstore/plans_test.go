@@ -71,3 +71,34 @@ func openFresh(tb testing.TB) *Store {
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// TestTextColumnsCollateC checks that every text column of a new store
+// compares bytewise (0017_collate_c.sql): a column added later under the
+// database's collation would put strcoll back into its lookups, and
+// fail a comparison with the other columns (two implicit collations). A
+// migration that adds a text column gives it COLLATE "C".
+func TestTextColumnsCollateC(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.table_name || '.' || c.column_name, coalesce(c.collation_name, '(default)')
+		FROM information_schema.columns c
+		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.data_type = 'text'
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Column, Collation string }])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) < 20 {
+		t.Fatalf("%d text columns found, want the store's tables' (at least 20): %v", len(cols), cols)
+	}
+	for _, c := range cols {
+		if c.Collation != "C" {
+			t.Errorf("column %s has collation %s, want C", c.Column, c.Collation)
+		}
+	}
+}
