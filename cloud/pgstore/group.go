@@ -17,8 +17,8 @@ import (
 // statement, sorted), then every batch's writes (writeChain, conflicts)
 // in one pipeline. A terminal's second batch in the group (two in
 // flight) is in the next wave, which sees the first's writes. The last
-// wave's pipeline inserts the outbox rows too, unless the returns
-// insight has facts to observe first.
+// wave's pipeline also appends the group's returns insight steps
+// (report_pending, folded later) and inserts its outbox rows.
 //
 // All groups take their watermark locks in the order of the terminals,
 // then their parcels' in the order of the trackings, the same in every
@@ -45,23 +45,27 @@ func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 		for _, w := range wave {
 			steps = append(steps, w.facts...)
 		}
-		if len(rest) == 0 && len(steps) == 0 {
-			if p := outboxParams(groupOut(group)); p != nil {
-				keep = append(keep, p)
-				if err := pl.add(ctx, tx, insertOutbox, p, nil); err != nil {
+		if len(rest) == 0 {
+			// The returns insight's steps (issue 15) and the events that
+			// flow out (outbox.go), with the last wave's writes.
+			for _, q := range []struct {
+				sql string
+				p   *params
+			}{{insertPending, pendingParams(steps)}, {insertOutbox, outboxParams(groupOut(group))}} {
+				if q.p == nil {
+					continue
+				}
+				keep = append(keep, q.p)
+				if err := pl.add(ctx, tx, q.sql, q.p, nil); err != nil {
 					return err
 				}
 			}
-			return pl.run(ctx, tx) // the events flow out (outbox.go)
 		}
 		if err := pl.run(ctx, tx); err != nil {
 			return err
 		}
 	}
-	if err := queueSteps(ctx, tx, steps); err != nil {
-		return err // returns insight (issue 15), folded later
-	}
-	return publishGroup(ctx, tx, group)
+	return nil
 }
 
 // nextWave splits group (sorted by terminal) into its first batch of each

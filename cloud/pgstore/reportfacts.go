@@ -140,8 +140,21 @@ RETURNING id, tracking, status, at, terminal, instore`
 	foldSteps = 8192
 )
 
-// queueSteps appends the steps to report_pending, in their order.
+// queueSteps appends the steps to report_pending, in their order (the
+// careful path of commit, and AddPartnerEntry; storeGroup sends
+// pendingParams in its last pipeline).
 func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
+	p := pendingParams(steps)
+	if p == nil {
+		return nil
+	}
+	defer p.release()
+	return p.execGeneric(ctx, tx, insertPending)
+}
+
+// pendingParams returns insertPending's parameters for steps, or nil when
+// there are none.
+func pendingParams(steps []factsStep) *params {
 	if len(steps) == 0 {
 		return nil
 	}
@@ -151,8 +164,13 @@ func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		trs[i], statuses[i], terminals[i] = text(st.tracking), st.status, text(st.terminal)
 		ats[i], instore[i] = st.at.UTC(), st.instore
 	}
-	_, err := tx.Exec(ctx, insertPending, trs, statuses, ats, terminals, instore)
-	return err
+	p := newParams()
+	p.texts(trs)
+	p.texts(statuses)
+	p.times(ats)
+	p.texts(terminals)
+	p.textPtrs(instore)
+	return p
 }
 
 // fold applies the first steps pending (foldSteps at most) to the facts
@@ -162,6 +180,7 @@ func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 func (s *Store) fold(ctx context.Context, wait bool) (more bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		leased := true
+		var err error
 		if wait {
 			_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(foldLease))
 		} else {
