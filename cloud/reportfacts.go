@@ -356,10 +356,9 @@ type ReportDuration struct {
 }
 
 // Durations returns the durations of f: each stage taken, in each row f
-// counts in (what counts adds to the histograms, for stores that take
-// exact percentiles of the durations themselves: PostgreSQL's
-// report_durations, whose rows it makes in SQL from the facts and the
-// StageSecs that changed; its tests hold them to this).
+// counts in (what counts adds to the histograms; PostgreSQL takes exact
+// percentiles of the facts' stages in SQL, and its tests hold its reports
+// to these).
 func (f ReturnFacts) Durations() []ReportDuration {
 	var out []ReportDuration
 	secs := f.stageSecs()

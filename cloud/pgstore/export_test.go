@@ -8,10 +8,6 @@ import (
 	"github.com/comptoir/comptoir/cloud"
 )
 
-// ScanReportRows reads report rows, for tests that compare the reports
-// with another query of the same columns.
-var ScanReportRows = scanReportRows
-
 // FoldPending folds every report step pending, as a report does first.
 func (s *Store) FoldPending(ctx context.Context) error { return s.foldAll(ctx) }
 

@@ -162,7 +162,6 @@ func (s *Store) AdoptLegacy(ctx context.Context, merchant string) error {
 			`UPDATE returns SET merchant = $1 WHERE merchant = ''`,
 			`UPDATE parcels SET merchant = $1 WHERE merchant = '' AND ra_id <> ''`,
 			`UPDATE report_facts SET merchant = $1 WHERE merchant = ''`,
-			`UPDATE report_durations SET merchant = $1 WHERE merchant = ''`,
 			`UPDATE api_keys SET merchant = $1 WHERE merchant = '' AND role <> 'operator'`,
 		} {
 			if _, err := tx.Exec(ctx, q, merchant); err != nil {

@@ -72,8 +72,9 @@ func openFresh(tb testing.TB) *Store {
 	return s
 }
 
-// TestTextColumnsCollateC checks that every text column of a new store
-// compares bytewise (0017_collate_c.sql): a column added later under the
+// TestTextColumnsCollateC checks that every text column of a new store,
+// and every array of text, compares bytewise (0017_collate_c.sql,
+// 0018_facts_only.sql for the arrays): a column added later under the
 // database's collation would put strcoll back into its lookups, and
 // fail a comparison with the other columns (two implicit collations). A
 // migration that adds a text column gives it COLLATE "C".
@@ -84,7 +85,7 @@ func TestTextColumnsCollateC(t *testing.T) {
 		SELECT c.table_name || '.' || c.column_name, coalesce(c.collation_name, '(default)')
 		FROM information_schema.columns c
 		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.data_type = 'text'
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND (c.data_type = 'text' OR c.udt_name = '_text')
 		ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)

@@ -18,17 +18,16 @@ import (
 // The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
 // a merchant's return, cloud.ReturnFacts, made with the return and moved
 // by each step of its parcel that agreed with it, as the Badger store
-// keeps its facts; and report_durations (0012_report_durations.sql), the
-// facts' durations (cloud.ReturnFacts.Durations), changed with them. The
-// reports' counting stays SQL's (reports.go).
+// keeps its facts. The reports' counting and their durations'
+// percentiles stay SQL's (reports.go).
 //
 // Ingest only appends its steps to report_pending
 // (0016_insight_pending.sql), in the transaction that stores them; a fold
-// applies them, in their order, to the facts and durations and deletes
-// them, in one transaction under the fold's lease (an advisory lock: one
-// instance folds at a time). Each instance folds every FoldEvery, and
-// each report folds what is pending first: a crash between ingest and
-// fold leaves the steps pending, none lost or applied twice.
+// applies them, in their order, to the facts and deletes them, in one
+// transaction under the fold's lease (an advisory lock: one instance
+// folds at a time). Each instance folds every FoldEvery, and each report
+// folds what is pending first: a crash between ingest and fold leaves the
+// steps pending, none lost or applied twice.
 
 const (
 	insertFacts = `
@@ -52,28 +51,6 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $
 	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
 	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
 WHERE f.tracking = u.tracking`
-	// Durations of returns that change go: each found by all it is in
-	// the index report_durations_key (0014_insight_writes.sql), one by
-	// one (OFFSET 0, as in selectFacts), and deleted by its row's address.
-	deleteDurations = `
-DELETE FROM report_durations WHERE ctid = ANY (ARRAY(
-	SELECT d.ctid FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::bigint[]) AS u(tracking, dim, key, stage, secs),
-		LATERAL (SELECT d.ctid FROM report_durations d WHERE d.dim = u.dim AND d.key = u.key AND d.stage = u.stage
-			AND d.secs = u.secs AND d.tracking = u.tracking OFFSET 0) AS d))`
-	// A stage's duration of a return, in each row of its facts (each
-	// dimension's keys as reports.go reads them from report_facts, as
-	// 0012_report_durations.sql made them): sent once a stage, not once a
-	// row. None of them is there (add deletes those that change first).
-	insertDurations = `
-INSERT INTO report_durations (tracking, dim, key, stage, secs, merchant, created_at)
-SELECT f.tracking, k.dim, k.key, u.stage, u.secs, f.merchant, f.created_at
-FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS u(tracking, stage, secs),
-	LATERAL (SELECT * FROM report_facts f WHERE f.tracking = u.tracking OFFSET 0) AS f,
-	LATERAL (SELECT 'reason', unnest(f.reasons) UNION ALL SELECT 'sku', unnest(f.skus)
-		UNION ALL SELECT 'disposition', unnest(f.dispositions)
-		UNION ALL SELECT 'resolution', f.resolution WHERE f.resolution <> ''
-		UNION ALL SELECT 'relay_point', f.relay WHERE f.relay IS NOT NULL
-		UNION ALL SELECT 'carrier', f.carrier) AS k(dim, key)`
 )
 
 // insertReturnFacts stores the facts of a new return.
@@ -251,11 +228,10 @@ func (s *Store) folding(ctx context.Context, every time.Duration) {
 }
 
 // observeFacts applies the steps, in order, to the facts of their returns
-// and stores those that changed, and their durations that changed, in
-// one round trip after the one that reads them (arrays over all the
-// returns: a fold's steps are observed at once, a return's several steps
-// written once). Steps of parcels with no facts (no return) change
-// nothing.
+// and stores those that changed, in one round trip after the one that
+// reads them (arrays over all the returns: a fold's steps are observed at
+// once, a return's several steps written once). Steps of parcels with no
+// facts (no return) change nothing.
 func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	if len(steps) == 0 {
 		return nil
@@ -281,7 +257,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 	for _, st := range steps {
 		if f := facts[index[text(st.tracking)]]; f != nil {
 			// Times as stored (to the microsecond, truncated as pgx sends
-			// them), so that the durations are those of the stored times.
+			// them), so that a step that changes nothing writes nothing.
 			s := st.step()
 			s.At = s.At.Truncate(time.Microsecond)
 			f.Apply(s)
@@ -294,7 +270,7 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		// histogram bucket changes no counter but the exact percentiles
 		// and the later steps' durations.
 		if f != nil && !was[i].Same(*f) {
-			w.add(trackings[i], was[i], *f)
+			w.add(trackings[i], *f)
 		}
 	}
 	return w.send(ctx, tx)
@@ -332,95 +308,40 @@ func has(m map[string]int, k string) bool {
 	return ok
 }
 
-// factsWrites gathers, as the arrays of their statements, the facts that
-// changed and the changes of their durations.
+// factsWrites gathers the facts that changed, as updateFacts' arrays.
 type factsWrites struct {
-	del struct { // the durations that go, as they are
-		trs, dims, keys []string
-		stages          []int16
-		secs            []int64
-	}
-	ins struct { // the stages whose durations are written anew
-		trs    []string
-		stages []int16
-		secs   []int64
-	}
-	facts struct {
-		trs, relays, disps, res []string
-		times                   [5][]*time.Time
-		flags                   [5][]bool
-	}
+	trs, relays, disps, res []string
+	times                   [5][]*time.Time
+	flags                   [5][]bool
 }
 
-// add gathers the facts f of tracking tr, that were before: when f counts
-// in other rows than before, all its durations are written anew (those of
-// before deleted); else those of each stage that changed. Durations are
-// deleted by their values, which before holds (its facts as stored, their
-// durations as written from them), so that report_durations needs no
-// index by tracking.
-func (w *factsWrites) add(tr string, before, f cloud.ReturnFacts) {
-	secs, was := f.StageSecs(), before.StageSecs()
-	rows := f.SameRows(before)
-	goes := false // a duration of before goes (most steps only add one)
-	for st, s := range was {
-		goes = goes || s >= 0 && (!rows || secs[st] != s)
-	}
-	for _, d := range durationsIf(goes, before) {
-		if !rows || secs[d.Stage] != d.Secs {
-			x := &w.del
-			x.trs, x.dims, x.keys = append(x.trs, tr), append(x.dims, string(d.By)), append(x.keys, d.Key)
-			x.stages, x.secs = append(x.stages, int16(d.Stage)), append(x.secs, d.Secs)
-		}
-	}
-	for st, s := range secs {
-		if s >= 0 && (!rows || s != was[st]) {
-			w.ins.trs, w.ins.stages, w.ins.secs = append(w.ins.trs, tr), append(w.ins.stages, int16(st)), append(w.ins.secs, s)
-		}
-	}
+// add gathers the facts f of tracking tr.
+func (w *factsWrites) add(tr string, f cloud.ReturnFacts) {
 	d, _ := json.Marshal(f.Dispositions)
 	if f.Dispositions == nil {
 		d = []byte("[]")
 	}
-	u := &w.facts
-	u.trs, u.relays, u.disps, u.res = append(u.trs, tr), append(u.relays, text(f.Relay)), append(u.disps, string(d)), append(u.res, text(f.Resolution))
+	w.trs, w.relays, w.disps, w.res = append(w.trs, tr), append(w.relays, text(f.Relay)), append(w.disps, string(d)), append(w.res, text(f.Resolution))
 	for i, t := range []time.Time{f.DroppedAt, f.InstoreAt, f.HandedAt, f.WarehouseAt, f.ResolvedAt} {
 		var p *time.Time
 		if !t.IsZero() {
 			p = &t
 		}
-		u.times[i] = append(u.times[i], p)
+		w.times[i] = append(w.times[i], p)
 	}
 	for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
-		u.flags[i] = append(u.flags[i], b)
+		w.flags[i] = append(w.flags[i], b)
 	}
 }
 
-// durationsIf returns the durations of f when ok, else none.
-func durationsIf(ok bool, f cloud.ReturnFacts) []cloud.ReportDuration {
-	if !ok {
-		return nil
-	}
-	return f.Durations()
-}
-
-// send runs the statements that have rows, in one round trip: the facts
-// first (the durations' rows are read from them), the durations that go
-// before those written (which may be the same rows).
+// send updates the facts that changed, if any.
 func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
-	if len(w.facts.trs) == 0 {
+	if len(w.trs) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
-	u := &w.facts
-	b.Queue(updateFacts, u.trs, u.relays, u.disps, u.res, u.times[0], u.times[1], u.times[2], u.times[3], u.times[4],
-		u.flags[0], u.flags[1], u.flags[2], u.flags[3], u.flags[4])
-	if d := &w.del; len(d.trs) > 0 {
-		b.Queue(deleteDurations, d.trs, d.dims, d.keys, d.stages, d.secs)
-	}
-	if len(w.ins.trs) > 0 {
-		b.Queue(insertDurations, w.ins.trs, w.ins.stages, w.ins.secs)
-	}
-	return tx.SendBatch(ctx, b).Close()
+	_, err := tx.Exec(ctx, updateFacts, w.trs, w.relays, w.disps, w.res, w.times[0], w.times[1], w.times[2], w.times[3], w.times[4],
+		w.flags[0], w.flags[1], w.flags[2], w.flags[3], w.flags[4])
+	return err
 }
 
 // factsSteps returns the steps of the chain's events that agreed with
