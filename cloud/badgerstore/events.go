@@ -349,14 +349,13 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 		}
 	}
 	// Returns insight (issue 15): the index of stuck parcels (in memory,
-	// once the transaction committed) and the return's counters move with
-	// the step.
+	// once the transaction committed) moves with the step, and the step
+	// goes in the group's record (the return's counters move when it is
+	// folded).
 	if changed {
 		w.out.stuck.moved(ev.op.Tracking, next)
 	}
-	if err := s.insightStep(txn, w.insight, next, func() cloud.ReportStep { return cloud.ReportStepOf(ev.op) }); err != nil {
-		return err
-	}
+	s.insightStep(w.insight, next, terminalStep(ev.op))
 	if ev.timeline {
 		return w.out.terminal(txn, next, ev) // the event flows out (outbox.go)
 	}

@@ -19,8 +19,8 @@ import (
 // batch, so one transaction: several steps of each return, many returns
 // sharing their counters) leave the very facts and counters (f/ and a/
 // keys, byte for byte) and reports that the same events stored one by one
-// leave. The group reads and writes each return's facts and each counter
-// once (reports.go); one by one, every step does.
+// leave. The group's record holds all its steps, folded in one
+// transaction; one by one, each step has a record.
 func TestGroupReports(t *testing.T) {
 	ctx := context.Background()
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)

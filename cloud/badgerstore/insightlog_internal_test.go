@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -86,8 +87,8 @@ func insightFixture(t *testing.T, s *Store) {
 }
 
 // TestInsightRecordsOpen: the records a store closed without folding
-// (as a crash would leave them: before a fold, or between its two steps,
-// the facts written and the counters not) are folded by Open, which leaves
+// (as a crash would leave them: right after the group commits that wrote
+// them, or after a fold of the first of them) are folded by Open, which leaves
 // the very facts and counters (f/, a/ keys, byte for byte) and reports of
 // the same store folded at once, and no record.
 func TestInsightRecordsOpen(t *testing.T) {
@@ -113,10 +114,19 @@ func TestInsightRecordsOpen(t *testing.T) {
 		crash func(s *Store) error // what the store does before it stops
 	}{
 		{"before a fold", func(*Store) error { return nil }},
-		{"between the fold's steps", func(s *Store) error {
-			s.out.mu.Lock()
-			defer s.out.mu.Unlock()
-			return s.foldFacts(ctx)
+		{"after a fold of its first records", func(s *Store) error {
+			if err := s.foldTo(ctx, 3); err != nil {
+				return err
+			}
+			if n := len(keysUnder(t, s, insightLogPrefix)); n < 2 || len(s.log.records) != n || s.log.records[0].seq != 4 {
+				return fmt.Errorf("%d records left, %d in memory; want the fixture's from the 4th", n, len(s.log.records))
+			}
+			return nil
+		}},
+		{"after folds of a record each", func(s *Store) error {
+			defer func(n int) { foldChunk = n }(foldChunk)
+			foldChunk = 1
+			return s.fold(ctx)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,8 +136,20 @@ func TestInsightRecordsOpen(t *testing.T) {
 				t.Fatal(err)
 			}
 			insightFixture(t, s)
-			if n := len(keysUnder(t, s, insightLogPrefix)); n < 5 {
-				t.Fatalf("%d records stored, want the fixture's transactions'", n)
+			records := keysUnder(t, s, insightLogPrefix)
+			if len(records) < 5 {
+				t.Fatalf("%d records stored, want the fixture's transactions'", len(records))
+			}
+			steps, created := 0, 0
+			for k, b := range records {
+				in, err := decodeRecord(b)
+				if err != nil || b[0] != insightRecordVersion {
+					t.Fatalf("record %q: version %d, %v", k, b[0], err)
+				}
+				steps, created = steps+len(in.steps), created+len(in.created)
+			}
+			if steps < 10 || created < 3 {
+				t.Fatalf("records of %d steps and %d new returns, want the fixture's", steps, created)
 			}
 			if err := tc.crash(s); err != nil {
 				t.Fatal(err)
@@ -160,71 +182,198 @@ func TestInsightRecordsOpen(t *testing.T) {
 	}
 }
 
-// TestInsightRecordCodec: a record decodes to what it was made from
-// (and one of version 1, without statements nor refusals, still does); a
-// record cut short or padded is refused.
-func TestInsightRecordCodec(t *testing.T) {
-	in := &insight{}
-	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: "A1", Carrier: "DEMO", CreatedAt: at})
-	in.facts = map[string]*groupFacts{"A1": {f: f, found: true, changed: true}, "A2": {f: f, found: true}}
-	f.CreatedEach(in.counts.adder(&f))
-	f.ObserveEach(cloud.ReportStep{Status: cloud.StatusDeposited, At: at.Add(time.Hour), Terminal: "t-1"}, in.counts.adder(&f))
-	in.facts["A1"].f = f
-	v1 := in.record() // no statements nor refusals yet: two empty lists at the end
-	v1 = append([]byte{insightRecordVersionV1}, v1[1:len(v1)-2]...)
-	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 3, Cancelled: 1, Refusals: 2}, "b/t-2\x002026-11": {Handovers: 1, Instore: 4}}
-	in.refusals = map[string]uint64{"R/x": 2, "R/y": 1}
-	b := in.record()
+// recordV2 returns a record of version 2, as an older binary wrote it:
+// the facts each return was left with and the change of each counter,
+// then the statements' and refusals' changes.
+func recordV2(facts map[string]cloud.ReturnFacts, counts reportCounts, statements map[string]*cloud.StatementCounts, refusals map[string]uint64) []byte {
+	b := []byte{insightRecordVersionV2}
+	b = binary.AppendUvarint(b, uint64(len(facts)))
+	for tracking, f := range facts {
+		b = appendRef(appendField(b, tracking), encodeFacts(&f))
+	}
+	b = binary.AppendUvarint(b, uint64(len(counts)))
+	for id, sum := range counts {
+		b = appendField(appendField(b, string(id.by)), id.merchant)
+		b = binary.AppendUvarint(b, id.day)
+		b = appendRef(appendField(b, id.key), encodeCounts(sum))
+	}
+	return appendStatements(b, statements, refusals)
+}
 
-	l := newInsightLog()
-	if err := l.add(b); err != nil {
+// codecFixture returns an insight of two new returns, steps (one an
+// in-store receipt's), statements and refusals.
+func codecFixture() *insight {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	r := cloud.Return{Merchant: "acme", Tracking: "A1", Carrier: "DEMO", CreatedAt: at,
+		Items: []edge.Item{{SKU: "S1", Qty: 1, Reason: edge.ReasonWrongSize}}}
+	in := &insight{created: map[string]cloud.ReturnFacts{"A1": cloud.NewReturnFacts(r)}}
+	r.Tracking, r.Carrier = "A2", "UPS"
+	in.created["A2"] = cloud.NewReturnFacts(r)
+	data, _ := json.Marshal(edge.InstoreData{RAID: "ra-1", Resolution: edge.ResolutionRefund,
+		Items: []edge.InstoreItem{{SKU: "S1", Qty: 1, Disposition: edge.DispositionRestock}}})
+	in.steps = []recStep{
+		{tracking: "A1", status: cloud.StatusDeposited, at: at.Add(time.Hour + 7), terminal: "t-1"},
+		{tracking: "A2", status: cloud.StatusReceivedInStore, at: at.Add(2 * time.Hour), terminal: "t-2", instore: data},
+		{tracking: "A1", status: cloud.StatusReceivedAtWarehouse, at: at.Add(-time.Hour)},
+	}
+	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 3, Cancelled: -1, Refusals: 2}, "b/t-2\x002026-11": {Handovers: 1, Instore: 4}}
+	in.refusals = map[string]uint64{"R/x": 2, "R/y": 1}
+	return in
+}
+
+// TestInsightRecordCodec: a record decodes to what it was made from, and
+// its steps to the report steps of their events; records of versions 1
+// and 2 (the facts and counters' changes of older binaries) still
+// decode; a record cut short or padded is refused.
+func TestInsightRecordCodec(t *testing.T) {
+	in := codecFixture()
+	b := in.record()
+	got, err := decodeRecord(b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.facts) != 1 || !l.facts["A1"].Same(f) || l.facts["A1"].Merchant != "acme" {
-		t.Errorf("facts = %+v, want A1's only: %+v", l.facts, f)
+	if !reflect.DeepEqual(got.created, in.created) || !reflect.DeepEqual(got.steps, in.steps) {
+		t.Errorf("created %+v, steps %+v; want %+v, %+v", got.created, got.steps, in.created, in.steps)
 	}
-	if !reflect.DeepEqual(l.statements, in.statements) || !reflect.DeepEqual(l.refusals, in.refusals) {
-		t.Errorf("statements %v, refusals %v, want %v, %v", l.statements, l.refusals, in.statements, in.refusals)
+	if !reflect.DeepEqual(got.statements, in.statements) || !reflect.DeepEqual(got.refusals, in.refusals) {
+		t.Errorf("statements %v, refusals %v, want %v, %v", got.statements, got.refusals, in.statements, in.refusals)
 	}
-	old := newInsightLog()
-	if err := old.add(v1); err != nil {
-		t.Fatalf("record of version 1: %v", err)
+	if st := got.steps[1].reportStep(); st.Instore == nil || st.Instore.Resolution != edge.ResolutionRefund || st.Terminal != "t-2" {
+		t.Errorf("in-store step: %+v, want the receipt's grades", st)
 	}
-	if len(old.facts) != 1 || len(old.counts) != len(l.counts) || len(old.statements) != 0 {
-		t.Errorf("record of version 1: %d facts, %d counters, %d statements; want 1, %d, 0", len(old.facts), len(old.counts), len(old.statements), len(l.counts))
+	op := storetest.Op("t-1", 1, edge.OpInstoreReceived, "A2", in.steps[1].at)
+	op.Data = in.steps[1].instore
+	if st, want := terminalStep(op).reportStep(), cloud.ReportStepOf(op); !reflect.DeepEqual(st, want) {
+		t.Errorf("step of an in-store receipt %+v, want %+v", st, want)
 	}
-	want := newInsightLog()
-	want.absorb(&insight{seq: 1, facts: in.facts, counts: in.counts})
-	if len(l.counts) != len(want.counts) || len(l.counts) < 2 {
-		t.Fatalf("%d counters, want %d", len(l.counts), len(want.counts))
+	op.Data = json.RawMessage(`{"items":"no"}`)
+	if st := terminalStep(op).reportStep(); st.Instore != nil || cloud.ReportStepOf(op).Instore != nil {
+		t.Errorf("step of grades that do not decode: %+v", st.Instore)
 	}
-	for id, c := range want.counts {
-		if got := l.counts[id]; got == nil || fmt.Sprint(*got) != fmt.Sprint(*c) {
-			t.Errorf("%+v: %+v, want %+v", id, got, c)
+
+	// Versions 2 and 1.
+	f := in.created["A1"]
+	var counts reportCounts
+	f.CreatedEach(counts.adder(&f))
+	f.ObserveEach(in.steps[0].reportStep(), counts.adder(&f))
+	v2 := recordV2(map[string]cloud.ReturnFacts{"A1": f}, counts, in.statements, in.refusals)
+	v1 := append([]byte{insightRecordVersionV1}, recordV2(map[string]cloud.ReturnFacts{"A1": f}, counts, nil, nil)[1:]...)
+	v1 = v1[:len(v1)-2] // no statements nor refusals
+	for _, tc := range []struct {
+		b          []byte
+		statements int
+	}{{v2, 2}, {v1, 0}} {
+		old, err := decodeRecord(tc.b)
+		if err != nil {
+			t.Fatalf("record of version %d: %v", tc.b[0], err)
+		}
+		if len(old.facts) != 1 || !old.facts["A1"].Same(f) || old.facts["A1"].Merchant != "acme" || len(old.statements) != tc.statements {
+			t.Errorf("record of version %d: facts %+v, %d statements; want A1's %+v, %d", tc.b[0], old.facts, len(old.statements), f, tc.statements)
+		}
+		if len(old.counts) != len(counts) || len(counts) < 4 {
+			t.Fatalf("record of version %d: %d counters, want %d", tc.b[0], len(old.counts), len(counts))
+		}
+		for id, c := range counts {
+			if got := old.counts[id]; got == nil || fmt.Sprint(*got) != fmt.Sprint(*c) {
+				t.Errorf("%+v: %+v, want %+v", id, got, c)
+			}
 		}
 	}
-	for _, bad := range [][]byte{b[:len(b)-1], append(slices.Clone(b), 0), nil, {2}} {
-		if err := newInsightLog().add(bad); err == nil {
+	for _, bad := range [][]byte{b[:len(b)-1], append(slices.Clone(b), 0), v2[:len(v2)-1], nil, {3}, {4, 0, 0, 0, 0}} {
+		if _, err := decodeRecord(bad); err == nil {
 			t.Errorf("record %x decoded", bad)
 		}
 	}
 }
 
-// FuzzInsightRecord: no record makes add panic.
+// FuzzInsightRecord: no record makes decodeRecord panic, and a record
+// that decodes encodes back to one that decodes the same.
 func FuzzInsightRecord(f *testing.F) {
-	in := &insight{}
-	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	facts := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: "A1", Carrier: "DEMO", CreatedAt: at})
-	in.facts = map[string]*groupFacts{"A1": {f: facts, changed: true}}
-	facts.CreatedEach(in.counts.adder(&facts))
-	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 1, Cancelled: -1}}
-	in.refusals = map[string]uint64{"R/x": 1}
+	in := codecFixture()
 	f.Add(in.record())
+	fa := in.created["A1"]
+	var counts reportCounts
+	fa.CreatedEach(counts.adder(&fa))
+	f.Add(recordV2(in.created, counts, in.statements, in.refusals))
 	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = newInsightLog().add(b)
+		in, err := decodeRecord(b)
+		if err != nil || b[0] != insightRecordVersion || in.record() == nil {
+			return
+		}
+		again, err := decodeRecord(in.record())
+		if err != nil || !reflect.DeepEqual(again.steps, in.steps) || len(again.created) != len(in.created) {
+			t.Errorf("record %x: decoded %+v, encoded and decoded %+v, %v", b, in, again, err)
+		}
 	})
+}
+
+// TestFoldOldRecords: records of version 2 an older binary left, and one
+// of version 3 after them, are folded by Open into the facts and
+// counters the same steps leave.
+func TestFoldOldRecords(t *testing.T) {
+	in := codecFixture()
+	var counts, want reportCounts
+	facts := map[string]cloud.ReturnFacts{}
+	for tracking, f := range in.created {
+		f.CreatedEach(counts.adder(&f))
+		facts[tracking] = f
+	}
+	f := facts["A1"]
+	f.ObserveEach(in.steps[0].reportStep(), counts.adder(&f))
+	facts["A1"] = f
+	for id, c := range counts {
+		want.addSum(id, c)
+	}
+	later := &insight{steps: in.steps[1:]}
+	for _, st := range later.steps {
+		f := facts[st.tracking]
+		f.ObserveEach(st.reportStep(), want.adder(&f))
+		facts[st.tracking] = f
+	}
+
+	dir := t.TempDir()
+	s, err := OpenWith(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for seq, b := range [][]byte{recordV2(map[string]cloud.ReturnFacts{"A2": in.created["A2"]}, nil, nil, nil),
+			recordV2(map[string]cloud.ReturnFacts{"A1": f}, counts, in.statements, in.refusals), later.record()} {
+			if err := txn.Set(insightLogKey(uint64(seq+1)), b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.keepRecords = true
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = OpenWith(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := keysUnder(t, s, "f/", "a/", "b/", "R/", insightLogPrefix)
+	if len(got) != len(facts)+len(want)+len(in.statements)+len(in.refusals) {
+		t.Errorf("%d keys, want %d", len(got), len(facts)+len(want)+len(in.statements)+len(in.refusals))
+	}
+	for tracking, f := range facts {
+		if v := got[string(factsKey(tracking))]; string(v) != string(encodeFacts(&f)) {
+			t.Errorf("facts of %s: %x, want %x", tracking, v, encodeFacts(&f))
+		}
+	}
+	for id, c := range want {
+		if v := got[string(id.bytes())]; string(v) != string(encodeCounts(c)) {
+			t.Errorf("%+v: %x, want %x", id, v, encodeCounts(c))
+		}
+	}
+	if v := got["R/x"]; len(v) != 8 || binary.BigEndian.Uint64(v) != 2 {
+		t.Errorf("R/x: %x, want 2", v)
+	}
 }
 
 // TestInsightKill kills (SIGKILL) a process that stores returns' steps
@@ -351,8 +500,9 @@ func killedChild(t *testing.T, dir string) {
 	}
 }
 
-// TestFoldStoredCounters: a fold adds to the counters it folded lately
-// from memory (insightLog.stored) rather than reading a/, and leaves the
+// TestFoldStoredCounters: a fold applies a step to the facts, and adds to
+// the counters, it folded lately from memory (insightLog.folded, .stored)
+// rather than reading f/ and a/, and leaves the
 // very counters (byte for byte) of a store that folded the same steps at
 // once; what it keeps in memory is what a/ holds.
 func TestFoldStoredCounters(t *testing.T) {
@@ -404,17 +554,12 @@ func TestFoldStoredCounters(t *testing.T) {
 	}
 	inMemory(t, s)
 	warehouse(t, s)
-	cached := 0
-	for id := range s.log.counts {
-		if _, ok := s.log.stored[id]; ok {
-			cached++
-		}
-	}
-	if cached == 0 {
-		t.Fatalf("none of the %d counters the step changed is in memory", len(s.log.counts))
-	}
+	reads := s.log.reads
 	if err := s.fold(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if reads == 0 || s.log.reads != reads {
+		t.Errorf("the fold of a step of a return folded lately read %d f/ and a/ keys (the first fold %d), want none", s.log.reads-reads, reads)
 	}
 	got := keysUnder(t, s, "a/")
 	if maps.EqualFunc(got, first, func(a, b []byte) bool { return string(a) == string(b) }) {
@@ -435,23 +580,22 @@ func TestFoldStoredCounters(t *testing.T) {
 }
 
 // TestInsightRecordAllocs: a record is encoded in one buffer, with one
-// more for the value being encoded, however many returns and counters it
-// holds (it made one allocation a return and a counter before).
+// more for the facts of a new return being encoded, however many steps
+// it holds (it made one allocation a return and a counter before).
 func TestInsightRecordAllocs(t *testing.T) {
-	in := &insight{facts: map[string]*groupFacts{}}
+	in := &insight{}
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	for i := range 16 {
-		tracking := fmt.Sprintf("A%d", i)
-		f := cloud.NewReturnFacts(cloud.Return{Merchant: "acme", Tracking: tracking, Carrier: "DEMO", CreatedAt: at,
-			Items: []edge.Item{{SKU: "SKU-1", Qty: 1, Reason: "size"}}})
-		f.CreatedEach(in.counts.adder(&f))
-		f.ObserveEach(cloud.ReportStep{Status: cloud.StatusDeposited, At: at.Add(time.Hour), Terminal: "t-1"}, in.counts.adder(&f))
-		in.facts[tracking] = &groupFacts{f: f, found: true, changed: true}
+	for i := range 64 {
+		op := storetest.Op("t-1", uint64(i), []edge.OpType{edge.OpReturnDeposited, edge.OpInstoreReceived}[i%2], fmt.Sprintf("RK%09dFR", i), at)
+		op.Data = json.RawMessage(`{"ra_id":"ra-1","resolution":"refund","items":[{"sku":"S1","qty":1,"disposition":"restock"}]}`)
+		in.steps = append(in.steps, terminalStep(op))
 	}
-	if len(in.counts) < 4 {
-		t.Fatalf("%d counters, want several", len(in.counts))
+	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 32, Instore: 32}}
+	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 1 {
+		t.Errorf("%v allocations a record of %d steps, want 1", n, len(in.steps))
 	}
+	in.created = codecFixture().created
 	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 2 {
-		t.Errorf("%v allocations a record of %d returns and %d counters, want 2 at most", n, len(in.facts), len(in.counts))
+		t.Errorf("%v allocations a record of %d steps and %d returns, want 2 at most", n, len(in.steps), len(in.created))
 	}
 }

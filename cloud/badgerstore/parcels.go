@@ -214,9 +214,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		out.stuck.moved(tracking, next) // returns insight (issue 15)
 		in := s.newInsight()
 		out.insight = in
-		if err := s.insightStep(txn, in, next, func() cloud.ReportStep { return cloud.PartnerStep(e) }); err != nil {
-			return err
-		}
+		s.insightStep(in, next, partnerStep(tracking, e))
 		if err := in.flush(txn); err != nil {
 			return err
 		}

@@ -21,9 +21,9 @@ import (
 // (a terminal's event in the commit loop, a partner's event), update its
 // facts and add their change to the counters of its merchant, its day of
 // creation and each of its rows. The transaction that stores the step
-// writes both as one record (i/, insightlog.go), folded into these keys
-// later; a group commit (events.go) records each return's facts and each
-// counter once, however many of its steps touch them.
+// records only the step (or the new return's facts) in its record (i/,
+// insightlog.go); the fold applies the steps to the facts, in order, and
+// computes the counters' changes, later and many at once.
 
 func factsKey(tracking string) []byte { return []byte("f/" + tracking) }
 
@@ -31,27 +31,25 @@ func countsPrefix(by cloud.ReportBy, merchant string) []byte {
 	return []byte("a/" + string(by) + "\x00" + merchant + "\x00")
 }
 
-// insightStep adds the change a step of a parcel (to next) makes to its
-// return's facts and counters to in, unless the store keeps no insight.
-// (The index of stuck parcels is in memory, moved once the transaction
+// insightStep records in in the step st of parcel next, unless the store
+// keeps no insight or the parcel is of no return (no merchant). (The
+// index of stuck parcels is in memory, moved once the transaction
 // committed: stuck.go.)
-func (s *Store) insightStep(txn *badger.Txn, in *insight, next cloud.Parcel, st func() cloud.ReportStep) error {
-	if !s.insight {
-		return nil
+func (s *Store) insightStep(in *insight, next cloud.Parcel, st recStep) {
+	if !s.insight || next.Merchant == "" {
+		return
 	}
-	return in.reportStep(txn, next, st)
+	in.steps = append(in.steps, st)
 }
 
-// reportReturn keeps the facts of a new return and counts it: a record
-// of the transaction txn of out (insightlog.go).
+// reportReturn records the facts of a new return, r, in the record of
+// the transaction txn of out (insightlog.go); the fold counts it.
 func (s *Store) reportReturn(txn *badger.Txn, out *outTxn, r cloud.Return) error {
 	if !s.insight {
 		return nil
 	}
 	in := s.newInsight()
-	gf := &groupFacts{f: cloud.NewReturnFacts(r), found: true, changed: true}
-	in.facts = map[string]*groupFacts{r.Tracking: gf}
-	gf.f.CreatedEach(in.counts.adder(&gf.f))
+	in.created = map[string]cloud.ReturnFacts{r.Tracking: cloud.NewReturnFacts(r)}
 	out.insight = in
 	return in.flush(txn)
 }
@@ -59,53 +57,9 @@ func (s *Store) reportReturn(txn *badger.Txn, out *outTxn, r cloud.Return) error
 // newInsight returns the insight of a transaction that writes a record.
 func (s *Store) newInsight() *insight { return &insight{log: s.log} }
 
-// reportStep applies a step of parcel p to its return's facts and adds
-// the change to the group's counters. A parcel of no return (no
-// merchant), or of a return stored before reports existed (no facts), is
-// not counted. The facts are read once in a group and written once, at
-// its end (flush), however many of the return's steps it holds.
-func (in *insight) reportStep(txn *badger.Txn, p cloud.Parcel, st func() cloud.ReportStep) error {
-	if p.Merchant == "" {
-		return nil
-	}
-	gf := in.facts[p.Tracking]
-	if gf == nil {
-		gf = &groupFacts{}
-		if f, ok := in.log.lookup(p.Tracking); ok { // a record, or a fold lately
-			gf.f, gf.found = f, true
-		} else if err := readValue(txn, factsKey(p.Tracking), func(b []byte) error { gf.found = true; return decodeFacts(b, &gf.f) }); err != nil {
-			return err
-		}
-		if in.facts == nil {
-			in.facts = map[string]*groupFacts{}
-		}
-		in.facts[p.Tracking] = gf
-	}
-	if !gf.found {
-		return nil
-	}
-	// A step that changes the facts is stored even when it changes no
-	// counter: a drop-off moved within its bucket changes the durations
-	// counted from it at later steps.
-	before, counted := gf.f, false
-	gf.f.ObserveEach(st(), func(k cloud.ReportKey, d cloud.ReportDelta) {
-		counted = true
-		in.counts.add(&gf.f, k, d)
-	})
-	gf.changed = gf.changed || counted || !gf.f.Same(before)
-	return nil
-}
-
-// groupFacts are a return's facts as a group commit's steps left them.
-type groupFacts struct {
-	f       cloud.ReturnFacts
-	found   bool // stored: a return counted by reports
-	changed bool // to be written
-}
-
-// countsID names a counter (a/ key) without making its key: the commit
-// loop adds every step's change to the counters of its rows, and made a
-// key (a string) for each before.
+// countsID names a counter (a/ key) without making its key: a fold adds
+// every step's change to the counters of its rows, and made a key (a
+// string) for each before.
 type countsID struct {
 	by       cloud.ReportBy
 	merchant string
@@ -117,29 +71,49 @@ func (id countsID) bytes() []byte {
 	return append(be8(countsPrefix(id.by, id.merchant), id.day), id.key...)
 }
 
-// reportCounts gathers the changes of counters in a transaction, so that
-// the steps of a group commit, which mostly share their merchant, day and
-// keys, read and write each counter once.
+// reportCounts gathers the changes of counters in a fold, so that the
+// steps it folds, which mostly share their merchant, day and keys, read
+// and write each counter once.
 type reportCounts map[countsID]*cloud.ReportSum
 
-// insight gathers, in a group commit's transaction, the changes of the
-// returns' facts, the reports' counters and the relay points' statements,
-// written once each at the end (flush).
+// insight gathers what a transaction changes of the returns insight,
+// written once at its end as a record (flush); a record decoded
+// (decodeRecord) is one too, until folded.
 type insight struct {
-	facts      map[string]*groupFacts // by tracking
+	created map[string]cloud.ReturnFacts // new returns' facts, by tracking
+	steps   []recStep                    // in their order, after created
+	// facts and counts are what a record of version 1 or 2 holds: the
+	// facts it left and the change of the counters (and the counters a
+	// rebuild gathers, migrate.go).
+	facts      map[string]cloud.ReturnFacts
 	counts     reportCounts
 	statements map[string]*cloud.StatementCounts
 	refusals   map[string]uint64 // R/ key -> refusals to add (refusals.go)
-	// log holds the facts of the records not folded (read only here);
-	// seq is the number of the transaction's record, 0 for none.
+	// log numbers the records (under the outbox's lock); seq is the
+	// number of the transaction's record, 0 for none.
 	log *insightLog
 	seq uint64
 }
 
-// flush writes the facts changed, the counters', statements' and
+// items is how many returns in may change the facts of, at most.
+func (in *insight) items() int { return len(in.created) + len(in.steps) + len(in.facts) }
+
+// flush writes the new returns, the steps and the statements' and
 // refusals' changes as a record (insightlog.go).
 func (in *insight) flush(txn *badger.Txn) error {
 	return in.log.writeRecord(txn, in)
+}
+
+func (in *insight) addStatement(key string, d cloud.StatementCounts) {
+	if in.statements == nil {
+		in.statements = map[string]*cloud.StatementCounts{}
+	}
+	c := in.statements[key]
+	if c == nil {
+		c = &cloud.StatementCounts{}
+		in.statements[key] = c
+	}
+	c.Add(d)
 }
 
 // addStored adds d to the counter stored (as JSON) under key, zero when
@@ -168,6 +142,19 @@ func (rc *reportCounts) add(f *cloud.ReturnFacts, k cloud.ReportKey, d cloud.Rep
 		(*rc)[id] = sum
 	}
 	sum.Add(d)
+}
+
+// addSum adds d, the change of counter id, to rc.
+func (rc *reportCounts) addSum(id countsID, d *cloud.ReportSum) {
+	if *rc == nil {
+		*rc = reportCounts{}
+	}
+	sum := (*rc)[id]
+	if sum == nil {
+		sum = &cloud.ReportSum{}
+		(*rc)[id] = sum
+	}
+	addSum(sum, d)
 }
 
 // adder returns a function that adds the changes of the rows of the

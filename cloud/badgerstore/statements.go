@@ -32,14 +32,7 @@ func (in *insight) statement(op edge.Operation, agreed bool) {
 	if op.Type == edge.OpReturnRefused {
 		in.refusal(op)
 	}
-	key := string(statementKey(op.Terminal, op.OccurredAt))
-	if in.statements == nil {
-		in.statements = map[string]*cloud.StatementCounts{}
-	}
-	if in.statements[key] == nil {
-		in.statements[key] = &cloud.StatementCounts{}
-	}
-	in.statements[key].Add(c)
+	in.addStatement(string(statementKey(op.Terminal, op.OccurredAt)), c)
 }
 
 // StatementCounts implements cloud.Store: the counters of the months from
