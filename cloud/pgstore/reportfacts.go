@@ -43,13 +43,18 @@ FROM unnest($1::text[]) AS u(tracking),
      LATERAL (SELECT * FROM report_facts f WHERE f.tracking = u.tracking OFFSET 0) AS f`
 	// What a step may change; the dispositions of each row as a JSON array
 	// (unnest takes no array of arrays of different lengths).
+	// The stages' durations (s0 to s3) are cloud.ReturnFacts.StageSecs,
+	// NULL for a stage not taken.
 	updateFacts = `
 UPDATE report_facts f SET relay = NULLIF(u.relay, ''), dispositions = ARRAY(SELECT json_array_elements_text(u.dispositions::json)),
 	resolution = u.resolution, dropped_at = u.dropped_at, instore_at = u.instore_at, handed_at = u.handed_at,
-	wh_at = u.wh_at, resolved_at = u.resolved_at, dep = u.dep, ins = u.ins, can = u.can, refunded = u.refunded, exchanged = u.exchanged
+	wh_at = u.wh_at, resolved_at = u.resolved_at, dep = u.dep, ins = u.ins, can = u.can, refunded = u.refunded, exchanged = u.exchanged,
+	s0 = u.s0, s1 = u.s1, s2 = u.s2, s3 = u.s3
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
-	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[])
-	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged)
+	$8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::bool[],
+	$15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[])
+	AS u(tracking, relay, dispositions, resolution, dropped_at, instore_at, handed_at, wh_at, resolved_at, dep, ins, can, refunded, exchanged,
+	s0, s1, s2, s3)
 WHERE f.tracking = u.tracking`
 )
 
@@ -313,6 +318,7 @@ type factsWrites struct {
 	trs, relays, disps, res []string
 	times                   [5][]*time.Time
 	flags                   [5][]bool
+	secs                    [cloud.NumStages][]*int64
 }
 
 // add gathers the facts f of tracking tr.
@@ -332,6 +338,13 @@ func (w *factsWrites) add(tr string, f cloud.ReturnFacts) {
 	for i, b := range []bool{f.Deposited, f.InStore, f.Cancelled, f.Refunded, f.Exchanged} {
 		w.flags[i] = append(w.flags[i], b)
 	}
+	for st, secs := range f.StageSecs() {
+		var p *int64
+		if secs >= 0 {
+			p = &secs
+		}
+		w.secs[st] = append(w.secs[st], p)
+	}
 }
 
 // send updates the facts that changed, if any.
@@ -340,7 +353,7 @@ func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	_, err := tx.Exec(ctx, updateFacts, w.trs, w.relays, w.disps, w.res, w.times[0], w.times[1], w.times[2], w.times[3], w.times[4],
-		w.flags[0], w.flags[1], w.flags[2], w.flags[3], w.flags[4])
+		w.flags[0], w.flags[1], w.flags[2], w.flags[3], w.flags[4], w.secs[0], w.secs[1], w.secs[2], w.secs[3])
 	return err
 }
 

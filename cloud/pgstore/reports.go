@@ -22,34 +22,28 @@ var reportKeys = map[cloud.ReportBy]string{
 
 // reportRows counts the facts by key, each step once per return, and
 // takes the durations' median and 90th percentile by nearest rank
-// (percentile_disc), in whole seconds rounded down, negative ones as 0
-// (cloud.Seconds), of the facts themselves: the percentiles are taken of
-// the intervals, one sort a stage for both, and made seconds after (secs
-// never reorders durations, so the percentile of the seconds is the
-// seconds of the percentile).
+// (percentile_disc) of the facts' stages (s0 to s3, whole seconds,
+// written by the fold from cloud.ReturnFacts.StageSecs).
 //
 // The durations had a table of their own (report_durations, a row per
 // return, row of a report and stage, read in order from its index) while
 // the keys sorted under the database's collation: a network's quarter by
 // SKU took 198 ms of CPU from the facts, 82 from the table. Since every
 // key is compared bytewise (0017_collate_c.sql, 0018_facts_only.sql) the
-// facts answer as fast, a merchant's reports faster (1M events, the
-// insight benchmark's network, 4 rounds alternated: a merchant's month
-// 4.4 ms at the median against 24.6, the network's quarter 111 against
-// 79), and ingest no longer writes about 13 rows a return into that
-// table and its index, most of the insight's cost on the server
-// (0018_facts_only.sql).
+// facts answer about as fast, a merchant's reports faster, and ingest no
+// longer writes about 13 rows a return into that table and its index,
+// most of the insight's cost on the server (0018_facts_only.sql; the
+// figures are in docs/scaling.md).
 const reportRows = `
-SELECT key, n, dep, ins, can, handed, wh, refunded, exchanged,
-	secs(d0[1]), secs(d0[2]), secs(d1[1]), secs(d1[2]), secs(d2[1]), secs(d2[2]), secs(d3[1]), secs(d3[2])
+SELECT key, n, dep, ins, can, handed, wh, refunded, exchanged, d0[1], d0[2], d1[1], d1[2], d2[1], d2[2], d3[1], d3[2]
 FROM (
 	SELECT key, count(*) AS n, count(*) FILTER (WHERE dep) AS dep, count(*) FILTER (WHERE ins) AS ins,
 		count(*) FILTER (WHERE can) AS can, count(handed_at) AS handed, count(wh_at) AS wh,
 		count(*) FILTER (WHERE refunded) AS refunded, count(*) FILTER (WHERE exchanged) AS exchanged,
-		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY dropped_at - created_at) AS d0,
-		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY handed_at - dropped_at) AS d1,
-		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY wh_at - dropped_at) AS d2,
-		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolved_at - dropped_at) AS d3
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s0) AS d0,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s1) AS d1,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s2) AS d2,
+		percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s3) AS d3
 	FROM report_facts f, LATERAL (%s) AS k(key)
 	WHERE %s AND f.created_at >= $2 AND f.created_at < $3
 	GROUP BY key

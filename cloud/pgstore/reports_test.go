@@ -27,10 +27,12 @@ func TestReportFactsMigration(t *testing.T) {
 }
 
 // TestFactsOnlyMigration: a schema that kept report_durations (0012 to
-// 0017) loses it at Open (0018), its facts' arrays compare bytewise, and
-// its reports answer what they answered.
+// 0017) loses it at Open (0018), its facts get their stages' durations
+// (s0 to s3) and their arrays compare bytewise, and its reports answer
+// what they answered.
 func TestFactsOnlyMigration(t *testing.T) {
-	again := testReportsMigration(t, `DELETE FROM schema_version WHERE version IN (12, 14, 18)`)
+	again := testReportsMigration(t, `ALTER TABLE report_facts DROP COLUMN s0, DROP COLUMN s1, DROP COLUMN s2, DROP COLUMN s3;
+		DELETE FROM schema_version WHERE version IN (12, 14, 18)`)
 	var durations *string
 	var collations []string
 	err := again.Pool().QueryRow(context.Background(), `SELECT to_regclass('report_durations')::text,
