@@ -487,19 +487,49 @@ func (s *ReportSum) Counts() ReportCounts {
 // ReportStepOf returns the report step of a terminal's event that agreed
 // with its parcel; an in-store receipt's grades are read from its data
 // (grades that do not decode count as none).
-func ReportStepOf(op edge.Operation) ReportStep {
+func ReportStepOf(op edge.Operation) ReportStep { return PendingStepOf(op).ReportStep() }
+
+// PartnerStep returns the report step of a partner's timeline entry.
+func PartnerStep(e TimelineEntry) ReportStep { return PendingPartnerStep("", e).ReportStep() }
+
+// PendingStep is a step of a return's parcel as a store keeps it from the
+// transaction that stores the step to the fold that applies it to the
+// return's facts: what ReportStep holds, the parcel's tracking, and an
+// in-store receipt's data as the event sent it (decoded when folded).
+type PendingStep struct {
+	Tracking string
+	Status   Status
+	At       time.Time
+	Terminal string // "" for a partner's
+	Instore  []byte // an instore.received event's data, nil for none
+}
+
+// PendingStepOf returns the pending step of a terminal's event that
+// agreed with its parcel.
+func PendingStepOf(op edge.Operation) PendingStep {
 	s, _ := StatusOf(op.Type)
-	st := ReportStep{Status: s, At: op.OccurredAt, Terminal: op.Terminal}
+	st := PendingStep{Tracking: op.Tracking, Status: s, At: op.OccurredAt, Terminal: op.Terminal}
 	if op.Type == edge.OpInstoreReceived {
-		var d edge.InstoreData
-		if json.Unmarshal(op.Data, &d) == nil {
-			st.Instore = &d
-		}
+		st.Instore = op.Data
 	}
 	return st
 }
 
-// PartnerStep returns the report step of a partner's timeline entry.
-func PartnerStep(e TimelineEntry) ReportStep {
-	return ReportStep{Status: e.Status, At: e.OccurredAt}
+// PendingPartnerStep returns the pending step of a partner's timeline
+// entry e of tracking.
+func PendingPartnerStep(tracking string, e TimelineEntry) PendingStep {
+	return PendingStep{Tracking: tracking, Status: e.Status, At: e.OccurredAt}
+}
+
+// ReportStep returns the step as reports see it; grades that do not
+// decode count as none.
+func (p PendingStep) ReportStep() ReportStep {
+	st := ReportStep{Status: p.Status, At: p.At, Terminal: p.Terminal}
+	if len(p.Instore) > 0 {
+		var d edge.InstoreData
+		if json.Unmarshal(p.Instore, &d) == nil {
+			st.Instore = &d
+		}
+	}
+	return st
 }

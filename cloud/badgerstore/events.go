@@ -355,7 +355,7 @@ func (s *Store) applyEvent(txn *badger.Txn, w *eventsWrite, ev *preparedEvent) e
 	if changed {
 		w.out.stuck.moved(ev.op.Tracking, next)
 	}
-	s.insightStep(w.insight, next, terminalStep(ev.op))
+	s.insightStep(w.insight, next, cloud.PendingStepOf(ev.op))
 	if ev.timeline {
 		return w.out.terminal(txn, next, ev) // the event flows out (outbox.go)
 	}

@@ -190,18 +190,18 @@ func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFac
 			}
 			for i := range in.steps {
 				st := &in.steps[i]
-				ff := facts[st.tracking]
+				ff := facts[st.Tracking]
 				if ff == nil {
 					ff = &foldFacts{}
-					if f, ok := l.folded[st.tracking]; ok {
+					if f, ok := l.folded[st.Tracking]; ok {
 						ff.f, ff.found = f, true
 					} else {
 						reads++
-						if err := readValue(txn, factsKey(st.tracking), func(b []byte) error { ff.found = true; return decodeFacts(b, &ff.f) }); err != nil {
+						if err := readValue(txn, factsKey(st.Tracking), func(b []byte) error { ff.found = true; return decodeFacts(b, &ff.f) }); err != nil {
 							return err
 						}
 					}
-					facts[st.tracking] = ff
+					facts[st.Tracking] = ff
 				}
 				if !ff.found {
 					continue // a return stored before reports existed
@@ -210,7 +210,7 @@ func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFac
 				// changes no counter: a drop-off moved within its bucket
 				// changes the durations counted from it at later steps.
 				before, counted := ff.f, false
-				ff.f.ObserveEach(st.reportStep(), func(k cloud.ReportKey, d cloud.ReportDelta) {
+				ff.f.ObserveEach(st.ReportStep(), func(k cloud.ReportKey, d cloud.ReportDelta) {
 					counted = true
 					counts.add(&ff.f, k, d)
 				})

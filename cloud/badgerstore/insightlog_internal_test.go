@@ -211,10 +211,10 @@ func codecFixture() *insight {
 	in.created["A2"] = cloud.NewReturnFacts(r)
 	data, _ := json.Marshal(edge.InstoreData{RAID: "ra-1", Resolution: edge.ResolutionRefund,
 		Items: []edge.InstoreItem{{SKU: "S1", Qty: 1, Disposition: edge.DispositionRestock}}})
-	in.steps = []recStep{
-		{tracking: "A1", status: cloud.StatusDeposited, at: at.Add(time.Hour + 7), terminal: "t-1"},
-		{tracking: "A2", status: cloud.StatusReceivedInStore, at: at.Add(2 * time.Hour), terminal: "t-2", instore: data},
-		{tracking: "A1", status: cloud.StatusReceivedAtWarehouse, at: at.Add(-time.Hour)},
+	in.steps = []cloud.PendingStep{
+		{Tracking: "A1", Status: cloud.StatusDeposited, At: at.Add(time.Hour + 7), Terminal: "t-1"},
+		{Tracking: "A2", Status: cloud.StatusReceivedInStore, At: at.Add(2 * time.Hour), Terminal: "t-2", Instore: data},
+		{Tracking: "A1", Status: cloud.StatusReceivedAtWarehouse, At: at.Add(-time.Hour)},
 	}
 	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 3, Cancelled: -1, Refusals: 2}, "b/t-2\x002026-11": {Handovers: 1, Instore: 4}}
 	in.refusals = map[string]uint64{"R/x": 2, "R/y": 1}
@@ -238,16 +238,16 @@ func TestInsightRecordCodec(t *testing.T) {
 	if !reflect.DeepEqual(got.statements, in.statements) || !reflect.DeepEqual(got.refusals, in.refusals) {
 		t.Errorf("statements %v, refusals %v, want %v, %v", got.statements, got.refusals, in.statements, in.refusals)
 	}
-	if st := got.steps[1].reportStep(); st.Instore == nil || st.Instore.Resolution != edge.ResolutionRefund || st.Terminal != "t-2" {
+	if st := got.steps[1].ReportStep(); st.Instore == nil || st.Instore.Resolution != edge.ResolutionRefund || st.Terminal != "t-2" {
 		t.Errorf("in-store step: %+v, want the receipt's grades", st)
 	}
-	op := storetest.Op("t-1", 1, edge.OpInstoreReceived, "A2", in.steps[1].at)
-	op.Data = in.steps[1].instore
-	if st, want := terminalStep(op).reportStep(), cloud.ReportStepOf(op); !reflect.DeepEqual(st, want) {
+	op := storetest.Op("t-2", 1, edge.OpInstoreReceived, "A2", in.steps[1].At)
+	op.Data = in.steps[1].Instore
+	if st, want := got.steps[1].ReportStep(), cloud.ReportStepOf(op); !reflect.DeepEqual(st, want) {
 		t.Errorf("step of an in-store receipt %+v, want %+v", st, want)
 	}
 	op.Data = json.RawMessage(`{"items":"no"}`)
-	if st := terminalStep(op).reportStep(); st.Instore != nil || cloud.ReportStepOf(op).Instore != nil {
+	if st := cloud.PendingStepOf(op).ReportStep(); st.Instore != nil || cloud.ReportStepOf(op).Instore != nil {
 		t.Errorf("step of grades that do not decode: %+v", st.Instore)
 	}
 
@@ -255,7 +255,7 @@ func TestInsightRecordCodec(t *testing.T) {
 	f := in.created["A1"]
 	var counts reportCounts
 	f.CreatedEach(counts.adder(&f))
-	f.ObserveEach(in.steps[0].reportStep(), counts.adder(&f))
+	f.ObserveEach(in.steps[0].ReportStep(), counts.adder(&f))
 	v2 := recordV2(map[string]cloud.ReturnFacts{"A1": f}, counts, in.statements, in.refusals)
 	v1 := append([]byte{insightRecordVersionV1}, recordV2(map[string]cloud.ReturnFacts{"A1": f}, counts, nil, nil)[1:]...)
 	v1 = v1[:len(v1)-2] // no statements nor refusals
@@ -320,16 +320,16 @@ func TestFoldOldRecords(t *testing.T) {
 		facts[tracking] = f
 	}
 	f := facts["A1"]
-	f.ObserveEach(in.steps[0].reportStep(), counts.adder(&f))
+	f.ObserveEach(in.steps[0].ReportStep(), counts.adder(&f))
 	facts["A1"] = f
 	for id, c := range counts {
 		want.addSum(id, c)
 	}
 	later := &insight{steps: in.steps[1:]}
 	for _, st := range later.steps {
-		f := facts[st.tracking]
-		f.ObserveEach(st.reportStep(), want.adder(&f))
-		facts[st.tracking] = f
+		f := facts[st.Tracking]
+		f.ObserveEach(st.ReportStep(), want.adder(&f))
+		facts[st.Tracking] = f
 	}
 
 	dir := t.TempDir()
@@ -588,7 +588,7 @@ func TestInsightRecordAllocs(t *testing.T) {
 	for i := range 64 {
 		op := storetest.Op("t-1", uint64(i), []edge.OpType{edge.OpReturnDeposited, edge.OpInstoreReceived}[i%2], fmt.Sprintf("RK%09dFR", i), at)
 		op.Data = json.RawMessage(`{"ra_id":"ra-1","resolution":"refund","items":[{"sku":"S1","qty":1,"disposition":"restock"}]}`)
-		in.steps = append(in.steps, terminalStep(op))
+		in.steps = append(in.steps, cloud.PendingStepOf(op))
 	}
 	in.statements = map[string]*cloud.StatementCounts{"b/t-1\x002026-11": {Deposits: 32, Instore: 32}}
 	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 1 {
@@ -597,5 +597,69 @@ func TestInsightRecordAllocs(t *testing.T) {
 	in.created = codecFixture().created
 	if n := testing.AllocsPerRun(20, func() { in.record() }); n > 2 {
 		t.Errorf("%v allocations a record of %d steps and %d returns, want 2 at most", n, len(in.steps), len(in.created))
+	}
+}
+
+// TestFoldTxnTooBig: records whose facts do not fit one Badger
+// transaction (a store whose memtable takes 256 KB: a transaction of
+// about 40 KB at most) are folded in parts (foldTo halves what it took
+// on badger.ErrTxnTooBig), each part whole: the facts and counters are
+// those of a store that folded the same returns as they came, and no
+// record is left.
+func TestFoldTxnTooBig(t *testing.T) {
+	slowFold(t)
+	ctx := context.Background()
+	small, err := open(badger.DefaultOptions(t.TempDir()).WithValueThreshold(valueThreshold).WithMemTableSize(1<<18), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	ref, err := OpenWith(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	create := func(s *Store, i int) {
+		t.Helper()
+		r := cloud.Return{ID: fmt.Sprintf("ra-big-%d", i), Merchant: "acme", Tracking: fmt.Sprintf("BIG%05d", i), Carrier: "UPS",
+			CreatedAt: at.Add(time.Duration(i) * time.Minute), ExpiresAt: at.AddDate(0, 1, 0), Token: "t",
+			Items: []edge.Item{{SKU: fmt.Sprintf("SKU-%d", i%40), Qty: 1, Reason: edge.ReasonDamaged}}}
+		if err := s.CreateReturn(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 1200
+	small.log.mu.Lock() // no fold while the records come
+	var bytes int64
+	for i := range n {
+		create(small, i)
+		create(ref, i)
+		if i%50 == 49 {
+			if err := ref.fold(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	small.out.mu.Lock()
+	for _, in := range small.log.records {
+		for tr, f := range in.created {
+			bytes += int64(len(factsKey(tr)) + len(encodeFacts(&f)))
+		}
+	}
+	small.out.mu.Unlock()
+	small.log.mu.Unlock()
+	if max := small.db.MaxBatchSize(); bytes <= max {
+		t.Fatalf("the records' facts take %d bytes, one transaction %d: want more than one fits", bytes, max)
+	}
+	if err := small.fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, want := keysUnder(t, small, "f/", "a/", insightLogPrefix), keysUnder(t, ref, "f/", "a/", insightLogPrefix)
+	if len(want) < n || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the fold: %d keys, want the reference's %d (f/ and a/ byte for byte, no i/)", len(got), len(want))
 	}
 }

@@ -3,12 +3,10 @@ package badgerstore
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/comptoir/comptoir/cloud"
-	"github.com/comptoir/comptoir/edge"
 )
 
 // A record of the returns insight (i/, insightlog.go), version 3:
@@ -37,47 +35,6 @@ const (
 
 var errInsightRecord = errors.New("insight record: malformed")
 
-// recStep is a step of a return's parcel as a record holds it: what
-// cloud.ReportStep needs, an in-store receipt's grades still as the JSON
-// of the event's data (decoded when the step is folded).
-type recStep struct {
-	tracking string
-	status   cloud.Status
-	at       time.Time
-	terminal string
-	instore  []byte // an instore.received event's data, nil for none
-}
-
-// terminalStep returns the step of op, a terminal's event that agreed
-// with its parcel (cloud.ReportStepOf, its data not decoded).
-func terminalStep(op edge.Operation) recStep {
-	s, _ := cloud.StatusOf(op.Type)
-	st := recStep{tracking: op.Tracking, status: s, at: op.OccurredAt, terminal: op.Terminal}
-	if op.Type == edge.OpInstoreReceived {
-		st.instore = op.Data
-	}
-	return st
-}
-
-// partnerStep returns the step of a partner's entry e of tracking
-// (cloud.PartnerStep).
-func partnerStep(tracking string, e cloud.TimelineEntry) recStep {
-	return recStep{tracking: tracking, status: e.Status, at: e.OccurredAt}
-}
-
-// reportStep returns the step as reports see it; grades that do not
-// decode count as none, as cloud.ReportStepOf counts them.
-func (r recStep) reportStep() cloud.ReportStep {
-	st := cloud.ReportStep{Status: r.status, At: r.at, Terminal: r.terminal}
-	if len(r.instore) > 0 {
-		var d edge.InstoreData
-		if json.Unmarshal(r.instore, &d) == nil {
-			st.Instore = &d
-		}
-	}
-	return st
-}
-
 // record returns the record of in's changes, nil for none.
 func (in *insight) record() []byte {
 	if len(in.created) == 0 && len(in.steps) == 0 && len(in.statements) == 0 && len(in.refusals) == 0 {
@@ -89,7 +46,7 @@ func (in *insight) record() []byte {
 	size := 1 + 3*binary.MaxVarintLen64 + 160*len(in.created) + 32*(len(in.statements)+len(in.refusals))
 	for i := range in.steps {
 		st := &in.steps[i]
-		size += 4*2 + 2*binary.MaxVarintLen64 + len(st.tracking) + len(st.status) + len(st.terminal) + len(st.instore)
+		size += 4*2 + 2*binary.MaxVarintLen64 + len(st.Tracking) + len(st.Status) + len(st.Terminal) + len(st.Instore)
 	}
 	b := make([]byte, 0, size)
 	b = append(b, insightRecordVersion)
@@ -106,10 +63,10 @@ func (in *insight) record() []byte {
 	b = binary.AppendUvarint(b, uint64(len(in.steps)))
 	for i := range in.steps {
 		st := &in.steps[i]
-		b = appendField(appendField(b, st.tracking), string(st.status))
-		b = binary.AppendVarint(b, st.at.Unix())
-		b = binary.AppendUvarint(b, uint64(st.at.Nanosecond()))
-		b = appendRef(appendField(b, st.terminal), st.instore)
+		b = appendField(appendField(b, st.Tracking), string(st.Status))
+		b = binary.AppendVarint(b, st.At.Unix())
+		b = binary.AppendUvarint(b, uint64(st.At.Nanosecond()))
+		b = appendRef(appendField(b, st.Terminal), st.Instore)
 	}
 	return appendStatements(b, in.statements, in.refusals)
 }
@@ -199,15 +156,15 @@ func decodeSteps(d *decoder, in *insight) {
 		return
 	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		st := recStep{tracking: string(d.bytes()), status: cloud.Status(d.bytes())}
+		st := cloud.PendingStep{Tracking: string(d.bytes()), Status: cloud.Status(d.bytes())}
 		secs, nanos := d.varint(), d.uvarint()
 		if nanos >= 1e9 {
 			d.fail()
 		}
-		st.at = time.Unix(secs, int64(nanos)).UTC()
-		st.terminal = string(d.bytes())
+		st.At = time.Unix(secs, int64(nanos)).UTC()
+		st.Terminal = string(d.bytes())
 		if data := d.bytes(); len(data) > 0 {
-			st.instore = bytes.Clone(data)
+			st.Instore = bytes.Clone(data)
 		}
 		in.steps = append(in.steps, st)
 	}

@@ -214,7 +214,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 		out.stuck.moved(tracking, next) // returns insight (issue 15)
 		in := s.newInsight()
 		out.insight = in
-		s.insightStep(in, next, partnerStep(tracking, e))
+		s.insightStep(in, next, cloud.PendingPartnerStep(tracking, e))
 		if err := in.flush(txn); err != nil {
 			return err
 		}

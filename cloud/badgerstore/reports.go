@@ -35,7 +35,7 @@ func countsPrefix(by cloud.ReportBy, merchant string) []byte {
 // keeps no insight or the parcel is of no return (no merchant). (The
 // index of stuck parcels is in memory, moved once the transaction
 // committed: stuck.go.)
-func (s *Store) insightStep(in *insight, next cloud.Parcel, st recStep) {
+func (s *Store) insightStep(in *insight, next cloud.Parcel, st cloud.PendingStep) {
 	if !s.insight || next.Merchant == "" {
 		return
 	}
@@ -81,7 +81,7 @@ type reportCounts map[countsID]*cloud.ReportSum
 // (decodeRecord) is one too, until folded.
 type insight struct {
 	created map[string]cloud.ReturnFacts // new returns' facts, by tracking
-	steps   []recStep                    // in their order, after created
+	steps   []cloud.PendingStep          // in their order, after created
 	// facts and counts are what a record of version 1 or 2 holds: the
 	// facts it left and the change of the counters (and the counters a
 	// rebuild gathers, migrate.go).
@@ -132,20 +132,14 @@ func addStored[T any, PT interface {
 
 // add adds d, the change of row k of the return of facts f, to rc.
 func (rc *reportCounts) add(f *cloud.ReturnFacts, k cloud.ReportKey, d cloud.ReportDelta) {
-	if *rc == nil {
-		*rc = reportCounts{}
-	}
-	id := countsID{by: k.By, merchant: f.Merchant, day: timeKey(f.Day()), key: k.Key}
-	sum := (*rc)[id]
-	if sum == nil {
-		sum = &cloud.ReportSum{}
-		(*rc)[id] = sum
-	}
-	sum.Add(d)
+	rc.sum(countsID{by: k.By, merchant: f.Merchant, day: timeKey(f.Day()), key: k.Key}).Add(d)
 }
 
 // addSum adds d, the change of counter id, to rc.
-func (rc *reportCounts) addSum(id countsID, d *cloud.ReportSum) {
+func (rc *reportCounts) addSum(id countsID, d *cloud.ReportSum) { addSum(rc.sum(id), d) }
+
+// sum returns the change of counter id gathered in rc, made zero first.
+func (rc *reportCounts) sum(id countsID) *cloud.ReportSum {
 	if *rc == nil {
 		*rc = reportCounts{}
 	}
@@ -154,7 +148,7 @@ func (rc *reportCounts) addSum(id countsID, d *cloud.ReportSum) {
 		sum = &cloud.ReportSum{}
 		(*rc)[id] = sum
 	}
-	addSum(sum, d)
+	return sum
 }
 
 // adder returns a function that adds the changes of the rows of the

@@ -148,9 +148,9 @@ type pgWrite struct {
 	occurred                   []time.Time
 	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
-	out                        []outRow    // the events that flow out, for publishGroup
-	insight                    bool        // the store's (Options.NoInsight)
-	facts                      []factsStep // the steps of returns' parcels, when insight
+	out                        []outRow            // the events that flow out, for publishGroup
+	insight                    bool                // the store's (Options.NoInsight)
+	facts                      []cloud.PendingStep // the steps of returns' parcels, when insight
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -182,7 +182,7 @@ func (s *Store) commit(group []*pgWrite) error {
 			if !careful {
 				return storeGroup(ctx, tx, group)
 			}
-			var steps []factsStep
+			var steps []cloud.PendingStep
 			for _, w := range group {
 				if err := w.store(ctx, tx); err != nil {
 					return err

@@ -34,7 +34,7 @@ func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 			p.release()
 		}
 	}()
-	var steps []factsStep
+	var steps []cloud.PendingStep
 	for rest := group; len(rest) > 0; {
 		var wave []*pgWrite
 		wave, rest = nextWave(rest)

@@ -608,8 +608,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			return err
 		}
 		if next.Merchant != "" && s.insight {
-			step := factsStep{tracking: tracking, status: string(e.Status), at: e.OccurredAt} // cloud.PartnerStep
-			if err := queueSteps(ctx, tx, []factsStep{step}); err != nil {
+			if err := queueSteps(ctx, tx, []cloud.PendingStep{cloud.PendingPartnerStep(tracking, e)}); err != nil {
 				return err // returns insight (issue 15), folded later
 			}
 		}

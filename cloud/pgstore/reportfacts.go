@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/comptoir/comptoir/cloud"
-	"github.com/comptoir/comptoir/edge"
 )
 
 // The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
@@ -74,37 +73,6 @@ func texts(s []string) []string {
 	return out
 }
 
-// factsStep is a step of a parcel that agreed with it, as a row of
-// report_pending holds it.
-type factsStep struct {
-	tracking, status, terminal string
-	at                         time.Time
-	instore                    *string // an in-store receipt's data, as sent
-}
-
-// stepOf returns the step of op (as cloud.ReportStepOf).
-func stepOf(op edge.Operation) factsStep {
-	s, _ := cloud.StatusOf(op.Type)
-	st := factsStep{tracking: op.Tracking, status: string(s), terminal: op.Terminal, at: op.OccurredAt}
-	if op.Type == edge.OpInstoreReceived && op.Data != nil {
-		d := text(string(op.Data))
-		st.instore = &d
-	}
-	return st
-}
-
-// step returns the cloud.ReportStep of st.
-func (st factsStep) step() cloud.ReportStep {
-	s := cloud.ReportStep{Status: cloud.Status(st.status), At: st.at, Terminal: st.terminal}
-	if st.instore != nil {
-		var d edge.InstoreData
-		if json.Unmarshal([]byte(*st.instore), &d) == nil {
-			s.Instore = &d
-		}
-	}
-	return s
-}
-
 const (
 	// The steps in their order: their ids are taken as the rows come.
 	insertPending = `
@@ -125,7 +93,7 @@ RETURNING id, tracking, status, at, terminal, instore`
 // queueSteps appends the steps to report_pending, in their order (the
 // careful path of commit, and AddPartnerEntry; storeGroup sends
 // pendingParams in its last pipeline).
-func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
+func queueSteps(ctx context.Context, tx pgx.Tx, steps []cloud.PendingStep) error {
 	p := pendingParams(steps)
 	if p == nil {
 		return nil
@@ -136,15 +104,19 @@ func queueSteps(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 
 // pendingParams returns insertPending's parameters for steps, or nil when
 // there are none.
-func pendingParams(steps []factsStep) *params {
+func pendingParams(steps []cloud.PendingStep) *params {
 	if len(steps) == 0 {
 		return nil
 	}
 	trs, statuses, terminals := make([]string, len(steps)), make([]string, len(steps)), make([]string, len(steps))
 	ats, instore := make([]time.Time, len(steps)), make([]*string, len(steps))
 	for i, st := range steps {
-		trs[i], statuses[i], terminals[i] = text(st.tracking), st.status, text(st.terminal)
-		ats[i], instore[i] = st.at.UTC(), st.instore
+		trs[i], statuses[i], terminals[i] = text(st.Tracking), string(st.Status), text(st.Terminal)
+		ats[i] = st.At.UTC()
+		if st.Instore != nil {
+			d := text(string(st.Instore))
+			instore[i] = &d
+		}
 	}
 	p := newParams()
 	p.texts(trs)
@@ -177,20 +149,26 @@ func (s *Store) fold(ctx context.Context, wait bool) (more bool, err error) {
 		}
 		type pending struct {
 			id int64
-			factsStep
+			cloud.PendingStep
 		}
 		taken, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pending, error) {
 			var p pending
-			err := row.Scan(&p.id, &p.tracking, &p.status, &p.at, &p.terminal, &p.instore)
+			var status string
+			var instore *string
+			err := row.Scan(&p.id, &p.Tracking, &status, &p.At, &p.Terminal, &instore)
+			p.Status = cloud.Status(status)
+			if instore != nil {
+				p.Instore = []byte(*instore)
+			}
 			return p, err
 		})
 		if err != nil {
 			return err
 		}
 		slices.SortFunc(taken, func(a, b pending) int { return cmp.Compare(a.id, b.id) })
-		steps := make([]factsStep, len(taken))
+		steps := make([]cloud.PendingStep, len(taken))
 		for i, p := range taken {
-			steps[i] = p.factsStep
+			steps[i] = p.PendingStep
 		}
 		more = len(taken) == foldSteps
 		return observeFacts(ctx, tx, steps)
@@ -237,14 +215,14 @@ func (s *Store) folding(ctx context.Context, every time.Duration) {
 // reads them (arrays over all the returns: a fold's steps are observed at
 // once, a return's several steps written once). Steps of parcels with no
 // facts (no return) change nothing.
-func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
+func observeFacts(ctx context.Context, tx pgx.Tx, steps []cloud.PendingStep) error {
 	if len(steps) == 0 {
 		return nil
 	}
 	index := make(map[string]int, len(steps))
 	trackings := make([]string, 0, len(steps))
 	for _, st := range steps {
-		if tr := text(st.tracking); !has(index, tr) {
+		if tr := text(st.Tracking); !has(index, tr) {
 			index[tr] = len(trackings)
 			trackings = append(trackings, tr)
 		}
@@ -260,10 +238,10 @@ func observeFacts(ctx context.Context, tx pgx.Tx, steps []factsStep) error {
 		}
 	}
 	for _, st := range steps {
-		if f := facts[index[text(st.tracking)]]; f != nil {
+		if f := facts[index[text(st.Tracking)]]; f != nil {
 			// Times as stored (to the microsecond, truncated as pgx sends
 			// them), so that a step that changes nothing writes nothing.
-			s := st.step()
+			s := st.ReportStep()
 			s.At = s.At.Truncate(time.Microsecond)
 			f.Apply(s)
 		}
@@ -359,8 +337,8 @@ func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 
 // factsSteps returns the steps of the chain's events that agreed with
 // parcels of merchants (those that may have facts).
-func (c *chain) factsSteps() []factsStep {
-	var out []factsStep
+func (c *chain) factsSteps() []cloud.PendingStep {
+	var out []cloud.PendingStep
 	for _, st := range c.steps {
 		if _, ok := c.status[st.seq]; !ok || st.alias {
 			continue
@@ -372,7 +350,7 @@ func (c *chain) factsSteps() []factsStep {
 		if p.Merchant == "" {
 			continue
 		}
-		out = append(out, stepOf(st.op))
+		out = append(out, cloud.PendingStepOf(st.op))
 	}
 	return out
 }
