@@ -133,7 +133,7 @@ func (s *Store) newWrite(tid string, events []edge.Operation, receivedAt time.Ti
 		ops = append(ops, string(b))
 		rowOps = append(rowOps, ev)
 	}
-	return &pgWrite{tid: tid, insight: s.insight, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
+	return &pgWrite{tid: tid, events: events, received: receivedAt.UTC(), seqs: seqs, ids: ids, types: types,
 		trackings: trackings, occurred: occurred, ops: ops, rowOps: rowOps}, nil
 }
 
@@ -148,9 +148,7 @@ type pgWrite struct {
 	occurred                   []time.Time
 	rowOps                     []edge.Operation // the event of each row
 	res                        cloud.Ingested
-	out                        []outRow            // the events that flow out, for publishGroup
-	insight                    bool                // the store's (Options.NoInsight)
-	facts                      []cloud.PendingStep // the steps of returns' parcels, when insight
+	out                        []outRow // the events that flow out, for publishGroup
 }
 
 // Group commit (cloud.GroupCommit): a transaction's cost is mostly its
@@ -180,19 +178,14 @@ func (s *Store) commit(group []*pgWrite) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if !careful {
-				return storeGroup(ctx, tx, group)
+				return storeGroup(ctx, tx, group, s.insight)
 			}
-			var steps []cloud.PendingStep
 			for _, w := range group {
 				if err := w.store(ctx, tx); err != nil {
 					return err
 				}
-				steps = append(steps, w.facts...)
 			}
-			if err := queueSteps(ctx, tx, steps); err != nil {
-				return err // returns insight (issue 15), folded later
-			}
-			return publishGroup(ctx, tx, group) // the events flow out (outbox.go)
+			return publishGroup(ctx, tx, group, s.insight) // the events flow out (outbox.go)
 		})
 		careful = careful || errors.Is(err, errEventTaken)
 		if sqlState(err) != "40P01" && !errors.Is(err, errParcelRace) && !errors.Is(err, errEventTaken) {
@@ -277,10 +270,7 @@ func (w *pgWrite) recordAliases(ctx context.Context, tx pgx.Tx, stored map[int64
 // its events inserted, the others duplicates.
 func (w *pgWrite) settle(c *chain, stored int) {
 	w.res = cloud.Ingested{Stored: stored, Duplicates: len(w.events) - stored, Conflicts: c.conflicts, AckedSeq: uint64(c.last)}
-	w.out, w.facts = c.out, nil
-	if w.insight {
-		w.facts = c.factsSteps() // observed with the group's (commit)
-	}
+	w.out = c.out
 }
 
 // eventRows are the columns of insertNewEvents' rows.

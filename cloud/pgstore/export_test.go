@@ -39,3 +39,38 @@ func (s *Store) AllFacts(ctx context.Context) (map[string]cloud.ReturnFacts, err
 	})
 	return out, err
 }
+
+// QueueLegacy appends the steps of the outbox after the fold's cursor to
+// report_pending, as instances of a version before 0019 queued them, and
+// moves the cursor past them when skip (else both hold them); it returns
+// how many.
+func (s *Store) QueueLegacy(ctx context.Context, skip bool) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var from, to int64
+		if err := tx.QueryRow(ctx, `SELECT c.seq, h.seq FROM report_cursor c, outbox_head h`).Scan(&from, &to); err != nil {
+			return err
+		}
+		steps, err := outboxStepsBetween(ctx, tx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, st := range steps {
+			var instore *string
+			if st.Instore != nil {
+				d := string(st.Instore)
+				instore = &d
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO report_pending (tracking, status, at, terminal, instore) VALUES ($1, $2, $3, $4, $5)`,
+				st.Tracking, string(st.Status), st.At, st.Terminal, instore); err != nil {
+				return err
+			}
+		}
+		n = len(steps)
+		if skip {
+			_, err = tx.Exec(ctx, `UPDATE report_cursor SET seq = $1`, to)
+		}
+		return err
+	})
+	return n, err
+}

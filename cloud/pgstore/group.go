@@ -17,8 +17,8 @@ import (
 // statement, sorted), then every batch's writes (writeChain, conflicts)
 // in one pipeline. A terminal's second batch in the group (two in
 // flight) is in the next wave, which sees the first's writes. The last
-// wave's pipeline also appends the group's returns insight steps
-// (report_pending, folded later) and inserts its outbox rows.
+// wave's pipeline also inserts the group's outbox rows (whose steps of
+// returns' parcels the returns insight folds later).
 //
 // All groups take their watermark locks in the order of the terminals,
 // then their parcels' in the order of the trackings, the same in every
@@ -26,7 +26,7 @@ import (
 // wave, or a chain that passes events of earlier batches (readBack),
 // takes parcel locks after that order; a deadlock then runs the group
 // again (commit).
-func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
+func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite, insight bool) error {
 	parcels := map[string]cloud.Parcel{} // as the group's batches so far left them
 	var keep []*params                   // sent by the pipeline, released after it
 	defer func() {
@@ -34,7 +34,6 @@ func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 			p.release()
 		}
 	}()
-	var steps []cloud.PendingStep
 	for rest := group; len(rest) > 0; {
 		var wave []*pgWrite
 		wave, rest = nextWave(rest)
@@ -42,21 +41,12 @@ func storeGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
 		if err := storeWave(ctx, tx, wave, parcels, pl, &keep); err != nil {
 			return err
 		}
-		for _, w := range wave {
-			steps = append(steps, w.facts...)
-		}
 		if len(rest) == 0 {
-			// The returns insight's steps (issue 15) and the events that
-			// flow out (outbox.go), with the last wave's writes.
-			for _, q := range []struct {
-				sql string
-				p   *params
-			}{{insertPending, pendingParams(steps)}, {insertOutbox, outboxParams(groupOut(group))}} {
-				if q.p == nil {
-					continue
-				}
-				keep = append(keep, q.p)
-				if err := pl.add(ctx, tx, q.sql, q.p, nil); err != nil {
+			// The events that flow out (outbox.go), with the last wave's
+			// writes: the returns insight's fold reads its steps there.
+			if p := outboxParams(groupOut(group), insight); p != nil {
+				keep = append(keep, p)
+				if err := pl.add(ctx, tx, insertOutbox, p, nil); err != nil {
 					return err
 				}
 			}

@@ -74,7 +74,7 @@ func TestIngestGenericPlans(t *testing.T) {
 }
 
 // TestOutboxLZ4: the outbox's arrays are compressed with LZ4 when the
-// server has it (0015_outbox_lz4.sql).
+// server has it (0015_outbox_lz4.sql, 0019_insight_from_outbox.sql).
 func TestOutboxLZ4(t *testing.T) {
 	s := MustOpen(t)
 	ctx := context.Background()
@@ -88,10 +88,10 @@ func TestOutboxLZ4(t *testing.T) {
 	var methods string
 	if err := s.Pool().QueryRow(ctx, `
 		SELECT string_agg(attname || '=' || attcompression::text, ' ' ORDER BY attname) FROM pg_attribute
-		WHERE attrelid = 'outbox'::regclass AND attname IN ('trackings', 'terminals', 'ev_seqs', 'entry_ids')`).Scan(&methods); err != nil {
+		WHERE attrelid = 'outbox'::regclass AND attname IN ('trackings', 'terminals', 'ev_seqs', 'entry_ids', 'statuses', 'ats')`).Scan(&methods); err != nil {
 		t.Fatal(err)
 	}
-	if want := "entry_ids=l ev_seqs=l terminals=l trackings=l"; methods != want {
+	if want := "ats=l entry_ids=l ev_seqs=l statuses=l terminals=l trackings=l"; methods != want {
 		t.Fatalf("compression %q, want %q", methods, want)
 	}
 }

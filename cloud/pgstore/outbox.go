@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,26 +16,30 @@ import (
 
 // outRow is an entry of the outbox (migrations/0013_outbox_batches.sql):
 // the event of a terminal's event (terminal and evSeq, entryID NULL) or
-// of an API entry (entryID, the others NULL). Values, not pointers: a
-// batch makes one a event, and pgtype's Valid says NULL without an
-// allocation each.
+// of an API entry (entryID, the others NULL), with the status it marks
+// and when (the returns insight's step, 0019_insight_from_outbox.sql).
+// Values, not pointers: a batch makes one a event, and pgtype's Valid
+// says NULL without an allocation each.
 type outRow struct {
 	merchant, tracking string
 	terminal           pgtype.Text
 	evSeq              pgtype.Int8
 	entryID            pgtype.Text
+	status             cloud.Status
+	at                 time.Time
 }
 
-// terminalOut returns the row of the event seq of terminal tid on the
-// timeline of parcel p.
-func terminalOut(p cloud.Parcel, tid string, seq int64) outRow {
+// terminalOut returns the row of event op, seq of its terminal, marking
+// status s on the timeline of parcel p.
+func terminalOut(p cloud.Parcel, op edge.Operation, seq int64, s cloud.Status) outRow {
 	return outRow{merchant: p.Merchant, tracking: text(p.Tracking),
-		terminal: pgtype.Text{String: tid, Valid: true}, evSeq: pgtype.Int8{Int64: seq, Valid: true}}
+		terminal: pgtype.Text{String: op.Terminal, Valid: true}, evSeq: pgtype.Int8{Int64: seq, Valid: true}, status: s, at: op.OccurredAt}
 }
 
 // entryOut returns the row of API entry e of parcel p.
 func entryOut(p cloud.Parcel, e cloud.TimelineEntry) outRow {
-	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: pgtype.Text{String: text(e.EventID), Valid: true}}
+	return outRow{merchant: p.Merchant, tracking: text(p.Tracking), entryID: pgtype.Text{String: text(e.EventID), Valid: true},
+		status: e.Status, at: e.OccurredAt}
 }
 
 // outboxChunk is the most entries an outbox row holds: a feed's page
@@ -45,7 +50,10 @@ const outboxChunk = 256
 // the last seq given, which it moves on (outbox_head, migrations/
 // 0011_outbox_numbered.sql). $2 to $5 are the entries' columns, in the
 // order of their seqs; row i holds the entries lo..hi ($6[i], $7[i],
-// 1-based) of merchant $1[i] (migrations/0013_outbox_batches.sql). It is
+// 1-based) of merchant $1[i] (migrations/0013_outbox_batches.sql), and
+// a merchant's row their statuses and times $8 and $9, unless those are
+// empty (a store without the returns insight; carriers' parcels have
+// none: 0019_insight_from_outbox.sql). It is
 // the last statement of the transactions that publish: from it to the
 // commit they hold outbox_head, so that they commit in the order of their
 // seqs and a reader's cursor never passes a seq still to come. Events of
@@ -56,17 +64,20 @@ const insertOutbox = `
 WITH head AS (
     UPDATE outbox_head SET seq = seq + cardinality($2::text[])
     RETURNING seq - cardinality($2::text[]) AS base)
-INSERT INTO outbox (last, n, merchant, trackings, terminals, ev_seqs, entry_ids)
+INSERT INTO outbox (last, n, merchant, trackings, terminals, ev_seqs, entry_ids, statuses, ats)
 SELECT head.base + r.hi, r.hi - r.lo + 1, r.merchant,
-       ($2::text[])[r.lo:r.hi], ($3::text[])[r.lo:r.hi], ($4::bigint[])[r.lo:r.hi], ($5::text[])[r.lo:r.hi]
+       ($2::text[])[r.lo:r.hi], ($3::text[])[r.lo:r.hi], ($4::bigint[])[r.lo:r.hi], ($5::text[])[r.lo:r.hi],
+       CASE WHEN r.merchant <> '' AND cardinality($8::text[]) > 0 THEN ($8::text[])[r.lo:r.hi] END,
+       CASE WHEN r.merchant <> '' AND cardinality($8::text[]) > 0 THEN ($9::timestamptz[])[r.lo:r.hi] END
 FROM head, unnest($1::text[], $6::int[], $7::int[]) AS r(merchant, lo, hi)`
 
 // publish inserts rows into the outbox in tx, as its last statement
 // (insertOutbox), in their order: a row per run of entries of one
 // merchant, cut every outboxChunk entries (an ingest of carriers'
-// parcels, most of the deposits, makes a row per 256 events).
-func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
-	p := outboxParams(rows)
+// parcels, most of the deposits, makes a row per 256 events), with their
+// steps when insight.
+func publish(ctx context.Context, tx pgx.Tx, rows []outRow, insight bool) error {
+	p := outboxParams(rows, insight)
 	if p == nil {
 		return nil
 	}
@@ -74,20 +85,28 @@ func publish(ctx context.Context, tx pgx.Tx, rows []outRow) error {
 	return p.execGeneric(ctx, tx, insertOutbox)
 }
 
-// outboxParams returns insertOutbox's parameters for rows, or nil when
-// there are none. The caller releases them.
-func outboxParams(rows []outRow) *params {
+// outboxParams returns insertOutbox's parameters for rows, with their
+// steps when insight, or nil when there are none. The caller releases
+// them.
+func outboxParams(rows []outRow, insight bool) *params {
 	if len(rows) == 0 {
 		return nil
 	}
 	n := len(rows)
 	trackings, terminals := make([]string, n), make([]pgtype.Text, n)
 	evSeqs, entries := make([]pgtype.Int8, n), make([]pgtype.Text, n)
-	var merchants []string
+	var merchants, statuses []string
+	var ats []time.Time
+	if insight {
+		statuses, ats = make([]string, n), make([]time.Time, n)
+	}
 	var los, his []int32
 	start := 0
 	for i, r := range rows {
 		trackings[i], terminals[i], evSeqs[i], entries[i] = r.tracking, r.terminal, r.evSeq, r.entryID
+		if insight {
+			statuses[i], ats[i] = string(r.status), r.at.UTC()
+		}
 		if i+1 == n || rows[i+1].merchant != r.merchant || i+1-start == outboxChunk {
 			merchants, los, his = append(merchants, r.merchant), append(los, int32(start+1)), append(his, int32(i+1))
 			start = i + 1
@@ -101,12 +120,14 @@ func outboxParams(rows []outRow) *params {
 	p.pgTexts(entries)
 	p.int4s(los)
 	p.int4s(his)
+	p.texts(statuses)
+	p.times(ats)
 	return p
 }
 
 // publishGroup inserts the outbox rows of a group of batches.
-func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite) error {
-	return publish(ctx, tx, groupOut(group))
+func publishGroup(ctx context.Context, tx pgx.Tx, group []*pgWrite, insight bool) error {
+	return publish(ctx, tx, groupOut(group), insight)
 }
 
 // groupOut returns the outbox rows of a group of batches.
@@ -176,14 +197,15 @@ func (s *Store) FeedHeads(ctx context.Context, merchants []string) (map[string]u
 // pruneOutbox deletes up to 1,000 rows recorded before $1 whose entries
 // every active subscription of their merchant has passed, never the last
 // (as the contract says of both stores; outbox_head numbers on after
-// it), and returns how many rows and entries it deleted. A row goes
+// it), nor one after $2 (the returns insight's fold has not read it:
+// report_cursor), and returns how many rows and entries it deleted. A row goes
 // when its last entry is passed: a subscription whose cursor is among a
 // row's entries keeps them all.
 const pruneOutbox = `
 WITH gone AS (
     DELETE FROM outbox WHERE last IN (
         SELECT o.last FROM outbox o
-        WHERE o.at < $1 AND o.last < (SELECT max(last) FROM outbox)
+        WHERE o.at < $1 AND o.last < (SELECT max(last) FROM outbox) AND o.last <= $2
           AND NOT EXISTS (
             SELECT 1 FROM webhooks w
             WHERE w.merchant = o.merchant AND coalesce(w.body->>'disabled', '') = ''
@@ -193,12 +215,22 @@ WITH gone AS (
 SELECT count(*), coalesce(sum(n), 0) FROM gone`
 
 // PruneEvents implements cloud.Store, 1,000 rows (up to 256,000 entries)
-// a transaction; it returns the entries deleted.
+// a transaction; it returns the entries deleted. It folds the returns
+// insight's steps first: a row goes once the fold has read it.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	folded := int64(math.MaxInt64)
+	if s.insight {
+		if err := s.foldAll(ctx); err != nil {
+			return 0, fmt.Errorf("pgstore: prune events: %w", err)
+		}
+		if err := s.pool.QueryRow(ctx, `SELECT seq FROM report_cursor`).Scan(&folded); err != nil {
+			return 0, fmt.Errorf("pgstore: prune events: %w", err)
+		}
+	}
 	n := 0
 	for {
 		var rows, entries int64
-		if err := s.pool.QueryRow(ctx, pruneOutbox, before).Scan(&rows, &entries); err != nil {
+		if err := s.pool.QueryRow(ctx, pruneOutbox, before, folded).Scan(&rows, &entries); err != nil {
 			return n, fmt.Errorf("pgstore: prune events: %w", err)
 		}
 		n += int(entries)

@@ -87,7 +87,7 @@ func TestOutboxNumberedMigration(t *testing.T) {
 
 // undo0013 takes an outbox of 0013 (a row per transaction and merchant)
 // back to 0011's layout (a row per entry), as a store of 0012 has it, and
-// forgets 0013.
+// forgets 0013 and 0019 (the insight's cursor and the rows' steps).
 const undo0013 = `
 CREATE TABLE outbox_rows AS
 SELECT o.last - o.n + u.i AS seq, o.merchant, u.tracking, u.terminal, u.ev_seq, u.entry_id, o.at
@@ -98,7 +98,8 @@ ALTER TABLE outbox ALTER seq SET NOT NULL, ALTER merchant SET NOT NULL, ALTER me
     ALTER tracking SET NOT NULL, ALTER at SET NOT NULL, ALTER at SET DEFAULT now(), ADD PRIMARY KEY (seq);
 CREATE INDEX outbox_merchant ON outbox (merchant, seq) WHERE merchant <> '';
 CREATE INDEX outbox_at ON outbox USING brin (at) WITH (autosummarize = on);
-DELETE FROM schema_version WHERE version = 13`
+DROP TABLE report_cursor;
+DELETE FROM schema_version WHERE version IN (13, 19)`
 
 // insertOutbox0011 is 0011's insert of outbox rows, one an entry: what an
 // instance of 0012 publishes.

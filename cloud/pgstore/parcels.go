@@ -250,7 +250,7 @@ func (c *chain) apply(received time.Time) {
 		if s, ok := cloud.StatusOf(st.op.Type); ok {
 			c.status[st.seq] = string(s)
 			next.Tracking = st.op.Tracking
-			c.out = append(c.out, terminalOut(next, st.op.Terminal, st.seq))
+			c.out = append(c.out, terminalOut(next, st.op, st.seq, s))
 		}
 	}
 }
@@ -607,12 +607,7 @@ func (s *Store) AddPartnerEntry(ctx context.Context, scope cloud.Scope, tracking
 			[]time.Time{next.Since.UTC()}, []string{next.Terminal}); err != nil || !added {
 			return err
 		}
-		if next.Merchant != "" && s.insight {
-			if err := queueSteps(ctx, tx, []cloud.PendingStep{cloud.PendingPartnerStep(tracking, e)}); err != nil {
-				return err // returns insight (issue 15), folded later
-			}
-		}
-		return publish(ctx, tx, []outRow{entryOut(next, e)})
+		return publish(ctx, tx, []outRow{entryOut(next, e)}, s.insight) // the returns insight's fold reads it there
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

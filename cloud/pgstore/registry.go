@@ -48,7 +48,9 @@ func (s *Store) CreateReturn(ctx context.Context, r cloud.Return) error {
 				return err // returns insight (issue 15)
 			}
 		}
-		return publish(ctx, tx, []outRow{entryOut(p, e)})
+		// A return created is no step of its parcel (its facts are made
+		// here): its row carries none for the fold to read.
+		return publish(ctx, tx, []outRow{entryOut(p, e)}, false)
 	})
 	if err != nil {
 		if _, coded := err.(*edge.Error); coded {

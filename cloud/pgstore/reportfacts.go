@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/comptoir/comptoir/cloud"
+	"github.com/comptoir/comptoir/edge"
 )
 
 // The reports (issue 15) read report_facts (0010_insight_reads.sql): a row
@@ -20,13 +21,15 @@ import (
 // keeps its facts. The reports' counting and their durations'
 // percentiles stay SQL's (reports.go).
 //
-// Ingest only appends its steps to report_pending
-// (0016_insight_pending.sql), in the transaction that stores them; a fold
-// applies them, in their order, to the facts and deletes them, in one
-// transaction under the fold's lease (an advisory lock: one instance
-// folds at a time). Each instance folds every FoldEvery, and each report
-// folds what is pending first: a crash between ingest and fold leaves the
-// steps pending, none lost or applied twice.
+// Ingest writes no step of its own (0019_insight_from_outbox.sql): the
+// outbox's rows, which every agreed step of a merchant's parcel enters in
+// the transaction that stores it, carry their statuses and times. A fold
+// applies the steps after its cursor, in their order, to the facts and
+// moves the cursor, in one transaction under the fold's lease (an
+// advisory lock: one instance folds at a time). Each instance folds every
+// FoldEvery, and each report folds what is left first: a crash between
+// ingest and fold leaves the steps to fold, none lost. Steps that
+// instances before 0019 queued in report_pending are folded first.
 
 const (
 	insertFacts = `
@@ -74,63 +77,46 @@ func texts(s []string) []string {
 }
 
 const (
-	// The steps in their order: their ids are taken as the rows come.
-	insertPending = `
-INSERT INTO report_pending (tracking, status, at, terminal, instore)
-SELECT u.tracking, u.status, u.at, u.terminal, u.instore
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) WITH ORDINALITY AS u(tracking, status, at, terminal, instore, n)
-ORDER BY u.n`
-	// The first steps pending, taken (deleted) by a fold.
+	// The steps queued by instances of a version before 0019 (legacy:
+	// 0019_insight_from_outbox.sql), taken (deleted) by a fold first.
 	takePending = `
 DELETE FROM report_pending WHERE id IN (SELECT id FROM report_pending ORDER BY id LIMIT $1)
 RETURNING id, tracking, status, at, terminal, instore`
+	// The outbox's rows after the fold's cursor, in their order, up to
+	// $1: their last seq, their entries and whether they are a
+	// merchant's (carriers' parcels have no facts).
+	outboxAfter = `
+SELECT o.last, o.n, o.merchant <> '' FROM outbox o
+WHERE o.last > (SELECT seq FROM report_cursor) ORDER BY o.last LIMIT $1`
+	// The steps of the merchants' rows of the outbox from $1 (excluded)
+	// to $2, in the order of their seqs (rows without them skipped: see
+	// 0019_insight_from_outbox.sql), but issuers' (a return created: $4).
+	// An in-store receipt ($3) has its grades read from its event, found
+	// in the events' primary key.
+	outboxSteps = `
+SELECT u.tracking, u.status, u.at, coalesce(u.terminal, ''),
+	CASE WHEN u.status = $4 AND u.terminal IS NOT NULL THEN
+		(SELECT (e.op->'data')::text FROM events e WHERE e.terminal = u.terminal AND e.seq = u.seq AND e.type = $3) END
+FROM outbox o
+CROSS JOIN LATERAL unnest(o.trackings, o.terminals, o.ev_seqs, o.statuses, o.ats) WITH ORDINALITY AS u(tracking, terminal, seq, status, at, i)
+WHERE o.last > $1 AND o.last <= $2 AND o.merchant <> '' AND o.statuses IS NOT NULL AND u.status <> $5
+ORDER BY o.last, u.i`
 	// foldLease is the advisory lock key held by a fold.
 	foldLease = 0x636f6d70746f6966 // "comptoif"
-	// foldSteps is the most steps a fold takes.
+	// foldSteps is about the most steps a fold takes (the outbox's rows
+	// are taken whole: up to outboxChunk more); foldRows the most rows of
+	// the outbox it looks at (carriers' parcels: outboxChunk entries a
+	// row, none a step).
 	foldSteps = 8192
+	foldRows  = 1024
 )
 
-// queueSteps appends the steps to report_pending, in their order (the
-// careful path of commit, and AddPartnerEntry; storeGroup sends
-// pendingParams in its last pipeline).
-func queueSteps(ctx context.Context, tx pgx.Tx, steps []cloud.PendingStep) error {
-	p := pendingParams(steps)
-	if p == nil {
-		return nil
-	}
-	defer p.release()
-	return p.execGeneric(ctx, tx, insertPending)
-}
-
-// pendingParams returns insertPending's parameters for steps, or nil when
-// there are none.
-func pendingParams(steps []cloud.PendingStep) *params {
-	if len(steps) == 0 {
-		return nil
-	}
-	trs, statuses, terminals := make([]string, len(steps)), make([]string, len(steps)), make([]string, len(steps))
-	ats, instore := make([]time.Time, len(steps)), make([]*string, len(steps))
-	for i, st := range steps {
-		trs[i], statuses[i], terminals[i] = text(st.Tracking), string(st.Status), text(st.Terminal)
-		ats[i] = st.At.UTC()
-		if st.Instore != nil {
-			d := text(string(st.Instore))
-			instore[i] = &d
-		}
-	}
-	p := newParams()
-	p.texts(trs)
-	p.texts(statuses)
-	p.times(ats)
-	p.texts(terminals)
-	p.textPtrs(instore)
-	return p
-}
-
-// fold applies the first steps pending (foldSteps at most) to the facts
-// and deletes them, in one transaction under the fold's lease: waiting
-// for it when wait, else doing nothing when another holds it. more
-// reports that steps may be left.
+// fold applies the first steps not applied, about foldSteps at most, to
+// the facts, in one transaction under the fold's lease: waiting for it
+// when wait, else doing nothing when another holds it. The steps are
+// those queued in report_pending by an earlier version, deleted, else
+// the outbox's after the fold's cursor, which it moves on. more reports
+// that steps may be left.
 func (s *Store) fold(ctx context.Context, wait bool) (more bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		leased := true
@@ -143,40 +129,115 @@ func (s *Store) fold(ctx context.Context, wait bool) (more bool, err error) {
 		if err != nil || !leased {
 			return err
 		}
-		rows, err := tx.Query(ctx, takePending, foldSteps)
-		if err != nil {
-			return err
-		}
-		type pending struct {
-			id int64
-			cloud.PendingStep
-		}
-		taken, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pending, error) {
-			var p pending
-			var status string
-			var instore *string
-			err := row.Scan(&p.id, &p.Tracking, &status, &p.At, &p.Terminal, &instore)
-			p.Status = cloud.Status(status)
-			if instore != nil {
-				p.Instore = []byte(*instore)
+		steps, err := legacySteps(ctx, tx)
+		if err != nil || len(steps) > 0 {
+			more = true // the outbox's steps at least
+			if err == nil {
+				err = observeFacts(ctx, tx, steps)
 			}
-			return p, err
-		})
-		if err != nil {
 			return err
 		}
-		slices.SortFunc(taken, func(a, b pending) int { return cmp.Compare(a.id, b.id) })
-		steps := make([]cloud.PendingStep, len(taken))
-		for i, p := range taken {
-			steps[i] = p.PendingStep
-		}
-		more = len(taken) == foldSteps
-		return observeFacts(ctx, tx, steps)
+		more, err = foldOutbox(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("pgstore: fold report steps: %w", err)
 	}
 	return more, nil
+}
+
+// legacySteps takes the first steps (foldSteps at most) queued in
+// report_pending, in their order.
+func legacySteps(ctx context.Context, tx pgx.Tx) ([]cloud.PendingStep, error) {
+	rows, err := tx.Query(ctx, takePending, foldSteps)
+	if err != nil {
+		return nil, err
+	}
+	type pending struct {
+		id int64
+		cloud.PendingStep
+	}
+	taken, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pending, error) {
+		var p pending
+		var status string
+		var instore *string
+		err := row.Scan(&p.id, &p.Tracking, &status, &p.At, &p.Terminal, &instore)
+		p.Status = cloud.Status(status)
+		if instore != nil {
+			p.Instore = []byte(*instore)
+		}
+		return p, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(taken, func(a, b pending) int { return cmp.Compare(a.id, b.id) })
+	steps := make([]cloud.PendingStep, len(taken))
+	for i, p := range taken {
+		steps[i] = p.PendingStep
+	}
+	return steps, nil
+}
+
+// foldOutbox applies the steps of the outbox's rows after the fold's
+// cursor, about foldSteps of them, and moves the cursor past those rows.
+// Rows commit in the order of their seqs (insertOutbox), so the rows
+// after the cursor that this transaction sees are all of those below
+// the last it sees. more reports that rows may be left.
+func foldOutbox(ctx context.Context, tx pgx.Tx) (more bool, err error) {
+	var from int64
+	if err := tx.QueryRow(ctx, `SELECT seq FROM report_cursor`).Scan(&from); err != nil {
+		return false, err
+	}
+	rows, err := tx.Query(ctx, outboxAfter, foldRows)
+	if err != nil {
+		return false, err
+	}
+	to, entries, seen := from, 0, 0
+	var last, n int64
+	var merchant bool
+	_, err = pgx.ForEachRow(rows, []any{&last, &n, &merchant}, func() error {
+		seen++
+		if entries < foldSteps {
+			to = last
+			if merchant {
+				entries += int(n)
+			}
+		}
+		return nil
+	})
+	if err != nil || to == from {
+		return false, err
+	}
+	more = entries >= foldSteps || seen == foldRows
+	steps, err := outboxStepsBetween(ctx, tx, from, to)
+	if err == nil {
+		err = observeFacts(ctx, tx, steps)
+	}
+	if err == nil {
+		_, err = tx.Exec(ctx, `UPDATE report_cursor SET seq = $1`, to)
+	}
+	return more, err
+}
+
+// outboxStepsBetween returns the steps of the merchants' entries of the
+// outbox after seq from up to to, in their order.
+func outboxStepsBetween(ctx context.Context, tx pgx.Tx, from, to int64) ([]cloud.PendingStep, error) {
+	rows, err := tx.Query(ctx, outboxSteps, from, to, string(edge.OpInstoreReceived), string(cloud.StatusReceivedInStore), string(cloud.StatusCreated))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (cloud.PendingStep, error) {
+		var st cloud.PendingStep
+		var status string
+		var instore *string
+		err := row.Scan(&st.Tracking, &status, &st.At, &st.Terminal, &instore)
+		st.Status = cloud.Status(status)
+		if instore != nil {
+			st.Instore = []byte(*instore)
+		}
+		return st, err
+	})
 }
 
 // foldAll folds every step pending, waiting for the lease.
@@ -333,24 +394,4 @@ func (w *factsWrites) send(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, updateFacts, w.trs, w.relays, w.disps, w.res, w.times[0], w.times[1], w.times[2], w.times[3], w.times[4],
 		w.flags[0], w.flags[1], w.flags[2], w.flags[3], w.flags[4], w.secs[0], w.secs[1], w.secs[2], w.secs[3])
 	return err
-}
-
-// factsSteps returns the steps of the chain's events that agreed with
-// parcels of merchants (those that may have facts).
-func (c *chain) factsSteps() []cloud.PendingStep {
-	var out []cloud.PendingStep
-	for _, st := range c.steps {
-		if _, ok := c.status[st.seq]; !ok || st.alias {
-			continue
-		}
-		p, ok := c.next[st.op.Tracking]
-		if !ok {
-			p = c.parcels[st.op.Tracking]
-		}
-		if p.Merchant == "" {
-			continue
-		}
-		out = append(out, cloud.PendingStepOf(st.op))
-	}
-	return out
 }

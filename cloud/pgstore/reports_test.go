@@ -43,6 +43,82 @@ func TestFactsOnlyMigration(t *testing.T) {
 	}
 }
 
+// TestLegacyPendingSteps: steps queued in report_pending by instances of
+// a version before 0019 are folded (and deleted) before the outbox's,
+// whether the cursor is past them or not (a rolling upgrade: a step in
+// both applied twice changes nothing), also in a schema of 0018 migrated
+// with them pending, and the reports equal those of a store that folds
+// from the outbox as the steps come.
+func TestLegacyPendingSteps(t *testing.T) {
+	ctx := context.Background()
+	scopes, period := fixtureScopes, fixturePeriod
+	want := fixtureReports(t, MustOpen(t))
+	for _, c := range []struct {
+		name       string
+		skip, undo bool
+	}{{"cursor past them", true, false}, {"cursor before them", false, false}, {"0018 migrated", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn, s := unfoldedFixture(t)
+			n, err := s.QueueLegacy(ctx, c.skip)
+			if err != nil || n < 10 {
+				t.Fatalf("%d steps queued, %v; want the fixture's", n, err)
+			}
+			if c.undo {
+				if _, err := s.Pool().Exec(ctx, `ALTER TABLE outbox DROP COLUMN statuses, DROP COLUMN ats; DROP TABLE report_cursor;
+					DELETE FROM schema_version WHERE version = 19`); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				if s, err = pgstore.OpenWith(ctx, dsn, pgstore.Options{FoldEvery: -1}); err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+			}
+			if got := reports(t, s.ReturnsReport, scopes, period); got != want {
+				t.Errorf("reports:\n%s\nwant (folded as they came):\n%s", got, want)
+			}
+			var left int
+			if err := s.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM report_pending) + (SELECT h.seq - c.seq FROM outbox_head h, report_cursor c)`).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("%d steps left after a report, %v; want none", left, err)
+			}
+			checkReportsOfFacts(t, s, scopes, period)
+		})
+	}
+}
+
+// The reports' fixture's scopes and period (from and to).
+var (
+	fixtureScopes = []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")}
+	fixturePeriod = []time.Time{time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+)
+
+// fixtureReports stores the reports' fixture in s and returns its
+// reports, checked for the fixture's figures.
+func fixtureReports(t *testing.T, s *pgstore.Store) string {
+	t.Helper()
+	storetest.ReportFixture(t, s)
+	want := reports(t, s.ReturnsReport, fixtureScopes, fixturePeriod)
+	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) || !strings.Contains(want, `_p90_s":172800`) {
+		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
+	}
+	return want
+}
+
+// unfoldedFixture stores the reports' fixture in a fresh schema (its dsn)
+// through a store that folds only for reports (closed at the end of the
+// test).
+func unfoldedFixture(t *testing.T) (string, *pgstore.Store) {
+	t.Helper()
+	dsn := freshSchema(t)
+	s, err := pgstore.OpenWith(context.Background(), dsn, pgstore.Options{FoldEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.ReportFixture(t, s)
+	return dsn, s
+}
+
 // testReportsMigration stores the reports' fixture, undoes migrations
 // (undo), opens the schema again and compares the reports of every
 // dimension and scope before and after; it returns the store opened
@@ -55,14 +131,8 @@ func testReportsMigration(t *testing.T, undo string) *pgstore.Store {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	storetest.ReportFixture(t, s)
-	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	period := []time.Time{day.AddDate(0, 0, -15), day.AddDate(0, 0, 2)}
-	scopes := []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")}
-	want := reports(t, s.ReturnsReport, scopes, period)
-	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) || !strings.Contains(want, `_p90_s":172800`) {
-		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
-	}
+	scopes, period := fixtureScopes, fixturePeriod
+	want := fixtureReports(t, s)
 	if _, err := s.Pool().Exec(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
@@ -356,20 +426,10 @@ func testInsightTwoInstances(t *testing.T, stores []*pgstore.Store) {
 // fold's lease that another connection holds (a fold under way).
 func TestInsightPendingCrash(t *testing.T) {
 	ctx := context.Background()
-	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	period := []time.Time{day.AddDate(0, 0, -15), day.AddDate(0, 0, 2)}
-	scopes := []cloud.Scope{cloud.Network, cloud.MerchantScope("acme"), cloud.MerchantScope("beta")}
-	folding := MustOpen(t)
-	storetest.ReportFixture(t, folding)
-	want := reports(t, folding.ReturnsReport, scopes, period)
+	scopes, period := fixtureScopes, fixturePeriod
+	want := fixtureReports(t, MustOpen(t))
 
-	dsn := freshSchema(t)
-	s, err := pgstore.OpenWith(ctx, dsn, pgstore.Options{FoldEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	storetest.ReportFixture(t, s)
+	dsn, s := unfoldedFixture(t)
 	db := s.Pool()
 	count := func(sql string) int {
 		t.Helper()
@@ -379,7 +439,8 @@ func TestInsightPendingCrash(t *testing.T) {
 		}
 		return n
 	}
-	pending := count(`SELECT count(*) FROM report_pending`)
+	const unfolded = `SELECT coalesce(sum(n), 0) FROM outbox WHERE merchant <> '' AND last > (SELECT seq FROM report_cursor)`
+	pending := count(unfolded)
 	if pending < 10 || count(`SELECT count(*) FROM report_facts WHERE dropped_at IS NOT NULL`) != 0 {
 		t.Fatalf("%d steps pending, or facts moved; want the fixture's steps pending, nothing folded", pending)
 	}
@@ -387,7 +448,7 @@ func TestInsightPendingCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(x'636f6d70746f6966'::bigint); DELETE FROM report_pending`); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(x'636f6d70746f6966'::bigint); UPDATE report_cursor SET seq = (SELECT seq FROM outbox_head)`); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(ctx); err != nil { // the crash
@@ -401,7 +462,7 @@ func TestInsightPendingCrash(t *testing.T) {
 	}
 	defer again.Close()
 	db = again.Pool()
-	if n := count(`SELECT count(*) FROM report_pending`); n != pending {
+	if n := count(unfolded); n != pending {
 		t.Fatalf("%d steps pending after the crash, want %d", n, pending)
 	}
 	lease, err := again.Pool().Acquire(ctx)
@@ -420,7 +481,7 @@ func TestInsightPendingCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count(`SELECT count(*) FROM report_pending`); n != pending {
+	if n := count(unfolded); n != pending {
 		t.Fatalf("%d steps pending while the lease is held, want %d", n, pending)
 	}
 	if _, err := lease.Exec(ctx, `SELECT pg_advisory_unlock(x'636f6d70746f6966'::bigint)`); err != nil {
@@ -433,7 +494,7 @@ func TestInsightPendingCrash(t *testing.T) {
 	if !strings.Contains(want, `"key":"RESTOCK"`) || !strings.Contains(want, `"refunded":1`) || !strings.Contains(want, `_p90_s":172800`) {
 		t.Fatalf("the fixture's reports miss its figures:\n%s", want)
 	}
-	if n := count(`SELECT count(*) FROM report_pending`); n != 0 {
+	if n := count(unfolded); n != 0 {
 		t.Fatalf("%d steps pending after a report, want none", n)
 	}
 	checkReportsOfFacts(t, again, scopes, period)

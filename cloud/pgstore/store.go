@@ -57,7 +57,7 @@ type Store struct {
 // Options changes how a store works; the zero value is Open's.
 type Options struct {
 	// NoInsight writes none of the returns insight's facts (report_facts,
-	// report_pending) at ingest: for benchmarks only, to measure what
+	// the outbox rows' steps) at ingest: for benchmarks only, to measure what
 	// they cost (BenchmarkIngestInsight, which also drops the insight's
 	// indexes). Reports of such a store answer nothing true, and a schema
 	// written so must not be served without it later.
