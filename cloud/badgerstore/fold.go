@@ -12,8 +12,9 @@ import (
 // foldFacts is a return's facts as a fold's steps leave them.
 type foldFacts struct {
 	f       cloud.ReturnFacts
-	found   bool // stored: a return counted by reports
-	changed bool // to be written
+	found   bool               // stored: a return counted by reports
+	changed bool               // to be written
+	cached  *cloud.ReturnFacts // what insightLog.folded holds, if it held them
 }
 
 // storedCounts is a counter a fold wrote, as a/ holds it.
@@ -40,12 +41,13 @@ type folding struct {
 	reads  int // f/ and a/ keys read
 }
 
-func newFolding(rs []*insight) *folding {
+func newFolding(rs []*insight, counters int) *folding {
 	items := 0
 	for _, in := range rs {
 		items += in.items()
 	}
-	g := &folding{facts: make(map[string]*foldFacts, items), slab: make([]foldFacts, 0, items), counts: reportCounts{}, buf: make([]byte, 0, 128*items)}
+	g := &folding{facts: make(map[string]*foldFacts, items), slab: make([]foldFacts, 0, items),
+		counts: make(reportCounts, counters), buf: make([]byte, 0, 128*items)}
 	g.add = func(k cloud.ReportKey, d cloud.ReportDelta) {
 		g.counts.sum(countsID{by: k.By, merchant: g.cur.f.Merchant, day: g.day, key: k.Key}).Add(d)
 	}
@@ -85,7 +87,7 @@ func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFac
 	var g *folding
 	var written []storedCounts
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		g = newFolding(rs)
+		g = newFolding(rs, l.counters)
 		statements := &insight{refusals: map[string]uint64{}}
 		for _, in := range rs {
 			for tracking, f := range in.facts { // a record of version 1 or 2
@@ -105,8 +107,8 @@ func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFac
 				ff := g.facts[st.Tracking]
 				if ff == nil {
 					ff = g.newFacts(st.Tracking)
-					if f, ok := l.folded[st.Tracking]; ok {
-						ff.f, ff.found = f, true
+					if f := l.folded[st.Tracking]; f != nil {
+						ff.f, ff.found, ff.cached = *f, true, f
 					} else {
 						g.reads++
 						if err := readValue(txn, factsKey(st.Tracking), func(b []byte) error { ff.found = true; return decodeFacts(b, &ff.f) }); err != nil {
@@ -162,7 +164,7 @@ func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFac
 	if err != nil {
 		return nil, nil, err
 	}
-	l.reads += g.reads
+	l.reads, l.counters = l.reads+g.reads, len(written)
 	return g.facts, written, nil
 }
 
@@ -211,15 +213,21 @@ func (l *insightLog) remember(facts map[string]*foldFacts, written []storedCount
 		l.stored[w.id] = w.b
 	}
 	for tracking, ff := range facts {
-		if !ff.found {
-			continue
-		}
-		if _, ok := l.folded[tracking]; !ok && len(l.folded) >= cachedFacts {
-			for k := range l.folded { // any one
-				delete(l.folded, k)
-				break
+		switch {
+		case !ff.found:
+		case ff.cached != nil:
+			// In place, without a look-up (if this loop let it go,
+			// it is lost: the next fold reads f/).
+			*ff.cached = ff.f
+		default:
+			if _, ok := l.folded[tracking]; !ok && len(l.folded) >= cachedFacts {
+				for k := range l.folded { // any one
+					delete(l.folded, k)
+					break
+				}
 			}
+			f := ff.f
+			l.folded[tracking] = &f
 		}
-		l.folded[tracking] = ff.f
 	}
 }

@@ -90,15 +90,20 @@ type insightLog struct {
 	pending chan struct{} // wakes foldLoop early
 
 	// The rest is the fold's, under mu: a fold runs at a time.
-	mu     sync.Mutex
-	folded map[string]cloud.ReturnFacts // facts folded lately, as f/ holds them
-	stored map[countsID][]byte          // counters folded lately, as a/ holds them
+	mu sync.Mutex
+	// folded holds the facts folded lately, as f/ holds them: a fold
+	// copies them and writes its copy back in place (remember).
+	folded map[string]*cloud.ReturnFacts
+	stored map[countsID][]byte // counters folded lately, as a/ holds them
+	// counters is how many counters the last fold wrote: the size the
+	// next one makes its map.
+	counters int
 	// reads counts the f/ and a/ keys folds read (tests).
 	reads int
 }
 
 func newInsightLog() *insightLog {
-	return &insightLog{folded: map[string]cloud.ReturnFacts{}, stored: map[countsID][]byte{}, pending: make(chan struct{}, 1)}
+	return &insightLog{folded: map[string]*cloud.ReturnFacts{}, stored: map[countsID][]byte{}, pending: make(chan struct{}, 1)}
 }
 
 // absorb takes in the record of in, just committed.
