@@ -3,6 +3,7 @@ package cloud_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +171,8 @@ func TestDurationChanges(t *testing.T) {
 // TestReportSum: the changes of ObserveEach and CreatedEach added up in a
 // ReportSum give the counters that Observe's and CreatedCounts' maps
 // added up with ReportCounts.Add give, steps that move a duration to
-// another bucket and back included.
+// another bucket and back included; ObserveEach reports whether the facts
+// changed (a step seen twice changes nothing).
 func TestReportSum(t *testing.T) {
 	if cloud.NumBuckets != len(cloud.HistBounds)+1 {
 		t.Fatalf("NumBuckets = %d, HistBounds has %d bounds", cloud.NumBuckets, len(cloud.HistBounds))
@@ -199,9 +201,19 @@ func TestReportSum(t *testing.T) {
 	f, g := cloud.NewReturnFacts(r), cloud.NewReturnFacts(r)
 	addMap(f.CreatedCounts())
 	g.CreatedEach(addSum)
-	for _, st := range steps {
+	unchanged := 0
+	for i, st := range steps {
 		addMap(f.Observe(st))
-		g.ObserveEach(st, addSum)
+		before := g
+		changed := g.ObserveEach(st, addSum)
+		if same := reflect.DeepEqual(before, g); changed == same {
+			t.Errorf("step %d: ObserveEach reports changed %v, facts %+v then %+v", i, changed, before, g)
+		} else if same {
+			unchanged++
+		}
+	}
+	if unchanged == 0 {
+		t.Fatal("no step left the facts the same")
 	}
 	if len(sums) != len(maps) {
 		t.Fatalf("%d rows summed, %d by maps", len(sums), len(maps))

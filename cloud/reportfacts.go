@@ -179,15 +179,22 @@ func (f *ReturnFacts) Observe(st ReportStep) map[ReportKey]ReportCounts {
 	return out
 }
 
-// ObserveEach is Observe without its maps: it applies st to f and calls
-// fn with the change of each row's counter that changes. It runs for
-// every step of a return at ingest (Badger's counters, added up in a
-// ReportSum).
-func (f *ReturnFacts) ObserveEach(st ReportStep, fn func(ReportKey, ReportDelta)) {
-	var kbuf, abuf [8]ReportKey
-	keys, before := f.keys(kbuf[:0]), f.tally()
+// ObserveEach is Observe without its maps: it applies st to f, calls fn
+// with the change of each row's counter that changes, and reports whether
+// f changed (then f must be stored, whether or not a counter changed: see
+// Same). It runs for every step of a return (Badger's fold, added up in a
+// ReportSum). A step that leaves f the same changes no counter: the rows
+// and the tally are read only from what Same compares, so they are not
+// computed for it.
+func (f *ReturnFacts) ObserveEach(st ReportStep, fn func(ReportKey, ReportDelta)) bool {
+	before := *f
 	f.Apply(st)
-	diffTallies(keys, before, f.keys(abuf[:0]), f.tally(), fn)
+	if f.Same(before) {
+		return false
+	}
+	var kbuf, abuf [8]ReportKey
+	diffTallies(before.keys(kbuf[:0]), before.tally(), f.keys(abuf[:0]), f.tally(), fn)
+	return true
 }
 
 // Apply applies st to f, as Observe does, without the change of the

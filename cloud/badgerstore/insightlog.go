@@ -90,15 +90,20 @@ type insightLog struct {
 	pending chan struct{} // wakes foldLoop early
 
 	// The rest is the fold's, under mu: a fold runs at a time.
-	mu     sync.Mutex
-	folded map[string]cloud.ReturnFacts // facts folded lately, as f/ holds them
-	stored map[countsID][]byte          // counters folded lately, as a/ holds them
+	mu sync.Mutex
+	// folded holds the facts folded lately, as f/ holds them: a fold
+	// copies them and writes its copy back in place (remember).
+	folded map[string]*cloud.ReturnFacts
+	stored map[countsID][]byte // counters folded lately, as a/ holds them
+	// counters is how many counters the last fold wrote: the size the
+	// next one makes its map.
+	counters int
 	// reads counts the f/ and a/ keys folds read (tests).
 	reads int
 }
 
 func newInsightLog() *insightLog {
-	return &insightLog{folded: map[string]cloud.ReturnFacts{}, stored: map[countsID][]byte{}, pending: make(chan struct{}, 1)}
+	return &insightLog{folded: map[string]*cloud.ReturnFacts{}, stored: map[countsID][]byte{}, pending: make(chan struct{}, 1)}
 }
 
 // absorb takes in the record of in, just committed.
@@ -155,147 +160,6 @@ func (s *Store) done(n int) {
 	}
 	clear(s.log.records[:n])
 	s.log.records = s.log.records[n:]
-}
-
-// foldFacts is a return's facts as a fold's steps leave them.
-type foldFacts struct {
-	f       cloud.ReturnFacts
-	found   bool // stored: a return counted by reports
-	changed bool // to be written
-}
-
-// foldTxn folds the records rs, the first not folded, in one
-// transaction (see above), under l.mu; it returns what it wrote, for
-// the memory of the next folds.
-func (s *Store) foldTxn(ctx context.Context, rs []*insight) (map[string]*foldFacts, map[countsID][]byte, error) {
-	l := s.log
-	var facts map[string]*foldFacts
-	var written map[countsID][]byte
-	reads := 0
-	err := s.update(ctx, func(txn *badger.Txn) error {
-		facts, written, reads = map[string]*foldFacts{}, map[countsID][]byte{}, 0
-		var counts reportCounts
-		statements := &insight{refusals: map[string]uint64{}}
-		for _, in := range rs {
-			for tracking, f := range in.facts { // a record of version 1 or 2
-				facts[tracking] = &foldFacts{f: f, found: true, changed: true}
-			}
-			for id, d := range in.counts {
-				counts.addSum(id, d)
-			}
-			for tracking, f := range in.created {
-				ff := &foldFacts{f: f, found: true, changed: true}
-				facts[tracking] = ff
-				ff.f.CreatedEach(counts.adder(&ff.f))
-			}
-			for i := range in.steps {
-				st := &in.steps[i]
-				ff := facts[st.Tracking]
-				if ff == nil {
-					ff = &foldFacts{}
-					if f, ok := l.folded[st.Tracking]; ok {
-						ff.f, ff.found = f, true
-					} else {
-						reads++
-						if err := readValue(txn, factsKey(st.Tracking), func(b []byte) error { ff.found = true; return decodeFacts(b, &ff.f) }); err != nil {
-							return err
-						}
-					}
-					facts[st.Tracking] = ff
-				}
-				if !ff.found {
-					continue // a return stored before reports existed
-				}
-				// A step that changes the facts is written even when it
-				// changes no counter: a drop-off moved within its bucket
-				// changes the durations counted from it at later steps.
-				before, counted := ff.f, false
-				ff.f.ObserveEach(st.ReportStep(), func(k cloud.ReportKey, d cloud.ReportDelta) {
-					counted = true
-					counts.add(&ff.f, k, d)
-				})
-				ff.changed = ff.changed || counted || !ff.f.Same(before)
-			}
-			for key, d := range in.statements {
-				statements.addStatement(key, *d)
-			}
-			for key, n := range in.refusals {
-				statements.refusals[key] += n
-			}
-		}
-		for tracking, ff := range facts {
-			if ff.changed {
-				if err := txn.Set(factsKey(tracking), encodeFacts(&ff.f)); err != nil {
-					return err
-				}
-			}
-		}
-		// A counter folded lately is read from memory, not from a/:
-		// those reads were half of a fold's time.
-		for id, d := range counts {
-			key := id.bytes()
-			c := *d
-			if b, ok := l.stored[id]; ok {
-				if err := addEncoded(&c, b); err != nil {
-					return err
-				}
-			} else {
-				reads++
-				if err := readValue(txn, key, func(b []byte) error { return addEncoded(&c, b) }); err != nil {
-					return err
-				}
-			}
-			b := encodeCounts(&c)
-			if err := txn.Set(key, b); err != nil {
-				return err
-			}
-			written[id] = b
-		}
-		for key, d := range statements.statements {
-			if err := addStored(txn, key, d); err != nil {
-				return err
-			}
-		}
-		if err := addRefusals(txn, statements.refusals); err != nil {
-			return err
-		}
-		for _, in := range rs {
-			if err := txn.Delete(insightLogKey(in.seq)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		l.reads += reads
-	}
-	return facts, written, err
-}
-
-// remember keeps in memory the facts and counters a fold wrote (or
-// read), as f/ and a/ now hold them, under l.mu.
-func (l *insightLog) remember(facts map[string]*foldFacts, written map[countsID][]byte) {
-	for id, b := range written {
-		if _, ok := l.stored[id]; !ok && len(l.stored) >= cachedCounts {
-			for k := range l.stored { // any one
-				delete(l.stored, k)
-				break
-			}
-		}
-		l.stored[id] = b
-	}
-	for tracking, ff := range facts {
-		if !ff.found {
-			continue
-		}
-		if _, ok := l.folded[tracking]; !ok && len(l.folded) >= cachedFacts {
-			for k := range l.folded { // any one
-				delete(l.folded, k)
-				break
-			}
-		}
-		l.folded[tracking] = ff.f
-	}
 }
 
 // fold folds every record committed before it was called: those a

@@ -517,13 +517,19 @@ func TestFoldStoredCounters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// inMemory checks that every counter s keeps in memory is a/'s.
+	// inMemory checks that every counter and every return's facts s
+	// keeps in memory are a/'s and f/'s.
 	inMemory := func(t *testing.T, s *Store) {
 		t.Helper()
-		a := keysUnder(t, s, "a/")
+		a := keysUnder(t, s, "a/", "f/")
 		for id, b := range s.log.stored {
 			if v, ok := a[string(id.bytes())]; !ok || string(v) != string(b) {
 				t.Errorf("%+v in memory %x, a/ %x", id, b, v)
+			}
+		}
+		for tracking, f := range s.log.folded {
+			if v, ok := a[string(factsKey(tracking))]; !ok || string(v) != string(encodeFacts(f)) {
+				t.Errorf("%s in memory %+v, f/ %x", tracking, *f, v)
 			}
 		}
 	}
@@ -551,6 +557,9 @@ func TestFoldStoredCounters(t *testing.T) {
 	first := keysUnder(t, s, "a/")
 	if len(s.log.stored) != len(first) || len(first) < 20 {
 		t.Fatalf("%d counters in memory after the first fold, %d under a/", len(s.log.stored), len(first))
+	}
+	if f := keysUnder(t, s, "f/"); len(s.log.folded) != len(f) || len(f) < 2 {
+		t.Fatalf("%d returns' facts in memory after the first fold, %d under f/", len(s.log.folded), len(f))
 	}
 	inMemory(t, s)
 	warehouse(t, s)

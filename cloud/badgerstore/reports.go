@@ -25,10 +25,19 @@ import (
 // insightlog.go); the fold applies the steps to the facts, in order, and
 // computes the counters' changes, later and many at once.
 
-func factsKey(tracking string) []byte { return []byte("f/" + tracking) }
+func factsKey(tracking string) []byte { return appendFactsKey(nil, tracking) }
 
+func appendFactsKey(b []byte, tracking string) []byte { return append(append(b, "f/"...), tracking...) }
+
+// countsPrefix returns the prefix of the a/ keys of by and merchant, of
+// its length: keys are appended to it.
 func countsPrefix(by cloud.ReportBy, merchant string) []byte {
-	return []byte("a/" + string(by) + "\x00" + merchant + "\x00")
+	return slices.Clip(appendCountsPrefix(nil, by, merchant))
+}
+
+func appendCountsPrefix(b []byte, by cloud.ReportBy, merchant string) []byte {
+	b = append(append(append(b, "a/"...), by...), 0)
+	return append(append(b, merchant...), 0)
 }
 
 // insightStep records in in the step st of parcel next, unless the store
@@ -67,8 +76,12 @@ type countsID struct {
 	key      string
 }
 
-func (id countsID) bytes() []byte {
-	return append(be8(countsPrefix(id.by, id.merchant), id.day), id.key...)
+func (id countsID) bytes() []byte { return id.appendKey(nil) }
+
+// appendKey appends the a/ key of id to b (a fold appends its keys to
+// one buffer).
+func (id countsID) appendKey(b []byte) []byte {
+	return append(be8(appendCountsPrefix(b, id.by, id.merchant), id.day), id.key...)
 }
 
 // reportCounts gathers the changes of counters in a fold, so that the

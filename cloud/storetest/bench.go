@@ -48,7 +48,7 @@ func BenchFleet(b *testing.B, s cloud.Store, terminals, batch, workers int) {
 			jobs[w] = append(jobs[w], job{tid, evs})
 		}
 	}
-	cpu0 := cpuTime()
+	cpu0 := CPUTime()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -72,10 +72,11 @@ func BenchFleet(b *testing.B, s cloud.Store, terminals, batch, workers int) {
 	}
 	events := float64(b.N * terminals * batch)
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/events, "cpu_us/event")
+	b.ReportMetric(float64((CPUTime()-cpu0).Microseconds())/events, "cpu_us/event")
 }
 
-func cpuTime() time.Duration {
+// CPUTime returns the CPU time the process has used (user and system).
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -121,13 +122,13 @@ func BenchReturnSteps(b *testing.B, s cloud.Store, server func() (time.Duration,
 		if dbOK {
 			d0, dbOK = server()
 		}
-		c0 := cpuTime()
+		c0 := CPUTime()
 		for _, evs := range [][]edge.Operation{deps, hands} {
 			if _, err := s.StoreEvents(ctx, "t-1", evs, at); err != nil {
 				b.Fatal(err)
 			}
 		}
-		cpu += cpuTime() - c0
+		cpu += CPUTime() - c0
 		if dbOK {
 			var d1 time.Duration
 			d1, dbOK = server()
