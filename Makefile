@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 BIN     := bin
 RUN_DIR ?= .run
 
-.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-ab bench-scan cross cross-check package clean
+.PHONY: build run cloud-stop cloud-start test fuzz lint bench bench-ab bench-insight bench-scan cross cross-check package clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./edge/cmd/comptoir-edge ./cloud/cmd/comptoir-cloud
@@ -56,6 +56,11 @@ bench:
 # the change: make bench-ab BEFORE=56226df AFTER=HEAD PKG=./edge/cmd/comptoir-edge BENCH='BenchmarkKioskScan$$' BENCHTIME=100x
 bench-ab:
 	./build/benchab.sh "$(BEFORE)" "$(AFTER)" "$(PKG)" "$(BENCH)" "$(or $(BENCHTIME),1s)" "$(or $(COUNT),3)"
+
+# What the returns insight costs at ingest, on against off in ABBA order:
+# make bench-insight STORE=postgres ROUNDS=2
+bench-insight:
+	./build/insightab.sh "$(or $(STORE),postgres)" "$(or $(ROUNDS),2)"
 
 # The scanner against stock gozxing, zbarimg and ZXingReader on ../shared/corpus.
 bench-scan:
