@@ -61,14 +61,20 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 		s := u.newSession(tlsCfg)
 		tok := s.client.Connect()
 		if !waitToken(ctx, tok, opTimeout) {
-			s.client.Disconnect(0)
 			if ctx.Err() != nil {
+				// onConnect runs beside this wait: the session may have
+				// come up and become current meanwhile, so it is left as
+				// a shutdown leaves it (TestOfflineStatusOnShutdown saw
+				// Connected() true after Run returned).
+				u.goodbye(s)
 				return
 			}
 			cerr := tok.Error()
 			if cerr == nil {
 				cerr = errors.New("timeout")
 			}
+			u.end(s, cerr) // a late onConnect finds it dead
+			s.client.Disconnect(0)
 			u.log.Warn("connect failed", "broker", u.broker, "err", cerr, "attempt", attempt+1)
 			if !retry() {
 				return
