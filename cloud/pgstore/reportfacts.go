@@ -82,12 +82,12 @@ const (
 	takePending = `
 DELETE FROM report_pending WHERE id IN (SELECT id FROM report_pending ORDER BY id LIMIT $1)
 RETURNING id, tracking, status, at, terminal, instore`
-	// The outbox's rows after the fold's cursor, in their order, up to
-	// $1: their last seq, their entries and whether they are a
+	// The outbox's rows after seq $1 (the fold's cursor), in their order,
+	// up to $2: their last seq, their entries and whether they are a
 	// merchant's (carriers' parcels have no facts).
 	outboxAfter = `
 SELECT o.last, o.n, o.merchant <> '' FROM outbox o
-WHERE o.last > (SELECT seq FROM report_cursor) ORDER BY o.last LIMIT $1`
+WHERE o.last > $1 ORDER BY o.last LIMIT $2`
 	// The steps of the merchants' rows of the outbox from $1 (excluded)
 	// to $2, in the order of their seqs (rows without them skipped: see
 	// 0019_insight_from_outbox.sql), but issuers' (a return created: $4).
@@ -189,7 +189,7 @@ func foldOutbox(ctx context.Context, tx pgx.Tx) (more bool, err error) {
 	if err := tx.QueryRow(ctx, `SELECT seq FROM report_cursor`).Scan(&from); err != nil {
 		return false, err
 	}
-	rows, err := tx.Query(ctx, outboxAfter, foldRows)
+	rows, err := tx.Query(ctx, outboxAfter, from, foldRows)
 	if err != nil {
 		return false, err
 	}
